@@ -1,0 +1,40 @@
+"""The search space: CNNs written down as data, built as modules, costed from the spec alone.
+
+Public entry points::
+
+    build(spec) -> nn.Module          encode(spec) -> str       decode(text) -> NetSpec
+    spec.to_json() / NetSpec.from_json(text)                   spec.digest()
+"""
+
+from searchspace.analysis import BlockCost, Cost, block_costs, net_cost
+from searchspace.blocks import (
+    AdaptivePoolSpec,
+    BasicSpec,
+    BottleneckSpec,
+    ConvSpec,
+    DenseLayerSpec,
+    FusedMBConvSpec,
+    InceptionBranch,
+    InceptionSpec,
+    LRNSpec,
+    MBConvSpec,
+    NormActSpec,
+    PoolSpec,
+    SESpec,
+    ShuffleSpec,
+    TransitionSpec,
+    UIBSpec,
+)
+from searchspace.build import Net, build
+from searchspace.codec import decode, encode
+from searchspace.fields import SpecError, SpecStringError
+from searchspace.registry import kind_names
+from searchspace.spec import AuxHeadSpec, HeadSpec, NetSpec, Stage
+
+__all__ = [
+    "AdaptivePoolSpec", "AuxHeadSpec", "BasicSpec", "BlockCost", "BottleneckSpec", "ConvSpec", "Cost",
+    "DenseLayerSpec", "FusedMBConvSpec", "HeadSpec", "InceptionBranch", "InceptionSpec", "LRNSpec",
+    "MBConvSpec", "Net", "NetSpec", "NormActSpec", "PoolSpec", "SESpec", "ShuffleSpec", "SpecError",
+    "SpecStringError", "Stage", "TransitionSpec", "UIBSpec", "block_costs", "build", "decode", "encode",
+    "kind_names", "net_cost",
+]

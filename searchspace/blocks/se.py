@@ -1,0 +1,33 @@
+"""Squeeze-and-excitation as an option of the blocks that use it.
+
+The squeeze width rules of the reference nets differ (MobileNetV3 takes a
+quarter of the expanded width rounded to 8, EfficientNet and RegNet a quarter
+of the block input, SENet a sixteenth of the block output rounded to 8), so
+the rule is data: a ratio, the width it is relative to, and a divisor.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from searchspace.activations import ACTIVATION, GATE
+from searchspace.fields import ChoiceCodec, FloatCodec, IntCodec, SpecBase, knob
+from searchspace.widths import make_divisible
+
+
+@dataclass(frozen=True, kw_only=True)
+class SESpec(SpecBase):
+    kind = "se"
+
+    ratio: float = knob("r", FloatCodec(0.0, 4.0, open_min=True), 0.25, doc="squeeze width as a fraction of `relative_to`")
+    relative_to: str = knob("", ChoiceCodec(("in", "mid", "out")), "in", doc="width the ratio applies to: block input, expanded (or bottleneck) width, or block output")
+    divisor: int = knob("d", IntCodec(1), 1, doc="round the squeeze width to a multiple of this (1: nearest integer)")
+    activation: str = knob("", ACTIVATION, "relu", doc="activation between the two 1x1 convs")
+    gate: str = knob("", GATE, "sigmoid", doc="gate that turns the excitation into a scale")
+
+    def squeeze_channels(self, in_channels: int, mid_channels: int, out_channels: int) -> int:
+        reference = {"in": in_channels, "mid": mid_channels, "out": out_channels}[self.relative_to]
+        return make_divisible(reference * self.ratio, self.divisor)
+
+
+SE_FIELD_DOC = "squeeze-and-excitation, e.g. se() or se(r0.25_mid_d8_hardsigmoid); absent: no SE"

@@ -1,0 +1,114 @@
+"""The few ``nn.Module`` building blocks that every block kind shares.
+
+Module attribute names matter: they become state-dict keys, and the zoo maps
+torchvision and timm weights onto them.  A conv-norm-act is always ``conv``,
+``norm``, ``act`` in that order, whatever block it sits in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from searchspace.activations import make_activation, make_gate
+from searchspace.tally import Size, as_pair, default_padding
+
+
+@dataclass(frozen=True)
+class BuildContext:
+    """Net-wide settings a block builder needs besides its own spec."""
+
+    norm_eps: float = 1e-5
+    norm_momentum: float = 0.1
+    drop_path: float = 0.0  # stochastic-depth probability of this block
+
+    def norm2d(self, channels: int) -> nn.BatchNorm2d:
+        return nn.BatchNorm2d(channels, eps=self.norm_eps, momentum=self.norm_momentum)
+
+    def norm1d(self, channels: int) -> nn.BatchNorm1d:
+        return nn.BatchNorm1d(channels, eps=self.norm_eps, momentum=self.norm_momentum)
+
+
+class ConvNormAct(nn.Sequential):
+    """Convolution, then optional batch norm, then optional activation."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel: Size,
+        ctx: BuildContext,
+        *,
+        stride: int = 1,
+        groups: int = 1,
+        padding: Size | None = None,
+        dilation: int = 1,
+        bias: bool = False,
+        norm: bool = True,
+        activation: str = "identity",
+    ) -> None:
+        super().__init__()
+        pad = as_pair(padding) if padding is not None else default_padding(kernel, dilation)
+        self.conv = nn.Conv2d(
+            in_channels, out_channels, as_pair(kernel), stride=stride, padding=pad,
+            dilation=dilation, groups=groups, bias=bias,
+        )
+        if norm:
+            self.norm = ctx.norm2d(out_channels)
+        if activation != "identity":
+            self.act = make_activation(activation)
+
+
+class SqueezeExcite(nn.Module):
+    """Channel attention: global pool, bottleneck of two 1x1 convs, gate, rescale."""
+
+    def __init__(self, channels: int, squeeze_channels: int, activation: str, gate: str) -> None:
+        super().__init__()
+        self.reduce = nn.Conv2d(channels, squeeze_channels, 1)
+        self.act = make_activation(activation)
+        self.expand = nn.Conv2d(squeeze_channels, channels, 1)
+        self.gate = make_gate(gate)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        scale = x.mean((2, 3), keepdim=True)
+        scale = self.gate(self.expand(self.act(self.reduce(scale))))
+        return x * scale
+
+
+class DropPath(nn.Module):
+    """Stochastic depth: drop a residual branch per sample while training."""
+
+    def __init__(self, probability: float) -> None:
+        super().__init__()
+        self.probability = probability
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.probability == 0.0:
+            return x
+        keep = 1.0 - self.probability
+        mask = x.new_empty((x.shape[0],) + (1,) * (x.dim() - 1)).bernoulli_(keep)
+        return x * mask / keep
+
+    def extra_repr(self) -> str:
+        return f"p={self.probability}"
+
+
+def optional_drop_path(probability: float) -> nn.Module:
+    return DropPath(probability) if probability > 0 else nn.Identity()
+
+
+class Residual(nn.Module):
+    """``act(drop_path(body(x)) + shortcut(x))``; no shortcut module means identity."""
+
+    def __init__(self, body: nn.Module, shortcut: nn.Module | None, activation: str, drop_path: float) -> None:
+        super().__init__()
+        self.body = body
+        self.shortcut = shortcut
+        self.drop_path = optional_drop_path(drop_path)
+        self.act = make_activation(activation)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        identity = x if self.shortcut is None else self.shortcut(x)
+        return self.act(self.drop_path(self.body(x)) + identity)

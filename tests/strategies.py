@@ -1,0 +1,172 @@
+"""Hypothesis strategies: random valid-looking specs for every registered block kind.
+
+Each strategy draws small nets (a strided stem conv, one or two stages of the
+kind under test, a random head) at small resolutions so that building and
+running them stays cheap.  Draws that turn out invalid (a group count that
+does not divide a derived width, say) are rejected by the tests with
+``assume`` after checking that the rejection is a proper ``SpecError``.
+"""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+from searchspace import (
+    AdaptivePoolSpec,
+    BasicSpec,
+    BottleneckSpec,
+    ConvSpec,
+    DenseLayerSpec,
+    FusedMBConvSpec,
+    HeadSpec,
+    InceptionBranch,
+    InceptionSpec,
+    LRNSpec,
+    MBConvSpec,
+    NormActSpec,
+    PoolSpec,
+    SESpec,
+    ShuffleSpec,
+    Stage,
+    TransitionSpec,
+    UIBSpec,
+)
+from searchspace.activations import activation_names
+
+activations = st.sampled_from(activation_names())
+widths = st.integers(2, 24)
+even_widths = st.integers(1, 12).map(lambda n: 2 * n)
+
+
+@st.composite
+def se_specs(draw) -> SESpec:
+    return SESpec(
+        ratio=draw(st.sampled_from([0.0625, 0.25, 0.5, 1.0])),
+        relative_to=draw(st.sampled_from(["in", "mid", "out"])),
+        divisor=draw(st.sampled_from([1, 1, 4, 8])),
+        activation=draw(st.sampled_from(["relu", "silu"])),
+        gate=draw(st.sampled_from(["sigmoid", "hardsigmoid"])),
+    )
+
+
+optional_se = st.one_of(st.none(), se_specs())
+
+
+@st.composite
+def conv_specs(draw) -> ConvSpec:
+    groups = draw(st.sampled_from([1, 1, 2]))
+    kernel = draw(st.sampled_from([1, 3, 5, (1, 3), (3, 1)]))
+    return ConvSpec(
+        out_channels=groups * draw(st.integers(1, 12)),
+        kernel=kernel,
+        groups=groups,
+        dilation=draw(st.sampled_from([1, 1, 2])),
+        padding=draw(st.sampled_from([None, None, 0, 1])),
+        activation=draw(activations),
+        norm=draw(st.booleans()),
+        bias=draw(st.booleans()),
+    )
+
+
+@st.composite
+def pool_specs(draw) -> PoolSpec:
+    op = draw(st.sampled_from(["max", "avg"]))
+    kernel = draw(st.integers(1, 4))
+    return PoolSpec(
+        op=op,
+        kernel=kernel,
+        padding=draw(st.integers(0, kernel // 2)),
+        ceil_mode=draw(st.booleans()),
+        count_include_pad=True if op == "max" else draw(st.booleans()),
+    )
+
+
+def _stage(block_strategy, repeats=st.integers(1, 3), stride=st.sampled_from([1, 2])):
+    return st.builds(lambda block, r, s: Stage(block=block, repeats=r, stride=s), block_strategy, repeats, stride)
+
+
+@st.composite
+def inception_branches(draw, depth: int = 0) -> InceptionBranch:
+    layers = []
+    for _ in range(draw(st.integers(1, 2))):
+        if draw(st.integers(0, 3)) == 0:
+            kernel = draw(st.sampled_from([1, 3]))
+            layers.append(PoolSpec(op=draw(st.sampled_from(["max", "avg"])), kernel=kernel, padding=kernel // 2))
+        else:
+            layers.append(ConvSpec(out_channels=draw(widths), kernel=draw(st.sampled_from([1, 3, 5, (1, 3), (3, 1)])),
+                                   activation=draw(activations)))
+    tails = ()
+    if depth == 0 and draw(st.integers(0, 3)) == 0:
+        tails = tuple(draw(st.lists(inception_branches(depth=1), min_size=2, max_size=2)))
+    return InceptionBranch(layers=tuple(layers), tails=tails)
+
+
+STAGES = {
+    "conv": _stage(conv_specs(), stride=st.sampled_from([1, 2, 3])),
+    "pool": _stage(pool_specs(), repeats=st.just(1), stride=st.sampled_from([1, 2, 3])),
+    "apool": _stage(st.builds(AdaptivePoolSpec, op=st.sampled_from(["max", "avg"]), size=st.integers(1, 3)),
+                    repeats=st.just(1), stride=st.just(1)),
+    "lrn": _stage(st.builds(LRNSpec, size=st.integers(1, 5), alpha=st.floats(1e-5, 1e-3), beta=st.floats(0.5, 1.0),
+                            k=st.floats(1.0, 2.0)), repeats=st.just(1), stride=st.just(1)),
+    "normact": _stage(st.builds(NormActSpec, activation=activations), repeats=st.just(1), stride=st.just(1)),
+    "basic": _stage(st.builds(BasicSpec, out_channels=widths, activation=activations, se=optional_se,
+                              downsample=st.sampled_from(["conv1x1", "avgpool"]))),
+    "bottleneck": _stage(st.builds(
+        BottleneckSpec, out_channels=st.integers(1, 6).map(lambda n: 8 * n),
+        bottleneck_ratio=st.sampled_from([0.25, 0.5, 1.0]), groups=st.sampled_from([1, 1, 2, 4]),
+        activation=activations, se=optional_se, se_position=st.sampled_from(["semid", "seout"]),
+        downsample=st.sampled_from(["conv1x1", "avgpool"]))),
+    "mbconv": _stage(st.builds(
+        MBConvSpec, out_channels=widths, expand_ratio=st.sampled_from([1.0, 2.5, 3.0, 4.0, 6.0]),
+        kernel=st.sampled_from([3, 5, (3, 5)]), group_size=st.sampled_from([1, 1, 1, 2, 8]), activation=activations,
+        se=optional_se, skip=st.booleans(), project_activation=st.booleans())),
+    "fused": _stage(st.builds(
+        FusedMBConvSpec, out_channels=widths, expand_ratio=st.sampled_from([1.0, 2.0, 4.0]),
+        kernel=st.sampled_from([1, 3, 5]), activation=activations, se=optional_se, skip=st.booleans())),
+    "uib": _stage(st.builds(
+        UIBSpec, out_channels=widths, expand_ratio=st.sampled_from([1.0, 2.0, 4.0]),
+        start_kernel=st.sampled_from([0, 3, 5]), mid_kernel=st.sampled_from([0, 3, 5]),
+        end_kernel=st.sampled_from([0, 0, 3]), activation=activations, se=optional_se, skip=st.booleans())),
+    "dense": _stage(st.builds(DenseLayerSpec, growth_rate=st.integers(1, 8), bottleneck=st.integers(0, 4),
+                              activation=activations), repeats=st.integers(1, 4), stride=st.just(1)),
+    "transition": _stage(st.builds(TransitionSpec, compression=st.sampled_from([0.25, 0.5, 1.0]), activation=activations),
+                         repeats=st.just(1)),
+    "inception": _stage(st.builds(InceptionSpec, branches=st.lists(inception_branches(), min_size=1, max_size=4).map(tuple)),
+                        repeats=st.integers(1, 2)),
+    "shuffle": _stage(st.builds(ShuffleSpec, out_channels=even_widths, kernel=st.sampled_from([3, 5]), activation=activations),
+                      stride=st.just(2)),
+}
+
+
+@st.composite
+def heads(draw) -> HeadSpec:
+    hidden = tuple(draw(st.lists(st.integers(2, 12), max_size=2)))
+    pool = draw(st.sampled_from(["avg", "avg", "max", "flatten"]))
+    return HeadSpec(
+        conv_channels=draw(st.sampled_from([0, 0, 8])),
+        activation=draw(activations),
+        pool=pool,
+        pool_size=1 if pool == "flatten" else draw(st.integers(1, 2)),
+        hidden=hidden,
+        hidden_norm=draw(st.booleans()),
+        hidden_bias=draw(st.booleans()),
+        dropout=draw(st.one_of(st.just(()), st.just(tuple(0.1 for _ in range(len(hidden) + 1))))),
+    )
+
+
+@st.composite
+def nets_of_kind(draw, kind: str) -> dict:
+    """Keyword arguments for a NetSpec with one or two stages of ``kind``."""
+    stages = tuple(draw(st.lists(STAGES[kind], min_size=1, max_size=2)))
+    if kind == "shuffle" or kind == "inception":
+        stages = stages[:1]
+    return dict(
+        stem=(Stage(block=ConvSpec(out_channels=draw(st.sampled_from([4, 8, 16])), kernel=3), stride=2),),
+        stages=stages,
+        head=draw(heads()),
+        resolution=draw(st.sampled_from([12, 16, 24, 32])),
+        in_channels=draw(st.sampled_from([1, 3])),
+        num_classes=draw(st.integers(2, 12)),
+        norm_eps=draw(st.sampled_from([1e-5, 1e-3])),
+        drop_path_rate=draw(st.sampled_from([0.0, 0.2])),
+    )
