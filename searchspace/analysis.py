@@ -139,6 +139,13 @@ def block_costs(spec: NetSpec) -> list[BlockCost]:
     return record
 
 
+def stage_out_channels(stage: Stage, in_channels: int) -> int:
+    """Channels a stage produces from ``in_channels`` (widths never depend on the map size)."""
+    tally = Tally(in_channels, 4096, 4096)  # large enough that no layer shrinks it below 1x1
+    walk_stage(stage, tally, "stage")
+    return tally.channels
+
+
 def net_cost(spec: NetSpec) -> Cost:
     """The analytic cost (computed when the spec was validated)."""
     return spec._analysis  # type: ignore[attr-defined]

@@ -308,11 +308,12 @@ class Knob:
     key: str  # short key in compact strings; "" for fields encoded by words only
     codec: Codec
     doc: str
+    role: str = ""  # "channels" for widths that width scaling multiplies
 
 
-def knob(key: str, codec: Codec, default: Any = MISSING, *, doc: str = "") -> Any:
+def knob(key: str, codec: Codec, default: Any = MISSING, *, doc: str = "", role: str = "") -> Any:
     """Declare a spec field with its compact-string key and its codec."""
-    meta = {"knob": Knob(key, codec, doc)}
+    meta = {"knob": Knob(key, codec, doc, role)}
     if default is MISSING:
         return dataclasses.field(metadata=meta)
     return dataclasses.field(default=default, metadata=meta)

@@ -99,11 +99,11 @@ class HeadSpec(SpecBase):
 
     kind = "head"
 
-    conv_channels: int = knob("c", IntCodec(0), 0, doc="1x1 conv-norm-act before pooling (MobileNetV2/V3, EfficientNet); 0: none")
+    conv_channels: int = knob("c", IntCodec(0), 0, doc="1x1 conv-norm-act before pooling (MobileNetV2/V3, EfficientNet); 0: none", role="channels")
     activation: str = knob("", ACTIVATION, "relu", doc="activation after the head conv and the hidden layers")
     pool: str = knob("", ChoiceCodec(("avg", "max", "flatten")), "avg", doc="adaptive pooling, or flatten the map as is")
     pool_size: int = knob("p", IntCodec(1), 1, doc="pooled height and width (AlexNet 6, VGG 7)")
-    hidden: tuple[int, ...] = knob("h", NumberTupleCodec(IntCodec(1)), (), doc="widths of hidden linear layers, e.g. 4096x4096")
+    hidden: tuple[int, ...] = knob("h", NumberTupleCodec(IntCodec(1)), (), doc="widths of hidden linear layers, e.g. 4096x4096", role="channels")
     hidden_norm: bool = knob("", BoolCodec("hnorm", "nohnorm"), False, doc="batch norm after each hidden linear layer")
     hidden_bias: bool = knob("", BoolCodec("hbias", "nohbias"), True, doc="bias in the hidden linear layers")
     dropout: tuple[float, ...] = knob("d", NumberTupleCodec(FloatCodec(0.0, 1.0)), (), doc="dropout before each linear layer")

@@ -24,7 +24,7 @@ from searchspace.tally import Tally
 class DenseLayerSpec(SpecBase):
     kind = "dense"
 
-    growth_rate: int = knob("g", IntCodec(1), doc="channels each layer adds")
+    growth_rate: int = knob("g", IntCodec(1), doc="channels each layer adds", role="channels")
     bottleneck: int = knob("b", IntCodec(0), 4, doc="width of the 1x1 bottleneck as a multiple of the growth rate (0: no bottleneck)")
     activation: str = knob("", ACTIVATION, "relu", doc="activation after each norm")
 

@@ -50,7 +50,7 @@ def check_odd_kernel(spec: SpecBase, field: str, kernel: int | tuple[int, int], 
 class MBConvSpec(SpecBase):
     kind = "mbconv"
 
-    out_channels: int = knob("c", IntCodec(1), doc="output channels")
+    out_channels: int = knob("c", IntCodec(1), doc="output channels", role="channels")
     expand_ratio: float = knob("e", FloatCodec(0.0, 64.0, open_min=True), 1.0, doc="expanded width / input width (1: no expansion conv)")
     kernel: int | tuple[int, int] = knob("k", SizeCodec(1), 3, doc="depthwise kernel (odd)")
     group_size: int = knob("gs", IntCodec(1), 1, doc="channels per group in the spatial conv (1: depthwise)")
@@ -102,7 +102,7 @@ class FusedMBConvSpec(SpecBase):
 
     kind = "fused"
 
-    out_channels: int = knob("c", IntCodec(1), doc="output channels")
+    out_channels: int = knob("c", IntCodec(1), doc="output channels", role="channels")
     expand_ratio: float = knob("e", FloatCodec(0.0, 64.0, open_min=True), 1.0, doc="expanded width / input width")
     kernel: int | tuple[int, int] = knob("k", SizeCodec(1), 3, doc="kernel of the fused conv (odd)")
     activation: str = knob("", ACTIVATION, "relu", doc="activation after the fused conv")

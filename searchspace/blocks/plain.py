@@ -22,7 +22,7 @@ from searchspace.tally import Tally, as_pair
 class ConvSpec(SpecBase):
     kind = "conv"
 
-    out_channels: int = knob("c", IntCodec(1), doc="output channels")
+    out_channels: int = knob("c", IntCodec(1), doc="output channels", role="channels")
     kernel: int | tuple[int, int] = knob("k", SizeCodec(1), 3, doc="kernel size, square (3) or (height, width) as 1x7")
     groups: int = knob("g", IntCodec(1), 1, doc="number of groups (equal to the channels for depthwise)")
     dilation: int = knob("d", IntCodec(1), 1, doc="dilation")

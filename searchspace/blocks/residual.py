@@ -59,7 +59,7 @@ def _se_module(se: SESpec, channels: int, in_channels: int, mid_channels: int, o
 class BasicSpec(SpecBase):
     kind = "basic"
 
-    out_channels: int = knob("c", IntCodec(1), doc="output channels")
+    out_channels: int = knob("c", IntCodec(1), doc="output channels", role="channels")
     activation: str = knob("", ACTIVATION, "relu", doc="activation inside the block and after the sum")
     se: SESpec | None = knob("se", OptionalCodec(NestedCodec(SESpec)), None, doc=SE_FIELD_DOC + " (applied after the second 3x3)")
     downsample: str = knob("", DOWNSAMPLE, "conv1x1", doc=DOWNSAMPLE_DOC)
@@ -89,7 +89,7 @@ def _cost_basic(spec: BasicSpec, tally: Tally, stride: int) -> None:
 class BottleneckSpec(SpecBase):
     kind = "bottleneck"
 
-    out_channels: int = knob("c", IntCodec(1), doc="output channels")
+    out_channels: int = knob("c", IntCodec(1), doc="output channels", role="channels")
     bottleneck_ratio: float = knob("b", FloatCodec(0.0, 64.0, open_min=True), 0.25, doc="width of the 3x3 as a fraction of the output (rounded to the nearest integer)")
     groups: int = knob("g", IntCodec(1), 1, doc="groups of the 3x3 (ResNeXt cardinality; RegNet: bottleneck width / group width)")
     activation: str = knob("", ACTIVATION, "relu", doc="activation inside the block and after the sum")

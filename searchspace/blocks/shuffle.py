@@ -25,7 +25,7 @@ from searchspace.tally import Tally
 class ShuffleSpec(SpecBase):
     kind = "shuffle"
 
-    out_channels: int = knob("c", IntCodec(2), doc="output channels (even: two halves)")
+    out_channels: int = knob("c", IntCodec(2), doc="output channels (even: two halves)", role="channels")
     kernel: int = knob("k", IntCodec(1), 3, doc="depthwise kernel (odd)")
     activation: str = knob("", ACTIVATION, "relu", doc="activation after the 1x1 convs")
 

@@ -37,7 +37,7 @@ from searchspace.widths import make_divisible
 class UIBSpec(SpecBase):
     kind = "uib"
 
-    out_channels: int = knob("c", IntCodec(1), doc="output channels")
+    out_channels: int = knob("c", IntCodec(1), doc="output channels", role="channels")
     expand_ratio: float = knob("e", FloatCodec(0.0, 64.0, open_min=True), 4.0, doc="expanded width / input width")
     start_kernel: int = knob("a", IntCodec(0), 0, doc="depthwise kernel before the expansion (0: absent)")
     mid_kernel: int = knob("k", IntCodec(0), 3, doc="depthwise kernel after the expansion (0: absent)")
