@@ -7,8 +7,10 @@ not a CUDA traceback halfway through a search.
 
 from __future__ import annotations
 
+import contextlib
 import platform
 import re
+from collections.abc import Iterator
 
 import torch
 
@@ -61,3 +63,23 @@ def _cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine() or "unknown"
+
+
+@contextlib.contextmanager
+def cudnn_autotuned(device: torch.device) -> Iterator[None]:
+    """On CUDA, let cuDNN benchmark its kernels for the shapes in use; restore the flag afterwards.
+
+    Both timing and training run one fixed shape many times (latency at batch
+    1, training with partial batches dropped), so the one-off tuning in the
+    first runs is repaid by all the others, and a deployed model runs with
+    tuned kernels too.  Elsewhere this does nothing.
+    """
+    if device.type != "cuda":
+        yield
+        return
+    previous = torch.backends.cudnn.benchmark
+    torch.backends.cudnn.benchmark = True
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.benchmark = previous

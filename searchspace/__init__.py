@@ -6,7 +6,7 @@ Public entry points::
     spec.to_json() / NetSpec.from_json(text)                   spec.digest()
 """
 
-from searchspace.analysis import BlockCost, Cost, block_costs, net_cost
+from searchspace.analysis import BlockCost, Cost, block_costs, layer_records, net_cost
 from searchspace.blocks import (
     AdaptivePoolSpec,
     BasicSpec,
@@ -30,11 +30,12 @@ from searchspace.codec import decode, encode
 from searchspace.fields import SpecError, SpecStringError
 from searchspace.registry import kind_names
 from searchspace.spec import AuxHeadSpec, HeadSpec, NetSpec, Stage
+from searchspace.tally import LayerRecord
 
 __all__ = [
     "AdaptivePoolSpec", "AuxHeadSpec", "BasicSpec", "BlockCost", "BottleneckSpec", "ConvSpec", "Cost",
-    "DenseLayerSpec", "FusedMBConvSpec", "HeadSpec", "InceptionBranch", "InceptionSpec", "LRNSpec",
+    "DenseLayerSpec", "FusedMBConvSpec", "HeadSpec", "InceptionBranch", "InceptionSpec", "LayerRecord", "LRNSpec",
     "MBConvSpec", "Net", "NetSpec", "NormActSpec", "PoolSpec", "SESpec", "ShuffleSpec", "SpecError",
     "SpecStringError", "Stage", "TransitionSpec", "UIBSpec", "block_costs", "build", "decode", "encode",
-    "kind_names", "net_cost",
+    "kind_names", "layer_records", "net_cost",
 ]

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from searchspace.fields import SpecBase, SpecError
 from searchspace.registry import kind_of
-from searchspace.tally import Tally
+from searchspace.tally import LayerRecord, Tally
 
 if TYPE_CHECKING:
     from searchspace.spec import HeadSpec, NetSpec, Stage
@@ -105,8 +105,9 @@ def walk_stage(stage: Stage, tally: Tally, where: str, record: list[BlockCost] |
         if record is not None:
             record.append(BlockCost(f"{where}.{index}", stage.block, stride, in_shape, tally.shape,
                                     tally.params - params, tally.macs - macs, tally.acts - acts))
-        elif index >= 1 and tally.shape == in_shape:
-            # Every further block sees this same input: count it without walking it.
+        elif index >= 1 and tally.shape == in_shape and tally.layers is None:
+            # Every further block sees this same input: count it without walking it
+            # (unless each layer is to be recorded).
             remaining = stage.repeats - index - 1
             tally.params += remaining * (tally.params - params)
             tally.macs += remaining * (tally.macs - macs)
@@ -137,6 +138,21 @@ def block_costs(spec: NetSpec) -> list[BlockCost]:
     for i, stage in enumerate(spec.stages):
         walk_stage(stage, tally, f"stages.{i}", record)
     return record
+
+
+def layer_records(spec: NetSpec) -> list[LayerRecord]:
+    """Every layer the inference forward pass runs (stem, body, head; no auxiliary heads), in order.
+
+    Their MACs add up to the net's ``macs``, their parameters to ``params - aux_params``.
+    """
+    layers: list[LayerRecord] = []
+    tally = Tally(spec.in_channels, spec.resolution, spec.resolution, layers)
+    for i, stage in enumerate(spec.stem):
+        walk_stage(stage, tally, f"stem[{i}]")
+    for i, stage in enumerate(spec.stages):
+        walk_stage(stage, tally, f"stages[{i}]")
+    walk_head(spec.head, tally, spec.num_classes, "head")
+    return layers
 
 
 def stage_out_channels(stage: Stage, in_channels: int) -> int:

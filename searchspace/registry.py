@@ -26,6 +26,9 @@ class BlockKind:
     cost: CostFunction  # (spec, tally at the block input, stride) -> None; advances the tally
     strides: tuple[int, ...] | None = (1, 2)  # allowed strides; None: any positive stride
     residual: bool = False  # whether stochastic depth applies to the block
+    # Whether depth scaling may repeat it: pooling, norm and transition layers are
+    # structure (each one downsamples or closes a dense block), not depth.
+    depth_scalable: bool = True
 
     @property
     def name(self) -> str:

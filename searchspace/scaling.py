@@ -23,6 +23,7 @@ from typing import Any
 from searchspace.analysis import block_costs, stage_out_channels
 from searchspace.blocks.inverted import expanded_channels
 from searchspace.fields import SpecBase, SpecError
+from searchspace.registry import kind_of
 from searchspace.spec import AuxHeadSpec, HeadSpec, NetSpec, Stage
 from searchspace.widths import make_divisible
 
@@ -152,10 +153,17 @@ def _expanded(kind: str, in_channels: int, ratio: float) -> int:
 
 
 def scale_depth(spec: NetSpec, multiplier: float) -> NetSpec:
-    """Every body stage repeated ``ceil(repeats * multiplier)`` times (EfficientNet's rule)."""
+    """Every body stage of blocks repeated ``ceil(repeats * multiplier)`` times (EfficientNet's rule).
+
+    Pooling, norm and transition stages are left alone: repeating them would
+    downsample again rather than deepen the net.
+    """
     if multiplier <= 0:
         raise SpecError(f"depth multiplier = {multiplier!r} is not allowed: must be > 0")
-    stages = tuple(replace(s, repeats=int(math.ceil(s.repeats * multiplier))) for s in spec.stages)
+    stages = tuple(
+        replace(s, repeats=int(math.ceil(s.repeats * multiplier))) if kind_of(s.block).depth_scalable else s
+        for s in spec.stages
+    )
     return replace(spec, stages=stages)
 
 

@@ -1,4 +1,4 @@
-"""Test-wide set-up: caches and locks go to a per-session temporary folder."""
+"""Test-wide set-up: a private cache folder per test, one torch thread per test."""
 
 from __future__ import annotations
 
@@ -9,17 +9,24 @@ import pytest
 import torch
 
 # Set before any project module asks for the cache folder, so a developer's
-# real latency cache is never read or written by the tests.
+# real latency cache is never read or written, even at import time.
 os.environ.setdefault("CONVSPACE_CACHE", tempfile.mkdtemp(prefix="convspace-test-cache-"))
 
 
-# pytest-xdist runs one worker per core; more intra-op threads would only oversubscribe.
-torch.set_num_threads(1)
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path, monkeypatch):
+    """Every test gets an empty cache folder (latency measurements, regime timings, locks)."""
+    monkeypatch.setenv("CONVSPACE_CACHE", str(tmp_path / "cache"))
 
 
 @pytest.fixture(autouse=True)
-def _deterministic_threads():
-    """Keep each test's torch thread count as it found it."""
+def one_thread():
+    """One intra-op thread per test, the previous count restored afterwards.
+
+    pytest-xdist runs a worker per core, the tensors in tests are small, and on
+    a busy machine spinning OpenMP threads slow every step by an order of magnitude.
+    """
     threads = torch.get_num_threads()
+    torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)

@@ -4,22 +4,14 @@ from __future__ import annotations
 
 import pytest
 import torch
-from torch.utils.flop_counter import FlopCounterMode
 
 from evaluators.cost import cost
 from searchspace import SpecError, build, zoo
-from tests.zoo_reference import randomize_, reference_model, reference_resolution
+from tests.zoo_reference import assert_outputs_equal_reference, meta_macs, randomize_, reference_model, reference_resolution
 
 BUILDABLE = [n for n in zoo.names() if zoo.info(n).reference.library in ("torchvision", "timm")]
 # Small resolutions keep the output comparison fast; nets that cannot take them get the next size.
 TEST_RESOLUTIONS = (64, 96, 128, 160, 224, 299)
-
-
-def meta_macs(model: torch.nn.Module, resolution: int, channels: int = 3) -> int:
-    counter = FlopCounterMode(display=False)
-    with counter, torch.no_grad():
-        model(torch.empty(1, channels, resolution, resolution, device="meta"))
-    return counter.get_total_flops() // 2
 
 
 @pytest.mark.parametrize("name", BUILDABLE)
@@ -34,10 +26,10 @@ def test_params_and_macs_equal_the_reference(name: str) -> None:
         assert sum(p.numel() for p in build(spec).parameters()) == cost(spec).params
 
 
-def smallest_accepted_resolution(name: str) -> int:
+def smallest_accepted_resolution(name: str, **options) -> int:
     for resolution in TEST_RESOLUTIONS:
         try:
-            zoo.get(name, resolution=resolution)
+            zoo.get(name, resolution=resolution, **options)
             return resolution
         except SpecError:
             continue
@@ -46,17 +38,7 @@ def smallest_accepted_resolution(name: str) -> int:
 
 @pytest.mark.parametrize("name", BUILDABLE)
 def test_outputs_equal_the_reference_with_converted_weights(name: str) -> None:
-    entry = zoo.info(name)
-    resolution = smallest_accepted_resolution(name)
-    reference = randomize_(reference_model(entry))
-    with torch.device("meta"):
-        ours = build(zoo.get(name, resolution=resolution)).eval()
-    ours.load_state_dict(zoo.convert_state_dict(name, reference.state_dict()), strict=True, assign=True)
-    images = torch.randn(2, 3, resolution, resolution, generator=torch.Generator().manual_seed(1))
-    with torch.no_grad():
-        expected, actual = reference(images), ours(images)
-    scale = expected.abs().max()
-    torch.testing.assert_close(actual, expected, rtol=1e-4, atol=1e-4 * float(scale))
+    assert_outputs_equal_reference(name, smallest_accepted_resolution(name))
 
 
 def test_names_are_unique_and_all_resolve() -> None:

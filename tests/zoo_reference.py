@@ -8,7 +8,9 @@ from collections.abc import Iterator
 
 import torch
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
+from searchspace import build, zoo
 from searchspace.zoo import ZooEntry
 
 
@@ -30,16 +32,36 @@ def _regnet_generator_on_cpu() -> Iterator[None]:
         BlockParams.from_init_params = original
 
 
+def _mnasnet_at_width(entry: ZooEntry, kwargs: dict) -> nn.Module:
+    """torchvision's mnasnet0_5 ... mnasnet1_3 each fix alpha; another width needs the MNASNet class."""
+    from torchvision.models import MNASNet
+
+    alpha = kwargs.pop("width_mult", entry.options["width_mult"])
+    return MNASNet(alpha=alpha, **kwargs)
+
+
+# Families whose zoo options the named torchvision constructor does not take as they are:
+# with options, the reference is built by this function of (entry, constructor arguments).
+_TORCHVISION_WITH_OPTIONS = {"mnasnet": _mnasnet_at_width}
+
+
+def _torchvision_model(entry: ZooEntry, options: dict) -> nn.Module:
+    import torchvision
+
+    kwargs = {**entry.reference.kwargs, **options}
+    if options and entry.family in _TORCHVISION_WITH_OPTIONS:
+        return _TORCHVISION_WITH_OPTIONS[entry.family](entry, kwargs)
+    return torchvision.models.get_model(entry.reference.name, weights=None, **kwargs)
+
+
 def reference_model(entry: ZooEntry, **options) -> nn.Module:
-    """The reference net on the meta device (shapes only), built with the entry's arguments."""
+    """The reference net on the meta device (shapes only), built with the entry's arguments and ``options``."""
     kwargs = {**entry.reference.kwargs, **options}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torchvision's FutureWarnings about init defaults
         if entry.reference.library == "torchvision":
-            import torchvision
-
             with _regnet_generator_on_cpu(), torch.device("meta"):
-                return torchvision.models.get_model(entry.reference.name, weights=None, **kwargs).eval()
+                return _torchvision_model(entry, options).eval()
         if entry.reference.library == "timm":
             import timm
 
@@ -83,3 +105,38 @@ def randomize_(model: nn.Module, seed: int = 0) -> nn.Module:
                 else:  # biases, norm shifts, running means
                     tensor.copy_(torch.randn(tensor.shape, generator=generator) * 0.1)
     return model
+
+
+def meta_macs(model: nn.Module, resolution: int, channels: int = 3) -> int:
+    """MACs of one forward pass as torch counts them (FLOPs / 2), on the meta device."""
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad():
+        model(torch.empty(1, channels, resolution, resolution, device="meta"))
+    return counter.get_total_flops() // 2
+
+
+def converted_zoo_net(name: str, reference: nn.Module, resolution: int, **options) -> nn.Module:
+    """The zoo net at ``resolution``, in eval mode, holding ``reference``'s weights through the converter."""
+    with torch.device("meta"):
+        ours = build(zoo.get(name, resolution=resolution, **options)).eval()
+    ours.load_state_dict(zoo.convert_state_dict(name, reference.state_dict(), **options), strict=True, assign=True)
+    return ours
+
+
+def random_images(resolution: int, batch: int = 2) -> torch.Tensor:
+    return torch.randn(batch, 3, resolution, resolution, generator=torch.Generator().manual_seed(1))
+
+
+def assert_logits_close(actual: torch.Tensor, expected: torch.Tensor) -> None:
+    """Equal up to float rounding, relative to the largest logit (random nets have no natural scale)."""
+    scale = expected.abs().max()
+    torch.testing.assert_close(actual, expected, rtol=1e-4, atol=1e-4 * float(scale))
+
+
+def assert_outputs_equal_reference(name: str, resolution: int, **options) -> None:
+    """The zoo net, given the reference's random weights through the converter, computes the reference's logits."""
+    reference = randomize_(reference_model(zoo.info(name), **options))
+    ours = converted_zoo_net(name, reference, resolution, **options)
+    images = random_images(resolution)
+    with torch.no_grad():
+        assert_logits_close(ours(images), reference(images))

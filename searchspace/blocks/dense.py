@@ -94,4 +94,4 @@ def _cost_transition(spec: TransitionSpec, tally: Tally, stride: int) -> None:
 
 
 DENSE = BlockKind(DenseLayerSpec, _build_dense, _cost_dense, strides=(1,))
-TRANSITION = BlockKind(TransitionSpec, _build_transition, _cost_transition)
+TRANSITION = BlockKind(TransitionSpec, _build_transition, _cost_transition, depth_scalable=False)

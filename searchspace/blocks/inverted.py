@@ -90,6 +90,8 @@ def _cost_mbconv(spec: MBConvSpec, tally: Tally, stride: int) -> None:
     if spec.se is not None:
         tally.squeeze_excite(spec.se.squeeze_channels(in_channels, mid, out))
     tally.conv(out, 1)
+    if uses_skip(spec.skip, in_channels, out, stride):
+        tally.add_identity()
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -137,6 +139,8 @@ def _cost_fused(spec: FusedMBConvSpec, tally: Tally, stride: int) -> None:
         tally.squeeze_excite(spec.se.squeeze_channels(in_channels, width, out))
     if mid != in_channels:
         tally.conv(out, 1)
+    if uses_skip(spec.skip, in_channels, out, stride):
+        tally.add_identity()
 
 
 MBCONV = BlockKind(MBConvSpec, _build_mbconv, _cost_mbconv, residual=True)

@@ -142,7 +142,7 @@ def _cost_norm_act(spec: NormActSpec, tally: Tally, stride: int) -> None:
 
 
 CONV = BlockKind(ConvSpec, _build_conv, _cost_conv, strides=None)
-POOL = BlockKind(PoolSpec, _build_pool, _cost_pool, strides=None)
-ADAPTIVE_POOL = BlockKind(AdaptivePoolSpec, _build_adaptive_pool, _cost_adaptive_pool, strides=(1,))
-LRN = BlockKind(LRNSpec, _build_lrn, _cost_identity, strides=(1,))
-NORM_ACT = BlockKind(NormActSpec, _build_norm_act, _cost_norm_act, strides=(1,))
+POOL = BlockKind(PoolSpec, _build_pool, _cost_pool, strides=None, depth_scalable=False)
+ADAPTIVE_POOL = BlockKind(AdaptivePoolSpec, _build_adaptive_pool, _cost_adaptive_pool, strides=(1,), depth_scalable=False)
+LRN = BlockKind(LRNSpec, _build_lrn, _cost_identity, strides=(1,), depth_scalable=False)
+NORM_ACT = BlockKind(NormActSpec, _build_norm_act, _cost_norm_act, strides=(1,), depth_scalable=False)

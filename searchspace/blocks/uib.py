@@ -95,6 +95,8 @@ def _cost_uib(spec: UIBSpec, tally: Tally, stride: int) -> None:
     tally.conv(out, 1)
     if spec.end_kernel:
         tally.conv(out, spec.end_kernel, end_stride, groups=out)
+    if uses_skip(spec.skip, in_channels, out, stride):
+        tally.add_identity()
 
 
 UIB = BlockKind(UIBSpec, _build_uib, _cost_uib, residual=True)

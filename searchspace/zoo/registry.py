@@ -55,6 +55,13 @@ class ZooEntry:
         return replace(spec, **universal) if universal else spec
 
 
+def flag_option(name: str, value: Any) -> bool:
+    """A yes/no family option (``aux_logits``); merely truthy values are refused, not guessed at."""
+    if not isinstance(value, bool):
+        raise ZooError(f"option {name} = {value!r} is not allowed: must be True or False")
+    return value
+
+
 _ENTRIES: dict[str, ZooEntry] = {}
 
 

@@ -1,0 +1,286 @@
+"""Measured inference latency of a net spec or a module on a named device.
+
+:func:`measure` is the entry point searches use: it keys the persistent cache,
+builds the net only on a miss and stores what it measured.  :func:`measure_module`
+times any module on an input shape, which is also how single blocks are timed
+in isolation.
+
+Order of work, and why:
+
+1. Arguments and the device are checked first, so a typo or an absent GPU is
+   one clear error before any net is built or tensor allocated.
+2. A cache hit returns at once: no build, no forward pass, no device lock.
+3. The module is copied to the device and the input made before the device is
+   locked, so the exclusive hold is no longer than the timing itself.
+4. Warm-up and timing run under ``hold_device(device, exclusive=True)``: other
+   measurements and trainings (which hold the device shared) never overlap the
+   timed passes, in this process or any other.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from evaluators.devicelock import hold_device
+from evaluators.devices import device_name, resolve_device
+from evaluators.latency._checks import dtype_label, require_input_shape, require_int_at_least
+from evaluators.latency.cache import CacheKey, LatencyCache
+from evaluators.devices import cudnn_autotuned
+from evaluators.latency.environment import evaluation_mode, torch_threads
+from evaluators.latency.protocol import PROTOCOL_VERSION, TimingProtocol
+from evaluators.latency.result import LatencyResult, latency_statistics
+from evaluators.latency.timing import device_synchronizer, time_runs
+
+_DEFAULTS = TimingProtocol()
+_DEFAULT_IMAGE_CHANNELS = 3
+# Fixed so two measurements of one net see identical input values.
+_INPUT_SEED = 0
+
+
+def measure(
+    spec_or_module: object,
+    device: str | torch.device = "cpu",
+    resolution: int | None = None,
+    batch_size: int = 1,
+    threads: int | None = None,
+    *,
+    in_channels: int | None = None,
+    min_time_s: float = _DEFAULTS.min_time_s,
+    warmup_runs: int = _DEFAULTS.warmup_runs,
+    warmup_time_s: float = _DEFAULTS.warmup_time_s,
+    min_runs: int = _DEFAULTS.min_runs,
+    max_runs: int = _DEFAULTS.max_runs,
+    use_cache: bool = True,
+    cache_key: str | None = None,
+    dtype: torch.dtype = torch.float32,
+) -> LatencyResult:
+    """Median latency of one forward pass of a net spec or module, in milliseconds.
+
+    ``resolution`` defaults to the spec's own; a plain module needs it given,
+    and takes ``in_channels`` (default 3) for its input.  ``threads`` defaults
+    to ``torch.get_num_threads()`` at call time and is pinned for the
+    measurement.  Specs are cached by digest; a module only when ``cache_key``
+    names it.  ``use_cache=False`` neither reads nor writes the cache.
+    See :mod:`evaluators.latency.protocol` for the warm-up and stopping rules.
+    """
+    protocol = TimingProtocol(
+        warmup_runs=warmup_runs,
+        warmup_time_s=warmup_time_s,
+        min_runs=min_runs,
+        min_time_s=min_time_s,
+        max_runs=max_runs,
+    )
+    require_int_at_least("batch_size", batch_size, 1)
+    thread_count = _thread_count(threads)
+    dtype_name = dtype_label(dtype)
+    if cache_key is not None and (not isinstance(cache_key, str) or not cache_key):
+        raise ValueError(f"cache_key must be a non-empty string or None, got {cache_key!r}")
+    target_device = resolve_device(device)
+    target = _Target.of(spec_or_module, resolution=resolution, in_channels=in_channels, cache_key=cache_key)
+    input_shape = (batch_size, target.in_channels, target.resolution, target.resolution)
+
+    cache = LatencyCache() if use_cache and target.model_key is not None else None
+    if cache is not None:
+        stored = cache.get(_cache_key(target.model_key, target_device, input_shape, thread_count, dtype_name))
+        if stored is not None:
+            return stored
+
+    result = measure_module(
+        target.module(),
+        input_shape,
+        target_device,
+        thread_count,
+        protocol=protocol,
+        dtype=dtype,
+        model_key=target.model_key,
+    )
+    if cache is not None:
+        cache.put(result, spec_json=target.spec_json())
+    return result
+
+
+def cached_latency(
+    spec: object,
+    device: str | torch.device = "cpu",
+    batch_size: int = 1,
+    threads: int | None = None,
+    *,
+    dtype: torch.dtype = torch.float32,
+) -> LatencyResult | None:
+    """The stored measurement :func:`measure` would return for ``spec``, or None; never measures.
+
+    Lets a caller decide how to spend time on a net it has not timed yet (a
+    quick probe first, say) without repeating a full measurement it already has.
+    """
+    require_int_at_least("batch_size", batch_size, 1)
+    target_device = resolve_device(device)
+    target = _Target.of(spec, resolution=None, in_channels=None, cache_key=None)
+    input_shape = (batch_size, target.in_channels, target.resolution, target.resolution)
+    key = _cache_key(target.model_key, target_device, input_shape, _thread_count(threads), dtype_label(dtype))
+    return LatencyCache().get(key)
+
+
+def _cache_key(model_key: str, device: torch.device, input_shape: tuple[int, ...], threads: int, dtype: str) -> CacheKey:
+    return CacheKey(
+        model_key=model_key,
+        device=device_name(device),
+        input_shape=input_shape,
+        threads=threads,
+        dtype=dtype,
+        torch_version=torch.__version__,
+        protocol_version=PROTOCOL_VERSION,
+    )
+
+
+def measure_module(
+    module: nn.Module,
+    input_shape: Sequence[int],
+    device: str | torch.device = "cpu",
+    threads: int | None = None,
+    *,
+    protocol: TimingProtocol | None = None,
+    dtype: torch.dtype = torch.float32,
+    model_key: str | None = None,
+) -> LatencyResult:
+    """Time ``module`` on a random input of ``input_shape``; never reads or writes the cache.
+
+    The module is run in eval mode under ``torch.inference_mode()``; its own
+    train/eval flags are restored afterwards.  If its weights are not already
+    on ``device`` in ``dtype``, a copy is moved there and the caller's module
+    is left where it was.  ``model_key`` is only recorded in the result (it is
+    what :class:`LatencyCache` files it under).
+
+    Do not call while this thread already holds ``hold_device`` on the same
+    device: the lock excludes holders within one process too, so it would wait
+    for itself.
+    """
+    if not isinstance(module, nn.Module):
+        raise TypeError(f"measure_module needs an nn.Module, got {type(module).__name__}")
+    shape = require_input_shape(input_shape)
+    thread_count = _thread_count(threads)
+    dtype_name = dtype_label(dtype)
+    protocol = protocol if protocol is not None else TimingProtocol()
+    target_device = resolve_device(device)
+    hardware = device_name(target_device)
+
+    runnable = _placed(module, target_device, dtype)
+    example = _example_input(shape, target_device, dtype)
+    with (
+        hold_device(target_device, exclusive=True),
+        torch_threads(thread_count),
+        cudnn_autotuned(target_device),
+        evaluation_mode(runnable),
+        torch.inference_mode(),
+    ):
+        runs = time_runs(lambda: runnable(example), device_synchronizer(target_device), protocol)
+
+    return LatencyResult(
+        **latency_statistics(runs.samples_s),
+        runs=len(runs.samples_s),
+        warmup_runs=runs.warmup_runs,
+        threads=thread_count,
+        device=hardware,
+        input_shape=shape,
+        dtype=dtype_name,
+        torch_version=torch.__version__,
+        protocol_version=PROTOCOL_VERSION,
+        measured_at=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        model_key=model_key,
+        cached=False,
+    )
+
+
+@dataclass(frozen=True)
+class _Target:
+    """What to measure, with the input geometry and cache identity resolved."""
+
+    spec_or_module: object
+    resolution: int
+    in_channels: int
+    model_key: str | None
+
+    @classmethod
+    def of(
+        cls,
+        spec_or_module: object,
+        *,
+        resolution: int | None,
+        in_channels: int | None,
+        cache_key: str | None,
+    ) -> _Target:
+        if _is_spec(spec_or_module):
+            return cls._of_spec(spec_or_module, resolution, in_channels, cache_key)
+        if isinstance(spec_or_module, nn.Module):
+            return cls._of_module(spec_or_module, resolution, in_channels, cache_key)
+        raise TypeError(f"spec_or_module must be a net spec or an nn.Module, got {type(spec_or_module).__name__}")
+
+    @classmethod
+    def _of_spec(cls, spec: object, resolution: int | None, in_channels: int | None, cache_key: str | None) -> _Target:
+        spec_channels = spec.in_channels
+        if in_channels is not None and in_channels != spec_channels:
+            raise ValueError(f"in_channels={in_channels!r} contradicts the spec, which takes {spec_channels} channels")
+        chosen = spec.resolution if resolution is None else resolution
+        require_int_at_least("resolution", chosen, 1)
+        return cls(spec, chosen, spec_channels, cache_key if cache_key is not None else spec.digest())
+
+    @classmethod
+    def _of_module(
+        cls, module: nn.Module, resolution: int | None, in_channels: int | None, cache_key: str | None
+    ) -> _Target:
+        if resolution is None:
+            raise ValueError("resolution is required when measuring an nn.Module (it has no spec to take it from)")
+        require_int_at_least("resolution", resolution, 1)
+        channels = _DEFAULT_IMAGE_CHANNELS if in_channels is None else in_channels
+        require_int_at_least("in_channels", channels, 1)
+        return cls(module, resolution, channels, cache_key)
+
+    def spec_json(self) -> str | None:
+        """The spec as JSON, stored with its measurement so predictors can be fitted from the cache."""
+        to_json = getattr(self.spec_or_module, "to_json", None)
+        if isinstance(self.spec_or_module, nn.Module) or not callable(to_json):
+            return None
+        return to_json(indent=None)
+
+    def module(self) -> nn.Module:
+        if isinstance(self.spec_or_module, nn.Module):
+            return self.spec_or_module
+        from searchspace import build  # lazily: evaluators must import without searchspace
+
+        return build(self.spec_or_module)
+
+
+def _is_spec(value: object) -> bool:
+    return not isinstance(value, nn.Module) and hasattr(value, "digest")
+
+
+def _thread_count(threads: int | None) -> int:
+    if threads is None:
+        return torch.get_num_threads()
+    return require_int_at_least("threads", threads, 1)
+
+
+def _placed(module: nn.Module, device: torch.device, dtype: torch.dtype) -> nn.Module:
+    """``module`` itself if it already lives on ``device`` in ``dtype``, else a moved copy.
+
+    Copying instead of ``module.to(...)`` keeps a caller's model where the
+    caller put it; a module already in place is used as is, without the cost
+    of a copy.
+    """
+    tensors = [*module.parameters(), *module.buffers()]
+    misplaced = any(
+        tensor.device != device or (tensor.is_floating_point() and tensor.dtype != dtype) for tensor in tensors
+    )
+    if not misplaced:
+        return module
+    return copy.deepcopy(module).to(device=device, dtype=dtype)
+
+
+def _example_input(shape: tuple[int, ...], device: torch.device, dtype: torch.dtype) -> torch.Tensor:
+    generator = torch.Generator().manual_seed(_INPUT_SEED)
+    return torch.randn(shape, generator=generator).to(device=device, dtype=dtype)

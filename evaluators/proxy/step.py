@@ -1,0 +1,152 @@
+"""One optimisation step of a candidate, shared by the trainer, the regime probe
+and the throughput benchmark so that all three time exactly the same work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from evaluators.proxy.failures import OutputShapeError
+from evaluators.proxy.regimes import autocast_for, prepare_input
+
+# Weight of each auxiliary classifier's loss, as in GoogLeNet (Szegedy et al.,
+# 2015): enough to feed gradient into the early layers, small enough that the
+# main head still dominates what is learnt.
+AUX_LOSS_WEIGHT = 0.3
+
+# torch.compile backend; a module-level setting so that tests can exercise the
+# compiled path with the cheap "eager" backend instead of inductor.
+COMPILE_BACKEND = "inductor"
+
+TrainingForward = Callable[[torch.Tensor], tuple[torch.Tensor, list[torch.Tensor]]]
+
+
+def has_aux_heads(model: nn.Module) -> bool:
+    return callable(getattr(model, "forward_with_aux", None))
+
+
+def _as_logits_and_aux(output: object) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """Split a training forward's output into main logits and auxiliary logits.
+
+    Accepts logits alone, ``(logits, [aux, ...])`` as ``forward_with_aux``
+    returns, and the flat tuples some torchvision models return in training
+    mode (``(logits, aux)`` from Inception v3, ``(logits, aux2, aux1)`` from
+    GoogLeNet); ``None`` entries (heads switched off) are skipped.
+    """
+    if isinstance(output, torch.Tensor):
+        return output, []
+    if isinstance(output, (tuple, list)) and output and isinstance(output[0], torch.Tensor):
+        aux: list[torch.Tensor] = []
+        for item in output[1:]:
+            items = item if isinstance(item, (tuple, list)) else [item]
+            for candidate in items:
+                if isinstance(candidate, torch.Tensor):
+                    aux.append(candidate)
+                elif candidate is not None:
+                    raise TypeError(f"auxiliary output of type {type(candidate).__name__} is not a tensor")
+        return output[0], aux
+    raise TypeError(f"the model returned {type(output).__name__}; expected logits or (logits, list of aux logits)")
+
+
+def training_forward(model: nn.Module, *, compiled: bool = False) -> TrainingForward:
+    """The forward pass used for training: ``x -> (logits, aux_logits)``.
+
+    Models with auxiliary heads are trained through ``forward_with_aux``;
+    others through ``model(x)`` with no auxiliary logits.  With ``compiled``
+    that callable is wrapped in ``torch.compile`` (lazily: compilation happens
+    on the first call, so a compile failure surfaces there).
+    """
+    inner: Callable[[torch.Tensor], object] = model.forward_with_aux if has_aux_heads(model) else model
+    if compiled:
+        inner = torch.compile(inner, backend=COMPILE_BACKEND)
+
+    def forward(images: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        return _as_logits_and_aux(inner(images))
+
+    return forward
+
+
+def check_logits(logits: torch.Tensor, batch: int, num_classes: int) -> None:
+    """Raise :class:`OutputShapeError` unless ``logits`` is (batch, num_classes).
+
+    Caught here, on the host, because a head with the wrong number of classes
+    would otherwise fail inside the loss with an index error, or worse, train
+    silently with targets out of range on some backends.
+    """
+    if logits.dim() != 2 or logits.shape[0] != batch or logits.shape[1] != num_classes:
+        raise OutputShapeError(f"the model produced logits of shape {tuple(logits.shape)}; expected ({batch}, {num_classes})")
+
+
+def classification_loss(
+    logits: torch.Tensor, aux_logits: Sequence[torch.Tensor], labels: torch.Tensor, label_smoothing: float
+) -> torch.Tensor:
+    """Cross-entropy of the main head plus :data:`AUX_LOSS_WEIGHT` times each auxiliary head's."""
+    loss = F.cross_entropy(logits.float(), labels, label_smoothing=label_smoothing)
+    for aux in aux_logits:
+        loss = loss + AUX_LOSS_WEIGHT * F.cross_entropy(aux.float(), labels, label_smoothing=label_smoothing)
+    return loss
+
+
+class TrainStep:
+    """Forward, loss, backward and optimizer update for one normalised batch."""
+
+    def __init__(
+        self,
+        forward: TrainingForward,
+        optimizer: torch.optim.Optimizer,
+        *,
+        regime: str,
+        device: torch.device,
+        num_classes: int,
+        label_smoothing: float,
+    ) -> None:
+        self.forward = forward
+        self.optimizer = optimizer
+        self.regime = regime
+        self.device = device
+        self.num_classes = num_classes
+        self.label_smoothing = label_smoothing
+
+    def __call__(self, images: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Run the step; return the detached loss and main-head logits."""
+        images = prepare_input(images, self.regime)
+        with autocast_for(self.device, self.regime):
+            logits, aux_logits = self.forward(images)
+            check_logits(logits, images.shape[0], self.num_classes)
+            for aux in aux_logits:
+                check_logits(aux, images.shape[0], self.num_classes)
+            loss = classification_loss(logits, aux_logits, labels, self.label_smoothing)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        self.optimizer.step()
+        return loss.detach(), logits.detach()
+
+
+def make_optimizer(
+    model: nn.Module, *, lr: float, momentum: float, nesterov: bool, weight_decay: float
+) -> torch.optim.SGD:
+    """SGD with weight decay on weight matrices and kernels only.
+
+    Biases and normalisation scales/shifts (1-D parameters) are not decayed:
+    decaying them does not regularise anything useful and, for BatchNorm
+    scales, fights the normalisation; with only a few epochs that wasted
+    effort shows up as lower proxy accuracy.
+    """
+    decayed = [p for p in model.parameters() if p.requires_grad and p.dim() > 1]
+    undecayed = [p for p in model.parameters() if p.requires_grad and p.dim() <= 1]
+    groups = [{"params": decayed, "weight_decay": weight_decay}, {"params": undecayed, "weight_decay": 0.0}]
+    return torch.optim.SGD(
+        [group for group in groups if group["params"]], lr=lr, momentum=momentum, nesterov=nesterov
+    )
+
+
+def synchronize(device: torch.device) -> None:
+    """Wait for queued device work, so that wall-clock time measures it."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+

@@ -1,0 +1,130 @@
+"""A search run's full configuration: validated once, stored in ``run.json``, restored on resume."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from search.errors import UserError
+
+SEARCHERS = ("tpe", "nsga2", "random", "evolution")
+BACKENDS = ("optuna", "ray")
+SCHEDULERS = ("fifo", "asha")
+TRAINING_PROXY = "training"
+
+# Options a resumed run may change: how much more to do and where to do it.
+RESUMABLE_OVERRIDES = ("trials", "time_limit_s", "workers", "ray_address")
+
+# Configuration fields whose command-line option is not simply "--field-name".
+_OPTION_NAMES = {"budget_ms": "--budget", "time_limit_s": "--time-limit"}
+
+
+def option_name(field_name: str) -> str:
+    return _OPTION_NAMES.get(field_name, "--" + field_name.replace("_", "-"))
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    name: str
+    out: str = "results"
+    space: str = "unified"
+    searcher: str = "tpe"
+    trials: int = 30
+    time_limit_s: float | None = 480.0
+    seed: int = 0
+    budget_ms: float | None = None
+    max_params: int | None = None
+    max_macs: int | None = None
+    device: str = "cpu"  # where latency is measured (the deployment device)
+    train_device: str | None = None  # where proxies train; None: cuda if available, else cpu
+    threads: int | None = None  # latency threads; None: torch's default at start
+    resolution: int = 224  # deployment resolution (latency); a space may scale it
+    dataset: str = "digits"
+    data_root: str | None = None
+    dataset_options: dict[str, str] = field(default_factory=dict)  # passed to load_dataset
+    download: bool = False
+    proxy: str = TRAINING_PROXY  # "training" or a training-free method
+    proxy_epochs: int = 4
+    proxy_resolution: int | None = None  # None: the dataset's default proxy resolution
+    proxy_batch_size: int = 128
+    baselines: bool = True
+    baseline_names: tuple[str, ...] = ()  # empty: the space's own baselines
+    storage: str | None = None  # optuna storage URL; None: SQLite in the run folder
+    backend: str = "optuna"
+    workers: int = 1
+    ray_address: str | None = None
+    cpus_per_trial: float = 1.0
+    gpus_per_trial: float = 0.0
+    scheduler: str = "fifo"
+    extra: dict[str, Any] = field(default_factory=dict)  # forward-compatible settings
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Reject contradictory or out-of-range settings with one clear line."""
+        if self.searcher not in SEARCHERS:
+            raise UserError(f"--searcher {self.searcher!r} is not known (allowed: {', '.join(SEARCHERS)})")
+        if self.backend not in BACKENDS:
+            raise UserError(f"--backend {self.backend!r} is not known (allowed: {', '.join(BACKENDS)})")
+        if self.scheduler not in SCHEDULERS:
+            raise UserError(f"--scheduler {self.scheduler!r} is not known (allowed: {', '.join(SCHEDULERS)})")
+        for option, value, minimum in (
+            ("--trials", self.trials, 1), ("--proxy-epochs", self.proxy_epochs, 1), ("--resolution", self.resolution, 8),
+            ("--proxy-batch-size", self.proxy_batch_size, 2), ("--workers", self.workers, 1),
+        ):
+            if value < minimum:
+                raise UserError(f"{option} {value} is not allowed: must be at least {minimum}")
+        if self.proxy_resolution is not None and self.proxy_resolution < 8:
+            raise UserError(f"--proxy-resolution {self.proxy_resolution} is not allowed: must be at least 8")
+        if self.threads is not None and self.threads < 1:
+            raise UserError(f"--threads {self.threads} is not allowed: must be at least 1")
+        if self.scheduler == "asha" and self.backend != "ray":
+            raise UserError("--scheduler asha needs --backend ray")
+        if self.scheduler == "asha" and self.proxy != TRAINING_PROXY:
+            raise UserError("--scheduler asha stops trainings early; it needs --proxy training")
+        if self.backend == "optuna" and (self.workers != 1 or self.ray_address or self.gpus_per_trial):
+            raise UserError("--workers, --ray-address and --gpus-per-trial need --backend ray")
+        if self.baseline_names and not self.baselines:
+            raise UserError("--baseline and --no-baselines contradict each other")
+        if self.cpus_per_trial <= 0 or self.gpus_per_trial < 0:
+            raise UserError("--cpus-per-trial must be positive and --gpus-per-trial non-negative")
+
+    @property
+    def objective_name(self) -> str:
+        return "accuracy" if self.proxy == TRAINING_PROXY else self.proxy
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunConfig:
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        if "baseline_names" in values:  # JSON has lists, the configuration tuples
+            values["baseline_names"] = tuple(values["baseline_names"])
+        return cls(**values)
+
+    def resumed_with(self, given: dict[str, Any]) -> RunConfig:
+        """This stored configuration, with what the user may change on resume.
+
+        Any other option given on the command line must agree with the stored
+        run: silently changing the budget or the dataset halfway through would
+        make the trials incomparable.
+        """
+        changes = {}
+        for key, value in given.items():
+            if key in RESUMABLE_OVERRIDES:
+                changes[key] = value
+            elif getattr(self, key) != value:
+                raise UserError(
+                    f"{option_name(key)} {value!r} differs from the run being resumed ({getattr(self, key)!r}); "
+                    "a resumed run keeps its configuration (start a new --name instead)"
+                )
+        return dataclasses.replace(self, **changes)
+
+
+def dump(config: RunConfig) -> str:
+    return json.dumps(config.to_dict(), indent=2, sort_keys=True)

@@ -1,0 +1,210 @@
+"""Evaluating one candidate: cheapest checks first, training last.
+
+1. Analytic cost (params, MACs) against ``--max-params`` / ``--max-macs``.
+2. Predicted latency, when a predictor is available: a candidate predicted
+   clearly over the budget (beyond the predictor's own error) is not measured.
+3. Measured latency at batch 1 on the deployment device, at the candidate's
+   resolution (cached by digest across runs).
+4. The proxy: short training on the dataset, or a training-free score.
+
+A candidate over a limit is *infeasible* and is not trained; a candidate that
+breaks (NaN loss, out of memory, a shape that does not fit) is *failed* with
+its reason.  Neither stops the search.  The constraint values given to optuna
+are relative violations (``latency / budget - 1`` etc.) so that a 10% excess
+weighs the same whichever limit it breaks.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from typing import Any, Protocol
+
+from evaluators.cost import cost
+from evaluators.data import ImageDataset
+from search.quantities import format_count
+from search.run.config import TRAINING_PROXY, RunConfig
+from search.run.records import empty_record
+from searchspace import NetSpec, encode
+
+NOT_CONSTRAINED = -1.0  # the constraint value of a limit the user did not set
+CONSTRAINT_NAMES = ("latency", "params", "macs")
+# A short timing (after two warm-up runs, the median of three) rejects a net
+# this far over the budget without the full protocol: cold first runs only
+# make the probe slower, never faster, so it cannot reject a net that fits.
+PROBE_REJECT_FACTOR = 1.5
+
+
+class LatencyPredictor(Protocol):
+    def predict_ms(self, spec: NetSpec) -> float: ...
+
+    @property
+    def relative_error(self) -> float: ...
+
+
+@dataclass
+class CandidateEvaluator:
+    config: RunConfig
+    dataset: ImageDataset
+    train_device: str
+    predictor: LatencyPredictor | None = None
+
+    def proxy_resolution(self, spec: NetSpec) -> int:
+        """The dataset's resolution, scaled like the candidate's deployment resolution."""
+        return max(8, round(self.dataset.resolution * spec.resolution / self.config.resolution))
+
+    def evaluate(self, spec: NetSpec, *, train_when_infeasible: bool = False) -> dict[str, Any]:
+        """The candidate's record; ``train_when_infeasible`` trains over-budget nets too (baselines)."""
+        started = time.perf_counter()
+        record = empty_record()
+        analytic = cost(spec)
+        record.update(
+            spec=encode(spec), digest=spec.digest(), params=analytic.params, macs=analytic.macs,
+            resolution=spec.resolution, proxy_resolution=self.proxy_resolution(spec),
+            started=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        )
+        try:
+            self._evaluate_into(record, spec, train_when_infeasible)
+        finally:
+            record["seconds"] = round(time.perf_counter() - started, 3)
+        return record
+
+    # ---- steps ------------------------------------------------------------------------
+
+    def _evaluate_into(self, record: dict[str, Any], spec: NetSpec, train_when_infeasible: bool) -> None:
+        violations = self._analytic_violations(record)
+        if violations:
+            self._infeasible(record, violations)
+            if train_when_infeasible:
+                self._measure_then_train(record, spec)
+            return
+        if self._predicted_over_budget(record, spec):
+            return
+        try:
+            self._measure_latency(record, spec)
+        except (RuntimeError, ValueError, MemoryError) as error:  # e.g. CUDA out of memory while timing
+            record.update(state="failed", error=f"latency measurement failed: {type(error).__name__}: {error}")
+            return
+        if record["violation"] is not None and record["violation"] > 0:
+            self._infeasible(record, [f"latency {record['latency_ms']:.2f} ms over the {self.config.budget_ms:g} ms budget"])
+            if not train_when_infeasible:
+                return
+        state, error = record["state"], record["error"]
+        self._run_proxy(record, spec)
+        if state == "infeasible" and record["state"] == "complete":  # trained anyway, but still over a limit
+            record.update(state=state, error=error)
+
+    def _measure_then_train(self, record: dict[str, Any], spec: NetSpec) -> None:
+        state, error = record["state"], record["error"]
+        try:
+            self._measure_latency(record, spec)
+        except (RuntimeError, ValueError, MemoryError):
+            pass  # the net is already infeasible; its latency is only informative
+        self._run_proxy(record, spec)
+        if record["state"] == "complete":
+            record.update(state=state, error=error)
+
+    def _analytic_violations(self, record: dict[str, Any]) -> list[str]:
+        limits = (("params", self.config.max_params, "--max-params"), ("macs", self.config.max_macs, "--max-macs"))
+        problems = []
+        worst = NOT_CONSTRAINED
+        for column, limit, option in limits:
+            if limit is not None:
+                excess = record[column] / limit - 1.0
+                worst = max(worst, excess)
+                if excess > 0:
+                    problems.append(f"{column} {format_count(record[column])} over {option} {format_count(limit)}")
+        record["violation"] = worst if worst != NOT_CONSTRAINED else None
+        return problems
+
+    def _predicted_over_budget(self, record: dict[str, Any], spec: NetSpec) -> bool:
+        if self.predictor is None or self.config.budget_ms is None:
+            return False
+        predicted = self.predictor.predict_ms(spec)
+        # Only skip the measurement when even the predictor's own error cannot bring it under.
+        if predicted <= self.config.budget_ms * (1.0 + 2.0 * self.predictor.relative_error):
+            return False
+        record.update(latency_ms=predicted, latency_source="predicted", violation=predicted / self.config.budget_ms - 1.0)
+        self._infeasible(record, [f"predicted latency {predicted:.2f} ms clearly over the {self.config.budget_ms:g} ms budget"])
+        return True
+
+    def _measure_latency(self, record: dict[str, Any], spec: NetSpec) -> None:
+        from evaluators.latency import cached_latency, measure
+
+        if self.config.budget_ms is not None and cached_latency(spec, self.config.device, threads=self.config.threads) is None:
+            probe = measure(spec, self.config.device, threads=self.config.threads, use_cache=False,
+                            warmup_runs=2, warmup_time_s=0.0, min_runs=3, max_runs=3, min_time_s=1e-6)
+            if probe.median_ms > PROBE_REJECT_FACTOR * self.config.budget_ms:
+                record.update(latency_ms=probe.median_ms, latency_spread_ms=probe.spread_ms, latency_runs=probe.runs,
+                              latency_source="probe")
+                excess = probe.median_ms / self.config.budget_ms - 1.0
+                record["violation"] = excess if record["violation"] is None else max(record["violation"], excess)
+                return
+        result = measure(spec, self.config.device, threads=self.config.threads)
+        record.update(
+            latency_ms=result.median_ms, latency_spread_ms=result.spread_ms, latency_runs=result.runs,
+            latency_source="cached" if result.cached else "measured",
+        )
+        if self.config.budget_ms is not None:
+            excess = result.median_ms / self.config.budget_ms - 1.0
+            record["violation"] = excess if record["violation"] is None else max(record["violation"], excess)
+
+    def _run_proxy(self, record: dict[str, Any], spec: NetSpec) -> None:
+        if self.config.proxy == TRAINING_PROXY:
+            self._train(record, spec)
+        else:
+            self._score(record, spec)
+
+    def _train(self, record: dict[str, Any], spec: NetSpec) -> None:
+        from evaluators.proxy import TrainingFailure, train
+
+        outcome = train(
+            spec, self.dataset, epochs=self.config.proxy_epochs, batch_size=self.config.proxy_batch_size,
+            resolution=record["proxy_resolution"], seed=self.config.seed, device=self.train_device,
+        )
+        if isinstance(outcome, TrainingFailure):
+            record.update(state="failed", error=f"{outcome.reason}: {outcome.message}", epochs=outcome.epochs_run)
+            return
+        record.update(
+            state="complete", accuracy=outcome.accuracy, train_loss=outcome.train_loss, train_seconds=outcome.train_seconds,
+            images_per_second=outcome.images_per_second, peak_mem_mb=outcome.peak_memory_mb, regime=outcome.regime,
+            epochs=outcome.epochs_run,
+        )
+
+    def _score(self, record: dict[str, Any], spec: NetSpec) -> None:
+        from evaluators.zero_cost import score
+
+        started = time.perf_counter()
+        try:
+            value = score(spec, self.config.proxy, self.dataset, seed=self.config.seed, device=self.train_device,
+                          resolution=record["proxy_resolution"])
+        except (RuntimeError, ValueError) as error:
+            record.update(state="failed", error=f"{self.config.proxy} failed: {type(error).__name__}: {error}")
+            return
+        record.update(state="complete", score=value, train_seconds=round(time.perf_counter() - started, 3))
+
+    @staticmethod
+    def _infeasible(record: dict[str, Any], reasons: list[str]) -> None:
+        record.update(state="infeasible", error="; ".join(reasons))
+
+
+def constraint_values(record: dict[str, Any], config: RunConfig) -> list[float]:
+    """Optuna constraints (> 0 means violated): latency, params and MACs, each relative to its limit."""
+    def relative(value: float | None, limit: float | None) -> float:
+        if limit is None:
+            return NOT_CONSTRAINED
+        if value is None:  # not measured because another limit already failed
+            return 0.0
+        return value / limit - 1.0
+
+    return [
+        relative(record.get("latency_ms"), config.budget_ms),
+        relative(record.get("params"), config.max_params),
+        relative(record.get("macs"), config.max_macs),
+    ]
+
+
+def adapt_to_run(spec: NetSpec, dataset: ImageDataset) -> NetSpec:
+    """A baseline or sampled net with the dataset's input channels and classes."""
+    return replace(spec, in_channels=dataset.in_channels, num_classes=dataset.num_classes)

@@ -1,0 +1,276 @@
+"""The search loop: ask the sampler for a net, evaluate it, tell the result; resumable and interruptible.
+
+Resume rules:
+
+* completed trials (feasible, infeasible or failed) are kept and never redone;
+* a net whose digest was already evaluated is not trained again: the new
+  trial reuses the earlier result and records ``duplicate_of``;
+* a trial that was running when the process died (``kill -9``) is marked
+  interrupted and its knob values are queued again, so the candidate is
+  evaluated exactly once;
+* Ctrl-C or SIGTERM stops after recording the trial in flight as interrupted
+  and writing every file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import signal
+import time
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import optuna
+from optuna.trial import TrialState
+
+from search.run.baselines import evaluate_baselines
+from search.run.config import RunConfig
+from search.run.evaluate import CONSTRAINT_NAMES, CandidateEvaluator, constraint_values
+from search.run.outputs import finalize
+from search.run.progress import SearchProgress
+from search.run.records import RECORD_ATTR, annotate, annotations, objective_value, trial_record
+from search.run.rundir import RunDir, environment
+from search.run.searchers import make_sampler
+
+log = logging.getLogger("search")
+
+STUDY_NAME = "search"
+FINISHED = ("complete", "infeasible", "failed")
+# Time kept back from --time-limit for re-measuring the front and writing files.
+FINALIZE_RESERVE = 0.1
+
+
+class RunInterrupted(Exception):
+    """The run stopped on Ctrl-C or SIGTERM; every file was written first."""
+
+    def __init__(self, rundir: RunDir) -> None:
+        super().__init__(f"interrupted; results so far are in {rundir.path} (continue with --resume)")
+        self.rundir = rundir
+
+
+@dataclass
+class RunOutcome:
+    rundir: RunDir
+    config: RunConfig
+    trials: list[dict[str, Any]] = field(default_factory=list)
+    baselines: list[dict[str, Any]] = field(default_factory=list)
+    front: list[dict[str, Any]] = field(default_factory=list)
+    summary: str = ""
+
+
+@contextlib.contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM (a scheduler's or ``kill``'s stop) takes the same graceful path as Ctrl-C."""
+    def raise_interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, raise_interrupt)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def setup_logging(rundir: RunDir) -> None:
+    logger = logging.getLogger("search")
+    logger.setLevel(logging.INFO)
+    for handler in list(logger.handlers):
+        logger.removeHandler(handler)
+        handler.close()
+    handler = logging.FileHandler(rundir.log_file)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger.addHandler(handler)
+    logger.propagate = False
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def open_study(rundir: RunDir, config: RunConfig, *, resumed: bool) -> tuple[optuna.Study, optuna.storages.BaseStorage]:
+    storage = optuna.storages.RDBStorage(rundir.storage_url(config))
+    sampler = make_sampler(config.searcher, config.seed, config.trials)
+    study = optuna.create_study(
+        storage=storage, study_name=STUDY_NAME, sampler=sampler, directions=["maximize", "minimize"], load_if_exists=resumed,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        study.set_metric_names([config.objective_name, "latency_ms"])
+    return study, storage
+
+
+def recover_interrupted(study: optuna.Study, storage: optuna.storages.BaseStorage) -> int:
+    """Mark trials left running by a dead process as interrupted; queue their knobs again."""
+    requeued = 0
+    notes = annotations(study)
+    for trial in study.get_trials(deepcopy=False):
+        stranded = trial.state == TrialState.RUNNING
+        interrupted = trial.user_attrs.get(RECORD_ATTR, {}).get("state") == "interrupted"
+        if not (stranded or interrupted) or notes.get(str(trial.number), {}).get("requeued"):
+            continue
+        if stranded:  # still RUNNING, so its attributes can be set before it is closed
+            record = dict(trial.user_attrs.get(RECORD_ATTR, {}), state="interrupted", error="the process stopped during this trial")
+            storage.set_trial_user_attr(trial._trial_id, RECORD_ATTR, record)
+            storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+        if trial.params:
+            study.enqueue_trial(trial.params, skip_if_exists=False)
+            requeued += 1
+        annotate(study, trial.number, requeued=True)
+    if requeued:
+        log.info("queued %d interrupted trial(s) again", requeued)
+    return requeued
+
+
+def finished_trials(study: optuna.Study) -> list[dict[str, Any]]:
+    return [r for r in (trial_record(t) for t in study.get_trials(deepcopy=False)) if r["state"] in FINISHED]
+
+
+def tell(study: optuna.Study, trial: optuna.Trial, record: dict[str, Any], config: RunConfig) -> None:
+    trial.set_user_attr(RECORD_ATTR, _jsonable(record))
+    if record["state"] in ("complete", "infeasible"):
+        for limit, value in zip(CONSTRAINT_NAMES, constraint_values(record, config)):
+            trial.set_constraint(limit, value)
+    if record["state"] in ("complete", "infeasible"):
+        # Infeasible nets are not trained: their quality is a placeholder the
+        # samplers never compare with feasible values (constrained domination).
+        quality = objective_value(record) if record["state"] == "complete" else None
+        latency = record.get("latency_ms") or config.budget_ms or 0.0
+        study.tell(trial, [_finite(quality if quality is not None else 0.0), _finite(latency)])
+    else:
+        study.tell(trial, state=TrialState.FAIL)
+
+
+def _finite(value: float) -> float:
+    return value if math.isfinite(value) else math.copysign(1e300, value)
+
+
+def _jsonable(record: dict[str, Any]) -> dict[str, Any]:
+    def clean(value: Any) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            return None if math.isnan(value) else math.copysign(1e300, value)
+        return value
+
+    return {k: clean(v) for k, v in record.items()}
+
+
+def search_loop(
+    study: optuna.Study, space, context, evaluator: CandidateEvaluator, config: RunConfig,
+    progress: SearchProgress, deadline: float, on_trial,
+) -> None:
+    from search.spaces import OptunaSuggest
+
+    known = {r["digest"]: r for r in finished_trials(study) if r.get("digest") and r["state"] in ("complete", "infeasible")}
+    done = len(finished_trials(study))
+    while done < config.trials and time.monotonic() < deadline:
+        trial = study.ask()
+        record: dict[str, Any] = {"state": "interrupted"}
+        try:
+            try:
+                spec = space.sample(OptunaSuggest(trial), context)
+            except ValueError as error:  # a space that produced an invalid net: record and go on
+                record = {"state": "failed", "error": f"sampling failed: {error}"}
+            else:
+                record = _evaluate_or_reuse(spec, known, evaluator)
+        except KeyboardInterrupt:
+            record.update(state="interrupted", error="stopped by the user during this trial")
+            tell(study, trial, record, config)
+            raise
+        tell(study, trial, record, config)
+        if record.get("digest") and record["state"] in ("complete", "infeasible") and record.get("duplicate_of") is None:
+            known[record["digest"]] = dict(record, number=trial.number)
+        done += 1
+        progress.note(record)
+        log.info("trial %d %s %s", trial.number, record["state"], record.get("spec", ""))
+        on_trial()
+
+
+def _evaluate_or_reuse(spec, known: dict[str, dict[str, Any]], evaluator: CandidateEvaluator) -> dict[str, Any]:
+    digest = spec.digest()
+    if digest in known:
+        earlier = known[digest]
+        reused = {k: v for k, v in earlier.items() if k not in ("number", "pareto", "remeasured_latency_ms")}
+        reused.update(duplicate_of=earlier["number"], seconds=0.0)
+        return reused
+    return evaluator.evaluate(spec)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Everything a run needs that can fail on bad input, resolved before any folder is touched."""
+
+    space: Any
+    dataset: Any
+    train_device: str
+
+
+def prepare(config: RunConfig) -> Prepared:
+    from evaluators.data import load_dataset
+    from evaluators.devices import resolve_device
+    from search.spaces import load_space
+    from searchspace import zoo
+
+    for name in config.baseline_names:
+        zoo.info(name)  # an unknown baseline is a user error, before any work
+    resolve_device(config.device)
+    train_device = config.train_device or ("cuda" if _cuda() else "cpu")
+    resolve_device(train_device)
+    space = load_space(config.space)
+    dataset = load_dataset(config.dataset, resolution=config.proxy_resolution or default_proxy_resolution(config.dataset),
+                           data_root=config.data_root, download=config.download, seed=config.seed,
+                           **config.dataset_options)
+    return Prepared(space, dataset, train_device)
+
+
+def execute(rundir: RunDir, config: RunConfig, prepared: Prepared, *, resumed: bool, quiet: bool) -> RunOutcome:
+    """Run (or continue) the search described by ``config`` in ``rundir``."""
+    from search.spaces import SpaceContext
+
+    started = time.monotonic()
+    space, dataset, train_device = prepared.space, prepared.dataset, prepared.train_device
+    rundir.write_config(config, environment(config))
+    setup_logging(rundir)
+    log.info("%s run %s: space %s, searcher %s, dataset %s", "resumed" if resumed else "new", rundir.path, space.name,
+             config.searcher, dataset.describe())
+
+    study, storage = open_study(rundir, config, resumed=resumed)
+    recover_interrupted(study, storage)
+    evaluator = CandidateEvaluator(config, dataset, train_device)
+    context = SpaceContext(in_channels=dataset.in_channels, num_classes=dataset.num_classes, resolution=config.resolution)
+    done = len(finished_trials(study))
+    progress = SearchProgress(config.trials, config.objective_name, quiet=quiet, done=min(done, config.trials))
+    limit = config.time_limit_s
+    deadline = started + limit * (1 - FINALIZE_RESERVE) if limit else float("inf")
+    outcome = RunOutcome(rundir, config)
+    interrupted = False
+    with sigterm_as_interrupt():
+        try:
+            if config.baselines:
+                outcome.baselines = evaluate_baselines(config.baseline_names or space.baselines, evaluator, rundir)
+            search_loop(study, space, context, evaluator, config, progress, deadline,
+                        on_trial=lambda: finalize(study, rundir, config, outcome, remeasure=False))
+        except KeyboardInterrupt:
+            interrupted = True
+            log.warning("interrupted by the user")
+        finally:
+            progress.close()
+    finalize(study, rundir, config, outcome, remeasure=not interrupted)
+    log.info("finished: %d trials, %d on the front", len(outcome.trials), len(outcome.front))
+    if interrupted:
+        raise RunInterrupted(rundir)
+    return outcome
+
+
+def default_proxy_resolution(dataset: str) -> int | None:
+    """Digits are 8x8: ImageNet-style nets downsample 32x, so they are trained upsampled to 32."""
+    return 32 if dataset == "digits" else None
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()

@@ -1,0 +1,173 @@
+"""The run folder ``<out>/<name>/``: what a run writes and how it is opened again.
+
+Layout::
+
+    run.json         configuration, environment (versions, devices, threads), seed
+    study.db         optuna storage (SQLite) unless --storage names another database
+    trials.csv       one row per trial and per baseline (trials.parquet: the same table)
+    pareto.csv       the final Pareto front
+    baselines.json   evaluations of the known nets (reused on resume)
+    search.log       the run's log
+
+Every file is written atomically (a temporary file renamed over the old one),
+so an interrupted write never leaves a half-written result behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from search.errors import UserError
+from search.run.config import RunConfig
+
+RUN_FILE = "run.json"
+
+
+def write_atomic(path: Path, text: str | bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = "wb" if isinstance(text, bytes) else "w"
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, mode) as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+@dataclass(frozen=True)
+class RunDir:
+    path: Path
+
+    @property
+    def config_file(self) -> Path:
+        return self.path / RUN_FILE
+
+    @property
+    def study_db(self) -> Path:
+        return self.path / "study.db"
+
+    @property
+    def trials_csv(self) -> Path:
+        return self.path / "trials.csv"
+
+    @property
+    def trials_parquet(self) -> Path:
+        return self.path / "trials.parquet"
+
+    @property
+    def pareto_csv(self) -> Path:
+        return self.path / "pareto.csv"
+
+    @property
+    def baselines_file(self) -> Path:
+        return self.path / "baselines.json"
+
+    @property
+    def log_file(self) -> Path:
+        return self.path / "search.log"
+
+    def storage_url(self, config: RunConfig) -> str:
+        return config.storage or f"sqlite:///{self.study_db.resolve()}"
+
+    # ---- creating and opening ---------------------------------------------------------
+
+    @classmethod
+    def create(cls, out: str, name: str, *, overwrite: bool) -> RunDir:
+        """A new, empty run folder; an existing one only replaced with ``overwrite``."""
+        path = _run_path(out, name)
+        if path.exists():
+            if not overwrite:
+                raise UserError(f"run folder {path} already exists; use --resume to continue it or --overwrite to replace it")
+            if not (path / RUN_FILE).is_file():
+                # Never delete a folder the toolkit did not make.
+                raise UserError(f"{path} exists but is not a run folder (no {RUN_FILE}); refusing to overwrite it")
+            shutil.rmtree(path)
+        try:
+            path.mkdir(parents=True)
+        except OSError as error:
+            raise UserError(f"cannot create run folder {path}: {error.strerror}") from None
+        return cls(path)
+
+    @classmethod
+    def open_existing(cls, out: str, name: str) -> RunDir:
+        path = _run_path(out, name)
+        if not (path / RUN_FILE).is_file():
+            raise UserError(f"no run named {name!r} to resume under {Path(out)} (looked for {path / RUN_FILE})")
+        return cls(path)
+
+    @classmethod
+    def at(cls, folder: str) -> RunDir:
+        """An existing run folder given by its path (for report and export)."""
+        path = Path(folder)
+        if not (path / RUN_FILE).is_file():
+            raise UserError(f"{folder} is not a run folder (no {RUN_FILE})")
+        return cls(path)
+
+    # ---- run.json ---------------------------------------------------------------------
+
+    def write_config(self, config: RunConfig, environment: dict[str, Any], *, started: str | None = None) -> None:
+        previous = self.read_run_file() if self.config_file.is_file() else {}
+        record = {
+            "config": config.to_dict(),
+            "environment": environment,
+            "started": started or previous.get("started") or _now(),
+            "resumed": previous.get("resumed", []) + ([_now()] if previous else []),
+        }
+        write_atomic(self.config_file, json.dumps(record, indent=2, sort_keys=True) + "\n")
+
+    def read_run_file(self) -> dict[str, Any]:
+        try:
+            return json.loads(self.config_file.read_text())
+        except (OSError, json.JSONDecodeError) as error:
+            raise UserError(f"{self.config_file} cannot be read: {error}") from None
+
+    def read_config(self) -> RunConfig:
+        data = self.read_run_file()
+        if "config" not in data:
+            raise UserError(f"{self.config_file} has no configuration")
+        return RunConfig.from_dict(data["config"])
+
+
+def _run_path(out: str, name: str) -> Path:
+    if not name or name in (".", "..") or "/" in name or os.sep in name:
+        raise UserError(f"--name {name!r} is not allowed: use a plain folder name")
+    return Path(out) / name
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def environment(config: RunConfig) -> dict[str, Any]:
+    """What a reader needs to reproduce or compare the run's measurements."""
+    import torch
+
+    from evaluators.devices import device_name
+
+    def version(package: str) -> str | None:
+        try:
+            return metadata.version(package)
+        except metadata.PackageNotFoundError:
+            return None
+
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "packages": {p: version(p) for p in ("convspace", "torch", "torchvision", "optuna", "ray", "pandas", "numpy")},
+        "latency_device": device_name(config.device),
+        "train_device": device_name(config.train_device or "cpu"),
+        "latency_threads": config.threads or torch.get_num_threads(),
+        "cpu_count": os.cpu_count(),
+        "cuda": torch.version.cuda if torch.cuda.is_available() else None,
+    }

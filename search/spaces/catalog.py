@@ -1,0 +1,48 @@
+"""The built-in spaces.
+
+``unified``, ``mobilenet`` and ``regnet`` are space files shipped in
+``builtin/`` (the same format users write, so they double as examples);
+``resnet`` is code (torchvision's constructor arguments as knobs) and
+``efficientnet`` wraps the ``builtin/efficientnet_base.yaml`` template with
+compound scaling.
+"""
+
+from __future__ import annotations
+
+import functools
+from importlib import resources
+
+from search.spaces.base import Space
+from search.spaces.definition import RegNetDefinition, TemplateDefinition
+from search.spaces.efficientnet_space import EfficientNetSpace
+from search.spaces.files import read_document
+from search.spaces.regnet_space import RegNetSpace
+from search.spaces.resnet_space import ResNetSpace
+from search.spaces.schema import parse_space
+from search.spaces.template import TemplateSpace
+
+DEFAULT_SPACE = "unified"
+
+
+def _definition(file_name: str) -> TemplateDefinition | RegNetDefinition:
+    source = f"built-in space file {file_name}"
+    text = resources.files("search.spaces").joinpath("builtin", file_name).read_text(encoding="utf-8")
+    # A built-in may list a zoo net whose family is still being added; it becomes a baseline once registered.
+    return parse_space(read_document(text, False, source), source, file_name.split(".")[0], require_known_baselines=False)
+
+
+@functools.cache
+def _load_builtins() -> dict[str, Space]:
+    spaces = [
+        TemplateSpace(_definition("unified.yaml")),
+        TemplateSpace(_definition("mobilenet.yaml")),
+        ResNetSpace(),
+        RegNetSpace(_definition("regnet.yaml")),
+        EfficientNetSpace(TemplateSpace(_definition("efficientnet_base.yaml"))),
+    ]
+    return {space.name: space for space in spaces}
+
+
+def builtin_spaces() -> dict[str, Space]:
+    """Name -> space, ``unified`` (the default) first."""
+    return dict(_load_builtins())

@@ -1,0 +1,517 @@
+"""Validation of space files: raw YAML/JSON data in, a checked definition out.
+
+A stage-by-stage space file (the full reference, with every key and default,
+is docs/spaces.md)::
+
+    name: tiny                          # optional, defaults to the file name
+    stem: {width: 32, activation: [relu, hardswish], pool: false}
+    all_stages:                         # keys every stage has unless it says otherwise
+      block: [mbconv, fused]            # a list: choices
+      kernel: [3, 5]                    # kind-specific: only asked for the kinds that have it
+      expansion: [3, 6]
+      se: [false, true]
+    stages:
+      - {stride: 2, depth: {low: 1, high: 3}, width: {low: 16, high: 48, step: 8}}
+      - {stride: 1, depth: {low: 0, high: 2}, width: 64}   # depth 0: stage left out
+      - {stride: 2, depth: 2, width: {low: 64, high: 256, log: true}}
+    head: {width: [0, 1280], dropout: 0.2}
+    net: {drop_path_rate: 0.0}
+    multipliers: {width: [0.75, 1.0], depth: 1.0, resolution: [0.75, 1.0]}
+    shared: [kernel]                    # one value for every stage
+    constraints: {non_decreasing: [width]}
+    baselines: {}                       # zoo name -> its knob values, written like the space
+
+A value is fixed (``3``), a list of choices (``[3, 5]``) or a range
+(``{low, high, step}``, ``{low, high, log: true}``).  A RegNet file has a
+``regnet`` section (depth, w0, wa, wm, group_width, bottleneck_ratio, se,
+se_ratio) instead of the stem, stages and head.
+
+Every error is a ``UserError`` whose message starts with the file and the key
+path and says what is allowed, e.g.::
+
+    space file x.yaml: stages[2].kernel: 4 is not allowed: kernels must be odd
+    space file x.yaml: stages[1].block: 'mbconvv' is not allowed (allowed: conv, basic, ...)
+
+Single keys are checked by the tables below; rules that involve several keys
+by :func:`_check_stage`, :func:`_parse_shared` and :func:`_check_orderable`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from search.errors import UserError
+from search.spaces.definition import (
+    KIND_SPECIFIC_KEYS,
+    MULTIPLIER_KNOBS,
+    ORDERABLE_KEYS,
+    SE_STYLES,
+    SEARCHABLE_KINDS,
+    UIB_VARIANTS,
+    RegNetDefinition,
+    Setting,
+    StageDefinition,
+    TemplateDefinition,
+    is_possible,
+    pool_stage_index,
+    possible_values,
+)
+from search.spaces.domains import Domain, Fixed, format_value
+from searchspace import zoo
+from searchspace.activations import activation_names
+
+
+class Where:
+    """A key path inside one file, for error messages."""
+
+    def __init__(self, source: str, path: str = "") -> None:
+        self.source, self.path = source, path
+
+    def key(self, name: str) -> Where:
+        return Where(self.source, f"{self.path}.{name}" if self.path else name)
+
+    def item(self, index: int) -> Where:
+        return Where(self.source, f"{self.path}[{index}]")
+
+    def fail(self, message: str) -> UserError:
+        return UserError(f"{self.source}: {self.path}: {message}" if self.path else f"{self.source}: {message}")
+
+
+# --------------------------------------------------------------------------------------
+# Keys: what each accepts
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Key:
+    type: str  # "int", "real", "name" or "bool"
+    rule: str = ""  # what a valid value is, for messages
+    valid: Callable[[Any], bool] = lambda value: True
+    names: tuple[str, ...] = ()  # the allowed values of a "name" key
+    searchable: bool = True  # False: one value only (no list, no range)
+    # Stem, head, net, multiplier and regnet keys: the value when left out (None: required).
+    # A stage key left out keeps the block kind's own default (see blocks.make_block).
+    default: Any = None
+
+
+def _int_key(rule: str, valid: Callable[[int], bool], **options: Any) -> Key:
+    return Key("int", rule, valid, **options)
+
+
+def _real_key(rule: str, valid: Callable[[float], bool], **options: Any) -> Key:
+    return Key("real", rule, valid, **options)
+
+
+def _name_key(names: tuple[str, ...], **options: Any) -> Key:
+    return Key("name", names=names, **options)
+
+
+_POSITIVE = ("must be a positive integer", lambda v: v >= 1)
+_ODD = ("kernels must be odd", lambda v: v >= 1 and v % 2 == 1)
+_STRIDE = Key("int", "must be 1 or 2", lambda v: v in (1, 2), searchable=False, default=2)
+_ACTIVATION = _name_key(activation_names(), default="relu")
+
+STEM_KEYS = {
+    "width": _int_key(*_POSITIVE, default=32),
+    "kernel": _int_key(*_ODD, default=3),
+    "activation": _ACTIVATION,
+    "pool": Key("bool", default=False),
+    "stride": _STRIDE,
+}
+STAGE_KEYS = {
+    "stride": Key("int", "must be 1 or 2", lambda v: v in (1, 2), searchable=False),
+    "depth": _int_key("must be an integer >= 0 (0 leaves a stride-1 stage out)", lambda v: v >= 0),
+    "block": _name_key(SEARCHABLE_KINDS),
+    "width": _int_key(*_POSITIVE),
+    "activation": _name_key(activation_names()),
+    "kernel": _int_key(*_ODD),
+    "expansion": _real_key("must be a number above 0 and at most 64", lambda v: 0 < v <= 64),
+    "se": Key("bool"),
+    "se_style": _name_key(SE_STYLES),
+    "se_ratio": _real_key("must be a number above 0 and at most 4", lambda v: 0 < v <= 4),
+    "bottleneck_ratio": _real_key("must be a number above 0 and at most 64", lambda v: 0 < v <= 64),
+    "group_width": _int_key(*_POSITIVE),
+    "uib_variant": _name_key(UIB_VARIANTS),
+    "start_kernel": _int_key(*_ODD),
+}
+REQUIRED_STAGE_KEYS = ("stride", "depth", "block", "width")
+HEAD_KEYS = {
+    "width": _int_key("must be an integer >= 0 (0: no head convolution)", lambda v: v >= 0, default=0),
+    "activation": _ACTIVATION,
+    "dropout": _real_key("must be a number from 0 up to (not including) 1", lambda v: 0 <= v < 1, default=0.0),
+}
+NET_KEYS = {
+    "drop_path_rate": _real_key("must be a number from 0 to 0.99", lambda v: 0 <= v <= 0.99, default=0.0),
+    "norm_eps": _real_key("must be a number above 0 and at most 1", lambda v: 0 < v <= 1, default=1e-5),
+    "norm_momentum": _real_key("must be a number from 0 to 1", lambda v: 0 <= v <= 1, default=0.1),
+}
+_MULTIPLIER = _real_key("multipliers must be numbers above 0", lambda v: v > 0, default=1.0)
+MULTIPLIER_KEYS = {name: _MULTIPLIER for name in MULTIPLIER_KNOBS}
+REGNET_KEYS = {
+    "depth": _int_key(*_POSITIVE),
+    "w0": _int_key("must be a positive multiple of 8", lambda v: v >= 8 and v % 8 == 0),
+    "wa": _real_key("must be a number >= 0", lambda v: v >= 0),
+    "wm": _real_key("must be a number above 1", lambda v: v > 1),
+    "group_width": _int_key(*_POSITIVE),
+    "bottleneck_ratio": _real_key("must be a number above 0 and at most 64", lambda v: 0 < v <= 64, default=1.0),
+    "se": Key("bool", default=False),
+    "se_ratio": _real_key("must be a number above 0 and at most 4", lambda v: 0 < v <= 4, default=0.25),
+}
+
+TEMPLATE_TOP_KEYS = ("name", "description", "stem", "all_stages", "stages", "head", "net", "multipliers", "shared", "constraints", "baselines")
+REGNET_TOP_KEYS = ("name", "description", "regnet", "multipliers")
+RANGE_KEYS = ("low", "high", "step", "log")
+MAX_RANGE_VALUES = 100_000  # sizes and constraints walk a range's values
+
+
+# --------------------------------------------------------------------------------------
+# Values: a fixed value, a list of choices, or a range
+# --------------------------------------------------------------------------------------
+
+
+def _item(raw: Any, key: Key, where: Where) -> Any:
+    """One value of a key, checked and normalised (ints stay ints, reals become floats)."""
+    if key.type == "name":
+        if not isinstance(raw, str) or raw not in key.names:
+            raise where.fail(f"{raw!r} is not allowed (allowed: {', '.join(key.names)})")
+        return raw
+    if key.type == "bool":
+        if not isinstance(raw, bool):
+            raise where.fail(f"{raw!r} is not allowed: must be true or false")
+        return raw
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not math.isfinite(raw):
+        kind = "an integer" if key.type == "int" else "a number"
+        raise where.fail(f"{raw!r} is not allowed: must be {kind}")
+    if key.type == "int":
+        if not isinstance(raw, int):
+            raise where.fail(f"{raw!r} is not allowed: must be an integer")
+    else:
+        raw = float(raw)
+    if not key.valid(raw):
+        raise where.fail(f"{format_value(raw)} is not allowed: {key.rule}")
+    return raw
+
+
+def parse_setting(raw: Any, key: Key, where: Where) -> Setting:
+    """A key's value: a scalar is fixed, a list is choices, a mapping is a range (one value: fixed)."""
+    if isinstance(raw, list):
+        if not key.searchable:
+            raise where.fail("a list is not allowed here: give one value")
+        if not raw:
+            raise where.fail("an empty list is not allowed: give at least one value")
+        values = [_item(v, key, where) for v in raw]
+        for i, value in enumerate(values):
+            if any(is_possible(Fixed(other), value) for other in values[:i]):
+                raise where.fail(f"{format_value(value)} is listed twice")
+        return Fixed(values[0]) if len(values) == 1 else Domain.choices(tuple(values))
+    if isinstance(raw, dict):
+        if not key.searchable:
+            raise where.fail("a range is not allowed here: give one value")
+        return _parse_range(raw, key, where)
+    return Fixed(_item(raw, key, where))
+
+
+def _parse_range(raw: dict, key: Key, where: Where) -> Setting:
+    if key.type in ("name", "bool"):
+        raise where.fail("a range is not allowed for names and flags: give a value or a list")
+    _reject_unknown(raw, RANGE_KEYS, where)
+    for bound in ("low", "high"):
+        if bound not in raw:
+            raise where.fail(f"a range needs 'low' and 'high' (missing {bound!r})")
+    low, high = _item(raw["low"], key, where.key("low")), _item(raw["high"], key, where.key("high"))
+    log = raw.get("log", False)
+    if not isinstance(log, bool):
+        raise where.key("log").fail(f"{log!r} is not allowed: must be true or false")
+    if low > high:
+        raise where.fail(f"low ({format_value(low)}) is greater than high ({format_value(high)})")
+    if log and low <= 0:
+        raise where.key("log").fail("a log-scaled range needs low above 0")
+    if key.type == "real":
+        if "step" in raw:
+            raise where.key("step").fail("not allowed for a real-valued key (give a list of values instead)")
+        return Fixed(low) if low == high else Domain.reals(low, high, log)
+    step = raw.get("step", 1)
+    if isinstance(step, bool) or not isinstance(step, int) or step < 1:
+        raise where.key("step").fail(f"{step!r} is not allowed: must be a positive integer")
+    if log and step != 1:
+        raise where.key("log").fail("a log-scaled integer range cannot have a step")
+    if (high - low) % step:
+        raise where.key("high").fail(f"{high} is not allowed: must be low ({low}) plus a multiple of step ({step})")
+    count = (high - low) // step + 1
+    if count > MAX_RANGE_VALUES:
+        raise where.fail(f"a range of {count} values is too many (at most {MAX_RANGE_VALUES}): give a larger step")
+    # The rules are bounds and "odd" or "a multiple of 8": the ends and the second value decide them
+    # (a kernel range 3..7 with step 1 holds 4).
+    for value in (low, min(low + step, high), high):
+        if not key.valid(value):
+            raise where.fail(f"{value} is not allowed: {key.rule}")
+    return Fixed(low) if count == 1 else Domain.integers(low, high, step, log)
+
+
+def _reject_unknown(raw: Mapping, allowed: tuple[str, ...] | Mapping, where: Where) -> None:
+    for name in raw:
+        if name not in allowed:
+            close = difflib.get_close_matches(str(name), list(allowed), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise where.fail(f"unknown key {name!r} (allowed: {', '.join(allowed)}{hint})")
+
+
+def _mapping(raw: Any, where: Where) -> dict:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise where.fail(f"must be a mapping of keys to values, not {type(raw).__name__}")
+    return raw
+
+
+def _section(raw: Any, keys: Mapping[str, Key], where: Where) -> dict[str, Setting]:
+    """A mapping section with every key resolved; keys without a default are required."""
+    raw = _mapping(raw, where)
+    _reject_unknown(raw, keys, where)
+    settings = {}
+    for name, key in keys.items():
+        if name in raw:
+            settings[name] = parse_setting(raw[name], key, where.key(name))
+        elif key.default is None:
+            raise where.fail(f"missing required key {name!r}")
+        else:
+            settings[name] = Fixed(key.default)
+    return settings
+
+
+def _text(raw: Any, where: Where) -> str:
+    if not isinstance(raw, str):
+        raise where.fail(f"{raw!r} is not allowed: must be text")
+    return raw
+
+
+# --------------------------------------------------------------------------------------
+# Whole files
+# --------------------------------------------------------------------------------------
+
+
+def parse_space(data: Any, source: str, default_name: str, *, require_known_baselines: bool = True) -> TemplateDefinition | RegNetDefinition:
+    """Check a space file's data.
+
+    ``require_known_baselines``: reject baselines the zoo does not know (user
+    files); built-in spaces may name nets whose family is still being added.
+    """
+    top = Where(source)
+    if data is None:
+        raise top.fail("the file is empty: give 'stages' (a net written stage by stage) or 'regnet' (RegNet's parameters)")
+    if not isinstance(data, dict):
+        raise top.fail(f"the file must hold a mapping of keys (name, stages, ...), not {type(data).__name__}")
+    name = _text(data.get("name", default_name), top.key("name"))
+    description = _text(data.get("description", ""), top.key("description"))
+    if "regnet" in data:
+        _reject_unknown(data, REGNET_TOP_KEYS, top)
+        return _parse_regnet(data, name, description, source)
+    if "stages" not in data:
+        raise top.fail("give either 'stages' (a net written stage by stage) or 'regnet' (RegNet's parameters)")
+    _reject_unknown(data, TEMPLATE_TOP_KEYS, top)
+    return _parse_template(data, name, description, source, require_known_baselines)
+
+
+def _parse_regnet(data: dict, name: str, description: str, source: str) -> RegNetDefinition:
+    top = Where(source)
+    settings = _section(data["regnet"], REGNET_KEYS, top.key("regnet"))
+    # Widths and depths come from the RegNet rule itself: only the resolution has a multiplier.
+    resolution = _section(data.get("multipliers"), {"resolution": _MULTIPLIER}, top.key("multipliers"))["resolution"]
+    return RegNetDefinition(name, description, source, settings, resolution)
+
+
+def _parse_template(data: dict, name: str, description: str, source: str, require_known_baselines: bool) -> TemplateDefinition:
+    top = Where(source)
+    stem = _section(data.get("stem"), STEM_KEYS, top.key("stem"))
+    head = _section(data.get("head"), HEAD_KEYS, top.key("head"))
+    net = _section(data.get("net"), NET_KEYS, top.key("net"))
+    multipliers = _section(data.get("multipliers"), MULTIPLIER_KEYS, top.key("multipliers"))
+    stages = _parse_stages(data, top)
+    pool_stage = pool_stage_index(stem, stages)
+    if is_possible(stem["pool"], True) and pool_stage is None:
+        raise top.key("stem").key("pool").fail("a stem max-pool takes the stride of the first stride-2 stage, and there is none")
+    for stage in stages:
+        _check_stage(stage, pool_stage, top.key("stages").item(stage.index))
+    shared = _parse_shared(data.get("shared", []), stages, top.key("shared"))
+    non_decreasing = _parse_constraints(data.get("constraints"), stages, shared, top.key("constraints"))
+    baselines = _parse_baselines(data.get("baselines"), len(stages), top.key("baselines"), require_known_baselines)
+    return TemplateDefinition(
+        name=name, description=description, source=source, stem=stem, stages=stages, head=head, net=net,
+        multipliers=multipliers, shared=shared, non_decreasing=non_decreasing, baselines=baselines,
+    )
+
+
+def _parse_stages(data: dict, top: Where) -> tuple[StageDefinition, ...]:
+    where = top.key("stages")
+    defaults_raw = _mapping(data.get("all_stages"), top.key("all_stages"))
+    _reject_unknown(defaults_raw, STAGE_KEYS, top.key("all_stages"))
+    defaults = {k: parse_setting(v, STAGE_KEYS[k], top.key("all_stages").key(k)) for k, v in defaults_raw.items()}
+    raw_stages = data["stages"]
+    if isinstance(raw_stages, int) and not isinstance(raw_stages, bool):
+        if raw_stages < 1:
+            raise where.fail(f"{raw_stages} is not allowed: give a list of stages or a positive count")
+        raw_stages = [{} for _ in range(raw_stages)]
+    if not isinstance(raw_stages, list) or not raw_stages:
+        raise where.fail("must be a non-empty list of stages (or a count, with the keys in all_stages)")
+    stages = []
+    for index, raw in enumerate(raw_stages):
+        stage_where = where.item(index)
+        raw = _mapping(raw, stage_where)
+        _reject_unknown(raw, STAGE_KEYS, stage_where)
+        own = {k: parse_setting(v, STAGE_KEYS[k], stage_where.key(k)) for k, v in raw.items()}
+        for key in REQUIRED_STAGE_KEYS:
+            if key not in own and key not in defaults:
+                raise stage_where.fail(f"missing required key {key!r} (give it here or in all_stages)")
+        merged = {**defaults, **own}
+        _check_applicable(own, merged, stage_where)
+        settings = {**_applicable(defaults, merged), **own}
+        stages.append(StageDefinition(index, settings))
+    return tuple(stages)
+
+
+def _unused_reason(key: str, kinds: tuple[str, ...], settings: Mapping[str, Setting]) -> str | None:
+    """Why no block of a stage can use ``key``, or None when some block, with some values, does."""
+    users = KIND_SPECIFIC_KEYS.get(key)
+    if users is not None and not set(kinds) & users:
+        return f"it applies to {', '.join(k for k in SEARCHABLE_KINDS if k in users)} blocks"
+    if key in ("se_style", "se_ratio") and not is_possible(settings.get("se", Fixed(False)), True):
+        return "se is never true here"
+    if key == "start_kernel" and not is_possible(settings.get("uib_variant", Fixed("ib")), "extradw"):
+        return "uib_variant is never extradw here"
+    return None
+
+
+def _check_applicable(own: dict[str, Setting], merged: dict[str, Setting], where: Where) -> None:
+    """A key the stage itself gives must matter to it (all_stages keys apply only where they do)."""
+    kinds = possible_values(merged["block"])
+    for key in own:
+        reason = _unused_reason(key, kinds, merged)
+        if reason:
+            raise where.key(key).fail(f"no block of this stage uses it ({reason})")
+
+
+def _applicable(defaults: dict[str, Setting], merged: dict[str, Setting]) -> dict[str, Setting]:
+    kinds = possible_values(merged["block"])
+    return {k: v for k, v in defaults.items() if _unused_reason(k, kinds, merged) is None}
+
+
+def _check_stage(stage: StageDefinition, pool_stage: int | None, where: Where) -> None:
+    stride = stage.stride
+    if stride == 2 and stage.may_be_left_out():
+        raise where.key("depth").fail(
+            "0 is not allowed in a stride-2 stage: only stride-1 stages may be left out, so every net has the same total stride"
+        )
+    kinds = stage.kinds()
+    if "shuffle" in kinds:
+        if stride == 1:
+            raise where.key("block").fail(
+                "shuffle is not allowed in a stride-1 stage: a ShuffleNetV2 stage starts with a stride-2 unit, "
+                "the only one that can change the width"
+            )
+        if stage.index == pool_stage:
+            raise where.key("block").fail(
+                "shuffle is not allowed here: when stem.pool is true the stem's max-pool takes this stage's stride, "
+                "and a stride-1 shuffle unit cannot change the width"
+            )
+    variant = stage.get("uib_variant")
+    if "uib" in kinds and variant is not None and "ffn" in possible_values(variant) and stride == 2:
+        raise where.key("uib_variant").fail("'ffn' is not allowed in a stride-2 stage: a UIB without depthwise convolutions cannot downsample")
+
+
+def _parse_shared(raw: Any, stages: tuple[StageDefinition, ...], where: Where) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(isinstance(k, str) for k in raw):
+        raise where.fail("must be a list of stage keys, e.g. [bottleneck_ratio, group_width]")
+    allowed = tuple(k for k in STAGE_KEYS if k != "stride")
+    for key in raw:
+        if key not in allowed:
+            raise where.fail(f"{key!r} is not allowed (allowed: {', '.join(allowed)})")
+        holders = [s for s in stages if key in s.settings]
+        if not any(isinstance(s.settings[key], Domain) for s in holders):
+            raise where.fail(f"{key!r} is not searched in any stage: give it a list or range (e.g. in all_stages)")
+        first = holders[0]
+        for stage in holders[1:]:
+            if stage.settings[key] != first.settings[key]:
+                raise where.fail(
+                    f"{key!r} has different values in stages[{first.index}] and stages[{stage.index}]: "
+                    "a shared key takes one value for all stages, so give it once, in all_stages"
+                )
+    if len(set(raw)) != len(raw):
+        raise where.fail("a key is listed twice")
+    return tuple(raw)
+
+
+def _parse_constraints(raw: Any, stages: tuple[StageDefinition, ...], shared: tuple[str, ...], where: Where) -> tuple[str, ...]:
+    raw = _mapping(raw, where)
+    _reject_unknown(raw, ("non_decreasing",), where)
+    keys = raw.get("non_decreasing", [])
+    where = where.key("non_decreasing")
+    if not isinstance(keys, list) or len(set(map(str, keys))) != len(keys):
+        raise where.fail("must be a list of distinct stage keys, e.g. [width, depth]")
+    for key in keys:
+        if key not in ORDERABLE_KEYS:
+            raise where.fail(f"{key!r} is not allowed (allowed: {', '.join(ORDERABLE_KEYS)})")
+        if key in shared:
+            raise where.fail(f"{key!r} is shared, so it is the same in every stage already")
+        _check_orderable(key, stages, where)
+    return tuple(keys)
+
+
+def _check_orderable(key: str, stages: tuple[StageDefinition, ...], where: Where) -> None:
+    """Each stage's value is drawn from the part of its range at or above the previous stage's.
+
+    That needs a range (a list of choices cannot shrink per net without
+    confusing optuna's samplers), and a highest value at least the previous
+    stage's highest, so that the part left is never empty.
+    """
+    highest_so_far = None
+    for stage in stages:
+        setting = stage.settings[key]
+        if isinstance(setting, Domain) and setting.kind != "integer":
+            raise where.fail(f"{key!r} must be a range ({{low, high, step}}) or one value in every stage; stages[{stage.index}].{key} is a list")
+        if key == "depth" and stage.may_be_left_out():
+            raise where.fail(f"depth cannot be constrained while stages[{stage.index}] may be left out (depth 0)")
+        highest = setting.value if isinstance(setting, Fixed) else setting.high
+        if highest_so_far is not None and highest < highest_so_far:
+            raise where.fail(
+                f"stages[{stage.index}].{key} reaches at most {highest}, below the {highest_so_far} an earlier stage may take: "
+                "each stage's highest value must be at least the previous stages'"
+            )
+        highest_so_far = highest if highest_so_far is None else max(highest, highest_so_far)
+
+
+def _parse_baselines(raw: Any, stage_count: int, where: Where, require_known: bool) -> dict[str, dict[str, Any]]:
+    """``{zoo name: point}``, each point written like the space (stem, stages, shared, head, net, multipliers)."""
+    raw = _mapping(raw, where)
+    points = {}
+    for zoo_name, point in raw.items():
+        point_where = where.key(str(zoo_name))
+        if require_known and zoo_name not in zoo.names():
+            close = difflib.get_close_matches(str(zoo_name), zoo.names(), n=2)
+            hint = f" (did you mean {', '.join(close)}?)" if close else " (see search zoo)"
+            raise point_where.fail(f"{zoo_name!r} is not a zoo net{hint}")
+        points[zoo_name] = flatten_point(_mapping(point, point_where), stage_count, point_where)
+    return points
+
+
+def flatten_point(point: dict, stage_count: int, where: Where) -> dict[str, Any]:
+    """A nested point (as in a file's baselines) as knob names and values."""
+    sections = {"stem": "stem.", "shared": "stages.", "head": "head.", "net": "net."}
+    _reject_unknown(point, (*sections, "stages", "multipliers"), where)
+    flat: dict[str, Any] = {}
+    for section, prefix in sections.items():
+        values = _mapping(point.get(section), where.key(section))
+        flat.update({prefix + str(k): v for k, v in values.items()})
+    multipliers = _mapping(point.get("multipliers"), where.key("multipliers"))
+    _reject_unknown(multipliers, MULTIPLIER_KNOBS, where.key("multipliers"))
+    flat.update({MULTIPLIER_KNOBS[k]: v for k, v in multipliers.items()})
+    stages = point.get("stages", [])
+    if not isinstance(stages, list) or len(stages) != stage_count:
+        raise where.key("stages").fail(f"must list all {stage_count} stages (an omitted stage as {{depth: 0}})")
+    for index, values in enumerate(stages):
+        values = _mapping(values, where.key("stages").item(index))
+        flat.update({f"stage{index}.{k}": v for k, v in values.items()})
+    return flat

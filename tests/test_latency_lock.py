@@ -1,0 +1,52 @@
+"""Measurements hold the device exclusively: they never overlap trainings or each other."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+
+from evaluators.devicelock import hold_device
+from evaluators.latency import measure
+from tests.latency_support import FAST, RecordingModule
+
+
+def test_measurement_waits_for_a_running_training_to_release_the_device():
+    training_running = threading.Event()
+    released_at: list[float] = []
+
+    def training() -> None:
+        with hold_device("cpu", exclusive=False):
+            training_running.set()
+            time.sleep(0.3)  # long enough that a measurement ignoring the lock would start inside it
+            released_at.append(time.perf_counter())
+
+    trainer = threading.Thread(target=training)
+    trainer.start()
+    assert training_running.wait(timeout=30)
+    module = RecordingModule()
+    measure(module, resolution=8, **FAST)
+    trainer.join()
+    assert module.call_times[0] > released_at[0]
+
+
+def test_training_started_during_a_measurement_waits_for_it_to_finish():
+    acquired_at: list[float] = []
+    trainer: list[threading.Thread] = []
+
+    def training() -> None:
+        with hold_device("cpu", exclusive=False):
+            acquired_at.append(time.perf_counter())
+
+    class StartsTrainingOnFirstCall(RecordingModule):
+        def forward(self, x):
+            if not trainer:
+                trainer.append(threading.Thread(target=training))
+                trainer[0].start()
+            return super().forward(x)
+
+    module = StartsTrainingOnFirstCall()
+    # Long enough for the training thread to reach the lock while timing is still going on.
+    measure(module, resolution=8, **{**FAST, "min_time_s": 0.3})
+    trainer[0].join(timeout=30)
+    assert acquired_at and acquired_at[0] > module.call_times[-1]
