@@ -1,7 +1,8 @@
 """Training throughput of the proxy trainer's numeric regimes on reference CNNs.
 
 For a CIFAR-style ResNet-18 (3x3 stride-1 stem, no max-pool), MobileNetV2,
-EfficientNet-B0 and RegNetY-400MF (torchvision, 10 classes) at 32 px this
+EfficientNet-B0 and RegNetY-400MF (this toolkit's zoo builds, identical to
+torchvision's; 10 classes) at 32 px this
 measures training images per second in each regime (fp32 NCHW, bf16
 channels-last, ``torch.compile`` on the faster of the two), asks the trainer's
 ``auto`` rule which regime it would pick, and checks that pick against the
@@ -68,23 +69,32 @@ CIFAR_STD = (0.247, 0.243, 0.262)
 WITHIN = 0.05  # "auto is within 5% of the best"
 
 
+def zoo_net(name: str, **options: Any) -> nn.Module:
+    """A net built by this toolkit from its zoo spec (the same net as torchvision's, 10 classes, 32 px)."""
+    from searchspace import build, zoo
+
+    return build(zoo.get(name, num_classes=NUM_CLASSES, resolution=32, **options))
+
+
 def cifar_resnet18() -> nn.Module:
-    """torchvision's ResNet-18 with the CIFAR stem: 3x3 stride-1 first convolution, no max-pool.
+    """ResNet-18 with the CIFAR stem: one 3x3 stride-1 convolution and no max-pool.
 
     At 32 px the ImageNet stem (7x7 stride 2 plus max-pool) would shrink the
     image to 8x8 before the first block.
     """
-    model = torchvision.models.resnet18(num_classes=NUM_CLASSES)
-    model.conv1 = nn.Conv2d(3, 64, kernel_size=3, stride=1, padding=1, bias=False)
-    model.maxpool = nn.Identity()
-    return model
+    from dataclasses import replace
+
+    from searchspace import ConvSpec, Stage, build, zoo
+
+    spec = zoo.get("resnet18", num_classes=NUM_CLASSES, resolution=32)
+    return build(replace(spec, stem=(Stage(block=ConvSpec(out_channels=64)),)))
 
 
 MODELS: dict[str, Callable[[], nn.Module]] = {
     "resnet18_cifar": cifar_resnet18,
-    "mobilenet_v2": lambda: torchvision.models.mobilenet_v2(num_classes=NUM_CLASSES),
-    "efficientnet_b0": lambda: torchvision.models.efficientnet_b0(num_classes=NUM_CLASSES),
-    "regnet_y_400mf": lambda: torchvision.models.regnet_y_400mf(num_classes=NUM_CLASSES),
+    "mobilenet_v2": lambda: zoo_net("mobilenet_v2"),
+    "efficientnet_b0": lambda: zoo_net("efficientnet_b0"),
+    "regnet_y_400mf": lambda: zoo_net("regnet_y_400mf"),
 }
 
 
@@ -328,7 +338,7 @@ def trial_dataset(config: BenchConfig) -> ImageDataset:
 
 def small_trial_model() -> nn.Module:
     """A small candidate, the kind that leaves a big GPU idle when trained alone."""
-    return torchvision.models.mobilenet_v2(num_classes=NUM_CLASSES, width_mult=0.5)
+    return zoo_net("mobilenet_v2", width_mult=0.5)
 
 
 def trial_worker(config: BenchConfig, index: int, barrier: Any, results: Any) -> None:

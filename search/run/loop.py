@@ -30,6 +30,7 @@ from optuna.trial import TrialState
 from search.run.baselines import evaluate_baselines
 from search.run.config import RunConfig
 from search.run.evaluate import CONSTRAINT_NAMES, CandidateEvaluator, constraint_values
+from search.run.latency_model import PredictorRefresher
 from search.run.outputs import finalize
 from search.run.progress import SearchProgress
 from search.run.records import RECORD_ATTR, annotate, annotations, objective_value, trial_record
@@ -240,6 +241,8 @@ def execute(rundir: RunDir, config: RunConfig, prepared: Prepared, *, resumed: b
     study, storage = open_study(rundir, config, resumed=resumed)
     recover_interrupted(study, storage)
     evaluator = CandidateEvaluator(config, dataset, train_device)
+    predictor = PredictorRefresher(evaluator, config, rundir)
+    predictor.refresh()
     context = SpaceContext(in_channels=dataset.in_channels, num_classes=dataset.num_classes, resolution=config.resolution)
     done = len(finished_trials(study))
     progress = SearchProgress(config.trials, config.objective_name, quiet=quiet, done=min(done, config.trials))
@@ -251,8 +254,13 @@ def execute(rundir: RunDir, config: RunConfig, prepared: Prepared, *, resumed: b
         try:
             if config.baselines:
                 outcome.baselines = evaluate_baselines(config.baseline_names or space.baselines, evaluator, rundir)
-            search_loop(study, space, context, evaluator, config, progress, deadline,
-                        on_trial=lambda: finalize(study, rundir, config, outcome, remeasure=False))
+                predictor.refresh()  # the baselines' measurements may complete the first fit
+
+            def after_trial() -> None:
+                finalize(study, rundir, config, outcome, remeasure=False)
+                predictor.after_trial()
+
+            search_loop(study, space, context, evaluator, config, progress, deadline, on_trial=after_trial)
         except KeyboardInterrupt:
             interrupted = True
             log.warning("interrupted by the user")
