@@ -17,7 +17,18 @@ import random
 import statistics
 import time
 
-from searchspace import BasicSpec, BottleneckSpec, ConvSpec, FusedMBConvSpec, HeadSpec, MBConvSpec, NetSpec, SESpec, Stage, UIBSpec
+from searchspace import (
+    BasicSpec,
+    BottleneckSpec,
+    ConvSpec,
+    FusedMBConvSpec,
+    HeadSpec,
+    MBConvSpec,
+    NetSpec,
+    SESpec,
+    Stage,
+    UIBSpec,
+)
 from searchspace.analysis import analyze
 
 TARGET_PER_SECOND = 2000

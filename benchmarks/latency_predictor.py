@@ -68,7 +68,11 @@ from evaluators.latency.accuracy import accuracy_metrics
 from evaluators.latency.environment import torch_threads
 from evaluators.latency.features import COMPUTE_FAMILIES, FEATURE_NAMES, feature_matrix
 from evaluators.latency.predictor import LatencyPredictor
-from evaluators.latency.regressors import AdditiveRegression, BoostedTreesRegression, LogLinearRegression
+from evaluators.latency.regressors import (
+    AdditiveRegression,
+    BoostedTreesRegression,
+    LogLinearRegression,
+)
 from searchspace import NetSpec, build
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parents[1] / "results" / "benchmarks" / "latency_predictor.json"

@@ -52,7 +52,11 @@ import torchvision  # noqa: E402
 from torch import nn  # noqa: E402
 
 from evaluators.data.base import ImageDataset  # noqa: E402
-from evaluators.devices import device_name, resolve_device  # noqa: E402
+from evaluators.devices import (  # noqa: E402
+    cudnn_autotuned,  # noqa: E402
+    device_name,
+    resolve_device,
+)
 from evaluators.proxy import train  # noqa: E402
 from evaluators.proxy.augment import BatchAugmenter, Normaliser, translation_for  # noqa: E402
 from evaluators.proxy.regime_cache import RegimeCache, regime_cache_key  # noqa: E402
@@ -60,8 +64,12 @@ from evaluators.proxy.regime_choice import RegimeTimings, best_eager  # noqa: E4
 from evaluators.proxy.regime_probe import DeviceRegimeProbe, OptimizerSettings  # noqa: E402
 from evaluators.proxy.regime_select import SelectionContext, select_regime  # noqa: E402
 from evaluators.proxy.regimes import BF16_CL, FP32, prepare_model, regime_label  # noqa: E402
-from evaluators.devices import cudnn_autotuned  # noqa: E402
-from evaluators.proxy.step import TrainStep, make_optimizer, synchronize, training_forward  # noqa: E402
+from evaluators.proxy.step import (  # noqa: E402
+    TrainStep,
+    make_optimizer,
+    synchronize,
+    training_forward,
+)
 
 NUM_CLASSES = 10
 CIFAR_MEAN = (0.491, 0.482, 0.447)

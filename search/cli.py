@@ -32,11 +32,14 @@ def cli() -> None:
 
 def _register_commands() -> None:
     from search.commands.describe import describe
+    from search.commands.explore import explore
+    from search.commands.export import export
+    from search.commands.report import report
     from search.commands.run import run
     from search.commands.spaces import spaces
     from search.commands.zoo import zoo
 
-    for command in (run, spaces, zoo, describe):
+    for command in (run, spaces, zoo, describe, report, export, explore):
         cli.add_command(command)
 
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from evaluators.data import DEFAULT_DATASET, DatasetError, dataset_names, dataset_options, describe_datasets, load_dataset
+from evaluators.data import (
+    DEFAULT_DATASET,
+    DatasetError,
+    dataset_names,
+    dataset_options,
+    describe_datasets,
+    load_dataset,
+)
 
 
 def test_every_dataset_is_listed_with_a_one_line_description() -> None:

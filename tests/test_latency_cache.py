@@ -14,7 +14,14 @@ import torch
 from evaluators.devicelock import hold_device
 from evaluators.devices import device_name
 from evaluators.latency import CacheKey, LatencyCache, LatencyResult, measure
-from tests.latency_support import FAST, FakeSpec, RecordingModule, build_fake, synthetic_result, write_entries
+from tests.latency_support import (
+    FAST,
+    FakeSpec,
+    RecordingModule,
+    build_fake,
+    synthetic_result,
+    write_entries,
+)
 
 
 @pytest.fixture

@@ -15,7 +15,13 @@ from hypothesis import strategies as st
 from torch import nn
 
 from evaluators.cost import cost
-from evaluators.latency.features import FAMILIES, FEATURE_NAMES, layer_family, layer_features, spec_features
+from evaluators.latency.features import (
+    FAMILIES,
+    FEATURE_NAMES,
+    layer_family,
+    layer_features,
+    spec_features,
+)
 from searchspace import (
     BottleneckSpec,
     ConvSpec,

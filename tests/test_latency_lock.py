@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import time
 
-
 from evaluators.devicelock import hold_device
 from evaluators.latency import measure
 from tests.latency_support import FAST, RecordingModule

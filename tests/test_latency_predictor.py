@@ -16,11 +16,22 @@ import numpy as np
 import pytest
 
 from evaluators.devices import device_name
-from evaluators.latency import LatencyCache, LatencyPredictor, accuracy_metrics, evaluate_predictor, fit_from_cache, measure
-from evaluators.latency.predictor import MIN_MEASUREMENTS
-from evaluators.latency.regressors import AdditiveRegression, BoostedTreesRegression, LogLinearRegression
-from evaluators.latency.training_data import Setting, cached_training_set
+from evaluators.latency import (
+    LatencyCache,
+    LatencyPredictor,
+    accuracy_metrics,
+    evaluate_predictor,
+    fit_from_cache,
+    measure,
+)
 from evaluators.latency.features import feature_matrix
+from evaluators.latency.predictor import MIN_MEASUREMENTS
+from evaluators.latency.regressors import (
+    AdditiveRegression,
+    BoostedTreesRegression,
+    LogLinearRegression,
+)
+from evaluators.latency.training_data import Setting, cached_training_set
 from tests.latency_support import FAST, synthetic_result
 from tests.predictor_support import random_nets, tiny_nets, true_latency_ms
 

@@ -40,10 +40,11 @@ def one_thread():
 
 def test_cifar_resnet18_keeps_full_resolution_in_the_stem(bench):
     model = bench.cifar_resnet18()
-    assert model.conv1.kernel_size == (3, 3) and model.conv1.stride == (1, 1)
-    assert isinstance(model.maxpool, nn.Identity)
+    first_conv = next(module for module in model.modules() if isinstance(module, nn.Conv2d))
+    assert first_conv.kernel_size == (3, 3) and first_conv.stride == (1, 1)
+    assert not any(isinstance(module, nn.MaxPool2d) for module in model.stem.modules())
     seen = []
-    model.layer1.register_forward_hook(lambda module, inputs, output: seen.append(output.shape[-1]))
+    model.stages[0].register_forward_hook(lambda module, inputs, output: seen.append(output.shape[-1]))
     model.eval()
     with torch.no_grad():
         assert model(torch.randn(2, 3, 32, 32)).shape == (2, 10)

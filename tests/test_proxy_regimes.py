@@ -27,7 +27,11 @@ from evaluators.proxy.regime_choice import (
     should_try_compile,
     steps_in_budget,
 )
-from evaluators.proxy.regime_probe import CompiledForward, DeviceRegimeProbe, OptimizerSettings
+from evaluators.proxy.regime_probe import (
+    CompiledForward,
+    DeviceRegimeProbe,
+    OptimizerSettings,
+)
 from evaluators.proxy.regime_select import SelectionContext, select_regime
 
 

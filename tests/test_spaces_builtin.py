@@ -20,7 +20,14 @@ from search.spaces import (
     load_space,
 )
 from searchspace import NetSpec, zoo
-from tests.spaces_support import ANYNETX_A, ANYNETX_E, MIXED, REGNET_FILE, RecordingSuggest, space_from_yaml
+from tests.spaces_support import (
+    ANYNETX_A,
+    ANYNETX_E,
+    MIXED,
+    REGNET_FILE,
+    RecordingSuggest,
+    space_from_yaml,
+)
 
 BUILTIN = list(builtin_spaces())
 FILES = {"anynetx_a": ANYNETX_A, "anynetx_e": ANYNETX_E, "regnet_file": REGNET_FILE, "mixed": MIXED}

@@ -14,7 +14,15 @@ from search.spaces import FixedSuggest, RandomSuggest, SpaceContext, load_space
 from search.spaces.files import read_document, space_from_data
 from searchspace import zoo
 from searchspace.analysis import net_cost
-from tests.spaces_support import ANYNETX_A, ANYNETX_B, ANYNETX_C, ANYNETX_D, ANYNETX_E, MIXED, space_from_yaml
+from tests.spaces_support import (
+    ANYNETX_A,
+    ANYNETX_B,
+    ANYNETX_C,
+    ANYNETX_D,
+    ANYNETX_E,
+    MIXED,
+    space_from_yaml,
+)
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "spaces.md"
 VALID = {"stages": [{"stride": 2, "depth": 1, "block": "mbconv", "width": [16, 32], "kernel": [3, 5, 7]}]}

@@ -5,7 +5,12 @@ from __future__ import annotations
 import itertools
 
 from search.spaces import RandomSuggest, SpaceContext
-from search.spaces.blocks import grouped_bottleneck, make_block, nearest_multiple, stage_width
+from search.spaces.blocks import (
+    grouped_bottleneck,
+    make_block,
+    nearest_multiple,
+    stage_width,
+)
 from searchspace import BottleneckSpec
 from tests.spaces_support import space_from_yaml
 

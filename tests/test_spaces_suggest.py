@@ -9,7 +9,13 @@ import optuna
 import pytest
 
 from search.errors import UserError
-from search.spaces import FixedSuggest, KnobValueError, OptunaSuggest, RandomSuggest, Suggest
+from search.spaces import (
+    FixedSuggest,
+    KnobValueError,
+    OptunaSuggest,
+    RandomSuggest,
+    Suggest,
+)
 
 
 def test_every_implementation_satisfies_the_protocol() -> None:

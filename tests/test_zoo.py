@@ -7,7 +7,13 @@ import torch
 
 from evaluators.cost import cost
 from searchspace import SpecError, build, zoo
-from tests.zoo_reference import assert_outputs_equal_reference, meta_macs, randomize_, reference_model, reference_resolution
+from tests.zoo_reference import (
+    assert_outputs_equal_reference,
+    meta_macs,
+    randomize_,
+    reference_model,
+    reference_resolution,
+)
 
 BUILDABLE = [n for n in zoo.names() if zoo.info(n).reference.library in ("torchvision", "timm")]
 # Small resolutions keep the output comparison fast; nets that cannot take them get the next size.

@@ -16,7 +16,11 @@ from hypothesis import strategies as st
 from evaluators.cost import cost
 from searchspace import zoo
 from searchspace.scaling import compound
-from tests.zoo_reference import assert_outputs_equal_reference, meta_macs, reference_model
+from tests.zoo_reference import (
+    assert_outputs_equal_reference,
+    meta_macs,
+    reference_model,
+)
 
 # One entry per family with a width option; MnasNet's reference is torchvision's MNASNet(alpha=...).
 WIDTH_SCALED = ("mobilenet_v2", "mobilenet_v3_large", "mobilenet_v3_small", "mnasnet1_0")

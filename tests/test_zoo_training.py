@@ -16,7 +16,13 @@ import torch
 
 from searchspace import build, zoo
 from searchspace.layers import DropPath
-from tests.zoo_reference import assert_logits_close, converted_zoo_net, random_images, randomize_, reference_model
+from tests.zoo_reference import (
+    assert_logits_close,
+    converted_zoo_net,
+    random_images,
+    randomize_,
+    reference_model,
+)
 
 # One net for each distinct combination of training settings among these families.
 REPRESENTATIVES = (

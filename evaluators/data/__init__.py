@@ -7,7 +7,13 @@ See :func:`describe_datasets` for what each name is.
 """
 
 from evaluators.data.base import DatasetError, ImageDataset
-from evaluators.data.registry import DEFAULT_DATASET, dataset_names, dataset_options, describe_datasets, load_dataset
+from evaluators.data.registry import (
+    DEFAULT_DATASET,
+    dataset_names,
+    dataset_options,
+    describe_datasets,
+    load_dataset,
+)
 
 __all__ = [
     "DEFAULT_DATASET",

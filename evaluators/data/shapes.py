@@ -62,7 +62,13 @@ import torch
 from evaluators.data.assemble import assemble_dataset
 from evaluators.data.base import ImageDataset
 from evaluators.data.options import float_option, int_option, resolution_option
-from evaluators.data.shapes_render import MAX_COPIES, SHAPE_KINDS, TEXTURE_KINDS, render_scenes, sample_scenes
+from evaluators.data.shapes_render import (
+    MAX_COPIES,
+    SHAPE_KINDS,
+    TEXTURE_KINDS,
+    render_scenes,
+    sample_scenes,
+)
 
 MAX_CLASSES = len(SHAPE_KINDS) * len(TEXTURE_KINDS) * MAX_COPIES
 DEFAULT_RESOLUTION = 32

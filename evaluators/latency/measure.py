@@ -28,10 +28,13 @@ import torch
 from torch import nn
 
 from evaluators.devicelock import hold_device
-from evaluators.devices import device_name, resolve_device
-from evaluators.latency._checks import dtype_label, require_input_shape, require_int_at_least
+from evaluators.devices import cudnn_autotuned, device_name, resolve_device
+from evaluators.latency._checks import (
+    dtype_label,
+    require_input_shape,
+    require_int_at_least,
+)
 from evaluators.latency.cache import CacheKey, LatencyCache
-from evaluators.devices import cudnn_autotuned
 from evaluators.latency.environment import evaluation_mode, torch_threads
 from evaluators.latency.protocol import PROTOCOL_VERSION, TimingProtocol
 from evaluators.latency.result import LatencyResult, latency_statistics
@@ -250,7 +253,9 @@ class _Target:
     def module(self) -> nn.Module:
         if isinstance(self.spec_or_module, nn.Module):
             return self.spec_or_module
-        from searchspace import build  # lazily: evaluators must import without searchspace
+        from searchspace import (
+            build,  # lazily: evaluators must import without searchspace
+        )
 
         return build(self.spec_or_module)
 

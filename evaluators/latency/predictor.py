@@ -77,7 +77,12 @@ from evaluators.latency.accuracy import accuracy_metrics
 from evaluators.latency.cache import LatencyCache
 from evaluators.latency.features import FEATURE_NAMES, feature_matrix, spec_features
 from evaluators.latency.regressors import AdditiveRegression
-from evaluators.latency.training_data import Setting, TrainingSet, cached_training_set, stored_device_name
+from evaluators.latency.training_data import (
+    Setting,
+    TrainingSet,
+    cached_training_set,
+    stored_device_name,
+)
 from searchspace import NetSpec
 
 FILE_FORMAT = "convspace-latency-predictor"

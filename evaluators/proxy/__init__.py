@@ -5,7 +5,12 @@ a candidate that cannot be trained, a :class:`TrainingFailure`.
 """
 
 from evaluators.proxy.regimes import REGIME_CHOICES
-from evaluators.proxy.result import FAILURE_REASONS, EpochRecord, ProxyResult, TrainingFailure
+from evaluators.proxy.result import (
+    FAILURE_REASONS,
+    EpochRecord,
+    ProxyResult,
+    TrainingFailure,
+)
 from evaluators.proxy.train import train
 
 __all__ = ["FAILURE_REASONS", "REGIME_CHOICES", "EpochRecord", "ProxyResult", "TrainingFailure", "train"]

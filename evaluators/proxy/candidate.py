@@ -39,7 +39,9 @@ def materialise(spec_or_module: object, *, in_channels: int, num_classes: int, r
     check_candidate_type(spec_or_module)
     if isinstance(spec_or_module, nn.Module):
         return Candidate(spec_or_module, module_fingerprint(spec_or_module))
-    from searchspace import build  # imported here: evaluators must not need the search space to load
+    from searchspace import (
+        build,  # imported here: evaluators must not need the search space to load
+    )
 
     try:
         spec = dataclasses.replace(spec_or_module, in_channels=in_channels, num_classes=num_classes, resolution=resolution)  # type: ignore[type-var]

@@ -20,7 +20,13 @@ from torch import nn
 
 from evaluators.proxy.failures import is_out_of_memory, release_memory
 from evaluators.proxy.regimes import prepare_model
-from evaluators.proxy.step import TrainingForward, TrainStep, make_optimizer, synchronize, training_forward
+from evaluators.proxy.step import (
+    TrainingForward,
+    TrainStep,
+    make_optimizer,
+    synchronize,
+    training_forward,
+)
 
 # Warm-up steps absorb one-off costs (cuDNN autotuning, allocator growth, lazy
 # compilation); the timed steps that follow are the steady state.  Ten steps of

@@ -35,7 +35,14 @@ from evaluators.proxy.regime_choice import (
     should_try_compile,
 )
 from evaluators.proxy.regime_probe import CompiledForward, RegimeProbe
-from evaluators.proxy.regimes import AUTO, BF16_CL, COMPILED, EAGER_REGIMES, FP32, REGIME_CHOICES
+from evaluators.proxy.regimes import (
+    AUTO,
+    BF16_CL,
+    COMPILED,
+    EAGER_REGIMES,
+    FP32,
+    REGIME_CHOICES,
+)
 from evaluators.proxy.step import TrainingForward
 
 

@@ -9,6 +9,7 @@ choice comes from the seed, and whatever a broken candidate does ends as a
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
@@ -16,20 +17,27 @@ from torch import nn
 
 from evaluators.data.base import ImageDataset
 from evaluators.devicelock import hold_device
-from evaluators.devices import device_name, resolve_device
+from evaluators.devices import cudnn_autotuned, device_name, resolve_device
 from evaluators.proxy.augment import BatchAugmenter, Normaliser, translation_for
 from evaluators.proxy.candidate import check_candidate_type, materialise
 from evaluators.proxy.device_data import DeviceData
-from evaluators.proxy.failures import NonFiniteLoss, failure_from_exception, release_memory
+from evaluators.proxy.failures import (
+    NonFiniteLoss,
+    failure_from_exception,
+    release_memory,
+)
 from evaluators.proxy.memory import PeakMemory
 from evaluators.proxy.regime_cache import RegimeCache, regime_cache_key
 from evaluators.proxy.regime_probe import DeviceRegimeProbe, OptimizerSettings
-from evaluators.proxy.regime_select import RegimeSelection, SelectionContext, select_regime
+from evaluators.proxy.regime_select import (
+    RegimeSelection,
+    SelectionContext,
+    select_regime,
+)
 from evaluators.proxy.regimes import prepare_model
 from evaluators.proxy.result import EpochRecord, ProxyResult, TrainingFailure
 from evaluators.proxy.schedule import learning_rate
 from evaluators.proxy.settings import ProxySettings, resolve_settings
-from evaluators.devices import cudnn_autotuned
 from evaluators.proxy.step import TrainStep, make_optimizer, training_forward
 from evaluators.proxy.validation import top1_accuracy
 
@@ -62,6 +70,7 @@ def train(
     time_limit_s: float | None = None,
     max_steps_per_epoch: int | None = None,
     eval_each_epoch: bool = False,
+    on_epoch: Callable[[EpochRecord], None] | None = None,
 ) -> ProxyResult | TrainingFailure:
     """Train a candidate briefly on ``dataset`` and measure validation accuracy.
 
@@ -114,6 +123,10 @@ def train(
     * ``max_steps_per_epoch=None``: full epochs; a cap makes quicker proxies.
     * ``eval_each_epoch=False``: validate only at the end; ``True`` adds a
       validation accuracy to every history entry (for learning curves).
+    * ``on_epoch=None``: called with each finished epoch's :class:`EpochRecord`
+      (a scheduler such as ASHA reads the learning curve as it grows; pass
+      ``eval_each_epoch=True`` for its validation accuracy).  What it raises
+      ends the training like any other failure.
 
     The device is held shared (:func:`evaluators.devicelock.hold_device`) for
     the whole call, so latency measurements never overlap a training.
@@ -144,7 +157,7 @@ def train(
         eval_each_epoch=eval_each_epoch,
     )
     target = resolve_device(device)
-    progress = _Progress()
+    progress = _Progress(on_epoch=on_epoch)
     with hold_device(target, exclusive=False):
         try:
             return _ProxyRun(spec_or_module, dataset, settings, target, progress).run()
@@ -161,6 +174,7 @@ class _Progress:
     """Epochs finished so far; survives the exception that ends a failed run."""
 
     epochs_run: int = 0
+    on_epoch: Callable[[EpochRecord], None] | None = None
 
 
 @dataclass
@@ -283,6 +297,8 @@ class _ProxyRun:
                 )
             )
             self.progress.epochs_run = epoch + 1
+            if self.progress.on_epoch is not None:
+                self.progress.on_epoch(timeline.history[-1])
             over_time = settings.time_limit_s is not None and time.perf_counter() - timeline.started > settings.time_limit_s
             if over_time and epoch + 1 < settings.epochs:
                 timeline.time_limited = True

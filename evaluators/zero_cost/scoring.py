@@ -18,7 +18,12 @@ import torch
 from torch import nn
 
 from evaluators.devices import resolve_device
-from evaluators.zero_cost.baselines import module_macs, module_params, spec_macs, spec_params
+from evaluators.zero_cost.baselines import (
+    module_macs,
+    module_params,
+    spec_macs,
+    spec_params,
+)
 from evaluators.zero_cost.batches import draw_batch
 from evaluators.zero_cost.gradients import grad_norm, snip
 from evaluators.zero_cost.kernels import reproducible_kernels

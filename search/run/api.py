@@ -51,12 +51,17 @@ def _key_values(pairs: tuple[str, ...], option: str) -> dict[str, str]:
     return parsed
 
 
+def check_resume_options(resume: bool, overwrite: bool, name: str | None, what: str) -> None:
+    """The folder options of a command that writes a run folder (``what``: "run", "exploration")."""
+    if resume and overwrite:
+        raise UserError(f"--resume and --overwrite contradict each other: continue a {what}, or replace it")
+    if resume and not name:
+        raise UserError(f"--resume needs --name: which {what} should continue?")
+
+
 def run_from_options(options: dict[str, Any]) -> RunOutcome:
     name, resume, overwrite, quiet = (options.get(k) for k in _NOT_CONFIG)
-    if resume and overwrite:
-        raise UserError("--resume and --overwrite contradict each other: continue a run, or replace it")
-    if resume and not name:
-        raise UserError("--resume needs --name: which run should continue?")
+    check_resume_options(resume, overwrite, name, "run")
     settings = given_settings(options)
     out = settings.pop("out", "results")
     if resume:
@@ -65,9 +70,16 @@ def run_from_options(options: dict[str, Any]) -> RunOutcome:
     else:
         config = RunConfig(name=name or time.strftime("run-%Y%m%d-%H%M%S"), out=out, **settings)
     prepared = prepare(config)  # bad devices, spaces and datasets fail here, before any folder changes
+    run_search = execute
+    if config.backend == "ray":
+        from search.run.ray_backend import execute_ray
+        from search.run.ray_runtime import check_local_gpus
+
+        check_local_gpus(config)
+        run_search = execute_ray
     if not resume:
         rundir = RunDir.create(out, config.name, overwrite=bool(overwrite))
-    outcome = execute(rundir, config, prepared, resumed=bool(resume), quiet=bool(quiet))
+    outcome = run_search(rundir, config, prepared, resumed=bool(resume), quiet=bool(quiet))
     if not quiet:
         click.echo(outcome.summary)
         click.echo(f"results: {rundir.path}")

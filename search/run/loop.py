@@ -33,7 +33,13 @@ from search.run.evaluate import CONSTRAINT_NAMES, CandidateEvaluator, constraint
 from search.run.latency_model import PredictorRefresher
 from search.run.outputs import finalize
 from search.run.progress import SearchProgress
-from search.run.records import RECORD_ATTR, annotate, annotations, objective_value, trial_record
+from search.run.records import (
+    RECORD_ATTR,
+    annotate,
+    annotations,
+    objective_value,
+    trial_record,
+)
 from search.run.rundir import RunDir, environment
 from search.run.searchers import make_sampler
 
@@ -268,9 +274,20 @@ def execute(rundir: RunDir, config: RunConfig, prepared: Prepared, *, resumed: b
             progress.close()
     finalize(study, rundir, config, outcome, remeasure=not interrupted)
     log.info("finished: %d trials, %d on the front", len(outcome.trials), len(outcome.front))
+    write_report_safely(outcome)
     if interrupted:
         raise RunInterrupted(rundir)
     return outcome
+
+
+def write_report_safely(outcome: RunOutcome) -> None:
+    """Write report.html; the run's tables are already on disk, so a broken report only logs a warning."""
+    try:
+        from search.report import write_report
+
+        outcome.summary += f"\nreport: {write_report(outcome.rundir.path)}"
+    except Exception as error:  # noqa: BLE001  (any report bug must not cost the run its results)
+        log.warning("report not written: %s: %s", type(error).__name__, error)
 
 
 def default_proxy_resolution(dataset: str) -> int | None:

@@ -16,7 +16,13 @@ import optuna
 
 from search.run.config import RunConfig
 from search.run.pareto import pareto_indices
-from search.run.records import annotate, annotations, objective_value, table, trial_record
+from search.run.records import (
+    annotate,
+    annotations,
+    objective_value,
+    table,
+    trial_record,
+)
 from search.run.rundir import RunDir, write_atomic
 from searchspace import decode
 

@@ -136,6 +136,10 @@ class RunDir:
         data = self.read_run_file()
         if "config" not in data:
             raise UserError(f"{self.config_file} has no configuration")
+        command = data["config"].get("command", "run")
+        if command != "run":  # another command's folder (e.g. search explore): its settings mean something else
+            raise UserError(f"{self.path} was written by `search {command}`, not `search run`: "
+                            f"continue it with `search {command} --resume`")
         return RunConfig.from_dict(data["config"])
 
 

@@ -17,7 +17,13 @@ Built-in spaces: ``unified`` (the default), ``mobilenet``, ``resnet``,
 from search.spaces.base import KnobInfo, Space, SpaceContext
 from search.spaces.catalog import DEFAULT_SPACE, builtin_spaces
 from search.spaces.files import load_space
-from search.spaces.suggest import FixedSuggest, KnobValueError, OptunaSuggest, RandomSuggest, Suggest
+from search.spaces.suggest import (
+    FixedSuggest,
+    KnobValueError,
+    OptunaSuggest,
+    RandomSuggest,
+    Suggest,
+)
 
 __all__ = [
     "DEFAULT_SPACE", "FixedSuggest", "KnobInfo", "KnobValueError", "OptunaSuggest", "RandomSuggest", "Space",

@@ -43,6 +43,19 @@ def _load_builtins() -> dict[str, Space]:
     return {space.name: space for space in spaces}
 
 
+# Design-space study files (docs/spaces.md, `search explore`): loadable by name, not listed as built-ins.
+STUDY_SPACES = ("anynetx_a", "anynetx_b", "anynetx_c", "anynetx_d", "anynetx_e", "regnetx")
+
+
+@functools.cache
+def study_space(name: str) -> Space:
+    from search.spaces.files import space_from_data
+
+    source = f"built-in space file {name}.yaml"
+    text = resources.files("search.spaces").joinpath("builtin", f"{name}.yaml").read_text(encoding="utf-8")
+    return space_from_data(read_document(text, False, source), source, name)
+
+
 def builtin_spaces() -> dict[str, Space]:
     """Name -> space, ``unified`` (the default) first."""
     return dict(_load_builtins())

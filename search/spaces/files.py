@@ -76,13 +76,15 @@ def load_space_file(path: str | Path) -> Space:
 
 def load_space(name_or_path: str) -> Space:
     """A built-in space by name, or a space file (.yaml, .yml or .json)."""
-    from search.spaces.catalog import builtin_spaces
+    from search.spaces.catalog import STUDY_SPACES, builtin_spaces, study_space
 
     if Path(name_or_path).suffix.lower() in SUFFIXES:
         return load_space_file(name_or_path)
     spaces = builtin_spaces()
     if name_or_path in spaces:
         return spaces[name_or_path]
+    if name_or_path in STUDY_SPACES:
+        return study_space(name_or_path)
     if Path(name_or_path).is_file():
         raise UserError(f"space file {name_or_path} must end in {', '.join(SUFFIXES)} to say how to read it")
     close = difflib.get_close_matches(name_or_path, list(spaces), n=1)

@@ -18,7 +18,12 @@ import math
 from typing import Any
 
 from search.spaces.base import KnobInfo, Space, SpaceContext, not_a_baseline, registered
-from search.spaces.definition import RegNetDefinition, Setting, is_possible, possible_values
+from search.spaces.definition import (
+    RegNetDefinition,
+    Setting,
+    is_possible,
+    possible_values,
+)
 from search.spaces.domains import Domain, Fixed
 from search.spaces.suggest import Suggest
 from searchspace import NetSpec

@@ -34,7 +34,15 @@ from typing import Any
 from search.spaces.base import KnobInfo, Space, SpaceContext, not_a_baseline, registered
 from search.spaces.domains import Domain
 from search.spaces.suggest import Suggest
-from searchspace import BasicSpec, BottleneckSpec, ConvSpec, HeadSpec, NetSpec, PoolSpec, Stage
+from searchspace import (
+    BasicSpec,
+    BottleneckSpec,
+    ConvSpec,
+    HeadSpec,
+    NetSpec,
+    PoolSpec,
+    Stage,
+)
 from searchspace.scaling import scale_resolution
 from searchspace.zoo.resnet import DEPTHS, PLANES, SENET_SE
 

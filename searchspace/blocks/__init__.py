@@ -3,7 +3,18 @@
 from searchspace.blocks.dense import DENSE, TRANSITION, DenseLayerSpec, TransitionSpec
 from searchspace.blocks.inception import INCEPTION, InceptionBranch, InceptionSpec
 from searchspace.blocks.inverted import FUSED, MBCONV, FusedMBConvSpec, MBConvSpec
-from searchspace.blocks.plain import ADAPTIVE_POOL, CONV, LRN, NORM_ACT, POOL, AdaptivePoolSpec, ConvSpec, LRNSpec, NormActSpec, PoolSpec
+from searchspace.blocks.plain import (
+    ADAPTIVE_POOL,
+    CONV,
+    LRN,
+    NORM_ACT,
+    POOL,
+    AdaptivePoolSpec,
+    ConvSpec,
+    LRNSpec,
+    NormActSpec,
+    PoolSpec,
+)
 from searchspace.blocks.residual import BASIC, BOTTLENECK, BasicSpec, BottleneckSpec
 from searchspace.blocks.se import SESpec
 from searchspace.blocks.shuffle import SHUFFLE, ShuffleSpec

@@ -25,7 +25,14 @@ import torch
 from torch import nn
 
 from searchspace.blocks.plain import ConvSpec, PoolSpec, _build_conv, _cost_conv
-from searchspace.fields import Codec, SpecBase, SpecError, SpecStringError, knob, split_top_level
+from searchspace.fields import (
+    Codec,
+    SpecBase,
+    SpecError,
+    SpecStringError,
+    knob,
+    split_top_level,
+)
 from searchspace.layers import BuildContext
 from searchspace.registry import BlockKind
 from searchspace.tally import Tally, as_pair

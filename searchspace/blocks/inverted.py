@@ -15,7 +15,17 @@ from torch import nn
 
 from searchspace.activations import ACTIVATION
 from searchspace.blocks.se import SE_FIELD_DOC, SESpec
-from searchspace.fields import BoolCodec, FloatCodec, IntCodec, NestedCodec, OptionalCodec, SizeCodec, SpecBase, SpecError, knob
+from searchspace.fields import (
+    BoolCodec,
+    FloatCodec,
+    IntCodec,
+    NestedCodec,
+    OptionalCodec,
+    SizeCodec,
+    SpecBase,
+    SpecError,
+    knob,
+)
 from searchspace.layers import BuildContext, ConvNormAct, Residual, SqueezeExcite
 from searchspace.registry import BlockKind
 from searchspace.tally import Tally, as_pair

@@ -12,7 +12,16 @@ from dataclasses import dataclass
 from torch import nn
 
 from searchspace.activations import ACTIVATION, make_activation
-from searchspace.fields import BoolCodec, ChoiceCodec, FloatCodec, IntCodec, OptionalCodec, SizeCodec, SpecBase, knob
+from searchspace.fields import (
+    BoolCodec,
+    ChoiceCodec,
+    FloatCodec,
+    IntCodec,
+    OptionalCodec,
+    SizeCodec,
+    SpecBase,
+    knob,
+)
 from searchspace.layers import BuildContext, ConvNormAct
 from searchspace.registry import BlockKind
 from searchspace.tally import Tally, as_pair

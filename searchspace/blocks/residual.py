@@ -15,7 +15,15 @@ from torch import nn
 
 from searchspace.activations import ACTIVATION
 from searchspace.blocks.se import SE_FIELD_DOC, SESpec
-from searchspace.fields import ChoiceCodec, FloatCodec, IntCodec, NestedCodec, OptionalCodec, SpecBase, knob
+from searchspace.fields import (
+    ChoiceCodec,
+    FloatCodec,
+    IntCodec,
+    NestedCodec,
+    OptionalCodec,
+    SpecBase,
+    knob,
+)
 from searchspace.layers import BuildContext, ConvNormAct, Residual, SqueezeExcite
 from searchspace.registry import BlockKind
 from searchspace.tally import Tally

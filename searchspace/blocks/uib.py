@@ -24,9 +24,23 @@ from dataclasses import dataclass
 from torch import nn
 
 from searchspace.activations import ACTIVATION
-from searchspace.blocks.inverted import EXPANSION_DIVISOR, check_odd_kernel, uses_skip, wrap_residual
+from searchspace.blocks.inverted import (
+    EXPANSION_DIVISOR,
+    check_odd_kernel,
+    uses_skip,
+    wrap_residual,
+)
 from searchspace.blocks.se import SE_FIELD_DOC, SESpec
-from searchspace.fields import BoolCodec, FloatCodec, IntCodec, NestedCodec, OptionalCodec, SpecBase, SpecError, knob
+from searchspace.fields import (
+    BoolCodec,
+    FloatCodec,
+    IntCodec,
+    NestedCodec,
+    OptionalCodec,
+    SpecBase,
+    SpecError,
+    knob,
+)
 from searchspace.layers import BuildContext, ConvNormAct, SqueezeExcite
 from searchspace.registry import BlockKind
 from searchspace.tally import Tally

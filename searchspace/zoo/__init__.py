@@ -14,7 +14,21 @@ from __future__ import annotations
 from typing import Any
 
 from searchspace.spec import NetSpec
-from searchspace.zoo import classic, densenet, efficientnet, googlenet, inception, mnasnet, mobilenet_v1, mobilenet_v2, mobilenet_v3, mobilenet_v4, regnet, resnet, shufflenet  # noqa: F401  (each registers its entries)
+from searchspace.zoo import (  # noqa: F401  (each registers its entries)
+    classic,
+    densenet,
+    efficientnet,
+    googlenet,
+    inception,
+    mnasnet,
+    mobilenet_v1,
+    mobilenet_v2,
+    mobilenet_v3,
+    mobilenet_v4,
+    regnet,
+    resnet,
+    shufflenet,
+)
 from searchspace.zoo.convert import convert_state_dict
 from searchspace.zoo.registry import Reference, ZooEntry, ZooError, all_entries, entry
 

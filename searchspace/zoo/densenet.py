@@ -8,7 +8,13 @@ norm + ReLU (``normact``) precedes the classifier.
 
 from __future__ import annotations
 
-from searchspace.blocks import ConvSpec, DenseLayerSpec, NormActSpec, PoolSpec, TransitionSpec
+from searchspace.blocks import (
+    ConvSpec,
+    DenseLayerSpec,
+    NormActSpec,
+    PoolSpec,
+    TransitionSpec,
+)
 from searchspace.spec import HeadSpec, NetSpec, Stage
 from searchspace.zoo.registry import Reference, ZooEntry, register
 

@@ -9,7 +9,13 @@ for its pretrained weights, pytorch/vision#906).
 
 from __future__ import annotations
 
-from searchspace.blocks import AdaptivePoolSpec, ConvSpec, InceptionBranch, InceptionSpec, PoolSpec
+from searchspace.blocks import (
+    AdaptivePoolSpec,
+    ConvSpec,
+    InceptionBranch,
+    InceptionSpec,
+    PoolSpec,
+)
 from searchspace.spec import AuxHeadSpec, HeadSpec, NetSpec, Stage
 from searchspace.zoo.registry import Reference, ZooEntry, flag_option, register
 

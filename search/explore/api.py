@@ -1,0 +1,164 @@
+"""From command-line options to a finished (or resumed) exploration.
+
+Everything that can fail on bad input - spaces, dataset, devices, a filter no
+space can meet - fails before the run folder is created or changed, so a
+mistake never damages earlier results.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import click
+
+from search.errors import UserError
+from search.explore import folder
+from search.explore.config import ExploreConfig, count_range, latency_range
+from search.explore.report import write_report
+from search.explore.sampling import Draw, Sampler, Tally
+from search.explore.scoring import score_draw
+from search.run.api import check_resume_options
+from search.run.config import TRAINING_PROXY
+from search.run.loop import (
+    RunInterrupted,
+    default_proxy_resolution,
+    setup_logging,
+    sigterm_as_interrupt,
+)
+from search.run.progress import SearchProgress
+from search.run.rundir import RunDir, environment
+
+log = logging.getLogger("search")
+
+_RANGES = {"macs": ("macs", count_range, "--macs"), "params": ("params", count_range, "--params"),
+           "latency": ("latency_ms", latency_range, "--latency")}
+_NOT_CONFIG = ("name", "resume", "overwrite", "quiet")
+
+
+def given_settings(options: dict[str, Any]) -> dict[str, Any]:
+    """The configuration fields set on the command line, parsed into their units."""
+    from search.run.api import _key_values
+
+    settings: dict[str, Any] = {}
+    for key, value in options.items():
+        if value is None or key in _NOT_CONFIG or value == ():
+            continue
+        if key in _RANGES:
+            field, parse, option = _RANGES[key]
+            settings[field] = tuple(parse(value, option).to_list())
+        elif key == "dataset_options":
+            settings[key] = _key_values(value, "--dataset-option")
+        elif key == "spaces":
+            settings[key] = tuple(value)
+        else:
+            settings[key] = value
+    return settings
+
+
+@dataclass
+class Prepared:
+    labels: list[str]
+    draws: dict[str, list[Draw]]
+    tallies: dict[str, Tally]
+    dataset: Any
+    train_device: str
+
+
+def prepare(config: ExploreConfig) -> Prepared:
+    """Load spaces and data, and draw every net (cheap: no training) - all before any folder changes."""
+    from evaluators.data import load_dataset
+    from evaluators.devices import resolve_device
+    from search.spaces import SpaceContext, load_space
+
+    spaces = [load_space(name) for name in config.spaces]
+    labels = [space.name for space in spaces]
+    if len(set(labels)) != len(labels):
+        raise UserError(f"--space: two spaces share a name ({', '.join(labels)}); give each space file its own name")
+    if config.latency_ms is not None:
+        resolve_device(config.device)
+    import torch
+
+    train_device = config.train_device or ("cuda" if torch.cuda.is_available() else "cpu")
+    resolve_device(train_device)
+    if config.proxy != TRAINING_PROXY:
+        from evaluators.zero_cost import methods
+
+        if config.proxy not in methods():
+            raise UserError(f"--proxy {config.proxy!r} is not known (allowed: training, {', '.join(methods())})")
+    dataset = load_dataset(config.dataset, resolution=config.proxy_resolution or default_proxy_resolution(config.dataset),
+                           data_root=config.data_root, download=config.download, seed=config.seed, **config.dataset_options)
+    context = SpaceContext(in_channels=dataset.in_channels, num_classes=dataset.num_classes, resolution=config.resolution)
+    draws, tallies = {}, {}
+    for space, label in zip(spaces, labels):
+        draws[label], tallies[label] = Sampler(space, label, config, context).draw(config.samples)
+    return Prepared(labels, draws, tallies, dataset, train_device)
+
+
+def merge(draws: dict[str, list[Draw]], previous: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """This run's rows: a net scored before keeps its row (matched by space, index and digest), the rest are pending."""
+    earlier = {(r["space"], int(r["index"])): r for r in previous}
+    rows = []
+    for label, accepted in draws.items():
+        for draw in accepted:
+            row = draw.row()
+            old = earlier.get((label, draw.index))
+            if old is not None and old["digest"] == row["digest"] and old["state"] != folder.PENDING:
+                rows.append(old)
+            else:
+                rows.append({**row, "error": None, "state": folder.PENDING, "reason": None, "seconds": None})
+    return rows
+
+
+def explore_from_options(options: dict[str, Any]) -> dict[str, Any]:
+    name, resume, overwrite, quiet = (options.get(k) for k in _NOT_CONFIG)
+    check_resume_options(resume, overwrite, name, "exploration")
+    settings = given_settings(options)
+    out = settings.pop("out", "results")
+    if resume:
+        rundir, stored = folder.reopen(out, name)
+        config = stored.resumed_with(settings)
+    else:
+        config = ExploreConfig(name=name or time.strftime("explore-%Y%m%d-%H%M%S"), out=out, **settings)
+    prepared = prepare(config)
+    if resume:
+        rundir.write_config(config, environment(config))
+        rows = merge(prepared.draws, folder.read_samples(rundir))
+    else:
+        rundir = folder.create(config, overwrite=bool(overwrite))
+        rows = merge(prepared.draws, [])
+    folder.write_samples(rundir, rows)
+    setup_logging(rundir)
+    log.info("%s exploration %s: spaces %s", "resumed" if resume else "new", rundir.path, ", ".join(prepared.labels))
+    score_pending(rundir, rows, config, prepared, quiet=bool(quiet))
+    result = write_report(rundir, rows, config, prepared.labels, prepared.tallies)
+    if not quiet:
+        for verdict in result["verdicts"]:
+            click.echo(verdict["line"])
+        click.echo(f"results: {rundir.path}")
+    return result
+
+
+def score_pending(rundir: RunDir, rows: list[dict[str, Any]], config: ExploreConfig, prepared: Prepared, *, quiet: bool) -> None:
+    """Score every pending row in order, rewriting samples.csv after each; Ctrl-C or SIGTERM stops cleanly."""
+    draws = {(d.space, d.index): d for accepted in prepared.draws.values() for d in accepted}
+    objective = "accuracy" if config.proxy == TRAINING_PROXY else config.proxy
+    done = sum(r["state"] != folder.PENDING for r in rows)
+    progress = SearchProgress(len(rows), objective, quiet=quiet, done=done)
+    try:
+        with sigterm_as_interrupt():
+            for row in rows:
+                if row["state"] != folder.PENDING:
+                    continue
+                row.update(score_draw(draws[(row["space"], int(row["index"]))], prepared.dataset, config, prepared.train_device))
+                folder.write_samples(rundir, rows)
+                log.info("%s #%d %s %s", row["space"], row["index"], row["state"], row["reason"] or row["error"])
+                quality = None if row["error"] is None else (100.0 - row["error"] if objective == "accuracy" else -row["error"])
+                progress.note({"state": row["state"], "score": quality})
+    except KeyboardInterrupt:
+        log.warning("interrupted by the user")
+        raise RunInterrupted(rundir) from None
+    finally:
+        progress.close()

@@ -1,0 +1,43 @@
+"""Find the net a user names in a run folder: a trial number or a baseline name, with its record."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pandas as pd
+
+from search.errors import UserError
+from search.run.rundir import RunDir
+from searchspace import NetSpec, decode
+
+
+def run_table(rundir: RunDir) -> pd.DataFrame:
+    """The run's trials.csv (one row per trial and per baseline)."""
+    if not rundir.trials_csv.is_file():
+        raise UserError(f"{rundir.path} has no trials.csv yet: the run has not finished a trial")
+    return pd.read_csv(rundir.trials_csv)
+
+
+def find_record(rundir: RunDir, trial: str) -> dict[str, Any]:
+    """The row of trial number ``trial``, or of the baseline named ``trial``."""
+    table = run_table(rundir)
+    if str(trial).strip().lstrip("-").isdigit():
+        rows = table[table["number"] == int(trial)]
+        what = f"trial {int(trial)}"
+        known = ", ".join(str(int(n)) for n in table["number"].dropna())
+    else:
+        rows = table[table["baseline"] == trial]
+        what = f"baseline {trial!r}"
+        known = ", ".join(str(n) for n in table["baseline"].dropna())
+    if rows.empty:
+        raise UserError(f"--trial {trial}: {rundir.path} has no {what} (it has: {known or 'none'})")
+    record = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in rows.iloc[0].to_dict().items()}
+    if record["state"] == "failed" or not record.get("spec"):
+        reason = record.get("error") or f"state {record['state']}"
+        raise UserError(f"--trial {trial}: {what} has no net to export ({record['state']}: {reason})")
+    return record
+
+
+def record_spec(record: dict[str, Any]) -> NetSpec:
+    return decode(record["spec"])

@@ -1,0 +1,71 @@
+"""A run folder read back as tables: search trials, baselines, the front, the configuration."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from search.errors import UserError
+from search.run.config import RunConfig
+from search.run.rundir import RunDir
+
+
+@dataclass
+class RunData:
+    rundir: RunDir
+    config: RunConfig
+    run_file: dict[str, Any]
+    trials: pd.DataFrame  # search trials only, by trial number
+    baselines: pd.DataFrame
+    front: pd.DataFrame  # the final Pareto front (pareto.csv)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def objective(self) -> str:
+        return self.config.objective_name
+
+    @property
+    def knobs(self) -> list[str]:
+        return [c for c in self.trials.columns if c.startswith("param_")]
+
+
+def load_run(run_dir: str | Path) -> RunData:
+    """Read ``run.json``, ``trials.csv`` and ``pareto.csv`` of a run folder."""
+    path = Path(run_dir)
+    if not path.exists():
+        raise UserError(f"no run folder at {path}")
+    rundir = RunDir.at(str(path))
+    run_file = rundir.read_run_file()
+    config = rundir.read_config()
+    if not rundir.trials_csv.is_file():
+        raise UserError(f"{path} has no trials.csv yet: the run has not finished a trial")
+    table = pd.read_csv(rundir.trials_csv)
+    table["objective"] = quality_column(table)
+    is_baseline = table["baseline"].notna()
+    trials = table[~is_baseline].copy()
+    trials["number"] = trials["number"].astype(int)
+    trials = trials.sort_values("number").reset_index(drop=True)
+    front = pd.read_csv(rundir.pareto_csv) if rundir.pareto_csv.is_file() and rundir.pareto_csv.stat().st_size else trials.iloc[0:0]
+    if len(front):
+        front["objective"] = quality_column(front)
+        front = front.sort_values("latency_ms").reset_index(drop=True)
+    return RunData(rundir, config, run_file, trials, table[is_baseline].reset_index(drop=True), front)
+
+
+def quality_column(table: pd.DataFrame) -> pd.Series:
+    """The objective the search maximised, per row: accuracy, or else the training-free score."""
+    return table["accuracy"].where(table["accuracy"].notna(), table["score"])
+
+
+def records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as dicts with ``None`` for missing values (the form ``search.run`` code reads)."""
+    return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()} for row in table.to_dict("records")]
+
+
+def pretty_json(value: Any) -> str:
+    return json.dumps(value, indent=2, sort_keys=True, default=str)
