@@ -6,9 +6,11 @@ import hashlib
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
 from pathlib import Path
 
 import optuna
@@ -52,9 +54,26 @@ def finished_trials(run: Path) -> list[optuna.trial.FrozenTrial]:
     return [t for t in study.get_trials(deepcopy=False) if t.state in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL)]
 
 
+def count_finished_trials(run: Path) -> int:
+    """Finished trials, read through a read-only connection.
+
+    Polling with ``optuna.load_study`` while the run is still creating its
+    storage would race it: optuna creates missing tables on load, and two
+    processes migrating one fresh SQLite file at once fail.
+    """
+    db = run / "study.db"
+    if not db.exists():
+        return 0
+    try:
+        with closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5)) as connection:
+            return connection.execute("SELECT COUNT(*) FROM trials WHERE state IN ('COMPLETE', 'FAIL')").fetchone()[0]
+    except sqlite3.OperationalError:  # the tables do not exist yet, or the file is locked for a moment
+        return 0
+
+
 def wait_for_trials(run: Path, count: int, process: subprocess.Popen, timeout: float = 400) -> None:
     deadline = time.monotonic() + timeout
-    while len(finished_trials(run)) < count:
+    while count_finished_trials(run) < count:
         assert process.poll() is None, f"the run ended early: {process.communicate()[1][-2000:]}"
         assert time.monotonic() < deadline, "the run made no progress"
         time.sleep(0.5)
