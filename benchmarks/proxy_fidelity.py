@@ -1,183 +1,120 @@
-"""Proxy fidelity: does the short proxy rank nets the way a long training does?
+"""Proxy fidelity: does a short proxy rank nets the way long training does?
 
-Protocol (issue 9, item 3):
+The nets: every zoo net that fits the default job's 50 ms budget on the
+development CPU, plus ``--random`` uniform draws of the default space
+(``unified``) no slower than the slowest of them (see
+:mod:`benchmarks.fidelity.nets`).  The selection
+is saved next to the results and reused, so reruns rank the same nets.
 
-1. Draw ``--specs`` random nets of the default space (``unified``) with
-   ``RandomSuggest(numpy.random.default_rng([seed, i]))``, keeping those whose
-   analytic MACs at 224 px are at most ``--max-macs`` (the nets a CPU search
-   under a tight budget actually trains; the rest would be rejected before
-   training).
-2. Train each with the search's proxy (``evaluators.proxy.train``, the same
-   defaults ``search run`` uses, at the dataset's proxy resolution) for
-   ``--short-epochs`` and, from scratch with the same seed, for
-   ``--long-factor`` times as many epochs: the "long schedule" reference.
-3. Score each with every training-free method of ``evaluators.score``
-   (synflow, NASWOT, grad_norm, snip, params, MACs).
-4. Report the Spearman rank correlation of each proxy with the long
-   schedule's accuracy, with a bootstrap 95% interval over nets.
+The reference: :data:`~benchmarks.fidelity.variants.REFERENCE`, ten times the
+steps of the longest proxy, trained with seeds 0 and 1; its seed-to-seed
+Spearman is the ceiling no proxy can pass.  Every proxy of
+:data:`~benchmarks.fidelity.variants.PROXIES` and every training-free score is
+then reported with Spearman and Kendall against the mean of the reference
+seeds (bootstrap 95% intervals over nets), whether its top 5 holds the
+reference's best net, and its seconds per net.
 
-Every finished net is written to the JSON as soon as it is done and a rerun
-with the same arguments skips the nets already there, so an interrupted run
-loses nothing.
+Jobs run ``--workers`` at a time (one thread each) and are logged as they
+finish, so an interrupted run resumes where it stopped.  Run from anywhere::
 
-Run from the repository root::
-
-    python -m benchmarks.proxy_fidelity --dataset digits [--specs 30] [--short-epochs 4]
-        [--long-factor 10] [--batch-size 128] [--max-macs 600M] [--dataset-option size=1500 ...]
+    python -m benchmarks.proxy_fidelity --dataset digits
+    python -m benchmarks.proxy_fidelity --dataset shapes --dataset-option size=5000
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
-import time
 from pathlib import Path
-from typing import Any
-
-import numpy as np
-import torch
-from scipy.stats import spearmanr
 
 from benchmarks._common import RESULTS_DIR, environment
+from benchmarks.fidelity.analysis import summarise
+from benchmarks.fidelity.jobs import ZERO_COST, Job, run_all
+from benchmarks.fidelity.nets import known_nets, random_nets
+from benchmarks.fidelity.variants import PROXIES, REFERENCE
 
-TARGET_SPEARMAN = 0.85
-PUBLISHED_MARKS = {"synflow_nasbench201_cifar10": 0.74, "reduced_training_nasbench201_cifar10": 0.61}
-
-
-def parse_count(text: str) -> int:
-    suffixes = {"K": 1e3, "M": 1e6, "G": 1e9}
-    text = text.strip().upper()
-    return int(float(text[:-1]) * suffixes[text[-1]]) if text[-1] in suffixes else int(text)
-
-
-def draw_specs(count: int, seed: int, max_macs: int, dataset: Any) -> list[Any]:
-    """``count`` distinct random nets of the default space under ``max_macs`` (at 224 px)."""
-    from evaluators import cost
-    from search.spaces import RandomSuggest, SpaceContext, load_space
-
-    space = load_space("unified")
-    context = SpaceContext(in_channels=dataset.in_channels, num_classes=dataset.num_classes, resolution=224)
-    specs, seen, index = [], set(), 0
-    while len(specs) < count:
-        spec = space.sample(RandomSuggest(np.random.default_rng([seed, index])), context)
-        index += 1
-        if spec.digest() in seen or cost(spec).macs > max_macs:
-            continue
-        seen.add(spec.digest())
-        specs.append(spec)
-    return specs
+# Jobs in the order they run, so that a benchmark cut short still has the
+# most informative part: the main proxy candidates and both reference seeds first.
+SCHEDULE: tuple[tuple[str, int], ...] = (
+    ("e4_b128", 0), ("old_default", 0), ("e4_b128_lr3x", 0), (REFERENCE.name, 0), (REFERENCE.name, 1), (ZERO_COST, 0),
+    ("e4_b128_nozero", 0), ("e4_b128_norecal", 0), ("e4_b128", 1), ("s44_b64", 0), ("s44_b32", 0),
+    ("e4_b128_lr3x", 1), ("e4_b128_nols", 0), ("e4_b128_r16", 0),
+)
 
 
-def evaluate_spec(spec: Any, dataset: Any, args: argparse.Namespace, resolution: int | None) -> dict[str, Any]:
-    from evaluators import cost, score
-    from evaluators.proxy import TrainingFailure, train
-    from evaluators.zero_cost import methods
-    from searchspace import encode
-
-    row: dict[str, Any] = {"spec": encode(spec), "digest": spec.digest(), "macs": cost(spec).macs}
-    for label, epochs in (("short", args.short_epochs), ("long", args.short_epochs * args.long_factor)):
-        started = time.perf_counter()
-        outcome = train(spec, dataset, epochs=epochs, batch_size=args.batch_size, resolution=resolution, seed=args.seed)
-        row[f"{label}_seconds"] = round(time.perf_counter() - started, 2)
-        row[f"{label}_accuracy"] = None if isinstance(outcome, TrainingFailure) else outcome.accuracy
-    for method in methods():
-        try:
-            row[method] = score(spec, method, dataset, resolution=resolution, seed=args.seed)
-        except (RuntimeError, ValueError) as error:  # a proxy that cannot score a net counts as missing
-            row[method] = None
-            row[f"{method}_error"] = str(error)
-    return row
+def select_nets(args: argparse.Namespace, path: Path) -> list[dict]:
+    if path.exists():
+        return json.loads(path.read_text())["nets"]
+    print("choosing nets: the known nets within 50 ms, then random nets no slower than the slowest of them")
+    known = known_nets()
+    limit = max(net.latency_ms for net in known)
+    nets = known + random_nets(args.random, limit, args.seed)
+    rows = [dataclasses.asdict(net) for net in nets]
+    path.write_text(json.dumps({"cpu_time_limit_ms": limit, "environment": environment(), "nets": rows}, indent=2) + "\n")
+    return rows
 
 
-def correlations(rows: list[dict[str, Any]], seed: int) -> dict[str, Any]:
-    """Spearman of every proxy against the long schedule, with a bootstrap interval over nets."""
-    from evaluators.zero_cost import methods
+def make_jobs(args: argparse.Namespace, nets: list[dict], resolution: int) -> list[Job]:
+    options = tuple(sorted(tuple(option.split("=", 1)) for option in args.dataset_option))
+    wanted = [entry for entry in SCHEDULE if args.only is None or entry[0] in args.only]
+    return [Job(args.dataset, options, resolution, net["label"], net["spec_string"], variant, seed)
+            for variant, seed in wanted for net in nets]
 
-    rng = np.random.default_rng(seed)
-    summary = {}
-    for proxy in ["short_accuracy", *methods()]:
-        pairs = np.array([(r[proxy], r["long_accuracy"]) for r in rows
-                          if r.get(proxy) is not None and r.get("long_accuracy") is not None], dtype=float)
-        if len(pairs) < 3:
-            summary[proxy] = {"count": len(pairs), "spearman": None}
-            continue
-        rho = float(spearmanr(pairs[:, 0], pairs[:, 1]).statistic)
-        boot = []
-        for _ in range(1000):
-            sample = pairs[rng.integers(0, len(pairs), len(pairs))]
-            if np.ptp(sample[:, 0]) > 0 and np.ptp(sample[:, 1]) > 0:
-                boot.append(spearmanr(sample[:, 0], sample[:, 1]).statistic)
-        low, high = np.nanpercentile(boot, [2.5, 97.5]) if boot else (None, None)
-        summary[proxy] = {"count": len(pairs), "spearman": rho, "ci95": [float(low), float(high)]}
-    return summary
+
+def print_summary(summary: dict) -> None:
+    reference = summary.get("reference")
+    if reference is None:
+        print(f"not enough nets with both reference seeds yet ({summary['nets_with_reference']})")
+        return
+    ceiling = reference["seed_to_seed"]
+    print(f"\n{summary['nets_with_reference']} nets; reference accuracy {reference['accuracy_min']:.3f}-"
+          f"{reference['accuracy_max']:.3f} ({reference['spread_points']} points); best {reference['best_net']}; "
+          f"seed-to-seed Spearman {ceiling['spearman']} {ceiling.get('spearman_ci95')}")
+    groups = [(name, entry) for name, entry in summary["proxies"].items()]
+    if "training_free" in summary:
+        groups.append(("training-free", summary["training_free"]))
+    for name, entry in groups:
+        for score, figures in entry["scores"].items():
+            print(f"  {name:16s} {score:20s} Spearman {figures['spearman']} {figures.get('spearman_ci95')}  "
+                  f"Kendall {figures['kendall']}  top5 has best: {figures['top5_contains_best']}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", default="digits")
+    parser.add_argument("--dataset", default="digits", choices=("digits", "shapes"))
     parser.add_argument("--dataset-option", action="append", default=[], metavar="KEY=VALUE")
-    parser.add_argument("--specs", type=int, default=30)
-    parser.add_argument("--short-epochs", type=int, default=4, help="the proxy's epochs (search run's default: 4)")
-    parser.add_argument("--long-factor", type=int, default=10)
-    parser.add_argument("--batch-size", type=int, default=128, help="proxy batch size (search run's default: 128)")
-    parser.add_argument("--max-macs", type=parse_count, default=parse_count("600M"))
+    parser.add_argument("--random", type=int, default=40, help="random nets of the default space (default 40)")
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--output", type=Path, default=None)
+    parser.add_argument("--only", action="append", help="run only these variants (repeatable)")
+    parser.add_argument("--analyse-only", action="store_true", help="summarise what the log holds; train nothing")
+    parser.add_argument("--output-dir", type=Path, default=RESULTS_DIR)
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
 
-    from evaluators.data import load_dataset
     from search.run.loop import default_proxy_resolution
 
-    options = dict(option.split("=", 1) for option in args.dataset_option)
-    dataset = load_dataset(args.dataset, seed=args.seed, **options)
-    resolution = default_proxy_resolution(args.dataset)
-    output = args.output or RESULTS_DIR / f"proxy_fidelity_{args.dataset}.json"
-    settings = {key: value for key, value in vars(args).items() if key != "output"}
-    previous = json.loads(output.read_text()) if output.exists() else {}
-    rows = previous.get("nets", []) if previous.get("settings") == settings else []
-    done = {row["digest"] for row in rows}
-
-    for index, spec in enumerate(draw_specs(args.specs, args.seed, args.max_macs, dataset)):
-        if spec.digest() in done:
-            continue
-        rows.append(evaluate_spec(spec, dataset, args, resolution))
-        row = rows[-1]
-        print(f"[{index + 1}/{args.specs}] short {row['short_accuracy']} long {row['long_accuracy']} "
-              f"({row['short_seconds']}s + {row['long_seconds']}s)  {row['spec'][:90]}", flush=True)
-        write(output, settings, dataset, resolution, rows, final=False)
-    result = write(output, settings, dataset, resolution, rows, final=True)
-    print(f"\nSpearman with the {args.short_epochs * args.long_factor}-epoch accuracy on {args.dataset} "
-          f"({len(rows)} nets; target for the short proxy >= {TARGET_SPEARMAN}):")
-    for proxy, figures in result["spearman_vs_long"].items():
-        interval = figures.get("ci95")
-        interval_text = f"  95% CI [{interval[0]:.2f}, {interval[1]:.2f}]" if interval else ""
-        rho = figures["spearman"]
-        print(f"  {proxy:15s} {rho if rho is None else f'{rho:+.3f}'}{interval_text}")
-    print(f"written to {output}")
-
-
-def write(output: Path, settings: dict[str, Any], dataset: Any, resolution: int | None,
-          rows: list[dict[str, Any]], *, final: bool) -> dict[str, Any]:
-    result = {
-        "benchmark": "proxy_fidelity",
-        "environment": environment(),
-        "command": "python -m benchmarks.proxy_fidelity " + " ".join(
-            f"--{k.replace('_', '-')} {v}" for k, v in settings.items() if k != "dataset_option")
-        + "".join(f" --dataset-option {o}" for o in settings["dataset_option"]),
-        "settings": settings,
-        "dataset": dataset.describe(),
-        "proxy_resolution": resolution,
-        "complete": final,
-        "target_spearman_short_proxy": TARGET_SPEARMAN,
-        "published_marks": PUBLISHED_MARKS,
-        "spearman_vs_long": correlations(rows, settings["seed"]) if final else None,
-        "nets": rows,
-    }
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(result, indent=2) + "\n")
-    return result
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    stem = args.output_dir / f"proxy_fidelity_{args.dataset}"
+    nets = select_nets(args, stem.with_name(stem.name + "_nets.json"))
+    resolution = default_proxy_resolution(args.dataset) or 32
+    jobs = make_jobs(args, nets, resolution)
+    log = stem.with_suffix(".jsonl")
+    if args.analyse_only:
+        from benchmarks.fidelity.jobs import read_log
+        rows = read_log(log)
+    else:
+        rows = run_all(jobs, log, args.workers)
+    summary = summarise(rows, nets)
+    print_summary(summary)
+    payload = {"benchmark": "proxy_fidelity", "environment": environment(), "dataset": args.dataset,
+               "dataset_options": args.dataset_option, "proxy_resolution": resolution,
+               "reference": dataclasses.asdict(REFERENCE), "proxies": [dataclasses.asdict(v) for v in PROXIES],
+               "command": "python -m benchmarks.proxy_fidelity --dataset " + args.dataset
+               + "".join(f" --dataset-option {o}" for o in args.dataset_option),
+               "summary": summary, "nets": nets}
+    stem.with_suffix(".json").write_text(json.dumps(payload, indent=2) + "\n")
+    print(f"written to {stem.with_suffix('.json')} (raw rows: {log})")
 
 
 if __name__ == "__main__":

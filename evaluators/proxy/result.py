@@ -71,6 +71,19 @@ class ProxyResult:
     resolution: int = 0  # the proxy resolution trained at
     regime_note: str | None = None  # why the regime was chosen, or what fell back
     time_limited: bool = False  # True if time_limit_s stopped training early
+    # The training objective of every optimizer step, in order (the same
+    # quantity as ``train_loss``).  Their sum is the training-speed estimate.
+    step_losses: tuple[float, ...] = ()
+
+    @property
+    def tse(self) -> float:
+        """Training-speed estimate (Ru et al. 2021): the sum of the training losses of every step.
+
+        Lower is better: a net that learns faster has a smaller area under its
+        loss curve.  It ranks nets from the same steps that final accuracy
+        would, but uses the whole curve, not one noisy end point.
+        """
+        return float(sum(self.step_losses))
 
     @property
     def ok(self) -> bool:

@@ -50,6 +50,20 @@ class ProxySettings:
     time_limit_s: float | None
     max_steps_per_epoch: int | None
     eval_each_epoch: bool
+    # Optimizer steps in all; None: ``epochs`` full epochs.  A step count makes
+    # nets comparable across data-set sizes and batch sizes.
+    steps: int | None = None
+    zero_init_residual: bool = True
+    recalibrate_norms: bool = True
+    # Gradients are rescaled to at most this L2 norm (None: never), so that a rate
+    # high enough to train most nets fast cannot throw the touchier ones off.
+    max_grad_norm: float | None = None
+
+    def total_steps(self, steps_per_epoch: int) -> int:
+        return self.steps if self.steps is not None else self.epochs * steps_per_epoch
+
+    def epochs_to_run(self, steps_per_epoch: int) -> int:
+        return -(-self.total_steps(steps_per_epoch) // steps_per_epoch)
 
 
 def _fail(name: str, value: object, allowed: str) -> ValueError:
@@ -103,6 +117,10 @@ def resolve_settings(
     time_limit_s: float | None,
     max_steps_per_epoch: int | None,
     eval_each_epoch: bool,
+    steps: int | None = None,
+    zero_init_residual: bool = True,
+    recalibrate_norms: bool = True,
+    max_grad_norm: float | None = None,
 ) -> ProxySettings:
     if not isinstance(dataset, ImageDataset):
         raise TypeError(f"dataset must be an ImageDataset, got {type(dataset).__name__}")
@@ -115,8 +133,14 @@ def resolve_settings(
     nesterov = _bool("nesterov", nesterov)
     if nesterov and momentum == 0.0:
         raise _fail("nesterov", nesterov, "False when momentum is 0 (Nesterov momentum needs momentum > 0)")
+    span = float(epochs)
+    if steps is not None:
+        steps = _int("steps", steps, 1)
+        # With a step count, "epochs" are what the steps span (warm-up, history).
+        span = steps / max(1, len(dataset) // batch_size)
+        epochs = math.ceil(span)
     if warmup_epochs is None:
-        warmup_epochs = min(MAX_DEFAULT_WARMUP_EPOCHS, WARMUP_FRACTION * epochs)
+        warmup_epochs = min(MAX_DEFAULT_WARMUP_EPOCHS, WARMUP_FRACTION * span)
     if resolution is not None:
         resolution = _int("resolution", resolution, 1)
     return ProxySettings(
@@ -137,4 +161,8 @@ def resolve_settings(
         time_limit_s=None if time_limit_s is None else _real("time_limit_s", time_limit_s, 0.0, math.inf, low_open=True, high_open=True),
         max_steps_per_epoch=None if max_steps_per_epoch is None else _int("max_steps_per_epoch", max_steps_per_epoch, 1),
         eval_each_epoch=_bool("eval_each_epoch", eval_each_epoch),
+        steps=steps,
+        zero_init_residual=_bool("zero_init_residual", zero_init_residual),
+        recalibrate_norms=_bool("recalibrate_norms", recalibrate_norms),
+        max_grad_norm=None if max_grad_norm is None else _real("max_grad_norm", max_grad_norm, 0.0, math.inf, low_open=True, high_open=True),
     )

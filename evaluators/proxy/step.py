@@ -103,13 +103,18 @@ class TrainStep:
         device: torch.device,
         num_classes: int,
         label_smoothing: float,
+        max_grad_norm: float | None = None,
     ) -> None:
         self.forward = forward
+        self.max_grad_norm = max_grad_norm
         self.optimizer = optimizer
         self.regime = regime
         self.device = device
         self.num_classes = num_classes
         self.label_smoothing = label_smoothing
+
+    def model_parameters(self) -> list[torch.Tensor]:
+        return [p for group in self.optimizer.param_groups for p in group["params"]]
 
     def __call__(self, images: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Run the step; return the detached loss and main-head logits."""
@@ -122,6 +127,9 @@ class TrainStep:
             loss = classification_loss(logits, aux_logits, labels, self.label_smoothing)
         self.optimizer.zero_grad(set_to_none=True)
         loss.backward()
+        if self.max_grad_norm is not None:
+            # Non-finite norms are left for the NaN check to report, not hidden by a scale of NaN.
+            torch.nn.utils.clip_grad_norm_(self.model_parameters(), self.max_grad_norm)
         self.optimizer.step()
         return loss.detach(), logits.detach()
 

@@ -34,7 +34,8 @@ from evaluators.proxy.regime_select import (
     SelectionContext,
     select_regime,
 )
-from evaluators.proxy.regimes import prepare_model
+from evaluators.proxy.recipe import recalibrate_batch_norms, zero_init_residual_branches
+from evaluators.proxy.regimes import autocast_for, prepare_input, prepare_model
 from evaluators.proxy.result import EpochRecord, ProxyResult, TrainingFailure
 from evaluators.proxy.schedule import learning_rate
 from evaluators.proxy.settings import ProxySettings, resolve_settings
@@ -71,6 +72,10 @@ def train(
     max_steps_per_epoch: int | None = None,
     eval_each_epoch: bool = False,
     on_epoch: Callable[[EpochRecord], None] | None = None,
+    steps: int | None = None,
+    zero_init_residual: bool = True,
+    recalibrate_norms: bool = True,
+    max_grad_norm: float | None = None,
 ) -> ProxyResult | TrainingFailure:
     """Train a candidate briefly on ``dataset`` and measure validation accuracy.
 
@@ -123,6 +128,17 @@ def train(
     * ``max_steps_per_epoch=None``: full epochs; a cap makes quicker proxies.
     * ``eval_each_epoch=False``: validate only at the end; ``True`` adds a
       validation accuracy to every history entry (for learning curves).
+    * ``steps=None``: ``epochs`` full epochs; a number trains exactly that many
+      optimizer steps (the last epoch partial), which compares nets at equal
+      optimisation effort whatever the data set's size.
+    * ``zero_init_residual=True``: a built spec starts with every residual
+      branch at zero (see :mod:`evaluators.proxy.recipe`); a module passed in
+      keeps its weights.
+    * ``recalibrate_norms=True``: batch-norm statistics are re-estimated on
+      training images before validation, so eval mode sees the statistics of
+      the final weights whatever the net's batch-norm momentum.
+    * ``max_grad_norm=None``: no clipping; a number rescales each step's
+      gradient to at most that L2 norm.
     * ``on_epoch=None``: called with each finished epoch's :class:`EpochRecord`
       (a scheduler such as ASHA reads the learning curve as it grows; pass
       ``eval_each_epoch=True`` for its validation accuracy).  What it raises
@@ -155,6 +171,10 @@ def train(
         time_limit_s=time_limit_s,
         max_steps_per_epoch=max_steps_per_epoch,
         eval_each_epoch=eval_each_epoch,
+        steps=steps,
+        zero_init_residual=zero_init_residual,
+        recalibrate_norms=recalibrate_norms,
+        max_grad_norm=max_grad_norm,
     )
     target = resolve_device(device)
     progress = _Progress(on_epoch=on_epoch)
@@ -212,6 +232,7 @@ class _Timeline:
     images_trained: int = 0
     time_limited: bool = False
     history: list[EpochRecord] = field(default_factory=list)
+    step_losses: list[torch.Tensor] = field(default_factory=list)  # on the device until the end
 
 
 class _ProxyRun:
@@ -239,6 +260,7 @@ class _ProxyRun:
             train_seconds = time.perf_counter() - timeline.train_started - timeline.eval_seconds
             accuracy = timeline.history[-1].val_accuracy
             if accuracy is None:
+                self._recalibrate(trainee)
                 accuracy = self._timed_validation(trainee, timeline)
             return self._result(trainee, timeline, accuracy, train_seconds, memory)
 
@@ -250,6 +272,8 @@ class _ProxyRun:
             self.candidate, in_channels=dataset.in_channels, num_classes=dataset.num_classes, resolution=settings.resolution
         )
         model = candidate.module.to(device)
+        if settings.zero_init_residual and not isinstance(self.candidate, nn.Module):
+            zero_init_residual_branches(model)  # fresh weights only: never overwrite a given module's
         model.train()
         normaliser = Normaliser(dataset.mean, dataset.std, device)
         steps_per_epoch = len(dataset) // settings.batch_size  # the last partial batch is dropped
@@ -269,6 +293,7 @@ class _ProxyRun:
             device=device,
             num_classes=dataset.num_classes,
             label_smoothing=settings.label_smoothing,
+            max_grad_norm=settings.max_grad_norm,
         )
         generator = torch.Generator(device=device)
         generator.manual_seed(settings.seed)
@@ -282,8 +307,10 @@ class _ProxyRun:
 
     def _train_epochs(self, trainee: _Trainee, timeline: _Timeline) -> None:
         settings = self.settings
-        for epoch in range(settings.epochs):
-            totals = self._train_epoch(trainee, first_step=epoch * trainee.steps_per_epoch)
+        for epoch in range(settings.epochs_to_run(trainee.steps_per_epoch)):
+            totals = self._train_epoch(trainee, first_step=epoch * trainee.steps_per_epoch, losses=timeline.step_losses)
+            if settings.eval_each_epoch:
+                self._recalibrate(trainee)
             timeline.images_trained += totals.images
             val_accuracy = self._timed_validation(trainee, timeline) if settings.eval_each_epoch else None
             timeline.history.append(
@@ -300,15 +327,15 @@ class _ProxyRun:
             if self.progress.on_epoch is not None:
                 self.progress.on_epoch(timeline.history[-1])
             over_time = settings.time_limit_s is not None and time.perf_counter() - timeline.started > settings.time_limit_s
-            if over_time and epoch + 1 < settings.epochs:
+            if over_time and epoch + 1 < settings.epochs_to_run(trainee.steps_per_epoch):
                 timeline.time_limited = True
                 return
 
-    def _train_epoch(self, trainee: _Trainee, first_step: int) -> _EpochTotals:
+    def _train_epoch(self, trainee: _Trainee, first_step: int, losses: list[torch.Tensor]) -> _EpochTotals:
         settings, device = self.settings, self.device
-        batch, steps = settings.batch_size, trainee.steps_per_epoch
-        total_steps = settings.epochs * steps
-        warmup_steps = round(settings.warmup_epochs * steps)
+        total_steps = settings.total_steps(trainee.steps_per_epoch)
+        batch, steps = settings.batch_size, min(trainee.steps_per_epoch, total_steps - first_step)
+        warmup_steps = round(settings.warmup_epochs * trainee.steps_per_epoch)
         check_every = 1 if device.type == "cpu" else _NAN_CHECK_EVERY_CUDA
         images, labels_all = trainee.data.train_images, trainee.data.train_labels
         order = torch.randperm(images.shape[0], generator=trainee.generator, device=device)
@@ -326,6 +353,7 @@ class _ProxyRun:
             labels = labels_all[chosen]
             loss, logits = trainee.step(trainee.augmenter(images[chosen]), labels)
             totals.loss_sum += loss
+            losses.append(loss)
             totals.correct += (logits.argmax(dim=1) == labels).sum()
             totals.steps += 1
             totals.images += batch
@@ -333,6 +361,17 @@ class _ProxyRun:
             if (index + 1) % check_every == 0 or index + 1 == steps:
                 _raise_if_not_finite(totals.loss_sum, first_step + index)
         return totals
+
+    def _recalibrate(self, trainee: _Trainee) -> None:
+        if not self.settings.recalibrate_norms:
+            return
+        regime = trainee.selection.decision.base
+
+        def prepare(images: torch.Tensor) -> torch.Tensor:
+            return prepare_input(trainee.normaliser(images), regime)
+
+        with autocast_for(self.device, regime):
+            recalibrate_batch_norms(trainee.model, trainee.data.train_images, prepare, 2 * self.settings.batch_size)
 
     def _timed_validation(self, trainee: _Trainee, timeline: _Timeline) -> float:
         started = time.perf_counter()
@@ -367,6 +406,7 @@ class _ProxyRun:
             resolution=self.settings.resolution,
             regime_note=decision.reason,
             time_limited=timeline.time_limited,
+            step_losses=tuple(torch.stack(timeline.step_losses).float().cpu().tolist()) if timeline.step_losses else (),
         )
 
     def _select_regime(

@@ -1,0 +1,161 @@
+"""Rank statistics of each proxy against the long-training reference.
+
+Every score is oriented so that higher means a better net.  Intervals are
+percentile bootstraps over nets (the nets are the sample; resampling them asks
+how much the correlation depends on which nets happened to be drawn).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+from scipy.stats import kendalltau, rankdata, spearmanr
+
+from benchmarks.fidelity.variants import PROXIES, REFERENCE
+
+BOOTSTRAP_RESAMPLES = 2000
+TOP_K = 5
+# Training-free scores combined with the training-speed estimate, as AZ-NAS
+# combines complementary zero-cost proxies and FLOPs by summing their ranks.
+ZERO_COST_COMBINATION = ("synflow", "naswot", "macs")
+
+
+def _rank_mean(columns: list[np.ndarray]) -> np.ndarray:
+    return np.mean([rankdata(column) for column in columns], axis=0)
+
+
+def _spearman_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Spearman's rho of each row pair: Pearson's correlation of average ranks, as scipy computes it."""
+    rx, ry = rankdata(x, axis=1), rankdata(y, axis=1)
+    rx -= rx.mean(axis=1, keepdims=True)
+    ry -= ry.mean(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (rx * ry).sum(axis=1) / np.sqrt((rx**2).sum(axis=1) * (ry**2).sum(axis=1))
+
+
+def _kendall_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Kendall's tau-b of each row pair, from the signs of all pairwise differences."""
+    sx = np.sign(x[:, :, None] - x[:, None, :])
+    sy = np.sign(y[:, :, None] - y[:, None, :])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return (sx * sy).sum(axis=(1, 2)) / np.sqrt(np.abs(sx).sum(axis=(1, 2)) * np.abs(sy).sum(axis=(1, 2)))
+
+
+def _bootstrap(x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> tuple[list[float], list[float]]:
+    picks = rng.integers(0, len(x), (BOOTSTRAP_RESAMPLES, len(x)))
+    interval = lambda values: [round(float(v), 4) for v in np.nanpercentile(values, [2.5, 97.5])]  # noqa: E731
+    # A resample with no spread in either score has no correlation: it is left out (NaN).
+    return interval(_spearman_rows(x[picks], y[picks])), interval(_kendall_rows(x[picks], y[picks]))
+
+
+def correlation(x: np.ndarray, y: np.ndarray, seed: int) -> dict[str, Any]:
+    if len(x) < 4 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return {"count": len(x), "spearman": None, "kendall": None}
+    spearman_ci, kendall_ci = _bootstrap(x, y, np.random.default_rng(seed))
+    return {"count": len(x), "spearman": round(float(spearmanr(x, y).statistic), 4), "spearman_ci95": spearman_ci,
+            "kendall": round(float(kendalltau(x, y).statistic), 4), "kendall_ci95": kendall_ci}
+
+
+def _reference(rows: dict[str, dict], labels: list[str], seeds: tuple[int, ...]) -> dict[str, list[float]]:
+    """Each net's reference accuracy per seed; nets missing a seed or failing are left out."""
+    table = {}
+    for label in labels:
+        values = [rows.get(f"{label}|{REFERENCE.name}|{seed}", {}).get("accuracy") for seed in seeds]
+        if all(value is not None for value in values):
+            table[label] = values
+    return table
+
+
+def _proxy_scores(rows: dict[str, dict], labels: list[str], variant: str, seed: int) -> dict[str, np.ndarray] | None:
+    found = [rows.get(f"{label}|{variant}|{seed}") for label in labels]
+    if any(row is None for row in found):
+        return None
+    # A failed proxy training is the worst possible score: the search would discard that net.
+    accuracy = np.array([row.get("accuracy", 0.0) for row in found], dtype=float)
+    tse = np.array([row.get("tse", math.inf) for row in found], dtype=float)
+    neg_tse = -np.where(np.isfinite(tse), tse, np.nanmax(np.where(np.isfinite(tse), tse, np.nan)) * 10)
+    return {"accuracy": accuracy, "tse": neg_tse, "accuracy+tse": _rank_mean([accuracy, neg_tse]),
+            "seconds": np.array([row.get("wall_seconds", np.nan) for row in found], dtype=float)}
+
+
+def _zero_cost_scores(rows: dict[str, dict], labels: list[str], nets: dict[str, dict]) -> dict[str, np.ndarray] | None:
+    found = [rows.get(f"{label}|zero_cost|0") for label in labels]
+    if any(row is None for row in found):
+        return None
+    methods = [key for key in found[0] if not key.endswith(("_seconds", "_error")) and key not in
+               ("key", "label", "variant", "seed", "wall_seconds")]
+    scores = {}
+    for method in methods:
+        values = np.array([np.nan if row.get(method) is None else row[method] for row in found], dtype=float)
+        scores[method] = np.where(np.isfinite(values), values, np.nanmin(values[np.isfinite(values)]) if np.isfinite(values).any() else 0.0)
+    scores["seconds"] = np.array([row["wall_seconds"] for row in found], dtype=float)
+    return scores
+
+
+def top_k_contains_best(score: np.ndarray, reference: np.ndarray, k: int = TOP_K) -> bool:
+    best = int(np.argmax(reference))
+    return best in set(np.argsort(-score, kind="stable")[:k].tolist())
+
+
+def known_net_accuracies(rows: dict[str, dict], nets: list[dict]) -> dict[str, Any]:
+    """Per variant, each known net's accuracy (seed 0), and the weakest: every known net has to learn."""
+    table = {}
+    for variant in (REFERENCE, *PROXIES):
+        found = {net["label"]: rows.get(f"{net['label']}|{variant.name}|0", {}).get("accuracy") for net in nets if net["known"]}
+        if all(value is not None for value in found.values()):
+            table[variant.name] = {"min": round(min(found.values()), 4), "accuracy": {k: round(v, 4) for k, v in found.items()}}
+    return table
+
+
+def summarise(rows: dict[str, dict], nets: list[dict], seed: int = 0) -> dict[str, Any]:
+    labels = [net["label"] for net in nets]
+    by_label = {net["label"]: net for net in nets}
+    table = _reference(rows, labels, (0, 1))
+    kept = [label for label in labels if label in table]
+    if len(kept) < 4:
+        return {"nets_with_reference": len(kept), "known_nets": known_net_accuracies(rows, nets)}
+    per_seed = np.array([table[label] for label in kept])
+    reference = per_seed.mean(axis=1)
+    result: dict[str, Any] = {
+        "nets_with_reference": len(kept),
+        "reference": {"accuracy_min": round(float(reference.min()), 4), "accuracy_max": round(float(reference.max()), 4),
+                      "spread_points": round(100 * float(np.ptp(reference)), 1),
+                      "best_net": kept[int(np.argmax(reference))],
+                      "seed_to_seed": correlation(per_seed[:, 0], per_seed[:, 1], seed)},
+        "proxies": {},
+        "known_nets": known_net_accuracies(rows, nets),
+    }
+    zero_cost = _zero_cost_scores(rows, kept, by_label)
+    for variant in PROXIES:
+        scores = _proxy_scores(rows, kept, variant.name, 0)
+        if scores is None:
+            continue
+        seconds = scores.pop("seconds")
+        if zero_cost is not None:
+            scores["tse+zero_cost"] = _rank_mean([scores["tse"], *[zero_cost[m] for m in ZERO_COST_COMBINATION]])
+        second = _proxy_scores(rows, kept, variant.name, 1)
+        if second is not None:
+            # The proxy's own noise, and what a second seed for every net would buy.
+            second.pop("seconds")
+            scores["accuracy, mean of 2 seeds"] = (scores["accuracy"] + second["accuracy"]) / 2
+            scores["tse, mean of 2 seeds"] = (scores["tse"] + second["tse"]) / 2
+        result["proxies"][variant.name] = {
+            "what": variant.what, "seconds_per_net": round(float(np.nanmean(seconds)), 2),
+            "scores": {name: {**correlation(score, reference, seed), f"top{TOP_K}_contains_best": top_k_contains_best(score, reference)}
+                       for name, score in scores.items()},
+        }
+        if second is not None:
+            result["proxies"][variant.name]["seed_to_seed"] = {
+                "accuracy": correlation(scores["accuracy"], second["accuracy"], seed),
+                "tse": correlation(scores["tse"], second["tse"], seed)}
+    if zero_cost is not None:
+        seconds = zero_cost.pop("seconds")
+        zero_cost["zero_cost_rank_sum"] = _rank_mean([zero_cost[m] for m in ZERO_COST_COMBINATION])
+        result["training_free"] = {
+            "seconds_per_net_all_methods": round(float(np.mean(seconds)), 2),
+            "scores": {name: {**correlation(score, reference, seed), f"top{TOP_K}_contains_best": top_k_contains_best(score, reference)}
+                       for name, score in zero_cost.items()},
+        }
+    return result

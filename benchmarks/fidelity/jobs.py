@@ -1,0 +1,113 @@
+"""One training (or training-free scoring) per job, run in worker processes.
+
+Finished jobs are appended to a JSON-lines log as they end, so an interrupted
+benchmark loses at most the jobs in flight and a rerun skips what is there.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks.fidelity.variants import BY_NAME, COMMON
+
+ZERO_COST = "zero_cost"
+_DATASETS: dict[tuple, Any] = {}  # per worker process: loading digits or shapes takes a second
+
+
+@dataclass(frozen=True)
+class Job:
+    dataset: str
+    dataset_options: tuple[tuple[str, str], ...]
+    resolution: int
+    label: str
+    spec_string: str
+    variant: str  # a variant name or ZERO_COST
+    seed: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.label}|{self.variant}|{self.seed}"
+
+
+def _dataset(job: Job):
+    from evaluators.data import load_dataset
+
+    key = (job.dataset, job.dataset_options)
+    if key not in _DATASETS:
+        _DATASETS[key] = load_dataset(job.dataset, seed=0, **dict(job.dataset_options))
+    return _DATASETS[key]
+
+
+def _train(job: Job, spec, dataset) -> dict[str, Any]:
+    from evaluators.proxy import TrainingFailure, train
+
+    kwargs = dict(BY_NAME[job.variant].train_kwargs)
+    scale = kwargs.pop("resolution_scale", 1.0)
+    resolution = max(8, round(job.resolution * scale))
+    outcome = train(spec, dataset, resolution=resolution, seed=job.seed, **{**COMMON, **kwargs})
+    if isinstance(outcome, TrainingFailure):
+        return {"failure": outcome.reason, "message": outcome.message}
+    return {"accuracy": outcome.accuracy, "tse": outcome.tse, "steps": len(outcome.step_losses),
+            "final_loss": outcome.train_loss, "seconds": outcome.seconds}
+
+
+def _zero_cost(job: Job, spec, dataset) -> dict[str, Any]:
+    from evaluators import score
+    from evaluators.zero_cost import methods
+
+    row: dict[str, Any] = {}
+    for method in methods():
+        started = time.perf_counter()
+        try:
+            row[method] = score(spec, method, dataset, resolution=job.resolution, seed=job.seed)
+        except (RuntimeError, ValueError) as error:  # a score that cannot rate a net counts as missing
+            row[method] = None
+            row[f"{method}_error"] = str(error)[:200]
+        row[f"{method}_seconds"] = round(time.perf_counter() - started, 3)
+    return row
+
+
+def run_job(job: Job) -> dict[str, Any]:
+    import torch
+
+    from searchspace import decode
+
+    torch.set_num_threads(1)  # one job per core: parallel processes beat threads on small nets
+    started = time.perf_counter()
+    spec, dataset = decode(job.spec_string), _dataset(job)
+    row = _zero_cost(job, spec, dataset) if job.variant == ZERO_COST else _train(job, spec, dataset)
+    return {"key": job.key, "label": job.label, "variant": job.variant, "seed": job.seed,
+            "wall_seconds": round(time.perf_counter() - started, 2), **row}
+
+
+def read_log(path: Path) -> dict[str, dict[str, Any]]:
+    rows: dict[str, dict[str, Any]] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            if line.strip():
+                row = json.loads(line)
+                rows[row["key"]] = row
+    return rows
+
+
+def run_all(jobs: list[Job], log_path: Path, workers: int, say=print) -> dict[str, dict[str, Any]]:
+    """Run the jobs not yet in the log, ``workers`` at a time, in the order given."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    done = read_log(log_path)
+    todo = [job for job in jobs if job.key not in done]
+    say(f"{len(jobs) - len(todo)} of {len(jobs)} jobs already done; running {len(todo)} on {workers} workers")
+    with ProcessPoolExecutor(max_workers=workers) as pool, log_path.open("a") as log:
+        futures = {pool.submit(run_job, job): job for job in todo}
+        for count, future in enumerate(as_completed(futures), 1):
+            row = future.result()
+            done[row["key"]] = row
+            log.write(json.dumps(row) + "\n")
+            log.flush()
+            outcome = row.get("accuracy", row.get("failure", "scored"))
+            say(f"[{count}/{len(todo)}] {row['key']}: {outcome} ({row['wall_seconds']} s)")
+    return done

@@ -1,0 +1,59 @@
+"""The proxies under test and the long-training reference they are judged against.
+
+Every variant is a set of keyword arguments for :func:`evaluators.proxy.train`
+on top of :data:`COMMON`; the reference trains ten times as many steps as the
+longest proxy, with the same recipe, so what it ranks is how good a net gets,
+not how fast it starts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# Pinned, so that the variants stay what they were measured as when train()'s defaults move.
+COMMON: dict[str, Any] = {"device": "cpu", "regime": "fp32", "max_grad_norm": None}
+# The rate SGD used for every variant without its own: 0.1 per 128 images, scaled linearly.
+BASE_LR_PER_128 = 0.1
+
+
+def _lr(batch_size: int) -> float:
+    return BASE_LR_PER_128 * batch_size / 128
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    what: str
+    train_kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def steps(self, train_size: int) -> int:
+        kwargs = self.train_kwargs
+        if kwargs.get("steps") is not None:
+            return int(kwargs["steps"])
+        return int(kwargs.get("epochs", 5)) * (train_size // int(kwargs.get("batch_size", 128)))
+
+
+# The proxies below train at most 44 optimizer steps; the reference ten times as
+# many, at the small batch that makes a step cheapest on a CPU.
+REFERENCE = Variant("reference", "440 steps at batch 32 (about 10 epochs of digits), the proxy recipe",
+                    {"steps": 440, "batch_size": 32, "lr": _lr(32)})
+
+PROXIES: tuple[Variant, ...] = (
+    Variant("old_default", "the previous default: 4 epochs at batch 128, no zero-init, no BN recalibration",
+            {"epochs": 4, "batch_size": 128, "lr": _lr(128), "zero_init_residual": False, "recalibrate_norms": False}),
+    Variant("e4_b128", "4 epochs at batch 128 (44 steps on digits) with zero-init and BN recalibration",
+            {"epochs": 4, "batch_size": 128, "lr": _lr(128)}),
+    Variant("s44_b64", "44 steps at batch 64", {"steps": 44, "batch_size": 64, "lr": _lr(64)}),
+    Variant("s44_b32", "44 steps at batch 32", {"steps": 44, "batch_size": 32, "lr": _lr(32)}),
+    Variant("e4_b128_lr3x", "as e4_b128 at three times the linearly scaled rate (0.3), gradients clipped to norm 2",
+            {"epochs": 4, "batch_size": 128, "lr": 0.3, "max_grad_norm": 2.0}),
+    Variant("e4_b128_r16", "as e4_b128 at half the resolution", {"epochs": 4, "batch_size": 128, "lr": _lr(128), "resolution_scale": 0.5}),
+    Variant("e4_b128_nols", "as e4_b128 without label smoothing", {"epochs": 4, "batch_size": 128, "lr": _lr(128), "label_smoothing": 0.0}),
+    Variant("e4_b128_nozero", "as e4_b128 without zero-init of residual branches",
+            {"epochs": 4, "batch_size": 128, "lr": _lr(128), "zero_init_residual": False}),
+    Variant("e4_b128_norecal", "as e4_b128 without BN recalibration",
+            {"epochs": 4, "batch_size": 128, "lr": _lr(128), "recalibrate_norms": False}),
+)
+
+BY_NAME = {variant.name: variant for variant in (REFERENCE, *PROXIES)}

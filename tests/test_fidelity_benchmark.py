@@ -1,0 +1,88 @@
+"""The proxy-fidelity benchmark's statistics, on synthetic logs whose answers are known."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import kendalltau, spearmanr
+
+from benchmarks.fidelity.analysis import correlation, summarise, top_k_contains_best
+from benchmarks.fidelity.jobs import read_log
+from benchmarks.fidelity.variants import BY_NAME, PROXIES, REFERENCE
+
+
+def synthetic_log(reference: np.ndarray, proxy: np.ndarray, noise: float = 0.0) -> tuple[dict, list[dict]]:
+    rng = np.random.default_rng(0)
+    nets = [{"label": f"net-{i}", "known": i < 2} for i in range(len(reference))]
+    rows = {}
+    for i, net in enumerate(nets):
+        for seed in (0, 1):
+            value = float(reference[i] + noise * rng.standard_normal())
+            rows[f"{net['label']}|{REFERENCE.name}|{seed}"] = {"accuracy": value}
+        # A proxy whose loss curve is the mirror image of its accuracy.
+        rows[f"{net['label']}|{PROXIES[0].name}|0"] = {"accuracy": float(proxy[i]), "tse": float(-proxy[i]), "wall_seconds": 1.0}
+    return rows, nets
+
+
+def test_correlation_agrees_with_scipy_and_its_interval_holds_the_estimate():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal(30)
+    y = x + rng.standard_normal(30)
+    figures = correlation(x, y, seed=0)
+    assert figures["spearman"] == pytest.approx(spearmanr(x, y).statistic, abs=1e-4)
+    assert figures["kendall"] == pytest.approx(kendalltau(x, y).statistic, abs=1e-4)
+    low, high = figures["spearman_ci95"]
+    assert low < figures["spearman"] < high
+
+
+def test_top_k_looks_for_the_references_best():
+    reference = np.array([0.1, 0.9, 0.5, 0.3, 0.2, 0.4, 0.6])
+    assert top_k_contains_best(reference, reference)
+    assert not top_k_contains_best(-reference, reference)
+
+
+def test_a_perfect_proxy_reaches_one_and_a_reversed_one_minus_one():
+    reference = np.linspace(0.5, 0.99, 12)
+    for proxy, expected in ((reference, 1.0), (-reference, -1.0)):
+        rows, nets = synthetic_log(reference, proxy)
+        scores = summarise(rows, nets)["proxies"][PROXIES[0].name]["scores"]
+        assert scores["accuracy"]["spearman"] == pytest.approx(expected)
+        assert scores["tse"]["spearman"] == pytest.approx(expected)  # oriented so that higher is better
+        assert scores["accuracy"]["top5_contains_best"] is (expected > 0)
+
+
+def test_the_reference_ceiling_falls_with_seed_noise():
+    reference = np.linspace(0.5, 0.99, 20)
+    quiet = summarise(*synthetic_log(reference, reference, noise=0.0))["reference"]["seed_to_seed"]["spearman"]
+    noisy = summarise(*synthetic_log(reference, reference, noise=0.2))["reference"]["seed_to_seed"]["spearman"]
+    assert quiet == pytest.approx(1.0) and noisy < 0.9
+
+
+def test_known_nets_are_listed_with_their_weakest_accuracy():
+    reference = np.linspace(0.5, 0.99, 6)
+    summary = summarise(*synthetic_log(reference, reference))
+    assert summary["known_nets"][PROXIES[0].name]["min"] == pytest.approx(0.5)
+    assert set(summary["known_nets"][PROXIES[0].name]["accuracy"]) == {"net-0", "net-1"}
+
+
+def test_the_reference_trains_ten_times_the_longest_proxy():
+    digits_train = 1438
+    longest = max(variant.steps(digits_train) for variant in PROXIES)
+    assert BY_NAME[REFERENCE.name].steps(digits_train) >= 10 * longest
+
+
+def test_the_log_keeps_the_last_row_of_each_job(tmp_path):
+    log = tmp_path / "log.jsonl"
+    log.write_text('{"key": "a|v|0", "accuracy": 0.1}\n\n{"key": "a|v|0", "accuracy": 0.2}\n')
+    assert read_log(log) == {"a|v|0": {"key": "a|v|0", "accuracy": 0.2}}
+
+
+def test_vectorised_rank_statistics_equal_scipys_with_ties():
+    from benchmarks.fidelity.analysis import _kendall_rows, _spearman_rows
+
+    rng = np.random.default_rng(2)
+    x = rng.integers(0, 5, (6, 15)).astype(float)  # many ties, as in bootstrap resamples
+    y = x + rng.integers(0, 3, (6, 15))
+    for row in range(6):
+        assert _spearman_rows(x, y)[row] == pytest.approx(spearmanr(x[row], y[row]).statistic)
+        assert _kendall_rows(x, y)[row] == pytest.approx(kendalltau(x[row], y[row]).statistic)

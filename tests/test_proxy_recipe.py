@@ -1,0 +1,113 @@
+"""The proxy recipe's pieces, as behaviour: zero-initialised residual branches, no weight decay on
+norms, the warm-up, exact step counts, batch-norm recalibration and the training-speed estimate."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+from torch import nn
+
+from evaluators.proxy import ProxyResult, train
+from evaluators.proxy.recipe import recalibrate_batch_norms, zero_init_residual_branches
+from evaluators.proxy.schedule import learning_rate
+from evaluators.proxy.step import make_optimizer
+from searchspace import build, decode
+from searchspace.layers import Residual
+from tests.test_proxy_train import corner_squares, tiny_net
+
+RESIDUAL_NET = "net_r16_i3_n2 | conv_c16 | basic_r2_c16 bottleneck_c16 mbconv_r2_c16_e4 fused_c16_e2 | head"
+
+
+def test_zero_initialised_residual_branches_start_as_identity():
+    torch.manual_seed(0)
+    model = build(decode(RESIDUAL_NET)).eval()
+    blocks = [module for module in model.modules() if isinstance(module, Residual)]
+    assert len(blocks) >= 5
+    assert zero_init_residual_branches(model) == len(blocks)
+    x = torch.randn(4, 16, 16, 16)
+    with torch.no_grad():
+        for block in blocks:
+            identity = x if block.shortcut is None else block.shortcut(x)
+            assert torch.count_nonzero(block.body(x)) == 0
+            torch.testing.assert_close(block(x), block.act(identity))
+
+
+def test_zero_init_leaves_a_given_module_alone():
+    data = corner_squares()
+    torch.manual_seed(0)
+    model = build(decode(RESIDUAL_NET))
+    before = {name: tensor.clone() for name, tensor in model.state_dict().items()}
+    train(model, data, steps=1, batch_size=32, augment=False, recalibrate_norms=False, lr=1e-12, momentum=0.0, nesterov=False)
+    norm_scales = [name for name in before if name.endswith("weight") and before[name].dim() == 1]
+    assert norm_scales and all(torch.count_nonzero(model.state_dict()[name]) > 0 for name in norm_scales)
+
+
+def test_no_weight_decay_lands_on_norms_or_biases():
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, bias=True), nn.BatchNorm2d(4), nn.Flatten(), nn.Linear(4, 2))
+    optimizer = make_optimizer(model, lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4)
+    decay = {id(p): group["weight_decay"] for group in optimizer.param_groups for p in group["params"]}
+    for name, parameter in model.named_parameters():
+        expected = 5e-4 if parameter.dim() > 1 else 0.0
+        assert decay[id(parameter)] == expected, name
+    assert len(decay) == len(list(model.parameters()))
+
+
+def test_schedule_warms_up_then_decays():
+    rates = [learning_rate(step, base_lr=0.1, total_steps=50, warmup_steps=10, schedule="cosine") for step in range(50)]
+    assert all(a < b for a, b in zip(rates[:9], rates[1:10]))  # rising through the warm-up
+    assert rates[0] == 0.1 / 10 and rates[9] == 0.1
+    assert all(a >= b for a, b in zip(rates[10:], rates[11:])) and rates[-1] < 0.01
+
+
+def test_training_runs_exactly_the_asked_steps_across_epochs():
+    data = corner_squares(train_count=100)
+    result = train(tiny_net(), data, steps=7, batch_size=32)  # 3 steps an epoch: 3 + 3 + 1
+    assert isinstance(result, ProxyResult)
+    assert len(result.step_losses) == 7 and result.epochs_run == 3
+
+
+def test_tse_is_the_sum_of_the_recorded_step_losses():
+    data = corner_squares()
+    result = train(tiny_net(), data, steps=10, batch_size=32)
+    assert len(result.step_losses) == 10
+    assert result.tse == sum(result.step_losses)
+    # The per-epoch mean loss is the mean of the same recorded losses.
+    first_epoch = result.step_losses[: len(data) // 32]
+    assert abs(result.history[0].train_loss - sum(first_epoch) / len(first_epoch)) < 1e-5
+
+
+def test_recalibration_gives_the_exact_statistics_of_the_images():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 4, 1), nn.BatchNorm2d(4, momentum=0.01))
+    images = torch.randn(64, 3, 5, 5) * 3 + 2
+    assert recalibrate_batch_norms(model, images, lambda batch: batch, batch_size=16) == 1
+    with torch.no_grad():
+        features = model[0](images)
+    norm = model[1]
+    torch.testing.assert_close(norm.running_mean, features.mean(dim=(0, 2, 3)), rtol=1e-4, atol=1e-5)
+    assert norm.momentum == 0.01 and model.training  # settings and mode restored
+
+
+def test_recalibrated_training_leaves_the_statistics_of_the_final_weights():
+    """With momentum 0.001 the running statistics barely move in a short training, so eval mode
+    would normalise with stale numbers; after recalibration they are those of the final weights."""
+    data = dataclasses.replace(corner_squares(), mean=(0.0,) * 3, std=(0.05,) * 3)  # far from 0/1
+
+    def trained(recalibrate: bool) -> nn.Module:
+        net = tiny_net(seed=3)
+        for module in net.modules():
+            if isinstance(module, nn.BatchNorm2d):
+                module.momentum = 0.001
+        train(net, data, epochs=3, batch_size=32, recalibrate_norms=recalibrate, augment=False)
+        return net
+
+    def first_norm_error(net: nn.Module) -> float:
+        images = (data.train_images.float() / 255 - 0.0) / 0.05
+        with torch.no_grad():
+            features = net.features[0](images)
+        true_mean = features.mean(dim=(0, 2, 3))
+        return float((net.features[1].running_mean - true_mean).abs().max() / true_mean.abs().max())
+
+    assert first_norm_error(trained(True)) < 0.01
+    assert first_norm_error(trained(False)) > 0.5
