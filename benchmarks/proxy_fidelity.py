@@ -69,7 +69,7 @@ def print_summary(summary: dict) -> None:
         return
     ceiling = reference["seed_to_seed"]
     print(f"\n{summary['nets_with_reference']} nets; reference accuracy {reference['accuracy_min']:.3f}-"
-          f"{reference['accuracy_max']:.3f} ({reference['spread_points']} points); best {reference['best_net']}; "
+          f"{reference['accuracy_max']:.3f} ({reference['spread_points']} points); best {', '.join(reference['best_nets'])}; "
           f"seed-to-seed Spearman {ceiling['spearman']} {ceiling.get('spearman_ci95')}")
     groups = [(name, entry) for name, entry in summary["proxies"].items()]
     if "training_free" in summary:

@@ -39,6 +39,8 @@ def test_top_k_looks_for_the_references_best():
     reference = np.array([0.1, 0.9, 0.5, 0.3, 0.2, 0.4, 0.6])
     assert top_k_contains_best(reference, reference)
     assert not top_k_contains_best(-reference, reference)
+    tied = np.array([0.9, 0.1, 0.2, 0.3, 0.4, 0.5, 0.9])  # two nets share the first place
+    assert top_k_contains_best(np.array([0, 1, 2, 3, 4, 5, 9.0]), tied)
 
 
 def test_a_perfect_proxy_reaches_one_and_a_reversed_one_minus_one():

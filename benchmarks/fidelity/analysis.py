@@ -95,8 +95,9 @@ def _zero_cost_scores(rows: dict[str, dict], labels: list[str], nets: dict[str, 
 
 
 def top_k_contains_best(score: np.ndarray, reference: np.ndarray, k: int = TOP_K) -> bool:
-    best = int(np.argmax(reference))
-    return best in set(np.argsort(-score, kind="stable")[:k].tolist())
+    """Whether the ``k`` best-scored nets include a net the reference ranks first (ties all count)."""
+    best = set(np.flatnonzero(reference == reference.max()).tolist())
+    return bool(best & set(np.argsort(-score, kind="stable")[:k].tolist()))
 
 
 def known_net_accuracies(rows: dict[str, dict], nets: list[dict]) -> dict[str, Any]:
@@ -122,7 +123,7 @@ def summarise(rows: dict[str, dict], nets: list[dict], seed: int = 0) -> dict[st
         "nets_with_reference": len(kept),
         "reference": {"accuracy_min": round(float(reference.min()), 4), "accuracy_max": round(float(reference.max()), 4),
                       "spread_points": round(100 * float(np.ptp(reference)), 1),
-                      "best_net": kept[int(np.argmax(reference))],
+                      "best_nets": [kept[i] for i in np.flatnonzero(reference == reference.max())],
                       "seed_to_seed": correlation(per_seed[:, 0], per_seed[:, 1], seed)},
         "proxies": {},
         "known_nets": known_net_accuracies(rows, nets),
