@@ -114,9 +114,21 @@ def merge(draws: dict[str, list[Draw]], previous: list[dict[str, Any]]) -> list[
 
 def explore_from_options(options: dict[str, Any]) -> dict[str, Any]:
     name, resume, overwrite, quiet = (options.get(k) for k in _NOT_CONFIG)
+    result, rundir = start_exploration(given_settings(options), name=name, resume=bool(resume), overwrite=bool(overwrite),
+                                       quiet=bool(quiet))
+    if not quiet:
+        for verdict in result["verdicts"]:
+            click.echo(verdict["line"])
+        click.echo(f"results: {rundir.path}")
+    return result
+
+
+def start_exploration(settings: dict[str, Any], *, name: str | None, resume: bool, overwrite: bool,
+                      quiet: bool) -> tuple[dict[str, Any], RunDir]:
+    """A new or resumed exploration from configuration fields; the command line and ``search.explore()`` both come here."""
     check_resume_options(resume, overwrite, name, "exploration")
-    settings = given_settings(options)
-    out = settings.pop("out", "results")
+    settings = dict(settings)
+    out = settings.pop("out", ExploreConfig.out)
     if resume:
         rundir, stored = folder.reopen(out, name)
         config = stored.resumed_with(settings)
@@ -127,18 +139,13 @@ def explore_from_options(options: dict[str, Any]) -> dict[str, Any]:
         rundir.write_config(config, environment(config))
         rows = merge(prepared.draws, folder.read_samples(rundir))
     else:
-        rundir = folder.create(config, overwrite=bool(overwrite))
+        rundir = folder.create(config, overwrite=overwrite)
         rows = merge(prepared.draws, [])
     folder.write_samples(rundir, rows)
     setup_logging(rundir)
     log.info("%s exploration %s: spaces %s", "resumed" if resume else "new", rundir.path, ", ".join(prepared.labels))
-    score_pending(rundir, rows, config, prepared, quiet=bool(quiet))
-    result = write_report(rundir, rows, config, prepared.labels, prepared.tallies)
-    if not quiet:
-        for verdict in result["verdicts"]:
-            click.echo(verdict["line"])
-        click.echo(f"results: {rundir.path}")
-    return result
+    score_pending(rundir, rows, config, prepared, quiet=quiet)
+    return write_report(rundir, rows, config, prepared.labels, prepared.tallies), rundir
 
 
 def score_pending(rundir: RunDir, rows: list[dict[str, Any]], config: ExploreConfig, prepared: Prepared, *, quiet: bool) -> None:

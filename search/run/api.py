@@ -61,9 +61,18 @@ def check_resume_options(resume: bool, overwrite: bool, name: str | None, what: 
 
 def run_from_options(options: dict[str, Any]) -> RunOutcome:
     name, resume, overwrite, quiet = (options.get(k) for k in _NOT_CONFIG)
+    outcome = start_run(given_settings(options), name=name, resume=bool(resume), overwrite=bool(overwrite), quiet=bool(quiet))
+    if not quiet:
+        click.echo(outcome.summary)
+        click.echo(f"results: {outcome.rundir.path}")
+    return outcome
+
+
+def start_run(settings: dict[str, Any], *, name: str | None, resume: bool, overwrite: bool, quiet: bool) -> RunOutcome:
+    """A new or resumed run from configuration fields (``settings``); the command line and ``search.run()`` both come here."""
     check_resume_options(resume, overwrite, name, "run")
-    settings = given_settings(options)
-    out = settings.pop("out", "results")
+    settings = dict(settings)
+    out = settings.pop("out", RunConfig.out)
     if resume:
         rundir = RunDir.open_existing(out, name)
         config = rundir.read_config().resumed_with(settings)
@@ -78,9 +87,5 @@ def run_from_options(options: dict[str, Any]) -> RunOutcome:
         check_local_gpus(config)
         run_search = execute_ray
     if not resume:
-        rundir = RunDir.create(out, config.name, overwrite=bool(overwrite))
-    outcome = run_search(rundir, config, prepared, resumed=bool(resume), quiet=bool(quiet))
-    if not quiet:
-        click.echo(outcome.summary)
-        click.echo(f"results: {rundir.path}")
-    return outcome
+        rundir = RunDir.create(out, config.name, overwrite=overwrite)
+    return run_search(rundir, config, prepared, resumed=resume, quiet=quiet)
