@@ -109,10 +109,12 @@ def feature_points(spec: NetSpec) -> list[FeaturePoint]:
 
 def select(points: Sequence[FeaturePoint], out_indices: Sequence[int] | None) -> list[FeaturePoint]:
     """The points ``out_indices`` picks (negative counts from the deepest); all of them for None."""
+    if not points:
+        raise SpecError("features_only: this net never reduces its input, so it has no feature maps at reductions 2, 4, 8, ...")
     if out_indices is None:
         return list(points)
-    if isinstance(out_indices, (int, str)) or not all(isinstance(i, int) and not isinstance(i, bool) for i in out_indices):
-        raise SpecError(f"out_indices = {out_indices!r} is not allowed: must be a sequence of integers, e.g. (1, 2, 3)")
+    if not out_indices or isinstance(out_indices, (int, str)) or not all(isinstance(i, int) and not isinstance(i, bool) for i in out_indices):
+        raise SpecError(f"out_indices = {out_indices!r} is not allowed: must be a non-empty sequence of integers, e.g. (1, 2, 3)")
     count = len(points)
     chosen = []
     for i in out_indices:

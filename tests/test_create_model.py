@@ -114,6 +114,10 @@ def test_bad_names_and_options_are_one_line_errors() -> None:
         create_model("resnet18", features_only=True, out_indices=(0, 5))
     with pytest.raises(zoo.ZooError, match="pretrained = '/no/such.pth' is not allowed: no such file"):
         create_model("resnet18", pretrained="/no/such.pth")
+    with pytest.raises(SpecError, match=r"out_indices = \(\) is not allowed: must be a non-empty sequence of integers"):
+        create_model("resnet18", features_only=True, out_indices=())
+    with pytest.raises(SpecError, match="this net never reduces its input, so it has no feature maps"):
+        create_model("net_r16 | conv_c8 | basic_c8 | head", features_only=True)
 
 
 # ---- pretrained weights --------------------------------------------------------------------
