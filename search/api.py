@@ -56,13 +56,14 @@ def _range_parser(parse_range: Callable[[str, str], Any]) -> Callable[[Any, str]
     return parse
 
 
-_RUN_UNITS = {
+# The keywords with units, by their command-line names; the commands parse their options with these too.
+RUN_UNITS = {
     "budget": Keyword("budget_ms", parse_latency_ms, "str | float | None"),
     "time_limit": Keyword("time_limit_s", parse_duration_s, "str | float | None"),
     "max_params": Keyword("max_params", parse_count, "str | int | None"),
     "max_macs": Keyword("max_macs", parse_count, "str | int | None"),
 }
-_EXPLORE_UNITS = {
+EXPLORE_UNITS = {
     "macs": Keyword("macs", _range_parser(count_range), "str | tuple | None"),
     "params": Keyword("params", _range_parser(count_range), "str | tuple | None"),
     "latency": Keyword("latency_ms", _range_parser(latency_range), "str | tuple | None"),
@@ -211,7 +212,7 @@ def run(**keywords: Any) -> RunResult:
     from search.run.api import start_run
 
     folder = _folder_options(keywords)
-    settings = _settings("run", RunConfig, _RUN_UNITS, keywords)
+    settings = _settings("run", RunConfig, RUN_UNITS, keywords)
     name = settings.pop("name", None)
     outcome = start_run(settings, name=name, **folder)
     return RunResult.load(outcome.rundir.path, summary=outcome.summary)
@@ -226,11 +227,11 @@ def explore(**keywords: Any) -> ExploreResult:
         keywords["spaces"] = (keywords["spaces"],)
     elif keywords.get("spaces") is not None:
         keywords["spaces"] = tuple(keywords["spaces"])
-    settings = _settings("explore", ExploreConfig, _EXPLORE_UNITS, keywords)
+    settings = _settings("explore", ExploreConfig, EXPLORE_UNITS, keywords)
     name = settings.pop("name", None)
     _, rundir = start_exploration(settings, name=name, **folder)
     return ExploreResult.load(rundir.path)
 
 
-run.__signature__ = _signature(RunConfig, _RUN_UNITS, "RunResult")  # type: ignore[attr-defined]
-explore.__signature__ = _signature(ExploreConfig, _EXPLORE_UNITS, "ExploreResult")  # type: ignore[attr-defined]
+run.__signature__ = _signature(RunConfig, RUN_UNITS, "RunResult")  # type: ignore[attr-defined]
+explore.__signature__ = _signature(ExploreConfig, EXPLORE_UNITS, "ExploreResult")  # type: ignore[attr-defined]

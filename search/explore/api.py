@@ -16,7 +16,8 @@ import click
 
 from search.errors import UserError
 from search.explore import folder
-from search.explore.config import ExploreConfig, count_range, latency_range
+from search.api import EXPLORE_UNITS
+from search.explore.config import ExploreConfig
 from search.explore.report import write_report
 from search.explore.sampling import Draw, Sampler, Tally
 from search.explore.scoring import score_draw
@@ -33,8 +34,6 @@ from search.run.rundir import RunDir, environment
 
 log = logging.getLogger("search")
 
-_RANGES = {"macs": ("macs", count_range, "--macs"), "params": ("params", count_range, "--params"),
-           "latency": ("latency_ms", latency_range, "--latency")}
 _NOT_CONFIG = ("name", "resume", "overwrite", "quiet")
 
 
@@ -46,9 +45,9 @@ def given_settings(options: dict[str, Any]) -> dict[str, Any]:
     for key, value in options.items():
         if value is None or key in _NOT_CONFIG or value == ():
             continue
-        if key in _RANGES:
-            field, parse, option = _RANGES[key]
-            settings[field] = tuple(parse(value, option).to_list())
+        if key in EXPLORE_UNITS:
+            unit = EXPLORE_UNITS[key]
+            settings[unit.field] = unit.parse(value, "--" + key)
         elif key == "dataset_options":
             settings[key] = _key_values(value, "--dataset-option")
         elif key == "spaces":

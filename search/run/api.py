@@ -7,18 +7,12 @@ from typing import Any
 
 import click
 
+from search.api import RUN_UNITS
 from search.errors import UserError
-from search.quantities import parse_count, parse_duration_s, parse_latency_ms
-from search.run.config import RunConfig
+from search.run.config import RunConfig, option_name
 from search.run.loop import RunOutcome, execute, prepare
 from search.run.rundir import RunDir
 
-_PARSERS = {
-    "budget": ("budget_ms", lambda v: parse_latency_ms(v, "--budget")),
-    "time_limit": ("time_limit_s", lambda v: parse_duration_s(v, "--time-limit")),
-    "max_params": ("max_params", lambda v: parse_count(v, "--max-params")),
-    "max_macs": ("max_macs", lambda v: parse_count(v, "--max-macs")),
-}
 _NOT_CONFIG = ("name", "resume", "overwrite", "quiet")
 
 
@@ -36,8 +30,11 @@ def given_settings(options: dict[str, Any]) -> dict[str, Any]:
             if value:
                 settings[key] = tuple(value)
             continue
-        field, parse = _PARSERS.get(key, (key, lambda v: v))
-        settings[field] = parse(value)
+        if key in RUN_UNITS:
+            unit = RUN_UNITS[key]
+            settings[unit.field] = unit.parse(value, option_name(unit.field))
+        else:
+            settings[key] = value
     return settings
 
 
