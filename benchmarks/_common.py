@@ -1,7 +1,15 @@
-"""Shared plumbing for benchmark scripts: where results go and how they are written."""
+"""Shared plumbing for benchmark scripts: where results go and how they are written.
+
+The JSON files under ``results/benchmarks/`` back the README's figures, so a
+rerun never replaces one unless asked: by default a script writes
+``<name>.json`` only if it does not exist yet, and otherwise a dated file
+beside it; ``--output PATH`` writes exactly there and ``--overwrite`` replaces
+the default file.
+"""
 
 from __future__ import annotations
 
+import argparse
 import json
 import platform
 import time
@@ -10,7 +18,17 @@ from typing import Any
 
 import torch
 
-RESULTS_DIR = Path(__file__).resolve().parent.parent / "results" / "benchmarks"
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _results_dir() -> Path:
+    """``results/benchmarks`` of the checkout these scripts live in, else of the working folder (an installed copy)."""
+    checkout = _PACKAGE_DIR.parent
+    root = checkout if (checkout / "pyproject.toml").is_file() else Path.cwd()
+    return root / "results" / "benchmarks"
+
+
+RESULTS_DIR = _results_dir()
 
 
 def environment() -> dict[str, Any]:
@@ -26,9 +44,30 @@ def environment() -> dict[str, Any]:
     }
 
 
-def write_result(name: str, payload: dict[str, Any]) -> Path:
-    """Write ``results/benchmarks/<name>.json`` with the environment attached."""
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = RESULTS_DIR / f"{name}.json"
-    path.write_text(json.dumps({"benchmark": name, "environment": environment(), **payload}, indent=2) + "\n")
+def add_output_arguments(parser: argparse.ArgumentParser, default_name: str, variant: str = "") -> None:
+    """``--output`` and ``--overwrite``, with help that names this script's default file (``variant``: another one)."""
+    parser.add_argument("--output", type=Path, default=None,
+                        help=f"JSON file to write (default: {RESULTS_DIR / default_name}.json{variant}, "
+                             "or a dated file beside it if that exists)")
+    parser.add_argument("--overwrite", action="store_true", help="replace the default JSON file if it exists")
+
+
+def output_path(default_name: str, output: Path | None = None, *, overwrite: bool = False) -> Path:
+    """Where a result goes: ``output`` if given, else the default file unless that would replace one."""
+    if output is not None:
+        return output
+    path = RESULTS_DIR / f"{default_name}.json"
+    if overwrite or not path.exists():
+        return path
+    return path.with_name(f"{default_name}.{time.strftime('%Y%m%d-%H%M%S')}.json")
+
+
+def write_json(path: Path, record: dict[str, Any]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     return path
+
+
+def write_result(name: str, payload: dict[str, Any], *, output: Path | None = None, overwrite: bool = False) -> Path:
+    """Write the result with the environment attached, where :func:`output_path` says."""
+    return write_json(output_path(name, output, overwrite=overwrite), {"benchmark": name, "environment": environment(), **payload})

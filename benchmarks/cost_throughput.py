@@ -29,6 +29,7 @@ from searchspace import (
     Stage,
     UIBSpec,
 )
+from benchmarks._common import add_output_arguments, write_result
 from searchspace.analysis import analyze
 
 TARGET_PER_SECOND = 2000
@@ -68,6 +69,7 @@ def main() -> None:
     parser.add_argument("--specs", type=int, default=2000)
     parser.add_argument("--stages", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=5)
+    add_output_arguments(parser, "cost_throughput")
     args = parser.parse_args()
 
     rng = random.Random(0)
@@ -91,13 +93,11 @@ def main() -> None:
     print(f"{args.specs} random specs, {args.stages} stages, {blocks:.1f} blocks on average, 224 px")
     print(f"cost walk          : {cost_rate:10,.0f} specs/s   (target >= {TARGET_PER_SECOND:,})")
     print(f"construct + cost   : {end_to_end_rate:10,.0f} specs/s")
-    from benchmarks._common import write_result
-
     path = write_result("cost_throughput", {
         "stages": args.stages, "specs": args.specs, "mean_blocks": blocks, "rounds": args.rounds,
         "cost_specs_per_second": cost_rate, "construct_and_cost_specs_per_second": end_to_end_rate,
         "target_specs_per_second": TARGET_PER_SECOND, "meets_target": cost_rate >= TARGET_PER_SECOND,
-    })
+    }, output=args.output, overwrite=args.overwrite)
     print(f"wrote {path}")
 
 

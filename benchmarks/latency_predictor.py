@@ -46,7 +46,6 @@ fitted predictor next to it (``*_model.json``).
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing
 import statistics
 import sys
@@ -75,7 +74,8 @@ from evaluators.latency.regressors import (
 )
 from searchspace import NetSpec, build
 
-DEFAULT_OUTPUT = Path(__file__).resolve().parents[1] / "results" / "benchmarks" / "latency_predictor.json"
+from benchmarks._common import add_output_arguments, output_path, write_json
+
 CONTEXT_RESOLUTION = 224
 # Shorter than the default protocol (0.5 s warm-up, 0.5 s and 10 runs timed) so that 300
 # nets fit in about ten minutes on a loaded 2-core CPU, where the largest nets of the space
@@ -261,11 +261,10 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--min-time-s", type=_seconds, default=0.2, help="timed seconds per net, at least 3 runs (default: 0.2)")
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                         help="wall: measured latency (default); cpu: the pass's own CPU time, a diagnostic for loaded machines (needs --threads 1)")
-    parser.add_argument("--output", type=Path, default=None,
-                        help=f"JSON file (default: {DEFAULT_OUTPUT}, or *_cpu_time.json with --clock cpu)")
+    add_output_arguments(parser, "latency_predictor", "; *_cpu_time.json with --clock cpu")
     arguments = parser.parse_args(argv)
-    if arguments.output is None:
-        arguments.output = DEFAULT_OUTPUT if arguments.clock == "wall" else DEFAULT_OUTPUT.with_name("latency_predictor_cpu_time.json")
+    default_name = "latency_predictor" if arguments.clock == "wall" else "latency_predictor_cpu_time"
+    arguments.output = output_path(default_name, arguments.output, overwrite=arguments.overwrite)
     if arguments.clock == "cpu" and arguments.threads != 1:
         parser.error("--clock cpu times one thread: give --threads 1")
     if arguments.clock == "cpu" and arguments.device != "cpu":
@@ -372,8 +371,7 @@ def main(argv: list[str] | None = None) -> int:
                     "total": time.perf_counter() - started},
         "marks_to_beat": {"nn_meter_within_10pct": 0.99, "additive_layerwise_desktop_cpu_spearman": 0.87},
     }
-    arguments.output.parent.mkdir(parents=True, exist_ok=True)
-    arguments.output.write_text(json.dumps(_finite(report), indent=2) + "\n", encoding="utf-8")
+    write_json(arguments.output, _finite(report))
     print(f"wrote {arguments.output} and {model_path}")
     return 0
 

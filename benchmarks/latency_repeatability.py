@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import multiprocessing
 import statistics
 import sys
@@ -38,7 +37,8 @@ import torch
 from evaluators.devices import DeviceError, device_name, resolve_device
 from evaluators.latency import TimingProtocol
 
-DEFAULT_OUTPUT = Path(__file__).resolve().parents[1] / "results" / "benchmarks" / "latency_repeatability.json"
+from benchmarks._common import add_output_arguments, output_path, write_json
+
 
 
 @dataclass(frozen=True)
@@ -142,8 +142,10 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="accepted for clarity; the benchmark never reads or writes the latency cache",
     )
-    parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help=f"JSON file (default: {DEFAULT_OUTPUT})")
-    return parser.parse_args(argv)
+    add_output_arguments(parser, "latency_repeatability")
+    arguments = parser.parse_args(argv)
+    arguments.output = output_path("latency_repeatability", arguments.output, overwrite=arguments.overwrite)
+    return arguments
 
 
 def torchvision_target(name: str) -> Target:
@@ -189,8 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         "summary": summary,
         "processes": results,
     }
-    arguments.output.parent.mkdir(parents=True, exist_ok=True)
-    arguments.output.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    write_json(arguments.output, report)
     print(f"wrote {arguments.output}")
     return 0
 

@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import gc
-import json
 import multiprocessing
 import os
 import platform
@@ -50,6 +49,8 @@ if str(REPO_ROOT) not in sys.path:  # run as a script from a checkout without in
 import torch  # noqa: E402
 import torchvision  # noqa: E402
 from torch import nn  # noqa: E402
+
+from benchmarks._common import add_output_arguments, output_path, write_json  # noqa: E402
 
 from evaluators.data.base import ImageDataset  # noqa: E402
 from evaluators.devices import (  # noqa: E402
@@ -489,7 +490,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--models", nargs="+", choices=sorted(MODELS), help="subset of models")
     parser.add_argument("--regimes", nargs="+", choices=["fp32", "bf16_cl", "compiled"], help="subset of regimes")
     parser.add_argument("--skip-concurrency", action="store_true", help="skip the 4-trial sharing measurement")
-    parser.add_argument("--output", type=Path, help="JSON file to write")
+    add_output_arguments(parser, "proxy_throughput", "; *_quick.json with --quick")
     args = parser.parse_args(argv)
 
     config = QUICK if args.quick else FULL
@@ -502,7 +503,7 @@ def main(argv: list[str] | None = None) -> int:
         # A smoke run on a shared CPU: one thread per process avoids the
         # spinning thread pools that slow small tensors down tenfold.
         torch.set_num_threads(config.threads_per_trial)
-    output = args.output or REPO_ROOT / "results" / "benchmarks" / ("proxy_throughput_quick.json" if args.quick else "proxy_throughput.json")
+    output = output_path("proxy_throughput_quick" if args.quick else "proxy_throughput", args.output, overwrite=args.overwrite)
 
     started = time.time()
     print(f"device: {device_name(device)}  batch {config.batch_size}  {config.resolution} px  regimes {', '.join(config.regimes)}", flush=True)
@@ -525,8 +526,7 @@ def main(argv: list[str] | None = None) -> int:
         "concurrency": concurrency,
         "wall_seconds": time.time() - started,
     }
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(record, indent=2) + "\n")
+    write_json(output, record)
     print(f"\nwrote {output} ({record['wall_seconds']:.0f} s)")
     return 0
 

@@ -39,7 +39,7 @@ from typing import Any
 
 import torch
 
-from benchmarks._common import RESULTS_DIR, environment, write_result
+from benchmarks._common import RESULTS_DIR, add_output_arguments, environment, write_result
 
 SPACE_FILE = Path(__file__).resolve().parent / "spaces" / "tabular.yaml"
 SEARCHERS = ("tpe", "nsga2", "evolution", "random")
@@ -59,6 +59,14 @@ def enumerate_space() -> tuple[Any, list[dict[str, Any]]]:
     return space, [dict(zip(names, values)) for values in itertools.product(*(knob.values for knob in knobs))]
 
 
+def table_path(settings: dict[str, Any], *, overwrite: bool) -> Path:
+    """The table file: resumable, so named by its settings when the committed table was made with others."""
+    path = RESULTS_DIR / f"tabular_{settings['dataset']}.json"
+    if overwrite or not path.exists() or json.loads(path.read_text()).get("settings") == settings:
+        return path
+    return path.with_name(f"{path.stem}_e{settings['epochs']}_b{settings['batch_size']}_r{settings['proxy_resolution']}.json")
+
+
 def build_table(args: argparse.Namespace) -> dict[str, Any]:
     from evaluators.data import load_dataset
     from evaluators.latency import measure
@@ -67,10 +75,10 @@ def build_table(args: argparse.Namespace) -> dict[str, Any]:
     from search.spaces import FixedSuggest, SpaceContext
     from searchspace import encode
 
-    path = RESULTS_DIR / f"tabular_{args.dataset}.json"
     resolution = args.proxy_resolution or default_proxy_resolution(args.dataset)
     settings = {"dataset": args.dataset, "epochs": args.epochs, "batch_size": args.batch_size, "proxy_resolution": resolution,
                 "seed": 0, "latency_resolution": 224, "latency_threads": 1}
+    path = table_path(settings, overwrite=args.overwrite)
     stored = json.loads(path.read_text()) if path.exists() else {}
     rows = stored.get("nets", {}) if stored.get("settings") == settings else {}
     dataset = load_dataset(args.dataset, seed=0)
@@ -129,6 +137,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--trials", type=int, default=100)
     parser.add_argument("--threads", type=int, default=1)
+    add_output_arguments(parser, "search_efficiency_<dataset>")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     logging.getLogger("optuna").setLevel(logging.WARNING)
@@ -186,7 +195,7 @@ def main() -> None:
         "target": f"tpe reaches random's {args.trials}-trial hypervolume within {args.trials * TARGET_SHARE_OF_RANDOM_TRIALS:.0f} trials",
         "meets_target": tpe_median is not None and tpe_median <= args.trials * TARGET_SHARE_OF_RANDOM_TRIALS,
         "histories": histories,
-    })
+    }, output=args.output, overwrite=args.overwrite)
     print(f"written to {path}")
 
 

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from benchmarks._common import write_result
+from benchmarks._common import add_output_arguments, write_result
 
 TARGET_SHARE = 0.05
 _COMPLETE = re.compile(r"^(\S+ \S+) INFO trial (\d+) (?:complete|infeasible|failed|pruned)")
@@ -67,6 +67,7 @@ def main() -> None:
     parser.add_argument("--budget", default="50ms")
     parser.add_argument("--run", type=Path, default=None,
                         help="analyse this finished run folder instead of running a new search")
+    add_output_arguments(parser, "trial_overhead")
     args = parser.parse_args()
 
     if args.run is not None:
@@ -100,7 +101,7 @@ def main() -> None:
         "target_share": TARGET_SHARE,
         "meets_target": share < TARGET_SHARE,
         "per_trial": rows,
-    })
+    }, output=args.output, overwrite=args.overwrite)
     print(f"written to {path}")
 
 

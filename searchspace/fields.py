@@ -19,6 +19,7 @@ file: its fields declare themselves, nothing else needs to know them.
 from __future__ import annotations
 
 import dataclasses
+import fractions
 import math
 import re
 from collections.abc import Iterator, Sequence
@@ -72,17 +73,61 @@ def _fail(where: str, value: Any, rule: str) -> SpecError:
     return SpecError(f"{where} = {value!r} is not allowed: {rule}")
 
 
+# A decimal that needs more significant digits than this is arithmetic noise, not a
+# value anyone chose: 64/56 = 1.1428571428571428, torchvision's MnasNet momentum
+# 1 - 0.9997 = 0.00029999999999996696.  Such values are written in an exact short
+# form instead (``8/7``, ``1-0.9997``), which reads back to the very same float,
+# so specs, JSON and digests stay as they are and only the string gets readable.
+_NOISE_DIGITS = 12
+_MAX_DENOMINATOR = 1000
+
+
 def format_number(value: int | float) -> str:
     """Shortest text that reads back to exactly the same number."""
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
-    return repr(value)
+    text = repr(value)
+    if isinstance(value, float) and _significant_digits(text) > _NOISE_DIGITS:
+        exact = [form for form in (_as_fraction(value), _as_complement(value)) if form is not None]
+        return min(exact, key=len, default=text)
+    return text
+
+
+def _significant_digits(text: str) -> int:
+    mantissa = text.lower().split("e")[0]
+    return len(mantissa.replace("-", "").replace(".", "").lstrip("0"))
+
+
+def _as_fraction(value: float) -> str | None:
+    """``p/q`` with a small denominator, if ``p / q`` is exactly ``value`` (ratios of integer widths)."""
+    ratio = fractions.Fraction(value).limit_denominator(_MAX_DENOMINATOR)
+    if ratio.denominator == 1 or ratio.numerator / ratio.denominator != value:
+        return None
+    return f"{ratio.numerator}/{ratio.denominator}"
+
+
+def _as_complement(value: float) -> str | None:
+    """``1-d``, if ``1 - d`` is exactly ``value`` and ``d`` is short (TensorFlow's batch-norm decays)."""
+    complement = repr(1.0 - value)
+    if _significant_digits(complement) > _NOISE_DIGITS or 1.0 - float(complement) != value:
+        return None
+    return f"1-{complement}"
+
+
+def _read_number(text: str) -> float:
+    """A decimal, ``p/q`` or ``1-d`` (the forms :func:`format_number` writes); ValueError otherwise."""
+    if "/" in text:
+        numerator, denominator = text.split("/")
+        return int(numerator) / int(denominator)
+    if text.startswith("1-"):
+        return 1.0 - float(text[2:])
+    return float(text)
 
 
 def _parse_number(text: str, where: str, integer: bool) -> int | float:
     try:
-        number = float(text)
-    except ValueError:
+        number = _read_number(text)
+    except (ValueError, ZeroDivisionError):
         raise SpecStringError(f"{where}: {text!r} is not a number") from None
     if integer:
         if not number.is_integer():

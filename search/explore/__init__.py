@@ -7,3 +7,7 @@ with a proxy (scoring.py), and compare the spaces' error distributions
 (statistics.py) in a run folder (folder.py) with plots and a report
 (plots.py, report.py).  api.py ties them together.
 """
+
+from search.callable_package import make_callable
+
+make_callable(__name__, "explore")  # search.explore(spaces=..., macs=...) is search.api.explore

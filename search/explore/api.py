@@ -16,7 +16,8 @@ import click
 
 from search.errors import UserError
 from search.explore import folder
-from search.explore.config import ExploreConfig, count_range, latency_range
+from search.api import EXPLORE_UNITS
+from search.explore.config import ExploreConfig
 from search.explore.report import write_report
 from search.explore.sampling import Draw, Sampler, Tally
 from search.explore.scoring import score_draw
@@ -33,8 +34,6 @@ from search.run.rundir import RunDir, environment
 
 log = logging.getLogger("search")
 
-_RANGES = {"macs": ("macs", count_range, "--macs"), "params": ("params", count_range, "--params"),
-           "latency": ("latency_ms", latency_range, "--latency")}
 _NOT_CONFIG = ("name", "resume", "overwrite", "quiet")
 
 
@@ -46,9 +45,9 @@ def given_settings(options: dict[str, Any]) -> dict[str, Any]:
     for key, value in options.items():
         if value is None or key in _NOT_CONFIG or value == ():
             continue
-        if key in _RANGES:
-            field, parse, option = _RANGES[key]
-            settings[field] = tuple(parse(value, option).to_list())
+        if key in EXPLORE_UNITS:
+            unit = EXPLORE_UNITS[key]
+            settings[unit.field] = unit.parse(value, "--" + key)
         elif key == "dataset_options":
             settings[key] = _key_values(value, "--dataset-option")
         elif key == "spaces":
@@ -114,9 +113,21 @@ def merge(draws: dict[str, list[Draw]], previous: list[dict[str, Any]]) -> list[
 
 def explore_from_options(options: dict[str, Any]) -> dict[str, Any]:
     name, resume, overwrite, quiet = (options.get(k) for k in _NOT_CONFIG)
+    result, rundir = start_exploration(given_settings(options), name=name, resume=bool(resume), overwrite=bool(overwrite),
+                                       quiet=bool(quiet))
+    if not quiet:
+        for verdict in result["verdicts"]:
+            click.echo(verdict["line"])
+        click.echo(f"results: {rundir.path}")
+    return result
+
+
+def start_exploration(settings: dict[str, Any], *, name: str | None, resume: bool, overwrite: bool,
+                      quiet: bool) -> tuple[dict[str, Any], RunDir]:
+    """A new or resumed exploration from configuration fields; the command line and ``search.explore()`` both come here."""
     check_resume_options(resume, overwrite, name, "exploration")
-    settings = given_settings(options)
-    out = settings.pop("out", "results")
+    settings = dict(settings)
+    out = settings.pop("out", ExploreConfig.out)
     if resume:
         rundir, stored = folder.reopen(out, name)
         config = stored.resumed_with(settings)
@@ -127,18 +138,13 @@ def explore_from_options(options: dict[str, Any]) -> dict[str, Any]:
         rundir.write_config(config, environment(config))
         rows = merge(prepared.draws, folder.read_samples(rundir))
     else:
-        rundir = folder.create(config, overwrite=bool(overwrite))
+        rundir = folder.create(config, overwrite=overwrite)
         rows = merge(prepared.draws, [])
     folder.write_samples(rundir, rows)
     setup_logging(rundir)
     log.info("%s exploration %s: spaces %s", "resumed" if resume else "new", rundir.path, ", ".join(prepared.labels))
-    score_pending(rundir, rows, config, prepared, quiet=bool(quiet))
-    result = write_report(rundir, rows, config, prepared.labels, prepared.tallies)
-    if not quiet:
-        for verdict in result["verdicts"]:
-            click.echo(verdict["line"])
-        click.echo(f"results: {rundir.path}")
-    return result
+    score_pending(rundir, rows, config, prepared, quiet=quiet)
+    return write_report(rundir, rows, config, prepared.labels, prepared.tallies), rundir
 
 
 def score_pending(rundir: RunDir, rows: list[dict[str, Any]], config: ExploreConfig, prepared: Prepared, *, quiet: bool) -> None:

@@ -7,18 +7,12 @@ from typing import Any
 
 import click
 
+from search.api import RUN_UNITS
 from search.errors import UserError
-from search.quantities import parse_count, parse_duration_s, parse_latency_ms
-from search.run.config import RunConfig
+from search.run.config import RunConfig, option_name
 from search.run.loop import RunOutcome, execute, prepare
 from search.run.rundir import RunDir
 
-_PARSERS = {
-    "budget": ("budget_ms", lambda v: parse_latency_ms(v, "--budget")),
-    "time_limit": ("time_limit_s", lambda v: parse_duration_s(v, "--time-limit")),
-    "max_params": ("max_params", lambda v: parse_count(v, "--max-params")),
-    "max_macs": ("max_macs", lambda v: parse_count(v, "--max-macs")),
-}
 _NOT_CONFIG = ("name", "resume", "overwrite", "quiet")
 
 
@@ -36,8 +30,11 @@ def given_settings(options: dict[str, Any]) -> dict[str, Any]:
             if value:
                 settings[key] = tuple(value)
             continue
-        field, parse = _PARSERS.get(key, (key, lambda v: v))
-        settings[field] = parse(value)
+        if key in RUN_UNITS:
+            unit = RUN_UNITS[key]
+            settings[unit.field] = unit.parse(value, option_name(unit.field))
+        else:
+            settings[key] = value
     return settings
 
 
@@ -61,9 +58,18 @@ def check_resume_options(resume: bool, overwrite: bool, name: str | None, what: 
 
 def run_from_options(options: dict[str, Any]) -> RunOutcome:
     name, resume, overwrite, quiet = (options.get(k) for k in _NOT_CONFIG)
+    outcome = start_run(given_settings(options), name=name, resume=bool(resume), overwrite=bool(overwrite), quiet=bool(quiet))
+    if not quiet:
+        click.echo(outcome.summary)
+        click.echo(f"results: {outcome.rundir.path}")
+    return outcome
+
+
+def start_run(settings: dict[str, Any], *, name: str | None, resume: bool, overwrite: bool, quiet: bool) -> RunOutcome:
+    """A new or resumed run from configuration fields (``settings``); the command line and ``search.run()`` both come here."""
     check_resume_options(resume, overwrite, name, "run")
-    settings = given_settings(options)
-    out = settings.pop("out", "results")
+    settings = dict(settings)
+    out = settings.pop("out", RunConfig.out)
     if resume:
         rundir = RunDir.open_existing(out, name)
         config = rundir.read_config().resumed_with(settings)
@@ -78,9 +84,5 @@ def run_from_options(options: dict[str, Any]) -> RunOutcome:
         check_local_gpus(config)
         run_search = execute_ray
     if not resume:
-        rundir = RunDir.create(out, config.name, overwrite=bool(overwrite))
-    outcome = run_search(rundir, config, prepared, resumed=bool(resume), quiet=bool(quiet))
-    if not quiet:
-        click.echo(outcome.summary)
-        click.echo(f"results: {rundir.path}")
-    return outcome
+        rundir = RunDir.create(out, config.name, overwrite=overwrite)
+    return run_search(rundir, config, prepared, resumed=resume, quiet=quiet)

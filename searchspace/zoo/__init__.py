@@ -29,13 +29,23 @@ from searchspace.zoo import (  # noqa: F401  (each registers its entries)
     resnet,
     shufflenet,
 )
+from searchspace.zoo import aliases as _aliases  # noqa: F401  (registers other libraries' names, after the nets)
 from searchspace.zoo.convert import convert_state_dict
-from searchspace.zoo.registry import Reference, ZooEntry, ZooError, all_entries, entry
+from searchspace.zoo.registry import Alias, Reference, ZooEntry, ZooError, all_aliases, all_entries, entry
 
 
 def names() -> list[str]:
     """Every zoo net, in registration order (grouped by family)."""
     return [e.name for e in all_entries()]
+
+
+def aliases() -> dict[str, str]:
+    """Other libraries' names for zoo nets (timm's ``mobilenetv3_large_100``), each to its zoo name.
+
+    ``get``, ``info`` and ``convert_state_dict`` take an alias wherever they take
+    a zoo name; an alias gives that library's net exactly (see ``info(alias).reference``).
+    """
+    return {a.name: a.target for a in all_aliases()}
 
 
 def get(name: str, **options: Any) -> NetSpec:
@@ -53,4 +63,4 @@ def info(name: str) -> ZooEntry:
     return entry(name)
 
 
-__all__ = ["Reference", "ZooEntry", "ZooError", "convert_state_dict", "get", "info", "names"]
+__all__ = ["Alias", "Reference", "ZooEntry", "ZooError", "aliases", "convert_state_dict", "get", "info", "names"]

@@ -62,24 +62,68 @@ def flag_option(name: str, value: Any) -> bool:
     return value
 
 
+@dataclass(frozen=True)
+class Alias:
+    """Another library's name for a zoo net, e.g. timm's ``mobilenetv3_large_100`` for ``mobilenet_v3_large``.
+
+    ``overrides`` are the net-wide settings in which that library's model differs
+    (timm keeps PyTorch's batch-norm defaults where torchvision uses TensorFlow's):
+    the alias names that library's net exactly, so its weights give its outputs.
+    """
+
+    name: str
+    target: str  # the zoo name
+    reference: Reference
+    overrides: Mapping[str, Any] = field(default_factory=dict)  # NetSpec fields, e.g. {"norm_eps": 1e-5}
+
+    def entry(self) -> ZooEntry:
+        base = _ENTRIES[self.target]
+        overrides = dict(self.overrides)
+
+        def make(**options: Any) -> NetSpec:
+            spec = base.make(**options)
+            return replace(spec, **overrides) if overrides else spec
+
+        return replace(base, name=self.name, make=make, reference=self.reference,
+                       note=f"{self.reference.library}'s name for {self.target}")
+
+
 _ENTRIES: dict[str, ZooEntry] = {}
+_ALIASES: dict[str, Alias] = {}
 
 
 def register(*entries: ZooEntry) -> None:
     for entry in entries:
-        if entry.name in _ENTRIES:
+        if entry.name in _ENTRIES or entry.name in _ALIASES:
             raise RuntimeError(f"zoo entry {entry.name!r} is registered twice")
         _ENTRIES[entry.name] = entry
 
 
+def register_aliases(*aliases: Alias) -> None:
+    for alias in aliases:
+        if alias.name in _ENTRIES or alias.name in _ALIASES or alias.target not in _ENTRIES:
+            raise RuntimeError(f"zoo alias {alias.name!r} clashes with a name or names no zoo net ({alias.target!r})")
+        _ALIASES[alias.name] = alias
+
+
 def entry(name: str) -> ZooEntry:
-    try:
+    """The entry of a zoo name or of an alias (another library's name for a zoo net)."""
+    if name in _ENTRIES:
         return _ENTRIES[name]
-    except KeyError:
-        close = difflib.get_close_matches(name, list(_ENTRIES), n=3)
-        hint = f" (did you mean {', '.join(close)}?)" if close else f" (see searchspace.zoo.names(): {len(_ENTRIES)} nets)"
-        raise ZooError(f"zoo net {name!r} is not known{hint}") from None
+    if name in _ALIASES:
+        return _ALIASES[name].entry()
+    raise ZooError(f"zoo net {name!r} is not known{close_names_hint(name)}")
+
+
+def close_names_hint(name: str) -> str:
+    known = [*_ENTRIES, *_ALIASES]
+    close = difflib.get_close_matches(str(name), known, n=3)
+    return f" (did you mean {', '.join(close)}?)" if close else f" (see searchspace.zoo.names(): {len(_ENTRIES)} nets)"
 
 
 def all_entries() -> list[ZooEntry]:
     return list(_ENTRIES.values())
+
+
+def all_aliases() -> list[Alias]:
+    return list(_ALIASES.values())

@@ -1,0 +1,63 @@
+"""Benchmark scripts run from any folder and never replace committed results unless asked."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+from setuptools import find_packages
+
+from benchmarks import _common
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture()
+def results_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "results" / "benchmarks"
+    monkeypatch.setattr(_common, "RESULTS_DIR", folder)
+    return folder
+
+
+def test_the_default_file_is_written_only_while_it_does_not_exist(results_dir: Path) -> None:
+    first = _common.write_result("demo", {"value": 1})
+    assert first == results_dir / "demo.json"
+    second = _common.write_result("demo", {"value": 2})
+    assert second != first and second.parent == results_dir and second.name.startswith("demo.")
+    assert json.loads(first.read_text())["value"] == 1  # the earlier result is untouched
+    assert json.loads(second.read_text())["value"] == 2
+
+
+def test_overwrite_and_output_are_the_ways_to_replace_a_file(results_dir: Path, tmp_path: Path) -> None:
+    _common.write_result("demo", {"value": 1})
+    assert _common.write_result("demo", {"value": 2}, overwrite=True) == results_dir / "demo.json"
+    assert json.loads((results_dir / "demo.json").read_text())["value"] == 2
+    chosen = tmp_path / "mine.json"
+    chosen.write_text("{}")
+    assert _common.write_result("demo", {"value": 3}, output=chosen) == chosen
+    assert json.loads(chosen.read_text())["value"] == 3
+
+
+def test_a_script_runs_from_another_folder_and_leaves_committed_results_alone(tmp_path: Path) -> None:
+    committed = REPO / "results" / "benchmarks" / "cost_throughput.json"
+    before = committed.read_bytes()
+    output = tmp_path / "throughput.json"
+    environment = {**os.environ, "PYTHONPATH": str(REPO)}
+    result = subprocess.run([sys.executable, "-m", "benchmarks.cost_throughput", "--specs", "8", "--stages", "5", "--rounds", "1",
+                             "--output", str(output)], cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(output.read_text())["specs"] == 8
+    assert committed.read_bytes() == before
+
+
+def test_the_installed_packages_include_the_benchmarks_and_their_space_file() -> None:
+    setuptools_config = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]
+    packages = find_packages(where=str(REPO), include=setuptools_config["packages"]["find"]["include"])
+    assert "benchmarks" in packages
+    patterns = setuptools_config["package-data"]["benchmarks"]
+    assert any((REPO / "benchmarks").glob(pattern) for pattern in patterns)
