@@ -21,6 +21,7 @@ from search.explore.report import write_report
 from search.explore.sampling import Draw, Sampler, Tally
 from search.explore.scoring import score_draw
 from search.run.api import check_resume_options
+from search.run.claim import claimed_folder, mark_started
 from search.run.config import TRAINING_PROXY
 from search.run.loop import (
     RunInterrupted,
@@ -118,18 +119,20 @@ def explore_from_options(options: dict[str, Any]) -> dict[str, Any]:
     settings = given_settings(options)
     out = settings.pop("out", "results")
     if resume:
-        rundir, stored = folder.reopen(out, name)
+        _, stored = folder.reopen(out, name)
         config = stored.resumed_with(settings)
     else:
         config = ExploreConfig(name=name or time.strftime("explore-%Y%m%d-%H%M%S"), out=out, **settings)
     prepared = prepare(config)
-    if resume:
-        rundir.write_config(config, environment(config))
-        rows = merge(prepared.draws, folder.read_samples(rundir))
-    else:
-        rundir = folder.create(config, overwrite=bool(overwrite))
-        rows = merge(prepared.draws, [])
+    with claimed_folder(out, config.name, resume=bool(resume), overwrite=bool(overwrite)) as rundir:
+        return _explore_in(rundir, config, prepared, resume=bool(resume), quiet=bool(quiet))
+
+
+def _explore_in(rundir: RunDir, config: ExploreConfig, prepared: Prepared, *, resume: bool, quiet: bool) -> dict[str, Any]:
+    rundir.write_config(config, environment(config))
+    rows = merge(prepared.draws, folder.read_samples(rundir) if resume else [])
     folder.write_samples(rundir, rows)
+    mark_started(rundir)
     setup_logging(rundir)
     log.info("%s exploration %s: spaces %s", "resumed" if resume else "new", rundir.path, ", ".join(prepared.labels))
     score_pending(rundir, rows, config, prepared, quiet=bool(quiet))

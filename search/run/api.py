@@ -9,6 +9,7 @@ import click
 
 from search.errors import UserError
 from search.quantities import parse_count, parse_duration_s, parse_latency_ms
+from search.run.claim import claimed_folder
 from search.run.config import RunConfig
 from search.run.loop import RunOutcome, execute, prepare
 from search.run.rundir import RunDir
@@ -65,11 +66,10 @@ def run_from_options(options: dict[str, Any]) -> RunOutcome:
     settings = given_settings(options)
     out = settings.pop("out", "results")
     if resume:
-        rundir = RunDir.open_existing(out, name)
-        config = rundir.read_config().resumed_with(settings)
+        config = RunDir.open_existing(out, name).read_config().resumed_with(settings)
     else:
         config = RunConfig(name=name or time.strftime("run-%Y%m%d-%H%M%S"), out=out, **settings)
-    prepared = prepare(config)  # bad devices, spaces and datasets fail here, before any folder changes
+    prepared = prepare(config)  # bad devices, spaces, datasets and storage fail here, before any folder changes
     run_search = execute
     if config.backend == "ray":
         from search.run.ray_backend import execute_ray
@@ -77,9 +77,8 @@ def run_from_options(options: dict[str, Any]) -> RunOutcome:
 
         check_local_gpus(config)
         run_search = execute_ray
-    if not resume:
-        rundir = RunDir.create(out, config.name, overwrite=bool(overwrite))
-    outcome = run_search(rundir, config, prepared, resumed=bool(resume), quiet=bool(quiet))
+    with claimed_folder(out, config.name, resume=bool(resume), overwrite=bool(overwrite)) as rundir:
+        outcome = run_search(rundir, config, prepared, resumed=bool(resume), quiet=bool(quiet))
     if not quiet:
         click.echo(outcome.summary)
         click.echo(f"results: {rundir.path}")

@@ -28,6 +28,7 @@ import optuna
 from optuna.trial import TrialState
 
 from search.run.baselines import evaluate_baselines
+from search.run.claim import mark_started
 from search.run.config import RunConfig
 from search.run.evaluate import CONSTRAINT_NAMES, CandidateEvaluator, constraint_values
 from search.run.latency_model import PredictorRefresher
@@ -108,6 +109,7 @@ def open_study(rundir: RunDir, config: RunConfig, *, resumed: bool) -> tuple[opt
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         study.set_metric_names([config.objective_name, "latency_ms"])
+    mark_started(rundir)  # configuration written, study open: a run it replaces may go now
     return study, storage
 
 
