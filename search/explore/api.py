@@ -124,7 +124,7 @@ def explore_from_options(options: dict[str, Any]) -> dict[str, Any]:
     else:
         config = ExploreConfig(name=name or time.strftime("explore-%Y%m%d-%H%M%S"), out=out, **settings)
     prepared = prepare(config)
-    with claimed_folder(out, config.name, resume=bool(resume), overwrite=bool(overwrite)) as rundir:
+    with claimed_folder(out, name if resume else config.name, resume=bool(resume), overwrite=bool(overwrite)) as rundir:
         return _explore_in(rundir, config, prepared, resume=bool(resume), quiet=bool(quiet))
 
 

@@ -11,7 +11,8 @@ from search.errors import UserError
 from search.quantities import parse_count, parse_duration_s, parse_latency_ms
 from search.run.claim import claimed_folder
 from search.run.config import RunConfig
-from search.run.loop import RunOutcome, execute, prepare
+from search.run.loop import STUDY_NAME, RunOutcome, execute, prepare
+from search.run.preflight import check_study
 from search.run.rundir import RunDir
 
 _PARSERS = {
@@ -66,7 +67,9 @@ def run_from_options(options: dict[str, Any]) -> RunOutcome:
     settings = given_settings(options)
     out = settings.pop("out", "results")
     if resume:
-        config = RunDir.open_existing(out, name).read_config().resumed_with(settings)
+        stored = RunDir.open_existing(out, name)
+        config = stored.read_config().resumed_with(settings)
+        check_study(stored.storage_url(config), STUDY_NAME)
     else:
         config = RunConfig(name=name or time.strftime("run-%Y%m%d-%H%M%S"), out=out, **settings)
     prepared = prepare(config)  # bad devices, spaces, datasets and storage fail here, before any folder changes
@@ -77,7 +80,8 @@ def run_from_options(options: dict[str, Any]) -> RunOutcome:
 
         check_local_gpus(config)
         run_search = execute_ray
-    with claimed_folder(out, config.name, resume=bool(resume), overwrite=bool(overwrite)) as rundir:
+    # A resumed run's folder is the one named now: run.json's name may be a copied folder's old one.
+    with claimed_folder(out, name if resume else config.name, resume=bool(resume), overwrite=bool(overwrite)) as rundir:
         outcome = run_search(rundir, config, prepared, resumed=bool(resume), quiet=bool(quiet))
     if not quiet:
         click.echo(outcome.summary)

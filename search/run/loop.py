@@ -27,9 +27,11 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
+from search.errors import shown
 from search.run.baselines import evaluate_baselines
 from search.run.claim import mark_started
 from search.run.config import RunConfig
+from search.run.preflight import check_batch_size, check_latency_cache, check_storage, storage_errors
 from search.run.evaluate import CONSTRAINT_NAMES, CandidateEvaluator, constraint_values
 from search.run.latency_model import PredictorRefresher
 from search.run.outputs import finalize
@@ -43,6 +45,7 @@ from search.run.records import (
 )
 from search.run.rundir import RunDir, environment
 from search.run.searchers import make_sampler
+from searchspace import encode
 
 log = logging.getLogger("search")
 
@@ -101,11 +104,12 @@ def setup_logging(rundir: RunDir) -> None:
 
 
 def open_study(rundir: RunDir, config: RunConfig, *, resumed: bool) -> tuple[optuna.Study, optuna.storages.BaseStorage]:
-    storage = optuna.storages.RDBStorage(rundir.storage_url(config))
-    sampler = make_sampler(config.searcher, config.seed, config.trials)
-    study = optuna.create_study(
-        storage=storage, study_name=STUDY_NAME, sampler=sampler, directions=["maximize", "minimize"], load_if_exists=resumed,
-    )
+    with storage_errors(f"the run's study ({shown(rundir.storage_url(config))}) cannot be opened"):
+        storage = optuna.storages.RDBStorage(rundir.storage_url(config))
+        sampler = make_sampler(config.searcher, config.seed, config.trials)
+        study = optuna.create_study(
+            storage=storage, study_name=STUDY_NAME, sampler=sampler, directions=["maximize", "minimize"], load_if_exists=resumed,
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         study.set_metric_names([config.objective_name, "latency_ms"])
@@ -179,12 +183,7 @@ def search_loop(
         trial = study.ask()
         record: dict[str, Any] = {"state": "interrupted"}
         try:
-            try:
-                spec = space.sample(OptunaSuggest(trial), context)
-            except ValueError as error:  # a space that produced an invalid net: record and go on
-                record = {"state": "failed", "error": f"sampling failed: {error}"}
-            else:
-                record = _evaluate_or_reuse(spec, known, evaluator)
+            record = _sample_and_evaluate(space, OptunaSuggest(trial), context, known, evaluator)
         except KeyboardInterrupt:
             record.update(state="interrupted", error="stopped by the user during this trial")
             tell(study, trial, record, config)
@@ -196,6 +195,24 @@ def search_loop(
         progress.note(record)
         log.info("trial %d %s %s", trial.number, record["state"], record.get("spec", ""))
         on_trial()
+
+
+def _sample_and_evaluate(space, suggest, context, known: dict[str, dict[str, Any]], evaluator: CandidateEvaluator) -> dict[str, Any]:
+    """One trial's record; whatever goes wrong in it is recorded as the trial's failure, and the run goes on."""
+    try:
+        spec = space.sample(suggest, context)
+    except Exception as error:  # noqa: BLE001  (a space that produced an invalid net)
+        return _failed("sampling failed", error)
+    try:
+        return _evaluate_or_reuse(spec, known, evaluator)
+    except Exception as error:  # noqa: BLE001  (left RUNNING, the trial would be stranded and the run lost)
+        return dict(_failed("evaluation failed", error), spec=encode(spec))
+
+
+def _failed(stage: str, error: Exception) -> dict[str, Any]:
+    log.warning("%s", stage, exc_info=error)  # the traceback goes to search.log, the reason to the trial
+    reason = str(error) if isinstance(error, ValueError) else f"{type(error).__name__}: {error}"
+    return {"state": "failed", "error": f"{stage}: {reason[:300]}"}
 
 
 def _evaluate_or_reuse(spec, known: dict[str, dict[str, Any]], evaluator: CandidateEvaluator) -> dict[str, Any]:
@@ -232,6 +249,10 @@ def prepare(config: RunConfig) -> Prepared:
     dataset = load_dataset(config.dataset, resolution=config.proxy_resolution or default_proxy_resolution(config.dataset),
                            data_root=config.data_root, download=config.download, seed=config.seed,
                            **config.dataset_options)
+    check_batch_size(config, len(dataset), dataset.name)
+    check_latency_cache()
+    if config.storage:
+        check_storage(config.storage)
     return Prepared(space, dataset, train_device)
 
 

@@ -25,7 +25,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from search.errors import UserError
+from search.errors import UserError, shown
 from search.run.config import RunConfig
 
 RUN_FILE = "run.json"
@@ -124,26 +124,32 @@ class RunDir:
 
     def write_config(self, config: RunConfig, environment: dict[str, Any], *, started: str | None = None) -> None:
         previous = self.read_run_file() if self.config_file.is_file() else {}
+        earlier = previous.get("resumed")
         record = {
             "config": config.to_dict(),
             "environment": environment,
             "started": started or previous.get("started") or _now(),
-            "resumed": previous.get("resumed", []) + ([_now()] if previous else []),
+            "resumed": (earlier if isinstance(earlier, list) else []) + ([_now()] if previous else []),
         }
         write_atomic(self.config_file, json.dumps(record, indent=2, sort_keys=True) + "\n")
 
     def read_run_file(self) -> dict[str, Any]:
         try:
-            return json.loads(self.config_file.read_text())
-        except (OSError, json.JSONDecodeError) as error:
-            raise UserError(f"{self.config_file} cannot be read: {error}") from None
+            data = json.loads(self.config_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError) as error:  # ValueError: bad JSON, bad UTF-8, huge integers
+            reason = error.strerror if isinstance(error, OSError) else " ".join(str(error).split())[:200]
+            raise UserError(f"{self.config_file} cannot be read: {reason}") from None
+        if not isinstance(data, dict):
+            raise UserError(f"{self.config_file} holds a JSON {type(data).__name__}, not a run record")
+        return data
 
     def read_config(self) -> RunConfig:
         data = self.read_run_file()
-        if "config" not in data:
+        if not isinstance(data.get("config"), dict):
             raise UserError(f"{self.config_file} has no configuration")
         command = data["config"].get("command", "run")
         if command != "run":  # another command's folder (e.g. search explore): its settings mean something else
+            command = shown(command, 40).strip("'")
             raise UserError(f"{self.path} was written by `search {command}`, not `search run`: "
                             f"continue it with `search {command} --resume`")
         return RunConfig.from_dict(data["config"])
