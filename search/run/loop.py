@@ -4,7 +4,10 @@ Resume rules:
 
 * completed trials (feasible, infeasible or failed) are kept and never redone;
 * a net whose digest was already evaluated is not trained again: the new
-  trial reuses the earlier result and records ``duplicate_of``;
+  trial reuses the earlier result, records ``duplicate_of`` and does not
+  count towards ``--trials``, so N more trials evaluate N new nets;
+* a resumed session's sampler is seeded from the seed and the trial count,
+  so it does not replay the first session's draws;
 * a trial that was running when the process died (``kill -9``) is marked
   interrupted and its knob values are queued again, so the candidate is
   evaluated exactly once;
@@ -15,6 +18,7 @@ Resume rules:
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import math
 import signal
@@ -53,6 +57,8 @@ STUDY_NAME = "search"
 FINISHED = ("complete", "infeasible", "failed")
 # Time kept back from --time-limit for re-measuring the front and writing files.
 FINALIZE_RESERVE = 0.1
+# A duplicate proposal is reused, not counted; this many in a row means the space is (nearly) exhausted.
+MAX_DUPLICATES_IN_A_ROW = 50
 
 
 class RunInterrupted(Exception):
@@ -113,8 +119,17 @@ def open_study(rundir: RunDir, config: RunConfig, *, resumed: bool) -> tuple[opt
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         study.set_metric_names([config.objective_name, "latency_ms"])
+    earlier = len(study.get_trials(deepcopy=False))
+    if earlier:  # the same seed again would replay the first session's draws, proposing nets already evaluated
+        study.sampler = make_sampler(config.searcher, session_seed(config.seed, earlier), config.trials)
     mark_started(rundir)  # configuration written, study open: a run it replaces may go now
     return study, storage
+
+
+def session_seed(seed: int, earlier_trials: int) -> int:
+    """The sampler's seed for a session that continues a study of ``earlier_trials`` trials: new draws, reproducibly."""
+    digest = hashlib.sha256(f"{seed}:{earlier_trials}".encode()).digest()
+    return int.from_bytes(digest[:4], "big")
 
 
 def recover_interrupted(study: optuna.Study, storage: optuna.storages.BaseStorage) -> int:
@@ -141,6 +156,11 @@ def recover_interrupted(study: optuna.Study, storage: optuna.storages.BaseStorag
 
 def finished_trials(study: optuna.Study) -> list[dict[str, Any]]:
     return [r for r in (trial_record(t) for t in study.get_trials(deepcopy=False)) if r["state"] in FINISHED]
+
+
+def new_net_trials(study: optuna.Study) -> int:
+    """Finished trials that evaluated a net of their own: what --trials counts (a reused duplicate does not)."""
+    return sum(1 for r in finished_trials(study) if r.get("duplicate_of") is None)
 
 
 def tell(study: optuna.Study, trial: optuna.Trial, record: dict[str, Any], config: RunConfig) -> None:
@@ -178,8 +198,12 @@ def search_loop(
     from search.spaces import OptunaSuggest
 
     known = {r["digest"]: r for r in finished_trials(study) if r.get("digest") and r["state"] in ("complete", "infeasible")}
-    done = len(finished_trials(study))
+    done, duplicates_in_a_row = new_net_trials(study), 0
     while done < config.trials and time.monotonic() < deadline:
+        if duplicates_in_a_row >= MAX_DUPLICATES_IN_A_ROW:
+            log.warning("stopping: the last %d proposals were all nets already evaluated (the space may be exhausted)",
+                        duplicates_in_a_row)
+            break
         trial = study.ask()
         record: dict[str, Any] = {"state": "interrupted"}
         try:
@@ -191,8 +215,9 @@ def search_loop(
         tell(study, trial, record, config)
         if record.get("digest") and record["state"] in ("complete", "infeasible") and record.get("duplicate_of") is None:
             known[record["digest"]] = dict(record, number=trial.number)
-        done += 1
-        progress.note(record)
+        reused = record.get("duplicate_of") is not None
+        done, duplicates_in_a_row = done + (not reused), (duplicates_in_a_row + 1 if reused else 0)
+        progress.note(record, advance=not reused)
         log.info("trial %d %s %s", trial.number, record["state"], record.get("spec", ""))
         on_trial()
 
@@ -273,7 +298,7 @@ def execute(rundir: RunDir, config: RunConfig, prepared: Prepared, *, resumed: b
     predictor = PredictorRefresher(evaluator, config, rundir)
     predictor.refresh()
     context = SpaceContext(in_channels=dataset.in_channels, num_classes=dataset.num_classes, resolution=config.resolution)
-    done = len(finished_trials(study))
+    done = new_net_trials(study)
     progress = SearchProgress(config.trials, config.objective_name, quiet=quiet, done=min(done, config.trials))
     limit = config.time_limit_s
     deadline = started + limit * (1 - FINALIZE_RESERVE) if limit else float("inf")
