@@ -14,6 +14,7 @@ from search.run.config import RunConfig
 from search.run.loop import STUDY_NAME, RunOutcome, execute, prepare
 from search.run.preflight import check_study
 from search.run.rundir import RunDir
+from search.run.space_check import RUN_RECORD_KEY, check_same_space
 
 _PARSERS = {
     "budget": ("budget_ms", lambda v: parse_latency_ms(v, "--budget")),
@@ -73,6 +74,8 @@ def run_from_options(options: dict[str, Any]) -> RunOutcome:
     else:
         config = RunConfig(name=name or time.strftime("run-%Y%m%d-%H%M%S"), out=out, **settings)
     prepared = prepare(config)  # bad devices, spaces, datasets and storage fail here, before any folder changes
+    if resume:
+        check_same_space(stored.read_run_file().get(RUN_RECORD_KEY), prepared.space_record)
     run_search = execute
     if config.backend == "ray":
         from search.run.ray_backend import execute_ray

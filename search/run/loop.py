@@ -49,6 +49,7 @@ from search.run.records import (
 )
 from search.run.rundir import RunDir, environment
 from search.run.searchers import make_sampler
+from search.run.space_check import space_record
 from searchspace import encode
 
 log = logging.getLogger("search")
@@ -257,6 +258,7 @@ class Prepared:
     space: Any
     dataset: Any
     train_device: str
+    space_record: dict[str, Any] = field(default_factory=dict)  # stored in run.json: a resume must find the same space
 
 
 def prepare(config: RunConfig) -> Prepared:
@@ -278,7 +280,7 @@ def prepare(config: RunConfig) -> Prepared:
     check_latency_cache()
     if config.storage:
         check_storage(config.storage)
-    return Prepared(space, dataset, train_device)
+    return Prepared(space, dataset, train_device, space_record(space, config.space))
 
 
 def execute(rundir: RunDir, config: RunConfig, prepared: Prepared, *, resumed: bool, quiet: bool) -> RunOutcome:
@@ -287,7 +289,7 @@ def execute(rundir: RunDir, config: RunConfig, prepared: Prepared, *, resumed: b
 
     started = time.monotonic()
     space, dataset, train_device = prepared.space, prepared.dataset, prepared.train_device
-    rundir.write_config(config, environment(config))
+    rundir.write_config(config, environment(config), space=prepared.space_record)
     setup_logging(rundir)
     log.info("%s run %s: space %s, searcher %s, dataset %s", "resumed" if resumed else "new", rundir.path, space.name,
              config.searcher, dataset.describe())

@@ -122,7 +122,8 @@ class RunDir:
 
     # ---- run.json ---------------------------------------------------------------------
 
-    def write_config(self, config: RunConfig, environment: dict[str, Any], *, started: str | None = None) -> None:
+    def write_config(self, config: RunConfig, environment: dict[str, Any], *, started: str | None = None,
+                     space: dict[str, Any] | None = None) -> None:
         previous = self.read_run_file() if self.config_file.is_file() else {}
         earlier = previous.get("resumed")
         record = {
@@ -131,6 +132,8 @@ class RunDir:
             "started": started or previous.get("started") or _now(),
             "resumed": (earlier if isinstance(earlier, list) else []) + ([_now()] if previous else []),
         }
+        if space or previous.get("space"):  # what the space held (search.run.space_check)
+            record["space"] = space or previous["space"]
         write_atomic(self.config_file, json.dumps(record, indent=2, sort_keys=True) + "\n")
 
     def read_run_file(self) -> dict[str, Any]:
