@@ -67,6 +67,8 @@ class RunConfig:
 
     def validate(self) -> None:
         """Reject contradictory or out-of-range settings with one clear line."""
+        if not self.name or len(self.name.encode()) > 200 or self.name in (".", "..") or "/" in self.name or "\0" in self.name:
+            raise UserError(f"--name {shown(self.name)} is not allowed: use a plain folder name of at most 200 bytes")
         if self.searcher not in SEARCHERS:
             raise UserError(f"--searcher {self.searcher!r} is not known (allowed: {', '.join(SEARCHERS)})")
         if self.backend not in BACKENDS:

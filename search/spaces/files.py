@@ -20,8 +20,28 @@ from search.spaces.template import TemplateSpace
 SUFFIXES = (".yaml", ".yml", ".json")
 
 
+# A space file is a few kilobytes; these bounds keep a hostile one from taking gigabytes.
+MAX_FILE_BYTES = 1 << 20
+# Values after aliases are expanded: a "billion laughs" file of 1 KB names 10**9 of them.
+MAX_EXPANDED_NODES = 100_000
+
+
+class _TooLarge(yaml.YAMLError):
+    """The document would expand past :data:`MAX_EXPANDED_NODES`."""
+
+
 class _StrictLoader(yaml.SafeLoader):
-    """PyYAML keeps the last of two equal keys silently; a space file with one is a mistake."""
+    """PyYAML keeps the last of two equal keys silently; a space file with one is a mistake.
+
+    Aliases are bounded too: the document is refused if it would expand to more
+    than :data:`MAX_EXPANDED_NODES` values, before anything is constructed.
+    """
+
+    def get_single_node(self) -> yaml.Node | None:
+        node = super().get_single_node()
+        if node is not None and _expanded_size(node) > MAX_EXPANDED_NODES:
+            raise _TooLarge(f"the document expands to more than {MAX_EXPANDED_NODES:,} values (through aliases)")
+        return node
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
         seen = set()
@@ -35,6 +55,30 @@ class _StrictLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep)
 
 
+def _expanded_size(root: yaml.Node) -> int:
+    """How many nodes the document holds once every alias is expanded, counted without expanding any.
+
+    An alias is the same node object as its anchor, so each distinct node's size
+    is computed once; a node that contains itself (``&a [*a]``) counts as unbounded.
+    """
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in sizes and not children_done:
+            continue
+        children = [item for pair in node.value for item in pair] if isinstance(node, yaml.MappingNode) else \
+            node.value if isinstance(node, yaml.SequenceNode) else []
+        if children_done:
+            sizes[id(node)] = min(1 + sum(sizes.get(id(child), MAX_EXPANDED_NODES + 1) for child in children),
+                                  MAX_EXPANDED_NODES + 1)
+            continue
+        sizes[id(node)] = MAX_EXPANDED_NODES + 1  # in progress: a cycle back to it is unbounded
+        stack.append((node, True))
+        stack.extend((child, False) for child in children if id(child) not in sizes)
+    return sizes[id(root)]
+
+
 def read_document(text: str, json_syntax: bool, source: str) -> Any:
     """The data of a YAML or JSON document; a syntax error is one line with its position."""
     if json_syntax:
@@ -42,8 +86,14 @@ def read_document(text: str, json_syntax: bool, source: str) -> Any:
             return json.loads(text)
         except json.JSONDecodeError as error:
             raise UserError(f"{source}: line {error.lineno}, column {error.colno}: JSON syntax error: {error.msg}") from None
+        except (ValueError, RecursionError):
+            raise UserError(f"{source}: a number is too long or the document is nested too deeply") from None
     try:
         return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 (a safe loader)
+    except _TooLarge as error:
+        raise UserError(f"{source}: {error}") from None
+    except (ValueError, RecursionError):  # PyYAML's int() of a 5,000-digit number; its recursive composer
+        raise UserError(f"{source}: a number is too long or the document is nested too deeply") from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         problem = error.problem or error.context or "cannot be parsed"
@@ -66,6 +116,8 @@ def load_space_file(path: str | Path) -> Space:
     if not path.is_file():
         raise UserError(f"{source} does not exist" if not path.exists() else f"{source} is not a file")
     try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise UserError(f"{source} is over {MAX_FILE_BYTES:,} bytes: not a space file")
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) else "it is not UTF-8 text"
