@@ -22,6 +22,7 @@ from search.explore.sampling import Draw, Sampler, Tally
 from search.explore.scoring import score_draw
 from search.run.api import check_resume_options
 from search.run.claim import claimed_folder, mark_started
+from search.run.preflight import check_batch_size, check_latency_cache
 from search.run.config import TRAINING_PROXY
 from search.run.loop import (
     RunInterrupted,
@@ -91,6 +92,9 @@ def prepare(config: ExploreConfig) -> Prepared:
             raise UserError(f"--proxy {config.proxy!r} is not known (allowed: training, {', '.join(methods())})")
     dataset = load_dataset(config.dataset, resolution=config.proxy_resolution or default_proxy_resolution(config.dataset),
                            data_root=config.data_root, download=config.download, seed=config.seed, **config.dataset_options)
+    check_batch_size(config, len(dataset), dataset.name)
+    if config.latency_ms is not None:
+        check_latency_cache()
     context = SpaceContext(in_channels=dataset.in_channels, num_classes=dataset.num_classes, resolution=config.resolution)
     draws, tallies = {}, {}
     for space, label in zip(spaces, labels):

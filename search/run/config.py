@@ -115,7 +115,8 @@ class RunConfig:
             values["baseline_names"] = tuple(values["baseline_names"])
         for key, value in values.items():
             if not value_matches(value, hints[key]):
-                raise UserError(f"stored setting {key} = {shown(value)} is not a {hints[key]}")
+                expected = getattr(hints[key], "__name__", str(hints[key]))
+                raise UserError(f"stored setting {key} = {shown(value)} is not of type {expected}")
         return cls(**values)
 
     def resumed_with(self, given: dict[str, Any]) -> RunConfig:

@@ -11,12 +11,16 @@ import contextlib
 import os
 import sqlite3
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from search.errors import UserError, shown
 from search.run.config import TRAINING_PROXY, RunConfig
 
+if TYPE_CHECKING:
+    from search.explore.config import ExploreConfig
 
-def check_batch_size(config: RunConfig, train_images: int, dataset_name: str) -> None:
+
+def check_batch_size(config: RunConfig | ExploreConfig, train_images: int, dataset_name: str) -> None:
     # Partial batches are dropped, so a batch larger than the training set trains on nothing.
     if config.proxy == TRAINING_PROXY and config.proxy_batch_size > train_images:
         raise UserError(f"--proxy-batch-size {config.proxy_batch_size} is more than the {train_images} training images "

@@ -16,13 +16,12 @@ from search.spaces.definition import RegNetDefinition
 from search.spaces.regnet_space import RegNetSpace
 from search.spaces.schema import parse_space
 from search.spaces.template import TemplateSpace
+from search.user_files import read_user_text
 
 SUFFIXES = (".yaml", ".yml", ".json")
 
 
-# A space file is a few kilobytes; these bounds keep a hostile one from taking gigabytes.
-MAX_FILE_BYTES = 1 << 20
-# Values after aliases are expanded: a "billion laughs" file of 1 KB names 10**9 of them.
+# Values after aliases are expanded (the file's size is bounded by search.user_files): a "billion laughs" file of 1 KB names 10**9 of them.
 MAX_EXPANDED_NODES = 100_000
 
 
@@ -115,13 +114,7 @@ def load_space_file(path: str | Path) -> Space:
     source = f"space file {path}"
     if not path.is_file():
         raise UserError(f"{source} does not exist" if not path.exists() else f"{source} is not a file")
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise UserError(f"{source} is over {MAX_FILE_BYTES:,} bytes: not a space file")
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        reason = error.strerror if isinstance(error, OSError) else "it is not UTF-8 text"
-        raise UserError(f"{source} cannot be read: {reason}") from None
+    text = read_user_text(path, source)
     data = read_document(text, path.suffix.lower() == ".json", source)
     return space_from_data(data, source, default_name=path.stem)
 
