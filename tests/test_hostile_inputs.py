@@ -467,7 +467,7 @@ def _edit_config(run: Path, **changes: object) -> None:
 
 
 def test_a_baseline_name_from_trials_csv_cannot_escape_the_run(earlier: Path, capsys: pytest.CaptureFixture) -> None:
-    table = pd.read_csv(run_dir(earlier) / "trials.csv")
+    table = pd.read_csv(run_dir(earlier) / "trials.csv").astype({"number": object, "baseline": object})
     table.loc[0, "number"], table.loc[0, "baseline"] = None, "../../../escaped"
     table.to_csv(run_dir(earlier) / "trials.csv", index=False)
     line = refused(capsys, earlier, "export", "results/earlier", "--trial", "../../../escaped", "--format", "pt")

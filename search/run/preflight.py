@@ -30,11 +30,13 @@ def check_batch_size(config: RunConfig | ExploreConfig, train_images: int, datas
 @contextlib.contextmanager
 def storage_errors(what: str) -> Iterator[None]:
     """Database errors (a bad URL, an unreachable server, a damaged file) as one line naming ``what``."""
+    import optuna
     import sqlalchemy.exc
 
     try:
         yield
-    except (sqlalchemy.exc.SQLAlchemyError, sqlite3.Error) as error:
+    # optuna wraps some database errors in its own StorageInternalError.
+    except (sqlalchemy.exc.SQLAlchemyError, sqlite3.Error, optuna.exceptions.StorageInternalError) as error:
         reason = " ".join(str(getattr(error, "orig", None) or error).split("\n")[0].split())
         raise UserError(f"{what}: {reason[:200]}") from None
 
