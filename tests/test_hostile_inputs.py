@@ -35,7 +35,8 @@ from tests.test_data_torchvision_sets import write_cifar10
 
 REPO = Path(__file__).resolve().parent.parent
 SPACE = REPO / "benchmarks" / "spaces" / "tabular.yaml"  # 512 small nets: quick to train at 32 px
-RUN_ARGS = ["--space", "tiny.yaml", "--searcher", "random", "--budget", "500ms", "--no-baselines", *QUICK]
+# A generous budget: on a loaded machine a 32-pixel net can take longer than 500 ms, and an infeasible one is not trained.
+RUN_ARGS = ["--space", "tiny.yaml", "--searcher", "random", "--budget", "10s", "--no-baselines", *QUICK]
 # What a hostile file under 1 MB may add to a refused command's peak memory (the issue measured 3.4 and 4.45 GB).
 GROWTH_LIMIT_MB = 256
 
@@ -92,7 +93,7 @@ def finished_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A real two-trial run of a small space file, made once; tests copy it."""
     root = tmp_path_factory.mktemp("finished")
     shutil.copy(SPACE, root / "tiny.yaml")
-    result = search(root, "run", "--name", "earlier", "--trials", "2", *RUN_ARGS)
+    result = search(root, "run", "--name", "earlier", "--trials", "2", *RUN_ARGS, timeout=1800)  # minutes on a busy VM
     assert result.returncode == 0, result.stderr[-3000:]
     return root
 
