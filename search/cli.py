@@ -1,6 +1,7 @@
 """The ``search`` command line.
 
-Every subcommand reports bad input as one line on stderr and exit code 2;
+Every subcommand reports bad input as one line on stderr and exit code 2, and
+so does a path the operating system refuses (too long, not a folder, read-only);
 anything else that goes wrong is a bug and keeps its traceback.
 """
 
@@ -12,6 +13,9 @@ import click
 
 from search.errors import user_error_types
 from search.run.loop import RunInterrupted
+
+# Longer messages are cut: every message names what it needs to within its first few hundred characters.
+MAX_MESSAGE = 1_000
 
 
 @click.group(
@@ -59,12 +63,24 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(f"search: {stopped}", err=True)
         return 130
     except click.UsageError as error:
-        click.echo(f"search: error: {error.format_message()}", err=True)
+        click.echo(f"search: error: {one_line(error.format_message())}", err=True)
         return 2
     except user_error_types() as error:
-        click.echo(f"search: error: {' '.join(str(error).split())}", err=True)
+        click.echo(f"search: error: {one_line(str(error))}", err=True)
+        return 2
+    except OSError as error:
+        if error.filename is None:  # not about a path the user named: a bug, keep the traceback
+            raise
+        # A path the user gave that the system refuses (too long, a file where a folder must be, read-only, ...).
+        click.echo(f"search: error: {one_line(f'{error.filename}: {error.strerror}')}", err=True)
         return 2
     return 0
+
+
+def one_line(message: str, limit: int = MAX_MESSAGE) -> str:
+    """A message as one line of bounded length: it may quote user input of any size."""
+    text = " ".join(message[: limit * 4].split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 if __name__ == "__main__":

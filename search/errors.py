@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from searchspace.shown import shown
+
+__all__ = ["UserError", "shown", "user_error_types"]
+
 
 class UserError(ValueError):
     """Bad input from the user (flags, files, names); never a bug in the toolkit."""
@@ -14,3 +18,4 @@ def user_error_types() -> tuple[type[BaseException], ...]:
     from searchspace.fields import SpecError
 
     return (UserError, SpecError, DeviceError, DatasetError)
+

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import re
 
-from search.errors import UserError
+from search.errors import UserError, shown
 
 _NUMBER = r"(\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 _PATTERN = re.compile(rf"^\s*({_NUMBER})\s*([a-zA-Z]*)\s*$")
@@ -24,10 +24,10 @@ def _parse(text: str, option: str, units: dict[str, float], forms: str, *, case_
     match = _PATTERN.match(str(text))
     unit = (match.group(3) if case_sensitive else match.group(3).lower()) if match else None
     if match is None or unit not in units:
-        raise UserError(f"{option} {text!r} is not understood (write it as {forms})")
+        raise UserError(f"{option} {shown(text)} is not understood (write it as {forms})")
     value = float(match.group(1)) * units[unit]
     if not math.isfinite(value) or value <= 0:
-        raise UserError(f"{option} {text!r} must be positive")
+        raise UserError(f"{option} {shown(text)} must be positive")
     return value
 
 
@@ -37,8 +37,11 @@ def parse_latency_ms(text: str, option: str = "--budget") -> float:
 
 
 def parse_count(text: str, option: str) -> int:
-    """``5M``, ``300M``, ``1.2G``, ``250k`` or a plain integer."""
-    return int(round(_parse(text, option, _COUNT_UNITS, "5M, 300M, 1.2G, 250k or a plain number", case_sensitive=False)))
+    """``5M``, ``300M``, ``1.2G``, ``250k`` or a plain integer, at least 1."""
+    count = int(round(_parse(text, option, _COUNT_UNITS, "5M, 300M, 1.2G, 250k or a plain number", case_sensitive=False)))
+    if count < 1:  # 0.4 rounds to no parameters at all, and limits are divided by
+        raise UserError(f"{option} {shown(text)} is less than 1")
+    return count
 
 
 def parse_duration_s(text: str, option: str = "--time-limit") -> float:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from searchspace.fields import SpecError, SpecStringError, split_top_level
 from searchspace.registry import kind_by_name
+from searchspace.shown import shown
 from searchspace.spec import AuxHeadSpec, HeadSpec, NetSpec, Stage
 
 _SECTION_NAMES = ("net settings", "stem", "stages", "head", "auxiliary heads")
@@ -74,21 +75,21 @@ def decode_stage(token: str) -> Stage:
             stride = int(part[1:])
         else:
             fields.append(part)
-    block = kind.spec.decode_fields(fields, f"token {token!r}")
+    block = kind.spec.decode_fields(fields, f"token {shown(token)}")
     return Stage(block=block, repeats=repeats, stride=stride)
 
 
 def decode_head(token: str) -> HeadSpec:
     parts = split_top_level(token, "_")
     if parts[0] != "head":
-        raise SpecStringError(f"token {token!r}: the head section must be one 'head_...' token")
-    return HeadSpec.decode_fields(parts[1:], f"token {token!r}")  # type: ignore[return-value]
+        raise SpecStringError(f"token {shown(token)}: the head section must be one 'head_...' token")
+    return HeadSpec.decode_fields(parts[1:], f"token {shown(token)}")  # type: ignore[return-value]
 
 
 def decode_aux(token: str) -> AuxHeadSpec:
     prefix, _, rest = token.partition("[")
     if not (prefix.startswith("aux_at") and prefix[6:].isdigit() and rest.endswith("]")):
-        raise SpecStringError(f"token {token!r}: an auxiliary head is written aux_at<stage>[stage>...>head_...]")
+        raise SpecStringError(f"token {shown(token)}: an auxiliary head is written aux_at<stage>[stage>...>head_...]")
     items = split_top_level(rest[:-1], ">")
     return AuxHeadSpec(
         after_stage=int(prefix[6:]),
@@ -103,7 +104,7 @@ def _decode_token(decoder, token: str):
     except SpecStringError:
         raise
     except SpecError as error:
-        raise SpecStringError(f"token {token!r}: {error}") from None
+        raise SpecStringError(f"token {shown(token)}: {error}") from None
 
 
 def decode(text: str) -> NetSpec:
@@ -117,13 +118,13 @@ def decode(text: str) -> NetSpec:
         )
     header = _tokens(sections[0])
     if len(header) != 1 or split_top_level(header[0], "_")[0] != "net":
-        raise SpecStringError(f"the first section must be one 'net_...' token, got {sections[0].strip()!r}")
-    settings = dict(NetSpec._parse_parts(split_top_level(header[0], "_")[1:], f"token {header[0]!r}"))
+        raise SpecStringError(f"the first section must be one 'net_...' token, got {shown(sections[0].strip())}")
+    settings = dict(NetSpec._parse_parts(split_top_level(header[0], "_")[1:], f"token {shown(header[0])}"))
     stem = tuple(_decode_token(decode_stage, t) for t in _tokens(sections[1]))
     stages = tuple(_decode_token(decode_stage, t) for t in _tokens(sections[2]))
     head_tokens = _tokens(sections[3])
     if len(head_tokens) != 1:
-        raise SpecStringError(f"the head section must be one 'head_...' token, got {sections[3].strip()!r}")
+        raise SpecStringError(f"the head section must be one 'head_...' token, got {shown(sections[3].strip())}")
     head = _decode_token(decode_head, head_tokens[0])
     aux = tuple(_decode_token(decode_aux, t) for t in _tokens(sections[4])) if len(sections) == 5 else ()
     if not stages:

@@ -25,7 +25,14 @@ import re
 from collections.abc import Iterator, Sequence
 from typing import Any, ClassVar
 
+from searchspace.shown import shown
+
 MISSING = dataclasses.MISSING
+
+
+# No field of a real net comes near this (channels, kernels, resolution, classes); a spec beyond it
+# is a typo or an attack, and would cost gigabytes to cost out, build or print.
+MAX_SPEC_INT = 1_000_000
 
 
 class SpecError(ValueError):
@@ -66,11 +73,11 @@ class Codec:
         raise NotImplementedError
 
     def parse_word(self, word: str, where: str) -> Any:
-        raise SpecStringError(f"{where}: {word!r} is not a value of this field")
+        raise SpecStringError(f"{where}: {shown(word)} is not a value of this field")
 
 
 def _fail(where: str, value: Any, rule: str) -> SpecError:
-    return SpecError(f"{where} = {value!r} is not allowed: {rule}")
+    return SpecError(f"{where} = {shown(value)} is not allowed: {rule}")
 
 
 # A decimal that needs more significant digits than this is arithmetic noise, not a
@@ -127,11 +134,13 @@ def _read_number(text: str) -> float:
 def _parse_number(text: str, where: str, integer: bool) -> int | float:
     try:
         number = _read_number(text)
-    except (ValueError, ZeroDivisionError):
-        raise SpecStringError(f"{where}: {text!r} is not a number") from None
+    except (ValueError, ZeroDivisionError, OverflowError):
+        raise SpecStringError(f"{where}: {shown(text)} is not a number") from None
+    if not math.isfinite(number):
+        raise SpecStringError(f"{where}: {shown(text)} is not a finite number")
     if integer:
         if not number.is_integer():
-            raise SpecStringError(f"{where}: {text!r} is not an integer")
+            raise SpecStringError(f"{where}: {shown(text)} is not an integer")
         return int(number)
     return number
 
@@ -155,6 +164,8 @@ class IntCodec(Codec):
                 raise _fail(where, value, self.rule())
         if (self.minimum is not None and value < self.minimum) or (self.maximum is not None and value > self.maximum):
             raise _fail(where, value, self.rule())
+        if value > MAX_SPEC_INT:
+            raise _fail(where, value, f"must be at most {MAX_SPEC_INT:,}")
         return int(value)
 
     def value_text(self, value: int) -> str:
@@ -261,7 +272,7 @@ class SizeCodec(Codec):
     def parse_text(self, text: str, where: str) -> int | tuple[int, int]:
         parts = text.split("x")
         if len(parts) not in (1, 2):
-            raise SpecStringError(f"{where}: {text!r} is not a size (write 3 or 1x7)")
+            raise SpecStringError(f"{where}: {shown(text)} is not a size (write 3 or 1x7)")
         numbers = [_parse_number(p, where, integer=True) for p in parts]
         return self.normalize(numbers[0] if len(numbers) == 1 else numbers, where)
 
@@ -338,7 +349,7 @@ class NestedCodec(Codec):
 
     def parse_text(self, text: str, where: str) -> SpecBase:
         if not (text.startswith("(") and text.endswith(")")):
-            raise SpecStringError(f"{where}: expected '(...)' after the key, got {text!r}")
+            raise SpecStringError(f"{where}: expected '(...)' after the key, got {shown(text)}")
         inner = text[1:-1]
         return self.spec_class.decode_fields(split_top_level(inner, "_") if inner else [], where)
 
@@ -376,12 +387,12 @@ def split_top_level(text: str, separator: str) -> list[str]:
         elif char in ")]}":
             depth -= 1
             if depth < 0:
-                raise SpecStringError(f"unbalanced brackets in {text!r}")
+                raise SpecStringError(f"unbalanced brackets in {shown(text)}")
         elif char == separator and depth == 0:
             parts.append(text[start:i])
             start = i + 1
     if depth != 0:
-        raise SpecStringError(f"unbalanced brackets in {text!r}")
+        raise SpecStringError(f"unbalanced brackets in {shown(text)}")
     parts.append(text[start:])
     return parts
 
@@ -443,11 +454,11 @@ class SpecBase:
             raise SpecError(f"{where}: expected an object, got {type(data).__name__}")
         kind = data.get("kind", cls.kind)
         if kind != cls.kind:
-            raise SpecError(f"{where}.kind = {kind!r} is not allowed: expected {cls.kind!r}")
+            raise SpecError(f"{where}.kind = {shown(kind)} is not allowed: expected {cls.kind!r}")
         names = {name for name, _, _ in cls.knobs()}
         unknown = sorted(set(data) - names - {"kind"})
         if unknown:
-            raise SpecError(f"{where}: unknown field {unknown[0]!r} for {cls.kind} (allowed: {', '.join(sorted(names))})")
+            raise SpecError(f"{where}: unknown field {shown(unknown[0])} for {cls.kind} (allowed: {', '.join(sorted(names))})")
         values = {}
         for name, spec_knob, default in cls.knobs():
             if name in data:
@@ -490,7 +501,7 @@ class SpecBase:
                 match = _KEY_PATTERN.match(part)
                 if match is None or match.group(1) not in by_key or not match.group(2):
                     allowed = sorted(by_key) + sorted(by_word)
-                    raise SpecStringError(f"{where}: unknown field {part!r} for {cls.kind} (allowed keys and words: {', '.join(allowed)})")
+                    raise SpecStringError(f"{where}: unknown field {shown(part)} for {cls.kind} (allowed keys and words: {', '.join(allowed)})")
                 name, spec_knob = by_key[match.group(1)]
                 value = spec_knob.codec.parse_text(match.group(2), f"{where}: {cls.kind}.{name}")
             if name in seen:

@@ -13,6 +13,7 @@ from torch import nn
 
 from searchspace.fields import SpecBase, SpecError
 from searchspace.layers import BuildContext
+from searchspace.shown import shown
 from searchspace.tally import Tally
 
 Builder = Callable[[SpecBase, int, int, BuildContext], nn.Module]
@@ -62,7 +63,7 @@ def kind_by_name(name: str) -> BlockKind:
     try:
         return _KINDS[name]
     except KeyError:
-        raise SpecError(f"block kind {name!r} is not known (allowed: {', '.join(_KINDS)})") from None
+        raise SpecError(f"block kind {shown(name)} is not known (allowed: {', '.join(_KINDS)})") from None
 
 
 def kind_of(spec: SpecBase) -> BlockKind:

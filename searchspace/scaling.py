@@ -77,8 +77,8 @@ def scale_width(
             each block's expanded width as a width of its own (MobileNetV3's
             tables), adjusting the ratio to match.
     """
-    if multiplier <= 0:
-        raise SpecError(f"width multiplier = {multiplier!r} is not allowed: must be > 0")
+    if not 0 < multiplier < math.inf:  # also refuses nan, which compares false with everything
+        raise SpecError(f"width multiplier = {multiplier!r} is not allowed: must be a finite number > 0")
     if expanded not in ("ratio", "absolute"):
         raise SpecError(f"expanded = {expanded!r} is not allowed: allowed: ratio, absolute")
 
@@ -158,8 +158,8 @@ def scale_depth(spec: NetSpec, multiplier: float) -> NetSpec:
     Pooling, norm and transition stages are left alone: repeating them would
     downsample again rather than deepen the net.
     """
-    if multiplier <= 0:
-        raise SpecError(f"depth multiplier = {multiplier!r} is not allowed: must be > 0")
+    if not 0 < multiplier < math.inf:  # also refuses nan, which compares false with everything
+        raise SpecError(f"depth multiplier = {multiplier!r} is not allowed: must be a finite number > 0")
     stages = tuple(
         replace(s, repeats=int(math.ceil(s.repeats * multiplier))) if kind_of(s.block).depth_scalable else s
         for s in spec.stages
@@ -169,8 +169,8 @@ def scale_depth(spec: NetSpec, multiplier: float) -> NetSpec:
 
 def scale_resolution(spec: NetSpec, multiplier: float) -> NetSpec:
     """Input resolution times ``multiplier``, rounded to the nearest pixel."""
-    if multiplier <= 0:
-        raise SpecError(f"resolution multiplier = {multiplier!r} is not allowed: must be > 0")
+    if not 0 < multiplier < math.inf:  # also refuses nan, which compares false with everything
+        raise SpecError(f"resolution multiplier = {multiplier!r} is not allowed: must be a finite number > 0")
     return replace(spec, resolution=max(1, round(spec.resolution * multiplier)))
 
 

@@ -30,6 +30,10 @@ from searchspace.fields import (
     knob,
 )
 from searchspace.registry import kind_by_name, kind_of
+from searchspace.shown import shown
+
+# The deepest classic stage has 64 blocks (DenseNet-264); a million would take gigabytes to cost out or build.
+MAX_REPEATS = 1_000
 
 JSON_FORMAT = 1
 
@@ -44,7 +48,7 @@ class _BlockCodec(Codec):
                 raise SpecError(f"{where}: a block needs a 'kind'")
             return kind_by_name(kind).spec.from_dict(value, where)
         if not isinstance(value, SpecBase):
-            raise SpecError(f"{where} = {value!r} is not allowed: expected a block spec")
+            raise SpecError(f"{where} = {shown(value)} is not allowed: expected a block spec")
         kind_of(value)  # raises for spec classes that are not block kinds
         return value
 
@@ -60,13 +64,13 @@ class _TupleCodec(Codec):
 
     def normalize(self, value: Any, where: str) -> tuple:
         if not isinstance(value, (list, tuple)) or (not value and not self.allow_empty):
-            raise SpecError(f"{where} = {value!r} is not allowed: give at least one {self.spec_class.kind}")
+            raise SpecError(f"{where} = {shown(value)} is not allowed: give at least one {self.spec_class.kind}")
         items = []
         for i, item in enumerate(value):
             if isinstance(item, dict):
                 item = self.spec_class.from_dict(item, f"{where}[{i}]")
             if not isinstance(item, self.spec_class):
-                raise SpecError(f"{where}[{i}] = {item!r} is not allowed: expected a {self.spec_class.__name__}")
+                raise SpecError(f"{where}[{i}] = {shown(item)} is not allowed: expected a {self.spec_class.__name__}")
             items.append(item)
         return tuple(items)
 
@@ -79,7 +83,7 @@ class Stage(SpecBase):
     kind = "stage"
 
     block: SpecBase = knob("", _BlockCodec(), doc="the block spec every repeat uses")
-    repeats: int = knob("r", IntCodec(1), 1, doc="number of blocks")
+    repeats: int = knob("r", IntCodec(1, MAX_REPEATS), 1, doc="number of blocks")
     stride: int = knob("s", IntCodec(1), 1, doc="stride of the first block")
 
     def check(self) -> None:
@@ -164,13 +168,14 @@ class NetSpec(SpecBase):
     def from_json(cls, text: str) -> NetSpec:
         try:
             data = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise SpecError(f"spec JSON is malformed: {error}") from None
+        except (ValueError, RecursionError) as error:  # malformed, a 5,000-digit number, or nested too deeply
+            reason = str(error) if isinstance(error, json.JSONDecodeError) else "a number too long or nesting too deep"
+            raise SpecError(f"spec JSON is malformed: {reason}") from None
         if not isinstance(data, dict):
             raise SpecError("spec JSON must be an object")
         version = data.pop("format", JSON_FORMAT)
         if version != JSON_FORMAT:
-            raise SpecError(f"spec JSON format = {version!r} is not allowed: this version reads format {JSON_FORMAT}")
+            raise SpecError(f"spec JSON format = {shown(version)} is not allowed: this version reads format {JSON_FORMAT}")
         return cls.from_dict(data)  # type: ignore[return-value]
 
     def digest(self) -> str:

@@ -1,4 +1,4 @@
-"""``cifar10``, ``cifar100``, ``mnist`` and ``fashionmnist``, read by torchvision from ``data_root``.
+"""``cifar10``, ``cifar100``, ``mnist`` and ``fashionmnist`` from ``data_root`` (CIFAR through a data-only unpickler).
 
 Validation is each set's official test split. Nothing is fetched unless
 ``download=True``; when files are missing the error names every file and the
@@ -15,6 +15,7 @@ Options:
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,29 +25,21 @@ from torchvision import datasets
 
 from evaluators.data.assemble import assemble_dataset
 from evaluators.data.base import DatasetError, ImageDataset
+from evaluators.data.cifar_files import CIFAR10, CIFAR100, CifarLayout, read_cifar
 from evaluators.data.options import optional_int_option, resolution_option
 from evaluators.data.sampling import limit_indices
 
 VAL_SUBSET_SEED = 7_919  # constant on purpose; see val_limit in the module docstring
 
 
-def _with_existence_checks(cls: type) -> type:
-    """A subclass of torchvision's CIFAR class that checks files exist but not their MD5s.
+def _torchvision_reader(cls: type) -> Callable[[Path, Path, bool], object]:
+    """Read with torchvision's own class (MNIST's idx files hold no code; only its legacy .pt uses torch.load(weights_only))."""
+    return lambda data_root, folder, train: cls(str(data_root), train=train, download=False)
 
-    torchvision hashes all ~180 MB on every load and refuses any copy whose bytes
-    differ, which also rules out small files written in the real format (as the
-    tests do). Downloads are still verified: the archive keeps its checksum, and
-    a damaged batch file fails loudly when it is unpickled.
-    """
-    return type(
-        cls.__name__ + "Files",
-        (cls,),
-        {
-            "train_list": [[name, None] for name, _ in cls.train_list],
-            "test_list": [[name, None] for name, _ in cls.test_list],
-            "meta": {**cls.meta, "md5": None},
-        },
-    )
+
+def _cifar_reader(layout: CifarLayout) -> Callable[[Path, Path, bool], object]:
+    """Read CIFAR's pickled batches with the data-only unpickler (torchvision's runs any code in them)."""
+    return lambda data_root, folder, train: read_cifar(folder, layout, train=train)
 
 
 @dataclass(frozen=True)
@@ -54,7 +47,8 @@ class TorchvisionSource:
     """Where one torchvision dataset keeps its files and what they look like."""
 
     title: str
-    reader: type
+    downloader: type  # torchvision's class: fetches the archive and checks its MD5
+    reader: Callable[[Path, Path, bool], object]  # (data_root, folder, train) -> .data, .targets, .classes
     folder: str  # relative to data_root
     files: tuple[str, ...]
     files_hint: str  # how to describe the expected files in an error message
@@ -66,28 +60,32 @@ _MNIST_FILES_HINT = ", ".join(_MNIST_FILES) + ", unpacked from their .gz archive
 SOURCES: dict[str, TorchvisionSource] = {
     "cifar10": TorchvisionSource(
         title="CIFAR-10",
-        reader=_with_existence_checks(datasets.CIFAR10),
+        downloader=datasets.CIFAR10,
+        reader=_cifar_reader(CIFAR10),
         folder="cifar-10-batches-py",
         files=tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch", "batches.meta"),
         files_hint="data_batch_1..data_batch_5, test_batch, batches.meta from the python version",
     ),
     "cifar100": TorchvisionSource(
         title="CIFAR-100",
-        reader=_with_existence_checks(datasets.CIFAR100),
+        downloader=datasets.CIFAR100,
+        reader=_cifar_reader(CIFAR100),
         folder="cifar-100-python",
         files=("train", "test", "meta"),
         files_hint="train, test, meta from the python version",
     ),
     "mnist": TorchvisionSource(
         title="MNIST",
-        reader=datasets.MNIST,
+        downloader=datasets.MNIST,
+        reader=_torchvision_reader(datasets.MNIST),
         folder=os.path.join("MNIST", "raw"),
         files=_MNIST_FILES,
         files_hint=_MNIST_FILES_HINT,
     ),
     "fashionmnist": TorchvisionSource(
         title="Fashion-MNIST",
-        reader=datasets.FashionMNIST,
+        downloader=datasets.FashionMNIST,
+        reader=_torchvision_reader(datasets.FashionMNIST),
         folder=os.path.join("FashionMNIST", "raw"),
         files=_MNIST_FILES,
         files_hint=_MNIST_FILES_HINT,
@@ -111,7 +109,7 @@ def load_torchvision_set(
     max_train = optional_int_option(name, "limit", limit, minimum=1)
     max_val = optional_int_option(name, "val_limit", val_limit, minimum=1)
     folder = data_root / source.folder
-    if download:
+    if download and not _all_present(source, folder):  # files already there are read, never fetched again
         _download(name, source, data_root, folder)
     _require_files(name, source, folder)
     train_reader = _read(name, source, data_root, folder, train=True)
@@ -130,6 +128,10 @@ def load_torchvision_set(
     )
 
 
+def _all_present(source: TorchvisionSource, folder: Path) -> bool:
+    return all((folder / f).is_file() for f in source.files)
+
+
 def _require_files(name: str, source: TorchvisionSource, folder: Path) -> None:
     missing = [f for f in source.files if not (folder / f).is_file()]
     if not missing:
@@ -145,7 +147,7 @@ def _download(name: str, source: TorchvisionSource, data_root: Path, folder: Pat
     try:
         data_root.mkdir(parents=True, exist_ok=True)
         # Constructing the training split fetches and unpacks the whole set.
-        source.reader(str(data_root), train=True, download=True)
+        source.downloader(str(data_root), train=True, download=True)
     # torchvision reports network, checksum and archive failures with many
     # exception types (URLError, RuntimeError, tarfile and zlib errors, ...);
     # to the user every one of them means the same thing.
@@ -156,9 +158,9 @@ def _download(name: str, source: TorchvisionSource, data_root: Path, folder: Pat
         ) from error
 
 
-def _read(name: str, source: TorchvisionSource, data_root: Path, folder: Path, *, train: bool) -> datasets.VisionDataset:
+def _read(name: str, source: TorchvisionSource, data_root: Path, folder: Path, *, train: bool) -> object:
     try:
-        return source.reader(str(data_root), train=train, download=False)
+        return source.reader(data_root, folder, train)
     # The files exist (checked before), so any failure here means they are not
     # what torchvision expects: truncated, another version, or another format.
     except Exception as error:  # noqa: BLE001
@@ -168,7 +170,7 @@ def _read(name: str, source: TorchvisionSource, data_root: Path, folder: Path, *
         ) from error
 
 
-def _as_tensors(reader: datasets.VisionDataset) -> tuple[torch.Tensor, torch.Tensor]:
+def _as_tensors(reader: object) -> tuple[torch.Tensor, torch.Tensor]:
     """uint8 NCHW images and int64 labels from a torchvision dataset's arrays."""
     data = reader.data
     images = torch.from_numpy(np.ascontiguousarray(data)) if isinstance(data, np.ndarray) else data

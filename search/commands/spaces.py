@@ -31,10 +31,7 @@ def spaces(space: str | None) -> None:
     click.echo(f"{chosen.name}: {chosen.description}")
     click.echo(f"size ~1e{chosen.log10_size():.1f} knob settings; baselines: {', '.join(chosen.baselines) or 'none'}")
     for knob in chosen.knobs():
-        if knob.values is not None:
-            domain = "{" + ", ".join(map(str, knob.values)) + "}"
-        else:
-            domain = f"[{knob.low}, {knob.high}]" + (f" step {knob.step}" if knob.step else "") + (" log" if knob.log else "")
+        domain = knob.domain_text()
         condition = f"  when {knob.when}" if knob.when else ""
         note = f"  ({knob.note})" if knob.note else ""
         click.echo(f"  {knob.name:<28} {knob.kind:<11} {domain}{condition}{note}")

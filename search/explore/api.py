@@ -22,6 +22,8 @@ from search.explore.report import write_report
 from search.explore.sampling import Draw, Sampler, Tally
 from search.explore.scoring import score_draw
 from search.run.api import check_resume_options
+from search.run.claim import claimed_folder, mark_started
+from search.run.preflight import check_batch_size, check_latency_cache
 from search.run.config import TRAINING_PROXY
 from search.run.loop import (
     RunInterrupted,
@@ -89,6 +91,9 @@ def prepare(config: ExploreConfig) -> Prepared:
             raise UserError(f"--proxy {config.proxy!r} is not known (allowed: training, {', '.join(methods())})")
     dataset = load_dataset(config.dataset, resolution=config.proxy_resolution or default_proxy_resolution(config.dataset),
                            data_root=config.data_root, download=config.download, seed=config.seed, **config.dataset_options)
+    check_batch_size(config, len(dataset), dataset.name)
+    if config.latency_ms is not None:
+        check_latency_cache()
     context = SpaceContext(in_channels=dataset.in_channels, num_classes=dataset.num_classes, resolution=config.resolution)
     draws, tallies = {}, {}
     for space, label in zip(spaces, labels):
@@ -129,22 +134,24 @@ def start_exploration(settings: dict[str, Any], *, name: str | None, resume: boo
     settings = dict(settings)
     out = settings.pop("out", ExploreConfig.out)
     if resume:
-        rundir, stored = folder.reopen(out, name)
+        _, stored = folder.reopen(out, name)
         config = stored.resumed_with(settings)
     else:
         config = ExploreConfig(name=name or time.strftime("explore-%Y%m%d-%H%M%S"), out=out, **settings)
     prepared = prepare(config)
-    if resume:
-        rundir.write_config(config, environment(config))
-        rows = merge(prepared.draws, folder.read_samples(rundir))
-    else:
-        rundir = folder.create(config, overwrite=overwrite)
-        rows = merge(prepared.draws, [])
+    with claimed_folder(out, name if resume else config.name, resume=resume, overwrite=overwrite) as rundir:
+        return _explore_in(rundir, config, prepared, resume=resume, quiet=quiet), rundir
+
+
+def _explore_in(rundir: RunDir, config: ExploreConfig, prepared: Prepared, *, resume: bool, quiet: bool) -> dict[str, Any]:
+    rundir.write_config(config, environment(config))
+    rows = merge(prepared.draws, folder.read_samples(rundir) if resume else [])
     folder.write_samples(rundir, rows)
+    mark_started(rundir)
     setup_logging(rundir)
     log.info("%s exploration %s: spaces %s", "resumed" if resume else "new", rundir.path, ", ".join(prepared.labels))
     score_pending(rundir, rows, config, prepared, quiet=quiet)
-    return write_report(rundir, rows, config, prepared.labels, prepared.tallies), rundir
+    return write_report(rundir, rows, config, prepared.labels, prepared.tallies)
 
 
 def score_pending(rundir: RunDir, rows: list[dict[str, Any]], config: ExploreConfig, prepared: Prepared, *, quiet: bool) -> None:

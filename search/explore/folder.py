@@ -23,16 +23,10 @@ import pandas as pd
 
 from search.errors import UserError
 from search.explore.config import ExploreConfig
-from search.run.rundir import RunDir, environment, write_atomic
+from search.run.rundir import RunDir, write_atomic
 
 FIXED_COLUMNS = ("space", "index", "spec", "digest", "params", "macs", "latency_ms", "error", "state", "reason", "seconds")
 PENDING, COMPLETE, FAILED = "pending", "complete", "failed"
-
-
-def create(config: ExploreConfig, *, overwrite: bool) -> RunDir:
-    rundir = RunDir.create(config.out, config.name, overwrite=overwrite)
-    rundir.write_config(config, environment(config))
-    return rundir
 
 
 def reopen(out: str, name: str) -> tuple[RunDir, ExploreConfig]:

@@ -15,6 +15,7 @@ from search.export.formats import (
     load_python_model,
 )
 from search.export.python_source import python_source
+from search.export.paths import check_out_path, file_label
 from search.export.trial import find_record, record_spec
 from search.run.rundir import RunDir
 from searchspace import build
@@ -32,15 +33,13 @@ def export_net(run_dir: str | Path, trial: str, fmt: str, out: str | Path | None
     record = find_record(rundir, trial)
     spec = record_spec(record)
     config = rundir.read_config()
+    path = Path(out) if out else rundir.path / "exports" / f"{file_label(record)}{SUFFIXES[fmt]}"
+    check_out_path(path)
     torch.manual_seed(config.seed)  # the same starting weights on every export of this trial
     model = build(spec)
     if train_epochs:
         retrain(model, rundir, record, train_epochs)
     model.eval()
-    label = f"trial{int(record['number'])}" if record.get("number") is not None else str(record["baseline"])
-    path = Path(out) if out else rundir.path / "exports" / f"{label}{SUFFIXES[fmt]}"
-    if path.is_dir():
-        raise UserError(f"--out {path} is a folder; give a file name")
     info = {"trial": record.get("number"), "baseline": record.get("baseline"), "run": str(rundir.path),
             "trained_epochs": train_epochs, "dataset": config.dataset}
     WRITERS[fmt](model, spec, path, info)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.machinery
 import importlib.util
 import io
 import json
@@ -82,7 +83,9 @@ def write_python(model: nn.Module, spec: NetSpec, path: Path, info: dict) -> Non
 
 
 def load_python_model(path: Path, class_name: str = "ExportedNet") -> nn.Module:
-    module_spec = importlib.util.spec_from_file_location(f"exported_{path.stem}", path)
+    # An explicit source loader: spec_from_file_location knows no loader for a name not ending in .py (x.python).
+    loader = importlib.machinery.SourceFileLoader(f"exported_{path.stem}", str(path))
+    module_spec = importlib.util.spec_from_loader(loader.name, loader)
     module = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)
     return getattr(module, class_name)()

@@ -9,9 +9,12 @@ import click
 
 from search.api import RUN_UNITS
 from search.errors import UserError
+from search.run.claim import claimed_folder
 from search.run.config import RunConfig, option_name
-from search.run.loop import RunOutcome, execute, prepare
+from search.run.loop import STUDY_NAME, RunOutcome, execute, prepare
+from search.run.preflight import check_study
 from search.run.rundir import RunDir
+from search.run.space_check import RUN_RECORD_KEY, check_same_space
 
 _NOT_CONFIG = ("name", "resume", "overwrite", "quiet")
 
@@ -71,11 +74,14 @@ def start_run(settings: dict[str, Any], *, name: str | None, resume: bool, overw
     settings = dict(settings)
     out = settings.pop("out", RunConfig.out)
     if resume:
-        rundir = RunDir.open_existing(out, name)
-        config = rundir.read_config().resumed_with(settings)
+        stored = RunDir.open_existing(out, name)
+        config = stored.read_config().resumed_with(settings)
+        check_study(stored.storage_url(config), STUDY_NAME)
     else:
         config = RunConfig(name=name or time.strftime("run-%Y%m%d-%H%M%S"), out=out, **settings)
-    prepared = prepare(config)  # bad devices, spaces and datasets fail here, before any folder changes
+    prepared = prepare(config)  # bad devices, spaces, datasets and storage fail here, before any folder changes
+    if resume:
+        check_same_space(stored.read_run_file().get(RUN_RECORD_KEY), prepared.space_record)
     run_search = execute
     if config.backend == "ray":
         from search.run.ray_backend import execute_ray
@@ -83,6 +89,6 @@ def start_run(settings: dict[str, Any], *, name: str | None, resume: bool, overw
 
         check_local_gpus(config)
         run_search = execute_ray
-    if not resume:
-        rundir = RunDir.create(out, config.name, overwrite=overwrite)
-    return run_search(rundir, config, prepared, resumed=resume, quiet=quiet)
+    # A resumed run's folder is the one named now: run.json's name may be a copied folder's old one.
+    with claimed_folder(out, name if resume else config.name, resume=resume, overwrite=overwrite) as rundir:
+        return run_search(rundir, config, prepared, resumed=resume, quiet=quiet)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import types
+import typing
 from dataclasses import dataclass, field
 from typing import Any
 
-from search.errors import UserError
+from search.errors import UserError, shown
 
 SEARCHERS = ("tpe", "nsga2", "random", "evolution")
 BACKENDS = ("optuna", "ray")
@@ -65,6 +67,8 @@ class RunConfig:
 
     def validate(self) -> None:
         """Reject contradictory or out-of-range settings with one clear line."""
+        if not self.name or len(self.name.encode()) > 200 or self.name in (".", "..") or "/" in self.name or "\0" in self.name:
+            raise UserError(f"--name {shown(self.name)} is not allowed: use a plain folder name of at most 200 bytes")
         if self.searcher not in SEARCHERS:
             raise UserError(f"--searcher {self.searcher!r} is not known (allowed: {', '.join(SEARCHERS)})")
         if self.backend not in BACKENDS:
@@ -91,6 +95,9 @@ class RunConfig:
             raise UserError("--baseline and --no-baselines contradict each other")
         if self.cpus_per_trial <= 0 or self.gpus_per_trial < 0:
             raise UserError("--cpus-per-trial must be positive and --gpus-per-trial non-negative")
+        for option, limit in (("--max-params", self.max_params), ("--max-macs", self.max_macs), ("--budget", self.budget_ms)):
+            if limit is not None and not limit > 0:  # constraints are relative to the limit: 0 would divide by zero
+                raise UserError(f"{option} {limit!r} is not allowed: must be positive")
 
     @property
     def objective_name(self) -> str:
@@ -101,10 +108,15 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> RunConfig:
-        known = {f.name for f in dataclasses.fields(cls)}
-        values = {k: v for k, v in data.items() if k in known}
-        if "baseline_names" in values:  # JSON has lists, the configuration tuples
+        """The configuration stored in a run.json; a field of the wrong type is a user error, not a crash."""
+        hints = typing.get_type_hints(cls)
+        values = {k: v for k, v in data.items() if k in hints}
+        if isinstance(values.get("baseline_names"), list):  # JSON has lists, the configuration tuples
             values["baseline_names"] = tuple(values["baseline_names"])
+        for key, value in values.items():
+            if not value_matches(value, hints[key]):
+                expected = getattr(hints[key], "__name__", str(hints[key]))
+                raise UserError(f"stored setting {key} = {shown(value)} is not of type {expected}")
         return cls(**values)
 
     def resumed_with(self, given: dict[str, Any]) -> RunConfig:
@@ -124,6 +136,24 @@ class RunConfig:
                     "a resumed run keeps its configuration (start a new --name instead)"
                 )
         return dataclasses.replace(self, **changes)
+
+
+def value_matches(value: Any, hint: Any) -> bool:
+    """Whether a value read from JSON fits a configuration field's type hint (unions, None, tuples, dicts)."""
+    origin, arguments = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(value_matches(value, option) for option in arguments)
+    if hint is type(None):
+        return value is None
+    if origin is tuple:
+        return isinstance(value, tuple) and all(value_matches(item, arguments[0]) for item in value)
+    if origin is dict:
+        return isinstance(value, dict) and all(isinstance(k, str) for k in value)
+    if hint is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, hint)
 
 
 def dump(config: RunConfig) -> str:

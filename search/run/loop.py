@@ -4,7 +4,10 @@ Resume rules:
 
 * completed trials (feasible, infeasible or failed) are kept and never redone;
 * a net whose digest was already evaluated is not trained again: the new
-  trial reuses the earlier result and records ``duplicate_of``;
+  trial reuses the earlier result, records ``duplicate_of`` and does not
+  count towards ``--trials``, so N more trials evaluate N new nets;
+* a resumed session's sampler is seeded from the seed and the trial count,
+  so it does not replay the first session's draws;
 * a trial that was running when the process died (``kill -9``) is marked
   interrupted and its knob values are queued again, so the candidate is
   evaluated exactly once;
@@ -15,6 +18,7 @@ Resume rules:
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import math
 import signal
@@ -27,8 +31,11 @@ from typing import Any
 import optuna
 from optuna.trial import TrialState
 
+from search.errors import shown
 from search.run.baselines import evaluate_baselines
+from search.run.claim import mark_started
 from search.run.config import RunConfig
+from search.run.preflight import check_batch_size, check_latency_cache, check_storage, storage_errors
 from search.run.evaluate import CONSTRAINT_NAMES, CandidateEvaluator, constraint_values
 from search.run.latency_model import PredictorRefresher
 from search.run.outputs import finalize
@@ -42,6 +49,8 @@ from search.run.records import (
 )
 from search.run.rundir import RunDir, environment
 from search.run.searchers import make_sampler
+from search.run.space_check import space_record
+from searchspace import encode
 
 log = logging.getLogger("search")
 
@@ -49,6 +58,8 @@ STUDY_NAME = "search"
 FINISHED = ("complete", "infeasible", "failed")
 # Time kept back from --time-limit for re-measuring the front and writing files.
 FINALIZE_RESERVE = 0.1
+# A duplicate proposal is reused, not counted; this many in a row means the space is (nearly) exhausted.
+MAX_DUPLICATES_IN_A_ROW = 50
 
 
 class RunInterrupted(Exception):
@@ -100,15 +111,26 @@ def setup_logging(rundir: RunDir) -> None:
 
 
 def open_study(rundir: RunDir, config: RunConfig, *, resumed: bool) -> tuple[optuna.Study, optuna.storages.BaseStorage]:
-    storage = optuna.storages.RDBStorage(rundir.storage_url(config))
-    sampler = make_sampler(config.searcher, config.seed, config.trials)
-    study = optuna.create_study(
-        storage=storage, study_name=STUDY_NAME, sampler=sampler, directions=["maximize", "minimize"], load_if_exists=resumed,
-    )
+    with storage_errors(f"the run's study ({shown(rundir.storage_url(config))}) cannot be opened"):
+        storage = optuna.storages.RDBStorage(rundir.storage_url(config))
+        sampler = make_sampler(config.searcher, config.seed, config.trials)
+        study = optuna.create_study(
+            storage=storage, study_name=STUDY_NAME, sampler=sampler, directions=["maximize", "minimize"], load_if_exists=resumed,
+        )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         study.set_metric_names([config.objective_name, "latency_ms"])
+    earlier = len(study.get_trials(deepcopy=False))
+    if earlier:  # the same seed again would replay the first session's draws, proposing nets already evaluated
+        study.sampler = make_sampler(config.searcher, session_seed(config.seed, earlier), config.trials)
+    mark_started(rundir)  # configuration written, study open: a run it replaces may go now
     return study, storage
+
+
+def session_seed(seed: int, earlier_trials: int) -> int:
+    """The sampler's seed for a session that continues a study of ``earlier_trials`` trials: new draws, reproducibly."""
+    digest = hashlib.sha256(f"{seed}:{earlier_trials}".encode()).digest()
+    return int.from_bytes(digest[:4], "big")
 
 
 def recover_interrupted(study: optuna.Study, storage: optuna.storages.BaseStorage) -> int:
@@ -135,6 +157,11 @@ def recover_interrupted(study: optuna.Study, storage: optuna.storages.BaseStorag
 
 def finished_trials(study: optuna.Study) -> list[dict[str, Any]]:
     return [r for r in (trial_record(t) for t in study.get_trials(deepcopy=False)) if r["state"] in FINISHED]
+
+
+def new_net_trials(study: optuna.Study) -> int:
+    """Finished trials that evaluated a net of their own: what --trials counts (a reused duplicate does not)."""
+    return sum(1 for r in finished_trials(study) if r.get("duplicate_of") is None)
 
 
 def tell(study: optuna.Study, trial: optuna.Trial, record: dict[str, Any], config: RunConfig) -> None:
@@ -172,17 +199,16 @@ def search_loop(
     from search.spaces import OptunaSuggest
 
     known = {r["digest"]: r for r in finished_trials(study) if r.get("digest") and r["state"] in ("complete", "infeasible")}
-    done = len(finished_trials(study))
+    done, duplicates_in_a_row = new_net_trials(study), 0
     while done < config.trials and time.monotonic() < deadline:
+        if duplicates_in_a_row >= MAX_DUPLICATES_IN_A_ROW:
+            log.warning("stopping: the last %d proposals were all nets already evaluated (the space may be exhausted)",
+                        duplicates_in_a_row)
+            break
         trial = study.ask()
         record: dict[str, Any] = {"state": "interrupted"}
         try:
-            try:
-                spec = space.sample(OptunaSuggest(trial), context)
-            except ValueError as error:  # a space that produced an invalid net: record and go on
-                record = {"state": "failed", "error": f"sampling failed: {error}"}
-            else:
-                record = _evaluate_or_reuse(spec, known, evaluator)
+            record = _sample_and_evaluate(space, OptunaSuggest(trial), context, known, evaluator)
         except KeyboardInterrupt:
             record.update(state="interrupted", error="stopped by the user during this trial")
             tell(study, trial, record, config)
@@ -190,10 +216,29 @@ def search_loop(
         tell(study, trial, record, config)
         if record.get("digest") and record["state"] in ("complete", "infeasible") and record.get("duplicate_of") is None:
             known[record["digest"]] = dict(record, number=trial.number)
-        done += 1
-        progress.note(record)
+        reused = record.get("duplicate_of") is not None
+        done, duplicates_in_a_row = done + (not reused), (duplicates_in_a_row + 1 if reused else 0)
+        progress.note(record, advance=not reused)
         log.info("trial %d %s %s", trial.number, record["state"], record.get("spec", ""))
         on_trial()
+
+
+def _sample_and_evaluate(space, suggest, context, known: dict[str, dict[str, Any]], evaluator: CandidateEvaluator) -> dict[str, Any]:
+    """One trial's record; whatever goes wrong in it is recorded as the trial's failure, and the run goes on."""
+    try:
+        spec = space.sample(suggest, context)
+    except Exception as error:  # noqa: BLE001  (a space that produced an invalid net)
+        return _failed("sampling failed", error)
+    try:
+        return _evaluate_or_reuse(spec, known, evaluator)
+    except Exception as error:  # noqa: BLE001  (left RUNNING, the trial would be stranded and the run lost)
+        return dict(_failed("evaluation failed", error), spec=encode(spec))
+
+
+def _failed(stage: str, error: Exception) -> dict[str, Any]:
+    log.warning("%s", stage, exc_info=error)  # the traceback goes to search.log, the reason to the trial
+    reason = str(error) if isinstance(error, ValueError) else f"{type(error).__name__}: {error}"
+    return {"state": "failed", "error": f"{stage}: {reason[:300]}"}
 
 
 def _evaluate_or_reuse(spec, known: dict[str, dict[str, Any]], evaluator: CandidateEvaluator) -> dict[str, Any]:
@@ -213,6 +258,7 @@ class Prepared:
     space: Any
     dataset: Any
     train_device: str
+    space_record: dict[str, Any] = field(default_factory=dict)  # stored in run.json: a resume must find the same space
 
 
 def prepare(config: RunConfig) -> Prepared:
@@ -230,7 +276,11 @@ def prepare(config: RunConfig) -> Prepared:
     dataset = load_dataset(config.dataset, resolution=config.proxy_resolution or default_proxy_resolution(config.dataset),
                            data_root=config.data_root, download=config.download, seed=config.seed,
                            **config.dataset_options)
-    return Prepared(space, dataset, train_device)
+    check_batch_size(config, len(dataset), dataset.name)
+    check_latency_cache()
+    if config.storage:
+        check_storage(config.storage)
+    return Prepared(space, dataset, train_device, space_record(space, config.space))
 
 
 def execute(rundir: RunDir, config: RunConfig, prepared: Prepared, *, resumed: bool, quiet: bool) -> RunOutcome:
@@ -239,7 +289,7 @@ def execute(rundir: RunDir, config: RunConfig, prepared: Prepared, *, resumed: b
 
     started = time.monotonic()
     space, dataset, train_device = prepared.space, prepared.dataset, prepared.train_device
-    rundir.write_config(config, environment(config))
+    rundir.write_config(config, environment(config), space=prepared.space_record)
     setup_logging(rundir)
     log.info("%s run %s: space %s, searcher %s, dataset %s", "resumed" if resumed else "new", rundir.path, space.name,
              config.searcher, dataset.describe())
@@ -250,7 +300,7 @@ def execute(rundir: RunDir, config: RunConfig, prepared: Prepared, *, resumed: b
     predictor = PredictorRefresher(evaluator, config, rundir)
     predictor.refresh()
     context = SpaceContext(in_channels=dataset.in_channels, num_classes=dataset.num_classes, resolution=config.resolution)
-    done = len(finished_trials(study))
+    done = new_net_trials(study)
     progress = SearchProgress(config.trials, config.objective_name, quiet=quiet, done=min(done, config.trials))
     limit = config.time_limit_s
     deadline = started + limit * (1 - FINALIZE_RESERVE) if limit else float("inf")

@@ -82,7 +82,7 @@ def execute_ray(rundir: RunDir, config: RunConfig, prepared: Prepared, *, resume
     from search.run.ray_runtime import ray_runtime
 
     started = time.monotonic()
-    rundir.write_config(config, environment(config))
+    rundir.write_config(config, environment(config), space=prepared.space_record)
     setup_logging(rundir)
     log.info("%s ray run %s: space %s, searcher %s, %d workers, scheduler %s", "resumed" if resumed else "new",
              rundir.path, prepared.space.name, config.searcher, config.workers, config.scheduler)

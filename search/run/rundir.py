@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import shutil
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -26,10 +25,21 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from search.errors import UserError
+from search.errors import UserError, shown
 from search.run.config import RunConfig
 
 RUN_FILE = "run.json"
+
+
+def _process_umask() -> int:
+    # os.umask can only be read by setting it; done once, at import, before any thread writes files.
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+# mkstemp makes its files 0600; a result file gets the mode any new file gets here (0644 under umask 022).
+FILE_MODE = 0o666 & ~_process_umask()
 
 
 def write_atomic(path: Path, text: str | bytes) -> None:
@@ -37,6 +47,7 @@ def write_atomic(path: Path, text: str | bytes) -> None:
     mode = "wb" if isinstance(text, bytes) else "w"
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(handle, FILE_MODE)
         with os.fdopen(handle, mode) as stream:
             stream.write(text)
         os.replace(temporary, path)
@@ -83,25 +94,20 @@ class RunDir:
     # ---- creating and opening ---------------------------------------------------------
 
     @classmethod
-    def create(cls, out: str, name: str, *, overwrite: bool) -> RunDir:
-        """A new, empty run folder; an existing one only replaced with ``overwrite``."""
-        path = _run_path(out, name)
-        if path.exists():
-            if not overwrite:
-                raise UserError(f"run folder {path} already exists; use --resume to continue it or --overwrite to replace it")
-            if not (path / RUN_FILE).is_file():
-                # Never delete a folder the toolkit did not make.
-                raise UserError(f"{path} exists but is not a run folder (no {RUN_FILE}); refusing to overwrite it")
-            shutil.rmtree(path)
+    def create(cls, out: str, name: str) -> RunDir:
+        """A new, empty run folder (replacing an old one is :mod:`search.run.claim`'s job)."""
+        path = run_path(out, name)
         try:
             path.mkdir(parents=True)
+        except FileExistsError:  # another process made it first
+            raise UserError(f"run folder {path} already exists; use --resume to continue it or --overwrite to replace it") from None
         except OSError as error:
             raise UserError(f"cannot create run folder {path}: {error.strerror}") from None
         return cls(path)
 
     @classmethod
     def open_existing(cls, out: str, name: str) -> RunDir:
-        path = _run_path(out, name)
+        path = run_path(out, name)
         if not (path / RUN_FILE).is_file():
             raise UserError(f"no run named {name!r} to resume under {Path(out)} (looked for {path / RUN_FILE})")
         return cls(path)
@@ -116,34 +122,43 @@ class RunDir:
 
     # ---- run.json ---------------------------------------------------------------------
 
-    def write_config(self, config: RunConfig, environment: dict[str, Any], *, started: str | None = None) -> None:
+    def write_config(self, config: RunConfig, environment: dict[str, Any], *, started: str | None = None,
+                     space: dict[str, Any] | None = None) -> None:
         previous = self.read_run_file() if self.config_file.is_file() else {}
+        earlier = previous.get("resumed")
         record = {
             "config": config.to_dict(),
             "environment": environment,
             "started": started or previous.get("started") or _now(),
-            "resumed": previous.get("resumed", []) + ([_now()] if previous else []),
+            "resumed": (earlier if isinstance(earlier, list) else []) + ([_now()] if previous else []),
         }
+        if space or previous.get("space"):  # what the space held (search.run.space_check)
+            record["space"] = space or previous["space"]
         write_atomic(self.config_file, json.dumps(record, indent=2, sort_keys=True) + "\n")
 
     def read_run_file(self) -> dict[str, Any]:
         try:
-            return json.loads(self.config_file.read_text())
-        except (OSError, json.JSONDecodeError) as error:
-            raise UserError(f"{self.config_file} cannot be read: {error}") from None
+            data = json.loads(self.config_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError) as error:  # ValueError: bad JSON, bad UTF-8, huge integers
+            reason = error.strerror if isinstance(error, OSError) else " ".join(str(error).split())[:200]
+            raise UserError(f"{self.config_file} cannot be read: {reason}") from None
+        if not isinstance(data, dict):
+            raise UserError(f"{self.config_file} holds a JSON {type(data).__name__}, not a run record")
+        return data
 
     def read_config(self) -> RunConfig:
         data = self.read_run_file()
-        if "config" not in data:
+        if not isinstance(data.get("config"), dict):
             raise UserError(f"{self.config_file} has no configuration")
         command = data["config"].get("command", "run")
         if command != "run":  # another command's folder (e.g. search explore): its settings mean something else
+            command = shown(command, 40).strip("'")
             raise UserError(f"{self.path} was written by `search {command}`, not `search run`: "
                             f"continue it with `search {command} --resume`")
         return RunConfig.from_dict(data["config"])
 
 
-def _run_path(out: str, name: str) -> Path:
+def run_path(out: str, name: str) -> Path:
     if not name or name in (".", "..") or "/" in name or os.sep in name:
         raise UserError(f"--name {name!r} is not allowed: use a plain folder name")
     return Path(out) / name

@@ -51,6 +51,12 @@ class KnobInfo:
         step = domain.step if domain.kind == "integer" else None
         return cls(name, domain.kind, domain.values, domain.low, domain.high, domain.log, when, step, note)
 
+    def domain_text(self) -> str:
+        """The knob's values as listings show them: ``{a, b}`` or ``[low, high] step s log``."""
+        if self.values is not None:
+            return "{" + ", ".join(map(str, self.values)) + "}"
+        return f"[{self.low}, {self.high}]" + (f" step {self.step}" if self.step else "") + (" log" if self.log else "")
+
     @property
     def domain(self) -> Domain:
         return Domain(self.kind, self.values, self.low, self.high, self.step or 1, self.log)

@@ -44,7 +44,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from search.errors import UserError
+from search.errors import UserError, shown
 from search.spaces.definition import (
     KIND_SPECIFIC_KEYS,
     MULTIPLIER_KNOBS,
@@ -63,6 +63,8 @@ from search.spaces.definition import (
 from search.spaces.domains import Domain, Fixed, format_value
 from searchspace import zoo
 from searchspace.activations import activation_names
+from searchspace.fields import MAX_SPEC_INT
+from searchspace.spec import MAX_REPEATS
 
 
 class Where:
@@ -124,7 +126,7 @@ STEM_KEYS = {
 }
 STAGE_KEYS = {
     "stride": Key("int", "must be 1 or 2", lambda v: v in (1, 2), searchable=False),
-    "depth": _int_key("must be an integer >= 0 (0 leaves a stride-1 stage out)", lambda v: v >= 0),
+    "depth": _int_key(f"must be an integer from 0 to {MAX_REPEATS} (0 leaves a stride-1 stage out)", lambda v: 0 <= v <= MAX_REPEATS),
     "block": _name_key(SEARCHABLE_KINDS),
     "width": _int_key(*_POSITIVE),
     "activation": _name_key(activation_names()),
@@ -177,18 +179,20 @@ def _item(raw: Any, key: Key, where: Where) -> Any:
     """One value of a key, checked and normalised (ints stay ints, reals become floats)."""
     if key.type == "name":
         if not isinstance(raw, str) or raw not in key.names:
-            raise where.fail(f"{raw!r} is not allowed (allowed: {', '.join(key.names)})")
+            raise where.fail(f"{shown(raw)} is not allowed (allowed: {', '.join(key.names)})")
         return raw
     if key.type == "bool":
         if not isinstance(raw, bool):
-            raise where.fail(f"{raw!r} is not allowed: must be true or false")
+            raise where.fail(f"{shown(raw)} is not allowed: must be true or false")
         return raw
     if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not math.isfinite(raw):
         kind = "an integer" if key.type == "int" else "a number"
-        raise where.fail(f"{raw!r} is not allowed: must be {kind}")
+        raise where.fail(f"{shown(raw)} is not allowed: must be {kind}")
     if key.type == "int":
         if not isinstance(raw, int):
-            raise where.fail(f"{raw!r} is not allowed: must be an integer")
+            raise where.fail(f"{shown(raw)} is not allowed: must be an integer")
+        if abs(raw) > MAX_SPEC_INT:  # a net's spec refuses it too; refused here, the space is never sized with it
+            raise where.fail(f"{shown(raw)} is not allowed: must be at most {MAX_SPEC_INT:,}")
     else:
         raw = float(raw)
     if not key.valid(raw):
@@ -225,7 +229,7 @@ def _parse_range(raw: dict, key: Key, where: Where) -> Setting:
     low, high = _item(raw["low"], key, where.key("low")), _item(raw["high"], key, where.key("high"))
     log = raw.get("log", False)
     if not isinstance(log, bool):
-        raise where.key("log").fail(f"{log!r} is not allowed: must be true or false")
+        raise where.key("log").fail(f"{shown(log)} is not allowed: must be true or false")
     if low > high:
         raise where.fail(f"low ({format_value(low)}) is greater than high ({format_value(high)})")
     if log and low <= 0:
@@ -236,7 +240,7 @@ def _parse_range(raw: dict, key: Key, where: Where) -> Setting:
         return Fixed(low) if low == high else Domain.reals(low, high, log)
     step = raw.get("step", 1)
     if isinstance(step, bool) or not isinstance(step, int) or step < 1:
-        raise where.key("step").fail(f"{step!r} is not allowed: must be a positive integer")
+        raise where.key("step").fail(f"{shown(step)} is not allowed: must be a positive integer")
     if log and step != 1:
         raise where.key("log").fail("a log-scaled integer range cannot have a step")
     if (high - low) % step:
@@ -257,7 +261,7 @@ def _reject_unknown(raw: Mapping, allowed: tuple[str, ...] | Mapping, where: Whe
         if name not in allowed:
             close = difflib.get_close_matches(str(name), list(allowed), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise where.fail(f"unknown key {name!r} (allowed: {', '.join(allowed)}{hint})")
+            raise where.fail(f"unknown key {shown(name)} (allowed: {', '.join(allowed)}{hint})")
 
 
 def _mapping(raw: Any, where: Where) -> dict:
@@ -285,7 +289,7 @@ def _section(raw: Any, keys: Mapping[str, Key], where: Where) -> dict[str, Setti
 
 def _text(raw: Any, where: Where) -> str:
     if not isinstance(raw, str):
-        raise where.fail(f"{raw!r} is not allowed: must be text")
+        raise where.fail(f"{shown(raw)} is not allowed: must be text")
     return raw
 
 
