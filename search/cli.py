@@ -1,7 +1,9 @@
 """The ``search`` command line.
 
 Every subcommand reports bad input as one line on stderr and exit code 2;
-anything else that goes wrong is a bug and keeps its traceback.
+a run that ends without one finished search trial (the time limit ran out)
+exits with code 3; an interrupted run with 130; anything else that goes
+wrong is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import sys
 import click
 
 from search.errors import user_error_types
+from search.run.closing import EXIT_NO_SEARCH_TRIAL, NoSearchTrial
 from search.run.loop import RunInterrupted
 
 
@@ -55,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("search: interrupted", err=True)
         return 130
+    except NoSearchTrial as empty:
+        click.echo(f"search: {empty}", err=True)
+        return EXIT_NO_SEARCH_TRIAL
     except RunInterrupted as stopped:
         click.echo(f"search: {stopped}", err=True)
         return 130

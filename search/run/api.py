@@ -9,6 +9,7 @@ import click
 
 from search.errors import UserError
 from search.quantities import parse_count, parse_duration_s, parse_latency_ms
+from search.run.closing import check_searched
 from search.run.config import RunConfig
 from search.run.loop import RunOutcome, execute, prepare
 from search.run.rundir import RunDir
@@ -83,4 +84,6 @@ def run_from_options(options: dict[str, Any]) -> RunOutcome:
     if not quiet:
         click.echo(outcome.summary)
         click.echo(f"results: {rundir.path}")
+    if outcome.clock is not None:
+        check_searched(outcome, outcome.clock)
     return outcome
