@@ -41,7 +41,8 @@ def test_the_run_writes_a_self_contained_report_with_every_plot(tiny_run: Path) 
 
 def test_the_front_table_lists_exactly_the_pareto_csv_members_with_a_build_line(tiny_run: Path) -> None:
     page = (tiny_run / "report.html").read_text()
-    front = pd.read_csv(tiny_run / "pareto.csv")
+    listed = pd.read_csv(tiny_run / "pareto.csv")
+    front = listed[listed["pareto"]]
     assert sorted(front_numbers_in_page(page)) == sorted(front["number"].astype(int))
     for spec in front["spec"]:
         assert f"build(decode(&#x27;{spec}&#x27;))" in page
@@ -49,7 +50,7 @@ def test_the_front_table_lists_exactly_the_pareto_csv_members_with_a_build_line(
 
 def test_baselines_are_named_and_compared_in_the_summary(tiny_run: Path) -> None:
     out = run_stdout(tiny_run)
-    assert re.search(r"resnet18 .*(faster|no found net is at least as good)", out)
+    assert re.search(r"resnet18 .*(faster|within noise|undertrained by this recipe|not compared|no found net)", out)
     assert summary(tiny_run) in (tiny_run / "report.html").read_text().replace("&#x27;", "'")
 
 
