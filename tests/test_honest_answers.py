@@ -113,9 +113,9 @@ def test_known_nets_results_are_cached_across_runs(tmp_path, monkeypatch) -> Non
     assert run_in_process(tmp_path, monkeypatch, *args, "--name", "second") == 0
     assert run_in_process(tmp_path, monkeypatch, *args, "--name", "longer", "--proxy-epochs", "2", "--final-seeds", "0") == 0
     logs = {name: (tmp_path / "results" / name / "search.log").read_text() for name in ("first", "second", "longer")}
-    assert "evaluating known net resnet18" in logs["first"] and "training resnet18" in logs["first"]
-    assert "evaluating known net resnet18" not in logs["second"] and "training resnet18" not in logs["second"]
-    assert "evaluating known net resnet18" in logs["longer"]  # other proxy settings: another key
+    assert "evaluating baseline resnet18" in logs["first"] and "training resnet18" in logs["first"]
+    assert "evaluating baseline resnet18" not in logs["second"] and "training resnet18" not in logs["second"]
+    assert "evaluating baseline resnet18" in logs["longer"]  # other proxy settings: another key
     first, second = (pd.read_csv(tmp_path / "results" / n / "trials.csv").set_index("baseline").loc["resnet18"]
                      for n in ("first", "second"))
     for column in ("accuracy", "latency_ms", "final_accuracy", "final_ci_low", "final_ci_high"):

@@ -36,7 +36,7 @@ def front_table(data: RunData) -> str:
             "final accuracy [95% CI]", "build it")
     rows = []
     for _, row in data.front.iterrows():
-        busy = " (busy machine)" if row.get("latency_contended") is True else ""
+        busy = " (busy machine)" if str(row.get("latency_contended")) == "True" else ""  # NaN, numpy or Python bool
         cells = [
             f'<td class="num">{int(row["number"])}</td>', f"<td><code>{html.escape(str(row['spec']))}</code></td>",
             _number(row["params"], "{:,.0f}"), _number(row["macs"], "{:,.0f}"), _number(row["latency_ms"], "{:.3f}"),

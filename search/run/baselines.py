@@ -135,7 +135,7 @@ class BaselineRunner:
             if needs_ms > budget:  # not cached: a cheap bound is all this decision is worth
                 log.info("known net %s does not fit: needs at least %.0f ms by its MACs", name, needs_ms)
                 return None
-        log.info("evaluating known net %s", name)
+        log.info("evaluating baseline %s", name)
         record = self.evaluator.evaluate(spec, train_when_infeasible=required)
         if record["state"] in ("complete", "infeasible"):
             self.cache.put(cache_key(spec.digest(), self.config, "proxy"), record)

@@ -88,7 +88,7 @@ def summarize(front: list[dict[str, Any]], baselines: list[dict[str, Any]], conf
     lines = [f"Pareto front ({len(front)} nets, {name} up, latency on {config.device} down):"]
     for r in sorted(front, key=final_latency):
         figures = Figures.of(r)
-        flag = "  (machine busy while re-measuring)" if r.get("latency_contended") is True else ""
+        flag = "  (machine busy while re-measuring)" if r.get("latency_contended") else ""
         lines.append(f"  #{r['number']:<4} {name} {figures.accuracy_text()}  {figures.latency_text()}  "
                      f"{r['params'] / 1e6:6.2f}M params  {r['macs'] / 1e6:8.1f}M MACs  {r['spec']}{flag}")
     if left:
