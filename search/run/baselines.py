@@ -142,7 +142,8 @@ class BaselineRunner:
         return record
 
     def _learn_throughput(self, record: dict[str, Any]) -> None:
-        if record.get("latency_source") in ("measured", "cached") and record.get("latency_ms") and record.get("macs"):
+        # A probe's latency is its fastest run, a lower bound: the throughput it implies is an upper bound, safe here.
+        if record.get("latency_source") in ("measured", "cached", "probe") and record.get("latency_ms") and record.get("macs"):
             self.best_throughput = max(self.best_throughput, record["macs"] / record["latency_ms"])
 
 
