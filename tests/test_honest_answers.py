@@ -219,3 +219,47 @@ def test_the_exported_onnx_scores_its_reported_accuracy_in_onnxruntime(tiny_run:
     assert abs(accuracy - meta["weights"]["accuracy"]) <= 0.02
     final = pd.read_csv(tiny_run / "trials.csv").set_index("number").loc[int(trial)]
     assert final["final_ci_low"] - 0.02 <= meta["weights"]["accuracy"] <= final["final_ci_high"] + 0.02
+
+
+class LatencyByMacs:
+    """A stand-in evaluator whose nets run at a fixed MAC throughput: which known nets fit is then known exactly."""
+
+    MACS_PER_MS = 100e6
+
+    def __init__(self, config: RunConfig) -> None:
+        from types import SimpleNamespace
+
+        self.config, self.evaluated = config, []
+        self.dataset = SimpleNamespace(in_channels=3, num_classes=10)
+
+    def evaluate(self, spec, *, train_when_infeasible: bool = False) -> dict:
+        from evaluators.cost import cost
+        from searchspace import encode
+
+        macs = cost(spec).macs
+        self.evaluated.append(macs)
+        latency = macs / self.MACS_PER_MS
+        fits = latency <= self.config.budget_ms
+        return {"spec": encode(spec), "digest": spec.digest(), "macs": macs, "latency_ms": latency, "latency_source": "measured",
+                "state": "complete" if fits else "infeasible", "accuracy": 0.5 if fits or train_when_infeasible else None}
+
+
+def test_the_known_nets_that_fit_are_the_baselines_and_giants_are_never_built(tmp_path: Path) -> None:
+    from evaluators.cost import cost
+    from search.run.baseline_cache import BaselineCache
+    from search.run.baselines import BaselineRunner
+    from search.run.rundir import RunDir
+    from searchspace import zoo
+
+    config = RunConfig(name="x", budget_ms=5.0, resolution=64)
+    evaluator = LatencyByMacs(config)
+    choice = choose_baselines(config, load_space("unified"))
+    records, skipped = BaselineRunner(evaluator, RunDir(tmp_path), BaselineCache(tmp_path / "cache")).run(choice, stop=lambda: False)
+    macs = {name: cost(zoo.get(name, resolution=64, num_classes=10)).macs for name in choice.names}
+    fitting = {name for name, m in macs.items() if m / LatencyByMacs.MACS_PER_MS <= 5.0}
+    assert {r["baseline"] for r in records} == fitting and not skipped and len(fitting) >= 5
+    bound = 2 * LatencyByMacs.MACS_PER_MS * 5.0  # the throughput margin times the budget
+    assert max(evaluator.evaluated) <= max(m for m in macs.values() if m <= bound) < max(macs.values())
+    stopped, left_out = BaselineRunner(LatencyByMacs(config), RunDir(tmp_path / "b"), BaselineCache(tmp_path / "c2")).run(
+        choice, stop=lambda: True)
+    assert stopped == [] and left_out == [name for name in choice.names if name in macs]
