@@ -28,6 +28,7 @@ from typing import Any
 
 from search.run.baseline_cache import BaselineCache, cache_key, rebudgeted
 from search.run.evaluate import CandidateEvaluator, adapt_to_run
+from search.run.phases import names_text
 from search.run.rundir import RunDir, write_atomic
 from searchspace import NetSpec, SpecError, zoo
 
@@ -154,7 +155,7 @@ def evaluate_baselines(space, evaluator: CandidateEvaluator, rundir: RunDir, clo
     with clock.phase("baselines") as phase:
         records, skipped = BaselineRunner(evaluator, rundir).run(choice, stop=lambda: time.monotonic() > deadline)
         if skipped:
-            phase.limited = f"{len(skipped)} known nets not evaluated ({', '.join(skipped)})"
+            phase.limited = f"{len(skipped)} known nets not checked ({names_text(skipped)})"
             log.warning("baselines: the time limit left out %s", ", ".join(skipped))
     return records
 

@@ -17,7 +17,7 @@ import optuna
 
 from search.run.config import TRAINING_PROXY, RunConfig
 from search.run.final_front import delivered_front, front_of, leave, mark_departures, settle_front
-from search.run.phases import PhaseClock
+from search.run.phases import PhaseClock, names_text
 from search.run.records import annotate, annotations, trial_record
 from search.run.rundir import RunDir
 
@@ -76,7 +76,7 @@ def _final_protocol(records, rundir: RunDir, config: RunConfig, outcome, ending:
             if label_of(record) in skipped:
                 leave(record, "the time limit left no time for its final training", note)
         if skipped:
-            phase.limited = f"not trained: {', '.join(skipped)}"
+            phase.limited = f"not trained: {names_text(skipped)}"
             log.warning("final protocol: the time limit left out %s", ", ".join(skipped))
         mark_departures(records, delivered_front(records), "final protocol", note)
         store_baselines(rundir, outcome.baselines)

@@ -82,6 +82,12 @@ class PhaseClock:
         write_atomic(folder / PHASES_FILE, json.dumps(data, indent=2) + "\n")
 
 
+def names_text(names: list[str], shown: int = 6) -> str:
+    """A list of names for a one-line message: the first few, then how many more."""
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
 def read_lines(folder: Path) -> list[str]:
     """The accounting of a finished run, from its ``phases.json`` (none for older runs)."""
     path = folder / PHASES_FILE
