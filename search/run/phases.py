@@ -69,6 +69,8 @@ class PhaseClock:
     def lines(self) -> list[str]:
         """The accounting as the terminal and report show it."""
         limit = f" of the {_duration(self.limit_s)} time limit" if self.limit_s else " (no time limit)"
+        if self.limit_s and self.total_s() > self.limit_s:
+            limit += " (over it: the limit stops phases between evaluations, never in the middle of one)"
         lines = [f"Time: {_duration(self.total_s())}{limit}"]
         for entry in self.phases:
             lines.append(f"  {entry.name:<14} {_duration(entry.seconds):>8}" + (f"  ended by the time limit: {entry.limited}" if entry.limited else ""))
