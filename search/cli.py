@@ -2,7 +2,9 @@
 
 Every subcommand reports bad input as one line on stderr and exit code 2, and
 so does a path the operating system refuses (too long, not a folder, read-only);
-anything else that goes wrong is a bug and keeps its traceback.
+a run that ends without one finished search trial (the time limit ran out)
+exits with code 3; an interrupted run with 130; anything else that goes
+wrong is a bug and keeps its traceback.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import sys
 import click
 
 from search.errors import user_error_types
+from search.run.closing import EXIT_NO_SEARCH_TRIAL, NoSearchTrial
 from search.run.loop import RunInterrupted
 
 # Longer messages are cut: every message names what it needs to within its first few hundred characters.
@@ -59,6 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     except click.exceptions.Abort:
         click.echo("search: interrupted", err=True)
         return 130
+    except NoSearchTrial as empty:
+        click.echo(f"search: {empty}", err=True)
+        return EXIT_NO_SEARCH_TRIAL
     except RunInterrupted as stopped:
         click.echo(f"search: {stopped}", err=True)
         return 130

@@ -112,7 +112,9 @@ def test_a_run_writes_every_file_with_baselines_and_a_front_within_budget(tmp_pa
     assert sorted(trials["baseline"].dropna()) == ["mobilenet_v2", "resnet18"]
     assert trials[trials["baseline"].notna()]["accuracy"].notna().all()
 
-    front = pd.read_csv(run / "pareto.csv")
+    listed = pd.read_csv(run / "pareto.csv")
+    front = listed[listed["pareto"]]
+    assert listed[~listed["pareto"]]["left_front"].notna().all()  # the rest left the front, each with its reason
     assert len(front) >= 1 and (front["state"] == "complete").all()
     assert (front["latency_ms"] <= 200.0).all() and (front["remeasured_latency_ms"] <= 200.0).all()
     assert set(front["number"]) == set(searched[searched["pareto"]]["number"])

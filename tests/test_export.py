@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import subprocess
@@ -44,8 +45,9 @@ def test_pt_holds_the_spec_and_weights_that_rebuild_the_net(tiny_run: Path, tmp_
     payload = torch.load(path, weights_only=False)
     from searchspace.spec import NetSpec
 
-    assert NetSpec.from_json(json.dumps(payload["spec"])) == decode(spec)
-    assert payload["spec_string"] == spec and payload["trial"] == int(trial) and payload["trained_epochs"] == 0
+    # The final protocol's weights, for the net as it was trained: the spec at the resolution it was trained at.
+    assert NetSpec.from_json(json.dumps(payload["spec"])) == dataclasses.replace(decode(spec), resolution=payload["preprocessing"]["input_resolution"])
+    assert payload["trial"] == int(trial) and payload["trained"].startswith("final protocol") and payload["trained_epochs"] > 0
     model = reference_model(path)
     assert set(model.state_dict()) == set(payload["state_dict"])
 

@@ -41,7 +41,8 @@ def test_the_run_writes_a_self_contained_report_with_every_plot(tiny_run: Path) 
 
 def test_the_front_table_lists_exactly_the_pareto_csv_members_with_a_build_line(tiny_run: Path) -> None:
     page = (tiny_run / "report.html").read_text()
-    front = pd.read_csv(tiny_run / "pareto.csv")
+    listed = pd.read_csv(tiny_run / "pareto.csv")
+    front = listed[listed["pareto"]]
     assert sorted(front_numbers_in_page(page)) == sorted(front["number"].astype(int))
     for spec in front["spec"]:
         assert f"build(decode(&#x27;{spec}&#x27;))" in page
@@ -49,7 +50,7 @@ def test_the_front_table_lists_exactly_the_pareto_csv_members_with_a_build_line(
 
 def test_baselines_are_named_and_compared_in_the_summary(tiny_run: Path) -> None:
     out = run_stdout(tiny_run)
-    assert re.search(r"resnet18 .*(faster|no found net is at least as good)", out)
+    assert re.search(r"resnet18 .*(faster|within noise|undertrained by this recipe|not compared|no found net)", out)
     assert summary(tiny_run) in (tiny_run / "report.html").read_text().replace("&#x27;", "'")
 
 
@@ -90,7 +91,8 @@ def test_search_report_rewrites_a_folder_without_its_study_database_with_a_note(
     assert "Pareto front (" in capsys.readouterr().out
     page = (copy / "report.html").read_text()
     assert "need the run&#x27;s study database" in page
-    assert sorted(front_numbers_in_page(page)) == sorted(pd.read_csv(copy / "pareto.csv")["number"].astype(int))
+    listed = pd.read_csv(copy / "pareto.csv")
+    assert sorted(front_numbers_in_page(page)) == sorted(listed[listed["pareto"]]["number"].astype(int))
 
 
 def test_too_few_feasible_trials_give_a_note_not_an_error(tiny_run: Path, tmp_path: Path) -> None:

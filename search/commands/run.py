@@ -22,7 +22,7 @@ Examples:
 @click.option("--space", help="Built-in space name or a YAML/JSON space file (see `search spaces`).  [default: unified]")
 @click.option("--searcher", type=click.Choice(["tpe", "nsga2", "random", "evolution"]), help="[default: tpe]")
 @click.option("--trials", type=int, help="Search trials to run in total (baselines not counted).  [default: 30]")
-@click.option("--time-limit", help="Stop starting trials after this long: 10m, 90s, 1h.  [default: 8m]")
+@click.option("--time-limit", help="The whole run, final protocol included: 10m, 90s, 1h.  [default: 12m]")
 @click.option("--seed", type=int, help="[default: 0]")
 @click.option("--max-params", help="Parameter limit: 5M, 250k, ...")
 @click.option("--max-macs", help="MAC limit: 300M, 1.2G, ...")
@@ -39,7 +39,10 @@ Examples:
 @click.option("--train-device", help="Where proxies train.  [default: cuda if available, else cpu]")
 @click.option("--threads", type=int, help="CPU threads for latency.  [default: torch's default]")
 @click.option("--no-baselines", "baselines", flag_value=False, default=None, help="Do not evaluate the known nets.")
-@click.option("--baseline", "baseline_names", multiple=True, help="Compare against this zoo net (repeatable).  [default: the space's]")
+@click.option("--baseline", "baseline_names", multiple=True,
+              help="Compare against only this zoo net (repeatable); +NAME adds one to the default set.  "
+                   "[default: every zoo net of the space's families that fits the budget]")
+@click.option("--final-seeds", type=int, help="Seeds of the final protocol (>= 3); 0 turns it off.  [default: 3]")
 @click.option("--name", help="Run name (the folder under --out).  [default: a timestamp]")
 @click.option("--out", type=click.Path(file_okay=False), help="Where run folders go.  [default: results]")
 @click.option("--resume", is_flag=True, help="Continue the run --name.")

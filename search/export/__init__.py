@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import torch
-
 from search.errors import UserError
 from search.export.formats import (
     FORMATS,
@@ -15,50 +13,37 @@ from search.export.formats import (
     load_python_model,
 )
 from search.export.python_source import python_source
+from search.export.metadata import load_run_dataset, preprocessing, trained_net
 from search.export.paths import check_out_path, file_label
-from search.export.trial import find_record, record_spec
+from search.export.trial import find_record
 from search.run.rundir import RunDir
-from searchspace import build
 
-__all__ = ["FORMATS", "ExportMismatch", "export_net", "load_python_model", "python_source", "retrain"]
+__all__ = ["FORMATS", "ExportMismatch", "export_net", "load_python_model", "python_source"]
 
 
-def export_net(run_dir: str | Path, trial: str, fmt: str, out: str | Path | None = None, train_epochs: int = 0) -> Path:
-    """Write trial ``trial`` (a number, or a baseline's name) of the run in ``run_dir`` as ``fmt``; return the file."""
+def export_net(run_dir: str | Path, trial: str, fmt: str, out: str | Path | None = None, train_epochs: int = 0,
+               *, untrained: bool = False) -> Path:
+    """Write trial ``trial`` (a number, or a baseline's name) of the run in ``run_dir`` as ``fmt``; return the file.
+
+    The weights are the final protocol's, or retrained for ``train_epochs``, at the resolution the file
+    accepts (see :mod:`search.export.metadata`); ``untrained`` exports the architecture alone.
+    """
     if fmt not in FORMATS:
         raise UserError(f"--format {fmt!r} is not known (allowed: {', '.join(FORMATS)})")
     if train_epochs < 0:
         raise UserError(f"--train {train_epochs} is not allowed: give a number of epochs, at least 1")
+    if untrained and train_epochs:
+        raise UserError("--untrained and --train contradict each other")
     rundir = RunDir.at(str(run_dir))
     record = find_record(rundir, trial)
-    spec = record_spec(record)
     config = rundir.read_config()
     path = Path(out) if out else rundir.path / "exports" / f"{file_label(record)}{SUFFIXES[fmt]}"
-    check_out_path(path)
-    torch.manual_seed(config.seed)  # the same starting weights on every export of this trial
-    model = build(spec)
-    if train_epochs:
-        retrain(model, rundir, record, train_epochs)
-    model.eval()
-    info = {"trial": record.get("number"), "baseline": record.get("baseline"), "run": str(rundir.path),
-            "trained_epochs": train_epochs, "dataset": config.dataset}
-    WRITERS[fmt](model, spec, path, info)
+    check_out_path(path)  # before any training: a path that cannot be written fails at once
+    dataset = load_run_dataset(config)
+    net = trained_net(rundir, record, config, dataset, train_epochs=train_epochs, untrained=untrained)
+    net.model.eval()
+    info = {"trial": None if record.get("number") is None else int(record["number"]), "baseline": record.get("baseline"), "run": str(rundir.path),
+            "trained": net.trained, "trained_epochs": net.epochs, "accuracy": net.accuracy, "dataset": config.dataset,
+            "preprocessing": preprocessing(dataset, net.spec, record)}
+    WRITERS[fmt](net.model, net.spec, path, info)
     return path
-
-
-def retrain(model: torch.nn.Module, rundir: RunDir, record: dict, epochs: int) -> None:
-    """Train ``model`` in place with the proxy trainer, on the run's data at the trial's proxy resolution."""
-    from evaluators.data import load_dataset
-    from evaluators.proxy import TrainingFailure, train
-    from search.run.loop import default_proxy_resolution
-
-    config = rundir.read_config()
-    dataset = load_dataset(config.dataset, resolution=config.proxy_resolution or default_proxy_resolution(config.dataset),
-                           data_root=config.data_root, download=config.download, seed=config.seed, **config.dataset_options)
-    device = config.train_device or ("cuda" if torch.cuda.is_available() else "cpu")
-    outcome = train(model, dataset, epochs=epochs, batch_size=config.proxy_batch_size,
-                    resolution=int(record["proxy_resolution"]) if record.get("proxy_resolution") else None,
-                    seed=config.seed, device=device)
-    if isinstance(outcome, TrainingFailure):
-        raise UserError(f"--train {epochs}: training failed ({outcome.reason}: {outcome.message})")
-    model.to("cpu")

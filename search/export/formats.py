@@ -24,6 +24,44 @@ SUFFIXES = {"pt": ".pt", "onnx": ".onnx", "torchscript": ".torchscript.pt", "pyt
 TOLERANCE = dict(rtol=1e-3, atol=1e-4)
 
 
+# The key every format files its metadata under: the pt dict's key, the ONNX metadata_props key,
+# the TorchScript extra file (plus ".json") and the Python module's constant (upper case).
+METADATA_KEY = "preprocessing"
+
+
+def _metadata_json(info: dict) -> str:
+    """The preprocessing record, with the facts about the weights beside it."""
+    about = {k: info.get(k) for k in ("trained", "trained_epochs", "accuracy", "dataset", "trial", "baseline")}
+    return json.dumps({**info.get(METADATA_KEY, {}), "weights": about}, sort_keys=True)
+
+
+def read_metadata(path: Path) -> dict:
+    """The metadata of any exported file, read the way a user of that format would."""
+    path = Path(path)
+    if path.suffix == ".onnx":
+        import onnx
+
+        props = {p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props}
+        return json.loads(props[METADATA_KEY])
+    if path.name.endswith(SUFFIXES["torchscript"]):
+        extra = {METADATA_KEY + ".json": ""}
+        torch.jit.load(str(path), _extra_files=extra)
+        return json.loads(extra[METADATA_KEY + ".json"])
+    if path.suffix == ".py":
+        return getattr(_load_module(path), METADATA_KEY.upper())
+    payload = torch.load(path, weights_only=False)
+    return {**payload[METADATA_KEY], "weights": {k: payload.get(k) for k in ("trained", "trained_epochs", "accuracy", "dataset", "trial", "baseline")}}
+
+
+def _with_onnx_metadata(data: bytes, info: dict) -> bytes:
+    import onnx
+
+    model = onnx.load_from_string(data)
+    entry = model.metadata_props.add()
+    entry.key, entry.value = METADATA_KEY, _metadata_json(info)
+    return model.SerializeToString()
+
+
 class ExportMismatch(UserError):
     """An exported file does not compute what the PyTorch model computes."""
 
@@ -50,7 +88,8 @@ def write_torchscript(model: nn.Module, spec: NetSpec, path: Path, info: dict) -
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch.jit's deprecation notice
         scripted = torch.jit.script(model)
-        write_atomic(path, _bytes_of(lambda buffer: torch.jit.save(scripted, buffer)))
+        extra = {METADATA_KEY + ".json": _metadata_json(info)}
+        write_atomic(path, _bytes_of(lambda buffer: torch.jit.save(scripted, buffer, _extra_files=extra)))
         loaded = torch.jit.load(str(path))
     _compare(model, loaded, spec, "TorchScript", path)
 
@@ -68,13 +107,16 @@ def write_onnx(model: nn.Module, spec: NetSpec, path: Path, info: dict) -> None:
             model, (example,), buffer, dynamo=False, input_names=["images"], output_names=["logits"],
             dynamic_axes={"images": {0: "batch"}, "logits": {0: "batch"}},
         ))
-    write_atomic(path, data)
+    write_atomic(path, _with_onnx_metadata(data, info))
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     _compare(model, lambda x: torch.from_numpy(session.run(None, {"images": x.numpy()})[0]), spec, "onnxruntime", path)
 
 
 def write_python(model: nn.Module, spec: NetSpec, path: Path, info: dict) -> None:
-    write_atomic(path, python_source(model, spec))
+    constant = ("# How inputs must be prepared, and how the weights came about (search export's metadata).\n"
+                f"{METADATA_KEY.upper()} = json.loads({_metadata_json(info)!r})\n\n\n")
+    source = python_source(model, spec).replace("from collections import OrderedDict\n", "import json\nfrom collections import OrderedDict\n", 1)
+    write_atomic(path, source.replace('if __name__ == "__main__":', constant + 'if __name__ == "__main__":', 1))
     generated = load_python_model(path)
     generated.load_state_dict(model.state_dict(), strict=True)
     _compare(model, generated.eval(), spec, "the generated Python module", path)
@@ -83,12 +125,16 @@ def write_python(model: nn.Module, spec: NetSpec, path: Path, info: dict) -> Non
 
 
 def load_python_model(path: Path, class_name: str = "ExportedNet") -> nn.Module:
+    return getattr(_load_module(path), class_name)()
+
+
+def _load_module(path: Path):
     # An explicit source loader: spec_from_file_location knows no loader for a name not ending in .py (x.python).
     loader = importlib.machinery.SourceFileLoader(f"exported_{path.stem}", str(path))
     module_spec = importlib.util.spec_from_loader(loader.name, loader)
     module = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)
-    return getattr(module, class_name)()
+    return module
 
 
 def _compare(model: nn.Module, exported: Callable[[torch.Tensor], torch.Tensor], spec: NetSpec, what: str, path: Path | None = None) -> None:

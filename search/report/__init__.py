@@ -11,7 +11,7 @@ from pathlib import Path
 
 from search.report import plots
 from search.report.data import RunData, load_run, records
-from search.report.html import environment_table, front_table, image, note, page
+from search.report.html import environment_table, front_table, image, left_table, note, page
 from search.report.hypervolume import history
 from search.report.importance import param_importances
 from search.run.rundir import write_atomic
@@ -25,8 +25,10 @@ PLOTS_FOLDER = "plots"
 def summary_of(data: RunData) -> str:
     """The front, and for each baseline the best found net at least as good and how much faster."""
     from search.run.outputs import summarize
+    from search.run.phases import read_lines
 
-    return summarize(records(data.front), records(data.baselines), data.config)
+    text = summarize(records(data.front), records(data.baselines), data.config, left=records(data.left))
+    return "\n".join([text, *read_lines(data.rundir.path)])
 
 
 def summary(run_dir: str | Path) -> str:
@@ -42,6 +44,7 @@ def write_report(run_dir: str | Path) -> Path:
         path = plots.tradeoff(data, axis, folder / f"{data.objective}_vs_{axis.removesuffix('_ms')}.png")
         sections.append((f"Proxy {data.objective} vs {heading}", image(path, f"{data.objective} vs {heading}")))
     sections.insert(1, ("Pareto front", front_table(data)))
+    sections.insert(2, ("Left the front", left_table(data)))
     numbers, values, reference = history(data.trials, data.config.budget_ms)
     path = plots.hypervolume_curve(numbers, values, reference, data.objective, folder / "hypervolume.png")
     reference_text = (f"Reference point: {data.objective} {reference[0]:g} and latency {reference[1]:g} ms "

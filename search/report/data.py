@@ -22,7 +22,8 @@ class RunData:
     run_file: dict[str, Any]
     trials: pd.DataFrame  # search trials only, by trial number
     baselines: pd.DataFrame
-    front: pd.DataFrame  # the final Pareto front (pareto.csv)
+    front: pd.DataFrame  # the delivered Pareto front (pareto.csv's members)
+    left: pd.DataFrame = field(default_factory=pd.DataFrame)  # pareto.csv's nets that left the front, with why
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -50,11 +51,12 @@ def load_run(run_dir: str | Path) -> RunData:
     trials = table[~is_baseline].copy()
     trials["number"] = trials["number"].astype(int)
     trials = trials.sort_values("number").reset_index(drop=True)
-    front = pd.read_csv(rundir.pareto_csv) if rundir.pareto_csv.is_file() and rundir.pareto_csv.stat().st_size else trials.iloc[0:0]
-    if len(front):
-        front["objective"] = quality_column(front)
-        front = front.sort_values("latency_ms").reset_index(drop=True)
-    return RunData(rundir, config, run_file, trials, table[is_baseline].reset_index(drop=True), front)
+    listed = pd.read_csv(rundir.pareto_csv) if rundir.pareto_csv.is_file() and rundir.pareto_csv.stat().st_size else trials.iloc[0:0]
+    listed["objective"] = quality_column(listed)
+    members = listed["pareto"].fillna(False).astype(bool) if "pareto" in listed else pd.Series(True, index=listed.index)
+    front = listed[members].sort_values("latency_ms").reset_index(drop=True)
+    left = listed[~members].reset_index(drop=True)
+    return RunData(rundir, config, run_file, trials, table[is_baseline].reset_index(drop=True), front, left)
 
 
 def quality_column(table: pd.DataFrame) -> pd.Series:

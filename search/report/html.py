@@ -32,20 +32,43 @@ def build_line(spec: str) -> str:
 def front_table(data: RunData) -> str:
     if data.front.empty:
         return '<p class="note">No net is on the front: no trial was feasible.</p>'
-    head = ("#", "spec", "params", "MACs", "latency median (ms)", "spread (ms)", "re-measured (ms)", data.objective, "build it")
+    head = ("#", "spec", "params", "MACs", "search latency (ms)", "re-measured (ms)", "spread (ms)", f"proxy {data.objective}",
+            "final accuracy [95% CI]", "build it")
     rows = []
     for _, row in data.front.iterrows():
+        busy = " (busy machine)" if str(row.get("latency_contended")) == "True" else ""  # NaN, numpy or Python bool
         cells = [
             f'<td class="num">{int(row["number"])}</td>', f"<td><code>{html.escape(str(row['spec']))}</code></td>",
             _number(row["params"], "{:,.0f}"), _number(row["macs"], "{:,.0f}"), _number(row["latency_ms"], "{:.3f}"),
-            _number(row["latency_spread_ms"], "{:.3f}"), _number(row.get("remeasured_latency_ms"), "{:.3f}"),
-            _number(row["objective"], "{:.4f}"), f"<td><code>{html.escape(build_line(str(row['spec'])))}</code></td>",
+            _number(row.get("remeasured_latency_ms"), "{:.3f}" + busy), _number(row.get("remeasured_spread_ms"), "{:.3f}"),
+            _number(row["objective"], "{:.4f}"), _interval(row), f"<td><code>{html.escape(build_line(str(row['spec'])))}</code></td>",
         ]
         rows.append("<tr>" + "".join(cells) + "</tr>")
     header = "".join(f"<th>{html.escape(h)}</th>" for h in head)
     return (f'<table id="front"><tr>{header}</tr>{"".join(rows)}</table>'
             "<p>Imports for the last column: <code>from searchspace import build, decode</code>. "
             "Export one with <code>search export RUN_DIR --trial N --format pt|onnx|torchscript|python</code>.</p>")
+
+
+def _interval(row) -> str:
+    mean, low, high = (row.get(k) for k in ("final_accuracy", "final_ci_low", "final_ci_high"))
+    if _missing(mean):
+        return '<td class="num">-</td>'
+    interval = "" if _missing(low) or _missing(high) else f" [{low:.4f}, {high:.4f}]"
+    return f'<td class="num">{mean:.4f}{interval}</td>'
+
+
+def left_table(data: RunData) -> str:
+    """The nets that were on the search's front and left it, with the reason."""
+    if data.left.empty:
+        return '<p>No net left the front after re-measurement or the final protocol.</p>'
+    rows = "".join(f'<tr><td class="num">{int(row["number"])}</td><td>{html.escape(str(row["left_front"]))}</td></tr>'
+                   for _, row in data.left.iterrows())
+    return f'<table id="left-front"><tr><th>#</th><th>why it left the front</th></tr>{rows}</table>'
+
+
+def _missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 def _number(value, pattern: str) -> str:

@@ -10,6 +10,7 @@ import click
 from search.api import RUN_UNITS
 from search.errors import UserError
 from search.run.claim import claimed_folder
+from search.run.closing import check_searched
 from search.run.config import RunConfig, option_name
 from search.run.loop import STUDY_NAME, RunOutcome, execute, prepare
 from search.run.preflight import check_study
@@ -65,6 +66,8 @@ def run_from_options(options: dict[str, Any]) -> RunOutcome:
     if not quiet:
         click.echo(outcome.summary)
         click.echo(f"results: {outcome.rundir.path}")
+    if outcome.clock is not None:
+        check_searched(outcome, outcome.clock)  # no search trial ran: one line and exit code 3, after the summary
     return outcome
 
 

@@ -1,50 +1,171 @@
 """Known nets evaluated exactly like the candidates, so every run has its yardstick.
 
-Each baseline is the zoo net at the run's deployment resolution with the
-dataset's channels and classes, measured with the same latency protocol and
-trained with the same proxy.  Baselines over the budget are still trained: how
-accurate the over-budget ResNet-18 is, is part of the answer.  Results are
-kept in ``baselines.json`` keyed by name and digest, so a resumed run does not
-evaluate them again.
+Which known nets: every zoo net of the space's families, at the run's
+deployment resolution with the dataset's channels and classes, whose latency
+fits the budget (nets over it are measured, found not to fit, and not
+trained).  The space's families are those of the nets it declares as its
+points, plus every zoo net whose body uses only block kinds the space can
+sample (so the unified space, which samples every common kind, is compared
+with MnasNet, ShuffleNetV2, MobileNetV3 ... too).  ``--baseline NAME`` limits
+the comparison to the nets named (trained even when over the budget: how
+accurate the over-budget ResNet-18 is, is part of the answer);
+``--baseline +NAME`` adds a net to the automatic set.  Without a budget the
+space's declared nets are used.
+
+Results are cached across runs (:mod:`search.run.baseline_cache`) and kept in
+the run's ``baselines.json``, so neither a second run nor a resumed one pays
+for them again.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from search.run.baseline_cache import BaselineCache, cache_key, rebudgeted
 from search.run.evaluate import CandidateEvaluator, adapt_to_run
+from search.run.phases import names_text
 from search.run.rundir import RunDir, write_atomic
-from searchspace import SpecError, zoo
+from searchspace import NetSpec, SpecError, zoo
 
 log = logging.getLogger("search")
 
+# A net is not even probed when its MACs would need more than this many times the best
+# MAC throughput measured so far to fit the budget: the giants of the zoo (RegNetY-128GF)
+# would cost seconds per forward pass just to learn that they do not fit.
+THROUGHPUT_MARGIN = 2.0
 
-def evaluate_baselines(
-    names: tuple[str, ...], evaluator: CandidateEvaluator, rundir: RunDir, on_done: Callable[[dict[str, Any]], None] | None = None,
-) -> list[dict[str, Any]]:
-    stored = _load(rundir)
-    records = []
-    for name in names:
+
+@dataclass(frozen=True)
+class BaselineChoice:
+    names: tuple[str, ...]  # in the order to evaluate them
+    required: frozenset[str]  # named by the user: evaluated and trained even when over the budget
+
+
+def choose_baselines(config, space) -> BaselineChoice:
+    added = tuple(n[1:] for n in config.baseline_names if n.startswith("+"))
+    limited = tuple(n for n in config.baseline_names if not n.startswith("+"))
+    if limited:
+        return BaselineChoice(limited + added, frozenset(limited + added))
+    automatic = list(space.baselines)
+    if config.budget_ms is not None:
+        automatic += [n for n in _family_nets(space) if n not in automatic]
+    return BaselineChoice(tuple(dict.fromkeys(added + tuple(automatic))), frozenset(added))
+
+
+def _family_nets(space) -> list[str]:
+    """Zoo nets of the space's families, smallest first (by MACs at the reference resolution)."""
+    from evaluators.cost import cost
+    from searchspace.registry import kind_of
+
+    families = {zoo.info(name).family for name in space.baselines}
+    kinds = {value for knob in space.knobs() if knob.name.endswith(".block") for value in (knob.values or ())}
+    chosen = []
+    for name in zoo.names():
+        spec = zoo.get(name)
+        body = {kind_of(stage.block).name for stage in spec.stages}
+        if zoo.info(name).family in families or (kinds and body <= kinds):
+            chosen.append((cost(spec).macs, name))
+    return [name for _, name in sorted(chosen)]
+
+
+class BaselineRunner:
+    """Evaluates the chosen known nets, from the cross-run cache where it can."""
+
+    def __init__(self, evaluator: CandidateEvaluator, rundir: RunDir, cache: BaselineCache | None = None) -> None:
+        self.evaluator = evaluator
+        self.config = evaluator.config
+        self.rundir = rundir
+        self.cache = cache or BaselineCache()
+        self.best_throughput = 0.0  # MACs per ms, the fastest seen: bounds what a net can reach
+
+    def run(self, choice: BaselineChoice, stop: Callable[[], bool], on_done=None) -> tuple[list[dict[str, Any]], list[str]]:
+        """The baselines' records, and the names ``stop`` left unevaluated."""
+        stored = _load(self.rundir)
+        records, skipped = [], []
+        for name in choice.names:
+            spec = self._spec(name)
+            if spec is None:
+                continue
+            run_key = f"{name}:{spec.digest()}"
+            record = stored.get(run_key) or self._cached(spec)
+            if record is None:
+                if stop():
+                    skipped.append(name)
+                    continue
+                record = self._evaluate(name, spec, name in choice.required)
+                if record is None:
+                    continue
+            record = dict(rebudgeted(record, self.config), baseline=name)
+            self._learn_throughput(record)
+            if record["state"] != "complete" and name not in choice.required:
+                log.info("known net %s does not fit: %s", name, record.get("error"))
+                continue
+            stored[run_key] = record
+            write_atomic(self.rundir.baselines_file, json.dumps(stored, indent=2) + "\n")
+            records.append(record)
+            if on_done is not None:
+                on_done(record)
+        return records, skipped
+
+    def _spec(self, name: str) -> NetSpec | None:
         try:
-            spec = adapt_to_run(zoo.get(name, resolution=evaluator.config.resolution), evaluator.dataset)
+            return adapt_to_run(zoo.get(name, resolution=self.config.resolution), self.evaluator.dataset)
         except SpecError as error:
             log.warning("baseline %s cannot be used at this resolution: %s", name, error)
-            continue
-        key = f"{name}:{spec.digest()}"
-        record = stored.get(key)
+            return None
+
+    def _cached(self, spec: NetSpec) -> dict[str, Any] | None:
+        record = self.cache.get(cache_key(spec.digest(), self.config, "proxy"))
         if record is None:
-            log.info("evaluating baseline %s", name)
-            record = evaluator.evaluate(spec, train_when_infeasible=True)
-            record["baseline"] = name
-            stored[key] = record
-            write_atomic(rundir.baselines_file, json.dumps(stored, indent=2) + "\n")
-        records.append(record)
-        if on_done is not None:
-            on_done(record)
+            return None
+        judged = rebudgeted(record, self.config)
+        # Cached as too slow to train, but this run's budget lets it in: it must be trained now.
+        return None if judged["state"] == "infeasible" and judged["error"] == "not trained" else record
+
+    def _evaluate(self, name: str, spec: NetSpec, required: bool) -> dict[str, Any] | None:
+        from evaluators.cost import cost
+
+        budget = self.config.budget_ms
+        if not required and budget is not None and self.best_throughput:
+            needs_ms = cost(spec).macs / (THROUGHPUT_MARGIN * self.best_throughput)
+            if needs_ms > budget:  # not cached: a cheap bound is all this decision is worth
+                log.info("known net %s does not fit: needs at least %.0f ms by its MACs", name, needs_ms)
+                return None
+        log.info("evaluating baseline %s", name)
+        record = self.evaluator.evaluate(spec, train_when_infeasible=required)
+        if record["state"] in ("complete", "infeasible"):
+            self.cache.put(cache_key(spec.digest(), self.config, "proxy"), record)
+        return record
+
+    def _learn_throughput(self, record: dict[str, Any]) -> None:
+        # A probe's latency is its fastest run, a lower bound: the throughput it implies is an upper bound, safe here.
+        if record.get("latency_source") in ("measured", "cached", "probe") and record.get("latency_ms") and record.get("macs"):
+            self.best_throughput = max(self.best_throughput, record["macs"] / record["latency_ms"])
+
+
+def evaluate_baselines(space, evaluator: CandidateEvaluator, rundir: RunDir, clock) -> list[dict[str, Any]]:
+    """The baseline phase: the chosen known nets, stopped at the phase's share of the time limit."""
+    choice = choose_baselines(evaluator.config, space)
+    deadline = clock.deadline("baselines")
+    with clock.phase("baselines") as phase:
+        records, skipped = BaselineRunner(evaluator, rundir).run(choice, stop=lambda: time.monotonic() > deadline)
+        if skipped:
+            phase.limited = f"{len(skipped)} known nets not checked ({names_text(skipped)})"
+            log.warning("baselines: the time limit left out %s", ", ".join(skipped))
     return records
+
+
+def store_baselines(rundir: RunDir, records: list[dict[str, Any]]) -> None:
+    """Rewrite ``baselines.json`` with what the run learned since (the final protocol's results)."""
+    stored = _load(rundir)
+    for record in records:
+        stored[f"{record['baseline']}:{record['digest']}"] = record
+    write_atomic(rundir.baselines_file, json.dumps(stored, indent=2, default=str) + "\n")
 
 
 def _load(rundir: RunDir) -> dict[str, dict[str, Any]]:

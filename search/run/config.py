@@ -15,9 +15,10 @@ SEARCHERS = ("tpe", "nsga2", "random", "evolution")
 BACKENDS = ("optuna", "ray")
 SCHEDULERS = ("fifo", "asha")
 TRAINING_PROXY = "training"
+MIN_FINAL_SEEDS = 3  # fewer make a t-interval too wide to support any claim
 
 # Options a resumed run may change: how much more to do and where to do it.
-RESUMABLE_OVERRIDES = ("trials", "time_limit_s", "workers", "ray_address")
+RESUMABLE_OVERRIDES = ("trials", "time_limit_s", "workers", "ray_address", "final_seeds")
 
 # Configuration fields whose command-line option is not simply "--field-name".
 _OPTION_NAMES = {"budget_ms": "--budget", "time_limit_s": "--time-limit"}
@@ -34,7 +35,8 @@ class RunConfig:
     space: str = "unified"
     searcher: str = "tpe"
     trials: int = 30
-    time_limit_s: float | None = 480.0
+    # The whole run, final protocol included; split between phases by search.run.phases.
+    time_limit_s: float | None = 720.0
     seed: int = 0
     budget_ms: float | None = None
     max_params: int | None = None
@@ -51,6 +53,7 @@ class RunConfig:
     proxy_epochs: int = 4
     proxy_resolution: int | None = None  # None: the dataset's default proxy resolution
     proxy_batch_size: int = 128
+    final_seeds: int = 3  # seeds of the final protocol (search.run.final_protocol); 0 turns it off
     baselines: bool = True
     baseline_names: tuple[str, ...] = ()  # empty: the space's own baselines
     storage: str | None = None  # optuna storage URL; None: SQLite in the run folder
@@ -81,6 +84,8 @@ class RunConfig:
         ):
             if value < minimum:
                 raise UserError(f"{option} {value} is not allowed: must be at least {minimum}")
+        if self.final_seeds < 0 or 0 < self.final_seeds < MIN_FINAL_SEEDS:
+            raise UserError(f"--final-seeds {self.final_seeds} is not allowed: 0 (off) or at least {MIN_FINAL_SEEDS}")
         if self.proxy_resolution is not None and self.proxy_resolution < 8:
             raise UserError(f"--proxy-resolution {self.proxy_resolution} is not allowed: must be at least 8")
         if self.threads is not None and self.threads < 1:

@@ -34,11 +34,13 @@ from optuna.trial import TrialState
 from search.errors import shown
 from search.run.baselines import evaluate_baselines
 from search.run.claim import mark_started
+from search.run.closing import Ending, close_run
 from search.run.config import RunConfig
 from search.run.preflight import check_batch_size, check_latency_cache, check_storage, storage_errors
 from search.run.evaluate import CONSTRAINT_NAMES, CandidateEvaluator, constraint_values
 from search.run.latency_model import PredictorRefresher
 from search.run.outputs import finalize
+from search.run.phases import PhaseClock
 from search.run.progress import SearchProgress
 from search.run.records import (
     RECORD_ATTR,
@@ -56,8 +58,6 @@ log = logging.getLogger("search")
 
 STUDY_NAME = "search"
 FINISHED = ("complete", "infeasible", "failed")
-# Time kept back from --time-limit for re-measuring the front and writing files.
-FINALIZE_RESERVE = 0.1
 # A duplicate proposal is reused, not counted; this many in a row means the space is (nearly) exhausted.
 MAX_DUPLICATES_IN_A_ROW = 50
 
@@ -78,6 +78,7 @@ class RunOutcome:
     baselines: list[dict[str, Any]] = field(default_factory=list)
     front: list[dict[str, Any]] = field(default_factory=list)
     summary: str = ""
+    clock: PhaseClock | None = None
 
 
 @contextlib.contextmanager
@@ -268,7 +269,7 @@ def prepare(config: RunConfig) -> Prepared:
     from searchspace import zoo
 
     for name in config.baseline_names:
-        zoo.info(name)  # an unknown baseline is a user error, before any work
+        zoo.info(name.removeprefix("+"))  # an unknown baseline is a user error, before any work
     resolve_device(config.device)
     train_device = config.train_device or ("cuda" if _cuda() else "cpu")
     resolve_device(train_device)
@@ -287,7 +288,7 @@ def execute(rundir: RunDir, config: RunConfig, prepared: Prepared, *, resumed: b
     """Run (or continue) the search described by ``config`` in ``rundir``."""
     from search.spaces import SpaceContext
 
-    started = time.monotonic()
+    clock = PhaseClock(config.time_limit_s, final_on=bool(config.final_seeds))
     space, dataset, train_device = prepared.space, prepared.dataset, prepared.train_device
     rundir.write_config(config, environment(config), space=prepared.space_record)
     setup_logging(rundir)
@@ -301,28 +302,30 @@ def execute(rundir: RunDir, config: RunConfig, prepared: Prepared, *, resumed: b
     predictor.refresh()
     context = SpaceContext(in_channels=dataset.in_channels, num_classes=dataset.num_classes, resolution=config.resolution)
     done = new_net_trials(study)
-    progress = SearchProgress(config.trials, config.objective_name, quiet=quiet, done=min(done, config.trials))
-    limit = config.time_limit_s
-    deadline = started + limit * (1 - FINALIZE_RESERVE) if limit else float("inf")
-    outcome = RunOutcome(rundir, config)
+    outcome = RunOutcome(rundir, config, clock=clock)
     interrupted = False
     with sigterm_as_interrupt():
         try:
             if config.baselines:
-                outcome.baselines = evaluate_baselines(config.baseline_names or space.baselines, evaluator, rundir)
+                outcome.baselines = evaluate_baselines(space, evaluator, rundir, clock)
                 predictor.refresh()  # the baselines' measurements may complete the first fit
 
             def after_trial() -> None:
-                finalize(study, rundir, config, outcome, remeasure=False)
+                finalize(study, rundir, config, outcome)
                 predictor.after_trial()
 
-            search_loop(study, space, context, evaluator, config, progress, deadline, on_trial=after_trial)
+            progress = SearchProgress(config.trials, config.objective_name, quiet=quiet, done=min(done, config.trials))
+            try:
+                with clock.phase("search") as phase:
+                    search_loop(study, space, context, evaluator, config, progress, clock.deadline("search"), on_trial=after_trial)
+                    if new_net_trials(study) < config.trials:
+                        phase.limited = f"{new_net_trials(study)} of {config.trials} trials finished"
+            finally:
+                progress.close()
         except KeyboardInterrupt:
             interrupted = True
             log.warning("interrupted by the user")
-        finally:
-            progress.close()
-    finalize(study, rundir, config, outcome, remeasure=not interrupted)
+    close_run(study, rundir, config, outcome, Ending(dataset, train_device, clock), interrupted=interrupted)
     log.info("finished: %d trials, %d on the front", len(outcome.trials), len(outcome.front))
     write_report_safely(outcome)
     if interrupted:

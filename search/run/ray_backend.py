@@ -33,7 +33,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import time
 from typing import Any
 
 import optuna
@@ -44,10 +43,10 @@ from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 from ray.tune.search.optuna import OptunaSearch
 
 from search.run.baselines import evaluate_baselines
+from search.run.closing import Ending, close_run
 from search.run.config import RunConfig
 from search.run.evaluate import CandidateEvaluator
 from search.run.loop import (
-    FINALIZE_RESERVE,
     Prepared,
     RunOutcome,
     _jsonable,
@@ -59,6 +58,7 @@ from search.run.loop import (
     write_report_safely,
 )
 from search.run.outputs import finalize
+from search.run.phases import PhaseClock
 from search.run.progress import SearchProgress
 from search.run.ray_trainable import NUMBER, REUSE, SAMPLING_ERROR, SPEC, evaluate_trial
 from search.run.records import RECORD_ATTR, annotate, trial_record
@@ -81,24 +81,23 @@ def execute_ray(rundir: RunDir, config: RunConfig, prepared: Prepared, *, resume
     """Run (or continue) the search on Ray; the same files as :func:`search.run.loop.execute`."""
     from search.run.ray_runtime import ray_runtime
 
-    started = time.monotonic()
+    clock = PhaseClock(config.time_limit_s, final_on=bool(config.final_seeds))
     rundir.write_config(config, environment(config), space=prepared.space_record)
     setup_logging(rundir)
     log.info("%s ray run %s: space %s, searcher %s, %d workers, scheduler %s", "resumed" if resumed else "new",
              rundir.path, prepared.space.name, config.searcher, config.workers, config.scheduler)
     study, storage = open_study(rundir, config, resumed=resumed)
     recover_interrupted(study, storage)
-    outcome = RunOutcome(rundir, config)
+    outcome = RunOutcome(rundir, config, clock=clock)
     if config.baselines:  # in the driver, before any trial trains: their latencies are not disturbed
         evaluator = CandidateEvaluator(config, prepared.dataset, prepared.train_device)
-        outcome.baselines = evaluate_baselines(config.baseline_names or prepared.space.baselines, evaluator, rundir)
+        outcome.baselines = evaluate_baselines(prepared.space, evaluator, rundir, clock)
     remaining = config.trials - len(counted_trials(study))
-    limit = config.time_limit_s
-    budget = limit * (1 - FINALIZE_RESERVE) - (time.monotonic() - started) if limit else None
-    if remaining > 0 and (budget is None or budget > 0):  # the baselines may have used up --time-limit
-        with ray_runtime(config):
+    budget = clock.remaining("search") if config.time_limit_s else None
+    if remaining > 0 and (budget is None or budget > 0):
+        with ray_runtime(config), clock.phase("search"):
             _tune(rundir, config, prepared, study, storage, outcome, remaining, budget, quiet)
-    finalize(study, rundir, config, outcome, remeasure=True)
+    close_run(study, rundir, config, outcome, Ending(prepared.dataset, prepared.train_device, clock), interrupted=False)
     write_report_safely(outcome)  # as the optuna backend does
     log.info("finished: %d trials, %d on the front", len(outcome.trials), len(outcome.front))
     return outcome
@@ -198,7 +197,7 @@ class RunSearcher(OptunaSearch):
         if record["state"] in COUNTED:
             self.progress.note(record)
         log.info("trial %d %s %s", trial.number, record["state"], record.get("spec") or record.get("error", ""))
-        finalize(self.study, self.rundir, self.config, self.outcome, remeasure=False)
+        finalize(self.study, self.rundir, self.config, self.outcome)
 
     # The run's state is study.db, which --resume reopens; Ray's experiment
     # restore is not used.  Tune still pickles its searcher (Tuner set-up,

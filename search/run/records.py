@@ -27,7 +27,8 @@ COLUMNS = (
     "number", "state", "baseline", "spec", "digest", "params", "macs", "resolution", "proxy_resolution",
     "latency_ms", "latency_spread_ms", "latency_runs", "latency_source", "accuracy", "train_loss", "score",
     "train_seconds", "images_per_second", "peak_mem_mb", "regime", "epochs", "violation", "pareto",
-    "remeasured_latency_ms", "error", "duplicate_of", "seconds", "latency_seconds", "proxy_seconds", "started",
+    "remeasured_latency_ms", "remeasured_spread_ms", "latency_contended", "left_front",
+    "final_accuracy", "final_ci_low", "final_ci_high", "final_seeds", "final_epochs", "error", "duplicate_of", "seconds", "latency_seconds", "proxy_seconds", "started",
 )
 
 

@@ -1,0 +1,96 @@
+"""The end of a run, the same for every backend: re-measure, final protocol, tables, accounting.
+
+Order, and why: the front is re-measured first (cheap, and it decides who the
+final protocol trains); the final protocol then trains the members and the
+known nets; the front is chosen again on its figures; only then are the
+tables, ``phases.json`` and the summary written, so every file shows the
+same answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import optuna
+
+from search.run.config import TRAINING_PROXY, RunConfig
+from search.run.final_front import delivered_front, front_of, leave, mark_departures, settle_front
+from search.run.phases import PhaseClock, names_text
+from search.run.records import annotate, annotations, trial_record
+from search.run.rundir import RunDir
+
+log = logging.getLogger("search")
+
+EXIT_NO_SEARCH_TRIAL = 3  # distinct from 2 (bad input) and 130 (interrupted)
+
+
+class NoSearchTrial(Exception):
+    """The run ended before any search trial finished: its answer would only be the known nets.
+
+    Not a user error (exit 2): the input was fine, the time was not enough.
+    """
+
+
+@dataclass(frozen=True)
+class Ending:
+    """What the end of a run needs besides the study: where the final protocol trains, and on what."""
+
+    dataset: Any
+    train_device: str
+    clock: PhaseClock
+
+
+def close_run(study: optuna.Study, rundir: RunDir, config: RunConfig, outcome, ending: Ending, *, interrupted: bool) -> None:
+    from search.run.outputs import write_tables
+
+    notes = annotations(study)
+    records = [trial_record(t, notes) for t in study.get_trials(deepcopy=False)]
+
+    def note(number: int, fields: dict[str, Any]) -> None:
+        annotate(study, number, **fields)
+
+    if not interrupted:
+        with ending.clock.phase("re-measure"):
+            settle_front(records, config, note)
+        if config.final_seeds and config.proxy == TRAINING_PROXY:
+            _final_protocol(records, rundir, config, outcome, ending, note)
+    write_tables(rundir, records, outcome, config)
+    ending.clock.write(rundir.path)
+    outcome.summary = "\n".join([outcome.summary, *ending.clock.lines()])
+    for line in ending.clock.lines():
+        log.info("%s", line)
+
+
+def _final_protocol(records, rundir: RunDir, config: RunConfig, outcome, ending: Ending, note) -> None:
+    from search.run.baselines import store_baselines
+    from search.run.final_protocol import FinalProtocol, label_of
+
+    with ending.clock.phase("final protocol") as phase:
+        members = front_of(records)
+        compared = [b for b in outcome.baselines if b.get("accuracy") is not None]
+        protocol = FinalProtocol(config, ending.dataset, ending.train_device, rundir, ending.clock.deadline("final"))
+        skipped = protocol.run(members, compared, note)
+        for record in members:
+            if label_of(record) in skipped:
+                leave(record, "the time limit left no time for its final training", note)
+        if skipped:
+            phase.limited = f"not trained: {names_text(skipped)}"
+            log.warning("final protocol: the time limit left out %s", ", ".join(skipped))
+        mark_departures(records, delivered_front(records), "final protocol", note)
+        store_baselines(rundir, outcome.baselines)
+
+
+def searched_count(records: list[dict[str, Any]]) -> int:
+    return sum(r["state"] in ("complete", "infeasible", "failed", "pruned") for r in records)
+
+
+def check_searched(outcome, clock: PhaseClock) -> None:
+    """Raise :class:`NoSearchTrial` when the run ends without one finished search trial."""
+    if searched_count(outcome.trials):
+        return
+    ended = next((p for p in clock.phases if p.limited), None)
+    why = f" ({ended.name} ended by the time limit: {ended.limited})" if ended else ""
+    raise NoSearchTrial(f"no search trial ran{why}; results so far are in {outcome.rundir.path}; raise --time-limit "
+                        "or continue with --resume")

@@ -1,0 +1,144 @@
+"""Found nets against known nets: sentences the measurements support, and nothing more.
+
+Each known net is compared with one front member: the fastest member whose
+accuracy is supported as at least as high, else the most accurate member.
+
+* Accuracy: the final protocol gives each net a mean over seeds with a 95%
+  t-interval.  The difference of the means gets a Welch-style interval from
+  the two intervals; "more accurate" needs it above 0, "as accurate as" needs
+  it to rule out a loss of more than :data:`NONINFERIORITY_MARGIN`, "less
+  accurate" needs it below 0; anything else is "within noise".
+* Latency: "N x faster" needs the member's median plus its spread to stay
+  below the known net's median minus its spread; otherwise the latency
+  difference is within noise.
+* A known net whose accuracy is within :data:`UNDERTRAINED_MARGIN` of chance
+  was not trained enough by this recipe to be compared: it is flagged
+  undertrained, never reported as beaten.
+* Without final-protocol intervals (``--final-seeds 0``) a comparison is of
+  single proxy runs, and says so.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+from search.run.final_front import final_latency, final_quality
+
+NONINFERIORITY_MARGIN = 0.01
+UNDERTRAINED_MARGIN = 0.2  # of the way from chance to perfect accuracy
+
+
+@dataclass(frozen=True)
+class Figures:
+    mean: float
+    low: float | None  # 95% interval of the mean accuracy; None for a single run
+    high: float | None
+    seeds: int
+    latency_ms: float
+    spread_ms: float
+
+    @classmethod
+    def of(cls, record: dict[str, Any]) -> Figures | None:
+        quality, latency = final_quality(record), final_latency(record)
+        if quality is None or latency is None:
+            return None
+        spread = record.get("remeasured_spread_ms") if record.get("remeasured_latency_ms") is not None else record.get("latency_spread_ms")
+        return cls(quality, _number(record.get("final_ci_low")), _number(record.get("final_ci_high")),
+                   int(record.get("final_seeds") or 1), latency, _number(spread) or 0.0)
+
+    @property
+    def has_interval(self) -> bool:
+        return self.low is not None and self.high is not None
+
+    def accuracy_text(self) -> str:
+        if not self.has_interval:
+            return f"{self.mean:.4f} (1 run)"
+        return f"{self.mean:.4f} [{self.low:.4f}, {self.high:.4f}] ({self.seeds} seeds)"
+
+    def latency_text(self) -> str:
+        return f"{self.latency_ms:.2f} ± {self.spread_ms:.2f} ms"
+
+
+def _number(value: Any) -> float | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+
+
+def chance_of(record: dict[str, Any]) -> float:
+    from searchspace import decode
+
+    return 1.0 / decode(record["spec"]).num_classes
+
+
+def undertrained(figures: Figures, chance: float) -> bool:
+    return figures.mean < chance + UNDERTRAINED_MARGIN * (1.0 - chance)
+
+
+def difference_interval(a: Figures, b: Figures) -> tuple[float, float] | None:
+    """95% interval of mean(a) - mean(b), from each mean's own interval (half-widths add in quadrature)."""
+    if not (a.has_interval and b.has_interval):
+        return None
+    half = math.hypot((a.high - a.low) / 2, (b.high - b.low) / 2)
+    difference = a.mean - b.mean
+    return difference - half, difference + half
+
+
+def accuracy_verdict(member: Figures, known: Figures) -> str:
+    """'more accurate than', 'as accurate as', 'less accurate than' or 'within noise of'."""
+    interval = difference_interval(member, known)
+    if interval is None:
+        return "untested against"
+    low, high = interval
+    if low > 0:
+        return "more accurate than"
+    if low >= -NONINFERIORITY_MARGIN:
+        return "as accurate as"
+    if high < 0:
+        return "less accurate than"
+    return "within noise of"
+
+
+def speedup(member: Figures, known: Figures) -> float | None:
+    """How many times faster the member is, when the spreads support it; else None."""
+    if member.latency_ms + member.spread_ms < known.latency_ms - known.spread_ms:
+        return known.latency_ms / member.latency_ms
+    return None
+
+
+def compare(front: list[dict[str, Any]], known: dict[str, Any]) -> str:
+    """One line: the known net's figures and what the front can honestly say against it."""
+    name = known["baseline"]
+    figures = Figures.of(known)
+    if figures is None:
+        return f"  {name}: not evaluated ({known.get('error') or known.get('state')})"
+    head = f"  {name:<22} accuracy {figures.accuracy_text()} at {figures.latency_text()}"
+    chance = chance_of(known)
+    if undertrained(figures, chance):
+        return head + f": undertrained by this recipe (chance is {chance:.2f}); not a comparison"
+    members = [(r, Figures.of(r)) for r in front]
+    members = [(r, f) for r, f in members if f is not None]
+    if not members:
+        return head + ": no found net to compare"
+    supported = [(r, f) for r, f in members if accuracy_verdict(f, figures) in ("more accurate than", "as accurate as")]
+    record, mine = min(supported, key=lambda m: m[1].latency_ms) if supported else max(members, key=lambda m: m[1].mean)
+    return head + ": " + _sentence(record["number"], mine, name, figures)
+
+
+def _sentence(number: int, mine: Figures, name: str, known: Figures) -> str:
+    if mine.has_interval != known.has_interval:  # a final mean and a proxy score come from different recipes
+        untrained = name if mine.has_interval else f"#{number}"
+        return f"not compared: {untrained} has no final-protocol figures (the time limit left it out)"
+    verdict = accuracy_verdict(mine, known)
+    ratio = speedup(mine, known)
+    speed = f"{ratio:.1f}x faster" if ratio else "its latency difference is within noise"
+    if verdict == "untested against":
+        return (f"#{number} has {mine.mean:.4f} at {mine.latency_ms:.2f} ms (single proxy runs, no interval: "
+                f"not a tested claim; {speed})")
+    if verdict == "within noise of":
+        interval = difference_interval(mine, known)
+        return (f"the accuracy difference to #{number} is within noise ({mine.mean - known.mean:+.4f}, "
+                f"95% CI [{interval[0]:+.4f}, {interval[1]:+.4f}]); #{number}: {speed}")
+    if ratio:
+        return f"#{number} is {verdict} {name} and {ratio:.1f}x faster"
+    return f"#{number} is {verdict} {name}; the latency difference is within noise"

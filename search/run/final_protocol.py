@@ -1,0 +1,172 @@
+"""The final protocol: the front and the known nets trained again, longer, with several seeds.
+
+A proxy score is one short training with one seed: good enough to rank
+candidates, not to tell a user that one net is more accurate than another.
+At the end of a run every front member and every known net it is compared
+with is trained again with ``--final-seeds`` seeds (default 3) for
+:data:`FINAL_LENGTH_FACTOR` times the proxy's training length, at the proxy's
+resolution.  Each net gets the mean accuracy over its seeds and a 95%
+t-interval (:func:`mean_ci95`); the comparison (:mod:`search.run.comparison`)
+speaks only where the intervals allow.
+
+The trained weights of the seed closest to the mean are kept in
+``<run>/final/<label>.pt``: that is what ``search export`` writes, so the
+exported net is the net that was scored.  Known nets' final results are
+cached across runs like their proxy results.
+
+Its cost is bounded by the time limit: a net whose estimated training time
+(its proxy time x the length factor x the seeds) no longer fits before the
+deadline is skipped, and the run says which.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import math
+import statistics
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from search.run.config import RunConfig
+from search.run.final_front import Note
+from search.run.rundir import RunDir, write_atomic
+from searchspace import decode, encode
+
+log = logging.getLogger("search")
+
+# The final training's length, in multiples of the proxy's.  The one knob of the
+# protocol's cost; to be tuned from benchmarks/proxy_fidelity.py (the length at
+# which rankings stop changing) and the default time limit.
+FINAL_LENGTH_FACTOR = 4
+FINAL_FOLDER = "final"
+FINAL_FIELDS = ("final_accuracy", "final_ci_low", "final_ci_high", "final_seeds", "final_epochs")
+
+
+def final_training_length(config: RunConfig) -> dict[str, int]:
+    """The final recipe's length, derived from the run's proxy settings (the one place that does it)."""
+    return {"epochs": config.proxy_epochs * FINAL_LENGTH_FACTOR, "batch_size": config.proxy_batch_size}
+
+
+def final_seeds(config: RunConfig) -> list[int]:
+    return [config.seed + i for i in range(config.final_seeds)]
+
+
+def mean_ci95(values: list[float]) -> tuple[float, float | None, float | None]:
+    """Mean and its two-sided 95% Student-t interval (no interval from one value)."""
+    from scipy import stats
+
+    mean = statistics.fmean(values)
+    if len(values) < 2:
+        return mean, None, None
+    half = stats.t.ppf(0.975, len(values) - 1) * statistics.stdev(values) / math.sqrt(len(values))
+    return mean, max(0.0, mean - half), min(1.0, mean + half)
+
+
+@dataclass(frozen=True)
+class SeedRun:
+    seed: int
+    accuracy: float
+    state_dict: dict[str, torch.Tensor]
+
+
+def train_seeds(spec, record: dict[str, Any], config: RunConfig, dataset, train_device: str) -> list[SeedRun] | str:
+    """One training per seed at the record's proxy resolution; a failure message if any seed fails."""
+    from evaluators.proxy import TrainingFailure, train
+    from searchspace import build
+
+    resolution = int(record["proxy_resolution"])
+    trained_spec = replace(spec, resolution=resolution)
+    runs = []
+    for seed in final_seeds(config):
+        torch.manual_seed(seed)
+        model = build(trained_spec)
+        outcome = train(model, dataset, **final_training_length(config), resolution=resolution, seed=seed, device=train_device)
+        if isinstance(outcome, TrainingFailure):
+            return f"final training failed with seed {seed}: {outcome.reason}: {outcome.message}"
+        runs.append(SeedRun(seed, outcome.accuracy, {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}))
+    return runs
+
+
+def weights_path(rundir: RunDir, label: str) -> Path:
+    return rundir.path / FINAL_FOLDER / f"{label}.pt"
+
+
+def label_of(record: dict[str, Any]) -> str:
+    return str(record["baseline"]) if record.get("baseline") else f"trial{int(record['number'])}"
+
+
+def save_weights(rundir: RunDir, record: dict[str, Any], runs: list[SeedRun], config: RunConfig) -> None:
+    """The run whose accuracy is closest to the mean: the weights an export delivers."""
+    mean = statistics.fmean(run.accuracy for run in runs)
+    chosen = min(runs, key=lambda run: abs(run.accuracy - mean))
+    spec = replace(decode(record["spec"]), resolution=int(record["proxy_resolution"]))
+    payload = {"state_dict": chosen.state_dict, "spec_string": encode(spec), "seed": chosen.seed,
+               "accuracy": chosen.accuracy, "mean_accuracy": mean, **final_training_length(config)}
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    write_atomic(weights_path(rundir, label_of(record)), buffer.getvalue())
+
+
+def result_fields(runs: list[SeedRun], config: RunConfig) -> dict[str, Any]:
+    mean, low, high = mean_ci95([run.accuracy for run in runs])
+    return {"final_accuracy": mean, "final_ci_low": low, "final_ci_high": high, "final_seeds": len(runs),
+            "final_epochs": final_training_length(config)["epochs"]}
+
+
+@dataclass
+class FinalProtocol:
+    """Runs the protocol over the front and the known nets, within a deadline."""
+
+    config: RunConfig
+    dataset: Any
+    train_device: str
+    rundir: RunDir
+    deadline: float
+
+    def run(self, front: list[dict[str, Any]], baselines: list[dict[str, Any]], note: Note) -> list[str]:
+        """Fill in the final figures; return the labels the deadline left out."""
+        from search.run.baseline_cache import BaselineCache
+
+        cache, skipped = BaselineCache(), []
+        for record in front + baselines:
+            key = self._cache_key(record) if record.get("baseline") else None
+            cached = cache.get(key) if key else None
+            if cached is not None:
+                record.update(cached)
+                continue
+            if record.get("final_accuracy") is not None:  # trained by this run before it was resumed
+                continue
+            if time.monotonic() + self._estimate_s(record) > self.deadline:
+                skipped.append(label_of(record))
+                continue
+            self._train(record, note)
+            if key and record.get("final_accuracy") is not None:
+                cache.put(key, {k: record[k] for k in FINAL_FIELDS})
+        return skipped
+
+    def _train(self, record: dict[str, Any], note: Note) -> None:
+        log.info("final protocol: training %s with %d seeds", label_of(record), self.config.final_seeds)
+        runs = train_seeds(decode(record["spec"]), record, self.config, self.dataset, self.train_device)
+        if isinstance(runs, str):
+            fields = {"left_front": runs} if record.get("number") is not None else {"error": runs}
+        else:
+            save_weights(self.rundir, record, runs, self.config)
+            fields = result_fields(runs, self.config)
+        record.update(fields)
+        if record.get("number") is not None:
+            note(int(record["number"]), fields)
+
+    def _estimate_s(self, record: dict[str, Any]) -> float:
+        proxy_s = record.get("proxy_seconds") or record.get("train_seconds") or 0.0
+        return float(proxy_s) * FINAL_LENGTH_FACTOR * self.config.final_seeds
+
+    def _cache_key(self, record: dict[str, Any]) -> dict[str, Any]:
+        from search.run.baseline_cache import cache_key
+
+        return cache_key(record["digest"], self.config, "final", seeds=final_seeds(self.config),
+                         length=final_training_length(self.config))

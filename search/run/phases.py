@@ -1,0 +1,107 @@
+"""Where a run's time went: one clock per phase, the time limit split between them, and what it cut short.
+
+``--time-limit`` covers the whole run.  Left to itself, the first phase can
+eat it all (on a busy machine the known nets once used the whole default
+limit and no search trial ran), so each phase has its own deadline:
+
+* the known nets (baselines) may use at most :data:`BASELINE_SHARE` of it;
+* the search runs until the time kept for the end is all that is left;
+* the final protocol (re-measurement and training with several seeds) uses
+  what remains, less :data:`FILES_RESERVE` for writing the tables and report.
+
+A phase that a deadline ends early says so; the terminal, the log, the report
+and ``phases.json`` all show the same accounting.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+BASELINE_SHARE = 0.25
+FINAL_SHARE = 0.30  # kept back from the search for the final protocol, when it is on
+FILES_RESERVE = 0.05
+PHASES_FILE = "phases.json"
+
+
+@dataclass
+class Phase:
+    name: str
+    seconds: float = 0.0
+    limited: str = ""  # why the time limit ended it early; empty when it finished
+
+
+@dataclass
+class PhaseClock:
+    """Deadlines per phase from one start and one limit (``None``: no limit)."""
+
+    limit_s: float | None
+    final_on: bool
+    started: float = field(default_factory=time.monotonic)
+    phases: list[Phase] = field(default_factory=list)
+
+    def deadline(self, name: str) -> float:
+        if not self.limit_s:
+            return float("inf")
+        share = {"baselines": BASELINE_SHARE, "search": 1.0 - FILES_RESERVE - (FINAL_SHARE if self.final_on else 0.0)}
+        return self.started + self.limit_s * share.get(name, 1.0 - FILES_RESERVE)
+
+    def remaining(self, name: str) -> float:
+        return self.deadline(name) - time.monotonic()
+
+    @contextlib.contextmanager
+    def phase(self, name: str) -> Iterator[Phase]:
+        entry = Phase(name)
+        self.phases.append(entry)
+        began = time.monotonic()
+        try:
+            yield entry
+        finally:
+            entry.seconds += time.monotonic() - began
+
+    def total_s(self) -> float:
+        return time.monotonic() - self.started
+
+    def lines(self) -> list[str]:
+        """The accounting as the terminal and report show it."""
+        limit = f" of the {_duration(self.limit_s)} time limit" if self.limit_s else " (no time limit)"
+        if self.limit_s and self.total_s() > self.limit_s:
+            limit += " (over it: the limit stops phases between evaluations, never in the middle of one)"
+        lines = [f"Time: {_duration(self.total_s())}{limit}"]
+        for entry in self.phases:
+            lines.append(f"  {entry.name:<14} {_duration(entry.seconds):>8}" + (f"  ended by the time limit: {entry.limited}" if entry.limited else ""))
+        return lines
+
+    def write(self, folder: Path) -> None:
+        from search.run.rundir import write_atomic
+
+        data = {"limit_s": self.limit_s, "total_s": round(self.total_s(), 1),
+                "phases": [dict(asdict(p), seconds=round(p.seconds, 1)) for p in self.phases]}
+        write_atomic(folder / PHASES_FILE, json.dumps(data, indent=2) + "\n")
+
+
+def names_text(names: list[str], shown: int = 6) -> str:
+    """A list of names for a one-line message: the first few, then how many more."""
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
+def read_lines(folder: Path) -> list[str]:
+    """The accounting of a finished run, from its ``phases.json`` (none for older runs)."""
+    path = folder / PHASES_FILE
+    if not path.is_file():
+        return []
+    data = json.loads(path.read_text())
+    clock = PhaseClock(data.get("limit_s"), final_on=False, phases=[Phase(**p) for p in data.get("phases", [])])
+    clock.started = time.monotonic() - data.get("total_s", 0.0)
+    return clock.lines()
+
+
+def _duration(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest:02d} s" if minutes else f"{seconds:.1f} s"

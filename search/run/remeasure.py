@@ -1,0 +1,122 @@
+"""Re-measuring the front's latencies in a way a busy machine cannot fool.
+
+A search-time latency is one measurement taken whenever the trial ran; another
+process waking up during it makes a net look slower (287 ms against 49 ms was
+seen on a loaded 2-core VM).  At the end of a run the front is therefore timed
+again under this protocol:
+
+* members are timed in **blocks**: one short timing of every member, in an
+  order rotated from block to block, so a slow spell of the machine hits every
+  member alike instead of one member entirely;
+* each block is bracketed by a **calibration kernel** (a fixed matrix product
+  whose speed depends only on how much of the CPU/GPU this process gets),
+  timed before and after;
+* a block whose calibration is more than :data:`CONTENTION_TOLERANCE` slower
+  than the quietest calibration of the whole re-measurement was **contended**:
+  it is discarded and another block is taken, up to :data:`MAX_EXTRA_BLOCKS`;
+* a member's latency is the median of its clean blocks' medians; if too few
+  blocks were clean, all blocks are used and the result is flagged
+  ``latency_contended`` so the table says so instead of hiding it.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import torch
+
+BLOCKS = 5  # clean blocks wanted per member
+MAX_EXTRA_BLOCKS = 4  # blocks taken beyond BLOCKS to replace contended ones
+CONTENTION_TOLERANCE = 0.25  # calibration this much slower than the quietest: someone else had the machine
+CALIBRATION_SIZE = 256  # side of the calibration matrices: ~17M MACs, a millisecond or two on one core
+CALIBRATION_RUNS = 5  # the fastest of these is the calibration time
+# One member's share of a block: short, so blocks are many and close together in time.
+BLOCK_RUNS = 5
+BLOCK_MIN_TIME_S = 0.1
+
+
+@dataclass(frozen=True)
+class Remeasured:
+    median_ms: float  # median of the clean blocks' medians
+    spread_ms: float  # half the range of those block medians
+    blocks: int  # blocks the median is taken over
+    contended: bool  # True when fewer than BLOCKS clean blocks could be had
+
+
+@dataclass
+class _Block:
+    medians_ms: dict[int, float]
+    calibration_ms: float  # the slower of the before and after calibrations
+
+
+def calibration_ms(device: torch.device, threads: int) -> float:
+    """The fastest of a few timings of a fixed matrix product on ``device`` with ``threads`` threads."""
+    from evaluators.latency.environment import torch_threads
+    from evaluators.latency.timing import device_synchronizer
+
+    generator = torch.Generator().manual_seed(0)
+    a = torch.randn(CALIBRATION_SIZE, CALIBRATION_SIZE, generator=generator).to(device)
+    b = torch.randn(CALIBRATION_SIZE, CALIBRATION_SIZE, generator=generator).to(device)
+    synchronize = device_synchronizer(device)
+    best = float("inf")
+    with torch_threads(threads), torch.inference_mode():
+        torch.mm(a, b)  # warm-up: first-call allocation and kernel selection
+        for _ in range(CALIBRATION_RUNS):
+            synchronize()
+            started = time.perf_counter()
+            torch.mm(a, b)
+            synchronize()
+            best = min(best, (time.perf_counter() - started) * 1e3)
+    return best
+
+
+def remeasure(specs: Mapping[int, object], device: str, threads: int | None) -> dict[int, Remeasured]:
+    """Interleaved, calibrated latencies of ``specs`` (keyed by trial number) at batch 1."""
+    from evaluators.devices import resolve_device
+    from evaluators.latency import TimingProtocol, measure_module
+    from searchspace import build
+
+    target = resolve_device(device)
+    thread_count = threads or torch.get_num_threads()
+    modules = {key: build(spec).eval() for key, spec in specs.items()}
+    shapes = {key: (1, spec.in_channels, spec.resolution, spec.resolution) for key, spec in specs.items()}
+    protocol = TimingProtocol(warmup_runs=2, warmup_time_s=0.0, min_runs=BLOCK_RUNS, min_time_s=BLOCK_MIN_TIME_S, max_runs=100)
+    keys = list(modules)
+    blocks: list[_Block] = []
+    while len(blocks) < BLOCKS + MAX_EXTRA_BLOCKS and _clean_count(blocks) < BLOCKS:
+        shift = len(blocks) % len(keys)
+        order = keys[shift:] + keys[:shift]  # rotated: no member always runs first, or right after the same one
+        before = calibration_ms(target, thread_count)
+        medians = {key: measure_module(modules[key], shapes[key], target, thread_count, protocol=protocol).median_ms
+                   for key in order}
+        after = calibration_ms(target, thread_count)
+        blocks.append(_Block(medians, max(before, after)))
+    return {key: _summarise(key, blocks) for key in keys}
+
+
+def _quietest(blocks: list[_Block]) -> float:
+    return min(block.calibration_ms for block in blocks)
+
+
+def _is_clean(block: _Block, quietest: float) -> bool:
+    return block.calibration_ms <= quietest * (1.0 + CONTENTION_TOLERANCE)
+
+
+def _clean_count(blocks: list[_Block]) -> int:
+    if not blocks:
+        return 0
+    quietest = _quietest(blocks)
+    return sum(_is_clean(block, quietest) for block in blocks)
+
+
+def _summarise(key: int, blocks: list[_Block]) -> Remeasured:
+    # Judged against the quietest calibration of the whole re-measurement, not of the blocks
+    # before it, so an early block taken while the machine was busy is caught too.
+    quietest = _quietest(blocks)
+    clean = [block for block in blocks if _is_clean(block, quietest)]
+    used = clean or blocks
+    values = [block.medians_ms[key] for block in used]
+    return Remeasured(statistics.median(values), (max(values) - min(values)) / 2, len(values), len(clean) < BLOCKS)

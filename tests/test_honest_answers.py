@@ -1,0 +1,265 @@
+"""The run's answer can be trusted: the front after re-measurement, baselines and their cache, the time
+limit's accounting, the final protocol's intervals and wording, and exports that are the scored net."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import onnxruntime
+import pandas as pd
+import pytest
+import torch
+import torch.nn.functional as F
+from scipy import stats
+
+import search.run.remeasure as remeasure_module
+from search.cli import main
+from search.export import export_net
+from search.export.formats import read_metadata
+from search.run.baselines import choose_baselines
+from search.run.comparison import compare
+from search.run.config import RunConfig
+from search.run.final_protocol import mean_ci95
+from search.run.phases import BASELINE_SHARE, PhaseClock
+from search.spaces import load_space
+from searchspace import decode
+from tests.report_run import make_tiny_run
+from tests.test_cli_run import QUICK, search
+
+TINY = decode("net_r16_n10 | conv_c8 | conv_c8 | head")
+
+
+def run_in_process(tmp_path: Path, monkeypatch, *args: str) -> int:
+    monkeypatch.chdir(tmp_path)
+    return main(["run", *QUICK, *args])  # the test's own options last: they win
+
+
+def final_figures(table: pd.DataFrame) -> list[tuple[float, float]]:
+    quality = table["final_accuracy"].where(table["final_accuracy"].notna(), table["accuracy"])
+    latency = table["remeasured_latency_ms"].where(table["remeasured_latency_ms"].notna(), table["latency_ms"])
+    return list(zip(quality, latency))
+
+
+# ---- the front after re-measurement ----------------------------------------------------------
+
+
+def test_a_member_made_slower_leaves_the_front_with_its_reason_everywhere(tmp_path, monkeypatch, capsys) -> None:
+    real, slowed = remeasure_module.remeasure, []
+
+    def one_member_slower(specs, device, threads):
+        results = real(specs, device, threads)
+        if not slowed:  # the fastest member of the first re-measurement: as if the machine had slowed it 1000x
+            number = min(results, key=lambda n: results[n].median_ms)
+            slowed.append(number)
+            results[number] = dataclasses.replace(results[number], median_ms=results[number].median_ms * 1000)
+        return results
+
+    monkeypatch.setattr(remeasure_module, "remeasure", one_member_slower)
+    assert run_in_process(tmp_path, monkeypatch, "--budget", "200ms", "--trials", "4", "--name", "slow",
+                          "--no-baselines", "--final-seeds", "0") == 0
+    out, run = capsys.readouterr().out, tmp_path / "results" / "slow"
+    number = slowed[0]
+    trials = pd.read_csv(run / "trials.csv").set_index("number")
+    reason = trials.loc[number, "left_front"]
+    assert "over the 200 ms budget" in reason and not trials.loc[number, "pareto"]
+    listed = pd.read_csv(run / "pareto.csv")
+    assert listed[listed["number"] == number]["left_front"].item() == reason
+    assert "Left the front:" in out and f"#{number:<4} {reason}" in out
+    assert reason in (run / "report.html").read_text()
+    front = listed[listed["pareto"]]
+    assert (front["remeasured_latency_ms"] <= 200).all()
+    points = final_figures(front)
+    for (q1, l1), (q2, l2) in itertools.permutations(points, 2):  # no member dominates another on final figures
+        assert not (q1 >= q2 and l1 <= l2 and (q1 > q2 or l1 < l2))
+
+
+def test_contended_blocks_are_taken_again_and_a_busy_machine_is_flagged(monkeypatch) -> None:
+    quiet_then_busy = itertools.chain([3.0] * 4, itertools.repeat(1.0))  # the first two blocks ran on a busy machine
+    monkeypatch.setattr(remeasure_module, "calibration_ms", lambda device, threads: next(quiet_then_busy))
+    result = remeasure_module.remeasure({0: TINY}, "cpu", 1)[0]
+    assert result.blocks == remeasure_module.BLOCKS and not result.contended and result.median_ms > 0
+
+    always_busy = itertools.cycle([1.0, 1.0] + [3.0] * 6)  # one clean block in four
+    monkeypatch.setattr(remeasure_module, "calibration_ms", lambda device, threads: next(always_busy))
+    flagged = remeasure_module.remeasure({0: TINY, 1: TINY}, "cpu", 1)
+    total = remeasure_module.BLOCKS + remeasure_module.MAX_EXTRA_BLOCKS
+    assert all(r.contended and r.blocks < remeasure_module.BLOCKS for r in flagged.values())
+    assert all(r.blocks == len(range(0, total, 4)) for r in flagged.values())
+
+
+# ---- baselines --------------------------------------------------------------------------------
+
+
+def test_every_zoo_net_of_the_space_families_is_a_candidate_baseline_and_baseline_limits_or_adds() -> None:
+    unified = load_space("unified")
+    automatic = choose_baselines(RunConfig(name="x", budget_ms=50), unified).names
+    assert {"mobilenet_v3_small", "mnasnet1_0", "shufflenet_v2_x1_0", "regnet_x_400mf"} <= set(automatic)
+    assert set(unified.baselines) <= set(automatic) and "densenet121" not in automatic  # unified samples no dense block
+    limited = choose_baselines(RunConfig(name="x", budget_ms=50, baseline_names=("resnet18",)), unified)
+    assert limited.names == ("resnet18",) and limited.required == {"resnet18"}
+    added = choose_baselines(RunConfig(name="x", budget_ms=50, baseline_names=("+googlenet",)), unified)
+    assert added.names[0] == "googlenet" and set(automatic) <= set(added.names)
+
+
+def test_known_nets_results_are_cached_across_runs(tmp_path, monkeypatch) -> None:
+    # A parameter limit no sampled net meets keeps the search from training: only the known net is.
+    args = ["--budget", "200ms", "--trials", "1", "--baseline", "resnet18", "--max-params", "20k"]
+    assert run_in_process(tmp_path, monkeypatch, *args, "--name", "first") == 0
+    assert run_in_process(tmp_path, monkeypatch, *args, "--name", "second") == 0
+    assert run_in_process(tmp_path, monkeypatch, *args, "--name", "longer", "--proxy-epochs", "2", "--final-seeds", "0") == 0
+    logs = {name: (tmp_path / "results" / name / "search.log").read_text() for name in ("first", "second", "longer")}
+    assert "evaluating baseline resnet18" in logs["first"] and "training resnet18" in logs["first"]
+    assert "evaluating baseline resnet18" not in logs["second"] and "training resnet18" not in logs["second"]
+    assert "evaluating baseline resnet18" in logs["longer"]  # other proxy settings: another key
+    first, second = (pd.read_csv(tmp_path / "results" / n / "trials.csv").set_index("baseline").loc["resnet18"]
+                     for n in ("first", "second"))
+    for column in ("accuracy", "latency_ms", "final_accuracy", "final_ci_low", "final_ci_high"):
+        assert first[column] == second[column], column
+
+
+# ---- the time limit ---------------------------------------------------------------------------
+
+
+def test_phase_deadlines_keep_time_for_the_search() -> None:
+    clock = PhaseClock(600.0, final_on=True, started=0.0)
+    assert clock.deadline("baselines") == 600.0 * BASELINE_SHARE
+    assert clock.deadline("baselines") < clock.deadline("search") < clock.deadline("final") < 600.0
+    assert PhaseClock(600.0, final_on=False, started=0.0).deadline("search") == clock.deadline("final")
+    assert PhaseClock(None, final_on=True).deadline("search") == float("inf")
+
+
+def test_a_run_without_a_search_trial_says_why_and_exits_3(tmp_path: Path) -> None:
+    result = search(tmp_path, "run", "--budget", "200ms", "--trials", "3", "--time-limit", "1s", "--name", "short",
+                    "--baseline", "resnet18", *QUICK)
+    assert result.returncode == 3, result.stderr[-2000:]
+    error = [line for line in result.stderr.strip().splitlines() if line.startswith("search: ")]  # not the progress bar
+    # On a busy machine the baselines' share may run out first; either way the line names the phase.
+    assert len(error) == 1 and re.match(r"search: no search trial ran \((baselines|search) ended by the time limit: ", error[0])
+    assert "Traceback" not in result.stderr
+    assert re.search(r"^Time: .* of the 1\.0 s time limit", result.stdout, re.M)
+    assert re.search(r"^  search .*ended by the time limit: 0 of 3 trials finished$", result.stdout, re.M)
+    phases = json.loads((tmp_path / "results" / "short" / "phases.json").read_text())
+    assert [p["name"] for p in phases["phases"]][:2] == ["baselines", "search"]
+    assert "ended by the time limit" in (tmp_path / "results" / "short" / "report.html").read_text()
+
+
+def test_final_seeds_below_three_are_refused(tmp_path: Path, capsys, monkeypatch) -> None:
+    assert run_in_process(tmp_path, monkeypatch, "--final-seeds", "2", "--name", "x") == 2
+    assert "--final-seeds 2 is not allowed" in capsys.readouterr().err
+
+
+# ---- the final protocol's statistics and wording ------------------------------------------------
+
+
+def test_the_interval_is_student_t_as_scipy_computes_it() -> None:
+    values = [0.81, 0.84, 0.79, 0.86]
+    mean, low, high = mean_ci95(values)
+    expected = stats.t.interval(0.95, len(values) - 1, loc=np.mean(values), scale=stats.sem(values))
+    assert mean == pytest.approx(np.mean(values)) and (low, high) == pytest.approx(expected)
+
+
+def net(accuracy, low, high, latency, spread, **extra):
+    return {"spec": "net_r16_n10 | conv_c8 | conv_c8 | head", "state": "complete", "accuracy": accuracy,
+            "final_accuracy": accuracy, "final_ci_low": low, "final_ci_high": high, "final_seeds": 3,
+            "latency_ms": latency, "latency_spread_ms": spread, **extra}
+
+
+def test_claims_appear_only_when_the_intervals_support_them() -> None:
+    member = net(0.90, 0.89, 0.91, 5.0, 0.2, number=7)
+    assert compare([member], net(0.85, 0.84, 0.86, 20.0, 1.0, baseline="known")).endswith(
+        "#7 is more accurate than known and 4.0x faster")
+    tight = net(0.90, 0.895, 0.905, 5.0, 0.2, number=8)  # equal means, intervals that rule out a loss > 0.01
+    assert compare([tight], net(0.90, 0.895, 0.905, 20.0, 1.0, baseline="known")).endswith(
+        "#8 is as accurate as known and 4.0x faster")
+    noisy = compare([member], net(0.91, 0.80, 1.00, 5.1, 0.5, baseline="known"))
+    assert "within noise" in noisy and "faster" not in noisy
+    undertrained = compare([member], net(0.16, 0.12, 0.20, 40.0, 1.0, baseline="mobilenet_v2"))
+    assert "undertrained" in undertrained and "#7" not in undertrained
+
+
+# ---- export -------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory) -> Path:
+    return make_tiny_run(tmp_path_factory)
+
+
+def test_every_format_carries_the_same_preprocessing(tiny_run: Path, tmp_path: Path) -> None:
+    trial = str(int(pd.read_csv(tiny_run / "pareto.csv").query("pareto").iloc[0]["number"]))
+    records = {fmt: read_metadata(export_net(tiny_run, trial, fmt, tmp_path / f"net{suffix}"))
+               for fmt, suffix in (("pt", ".pt"), ("onnx", ".onnx"), ("torchscript", ".torchscript.pt"), ("python", ".py"))}
+    first = records["pt"]
+    assert all(record == first for record in records.values())
+    assert {"input_resolution", "channels", "mean", "std", "class_names"} <= set(first)
+    assert len(first["mean"]) == len(first["std"]) == first["channels"] and len(first["class_names"]) == 10
+    row = pd.read_csv(tiny_run / "trials.csv").set_index("number").loc[int(trial)]
+    assert first["input_resolution"] == row["proxy_resolution"]  # the resolution it was trained at
+
+
+def test_the_exported_onnx_scores_its_reported_accuracy_in_onnxruntime(tiny_run: Path, tmp_path: Path) -> None:
+    from evaluators.data import load_dataset
+
+    trial = str(int(pd.read_csv(tiny_run / "pareto.csv").query("pareto").iloc[0]["number"]))
+    path = export_net(tiny_run, trial, "onnx", tmp_path / "net.onnx")
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    meta = json.loads(session.get_modelmeta().custom_metadata_map["preprocessing"])
+    options = json.loads((tiny_run / "run.json").read_text())["config"]["dataset_options"]
+    data = load_dataset(meta["dataset"], resolution=meta["source_resolution"], **options)
+    images = F.interpolate(data.val_images.float(), size=(meta["input_resolution"],) * 2, mode="bilinear",
+                           align_corners=False, antialias=True).round().clamp(0, 255)
+    mean, std = (torch.tensor(meta[k]).view(1, -1, 1, 1) for k in ("mean", "std"))
+    logits = session.run(None, {"images": ((images / 255 - mean) / std).numpy().astype(np.float32)})[0]
+    accuracy = float((logits.argmax(1) == data.val_labels.numpy()).mean())
+    assert abs(accuracy - meta["weights"]["accuracy"]) <= 0.02
+    final = pd.read_csv(tiny_run / "trials.csv").set_index("number").loc[int(trial)]
+    assert final["final_ci_low"] - 0.02 <= meta["weights"]["accuracy"] <= final["final_ci_high"] + 0.02
+
+
+class LatencyByMacs:
+    """A stand-in evaluator whose nets run at a fixed MAC throughput: which known nets fit is then known exactly."""
+
+    MACS_PER_MS = 100e6
+
+    def __init__(self, config: RunConfig) -> None:
+        from types import SimpleNamespace
+
+        self.config, self.evaluated = config, []
+        self.dataset = SimpleNamespace(in_channels=3, num_classes=10)
+
+    def evaluate(self, spec, *, train_when_infeasible: bool = False) -> dict:
+        from evaluators.cost import cost
+        from searchspace import encode
+
+        macs = cost(spec).macs
+        self.evaluated.append(macs)
+        latency = macs / self.MACS_PER_MS
+        fits = latency <= self.config.budget_ms
+        return {"spec": encode(spec), "digest": spec.digest(), "macs": macs, "latency_ms": latency, "latency_source": "measured",
+                "state": "complete" if fits else "infeasible", "accuracy": 0.5 if fits or train_when_infeasible else None}
+
+
+def test_the_known_nets_that_fit_are_the_baselines_and_giants_are_never_built(tmp_path: Path) -> None:
+    from evaluators.cost import cost
+    from search.run.baseline_cache import BaselineCache
+    from search.run.baselines import BaselineRunner
+    from search.run.rundir import RunDir
+    from searchspace import zoo
+
+    config = RunConfig(name="x", budget_ms=5.0, resolution=64)
+    evaluator = LatencyByMacs(config)
+    choice = choose_baselines(config, load_space("unified"))
+    records, skipped = BaselineRunner(evaluator, RunDir(tmp_path), BaselineCache(tmp_path / "cache")).run(choice, stop=lambda: False)
+    macs = {name: cost(zoo.get(name, resolution=64, num_classes=10)).macs for name in choice.names}
+    fitting = {name for name, m in macs.items() if m / LatencyByMacs.MACS_PER_MS <= 5.0}
+    assert {r["baseline"] for r in records} == fitting and not skipped and len(fitting) >= 5
+    bound = 2 * LatencyByMacs.MACS_PER_MS * 5.0  # the throughput margin times the budget
+    assert max(evaluator.evaluated) <= max(m for m in macs.values() if m <= bound) < max(macs.values())
+    stopped, left_out = BaselineRunner(LatencyByMacs(config), RunDir(tmp_path / "b"), BaselineCache(tmp_path / "c2")).run(
+        choice, stop=lambda: True)
+    assert stopped == [] and left_out == [name for name in choice.names if name in macs]
