@@ -22,7 +22,7 @@ import difflib
 import inspect
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -134,9 +134,11 @@ class RunResult:
     path: Path
     config: RunConfig
     trials: pd.DataFrame  # one row per search trial (trials.parquet), baselines left out
-    front: pd.DataFrame  # the Pareto front (pareto.csv), a subset of the trials
+    front: pd.DataFrame  # the Pareto front on the final measurements (pareto.csv's members), a subset of the trials
     baselines: pd.DataFrame  # the known nets under the same proxy and protocol, one row each
     summary: str = ""  # what the command prints at the end (empty for a loaded folder)
+    # Nets that were on the search-time front and left it after re-measurement, with ``left_front`` saying why.
+    left_front: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @classmethod
     def load(cls, path: str | Path, summary: str = "") -> RunResult:
@@ -145,14 +147,17 @@ class RunResult:
 
         rundir = RunDir.at(str(path))
         every = _read_table(rundir.path, "trials")
+        listed = _read_table(rundir.path, "pareto")
+        members = listed["pareto"].astype(bool) if "pareto" in listed else pd.Series(True, index=listed.index)
         is_baseline = every["baseline"].notna() if "baseline" in every else pd.Series(False, index=every.index)
         return cls(
             path=rundir.path,
             config=rundir.read_config(),
             trials=every[~is_baseline].reset_index(drop=True),
-            front=_read_table(rundir.path, "pareto"),
+            front=listed[members].reset_index(drop=True),
             baselines=every[is_baseline].reset_index(drop=True),
             summary=summary,
+            left_front=listed[~members].reset_index(drop=True),
         )
 
     @property

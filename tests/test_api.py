@@ -35,8 +35,10 @@ def test_a_tiny_run_returns_what_its_folder_holds(tmp_path: Path) -> None:
     assert sorted(result.trials["number"]) == sorted(trials["number"]) and len(result.trials) == 2
     assert result.trials["digest"].tolist() == trials["digest"].tolist()
     assert result.baselines.empty
-    front = pd.read_csv(folder / "pareto.csv")
+    listed = pd.read_csv(folder / "pareto.csv")
+    front = listed[listed["pareto"]]
     assert result.front["number"].tolist() == front["number"].tolist()
+    assert result.left_front["number"].tolist() == listed[~listed["pareto"]]["number"].tolist()
     assert set(result.front["number"]) <= set(result.trials.loc[result.trials["pareto"], "number"])
     assert {"run.json", "trials.csv", "trials.parquet", "pareto.csv"} <= set(result.files)
     assert result.summary.startswith(f"Pareto front ({len(front)} nets")  # what the command prints

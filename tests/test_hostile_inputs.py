@@ -479,7 +479,7 @@ def test_a_baseline_name_from_trials_csv_cannot_escape_the_run(earlier: Path, ca
     ("arguments", "message"),
     [
         (["--out", "tiny.yaml/net.pt"], "is a file, not a folder"),
-        (["--out", "results"], "is a folder"),
+        (["--out", "results"], "is a directory"),
         (["--trial", "9" * 5000], "has no baseline"),
     ],
 )

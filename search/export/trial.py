@@ -38,11 +38,11 @@ def find_record(rundir: RunDir, trial: str) -> dict[str, Any]:
         what = f"baseline {shown(trial)}"
         known = ", ".join(str(n) for n in table["baseline"].dropna())
     if rows.empty:
-        raise UserError(f"--trial {trial}: {rundir.path} has no {what} (it has: {known or 'none'})")
+        raise UserError(f"--trial {shown(trial)}: {rundir.path} has no {what} (it has: {known or 'none'})")
     record = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in rows.iloc[0].to_dict().items()}
     if record["state"] == "failed" or not record.get("spec"):
         reason = record.get("error") or f"state {record['state']}"
-        raise UserError(f"--trial {trial}: {what} has no net to export ({record['state']}: {reason})")
+        raise UserError(f"--trial {shown(trial)}: {what} has no net to export ({record['state']}: {reason})")
     return record
 
 
