@@ -107,14 +107,13 @@ class TrainStep:
     ) -> None:
         self.forward = forward
         self.max_grad_norm = max_grad_norm
+        # Gathered once: clipping runs every step, and the optimizer's parameters never change.
+        self.parameters = [p for group in optimizer.param_groups for p in group["params"]]
         self.optimizer = optimizer
         self.regime = regime
         self.device = device
         self.num_classes = num_classes
         self.label_smoothing = label_smoothing
-
-    def model_parameters(self) -> list[torch.Tensor]:
-        return [p for group in self.optimizer.param_groups for p in group["params"]]
 
     def __call__(self, images: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Run the step; return the detached loss and main-head logits."""
@@ -129,7 +128,7 @@ class TrainStep:
         loss.backward()
         if self.max_grad_norm is not None:
             # Non-finite norms are left for the NaN check to report, not hidden by a scale of NaN.
-            torch.nn.utils.clip_grad_norm_(self.model_parameters(), self.max_grad_norm)
+            torch.nn.utils.clip_grad_norm_(self.parameters, self.max_grad_norm)
         self.optimizer.step()
         return loss.detach(), logits.detach()
 

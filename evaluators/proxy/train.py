@@ -307,7 +307,8 @@ class _ProxyRun:
 
     def _train_epochs(self, trainee: _Trainee, timeline: _Timeline) -> None:
         settings = self.settings
-        for epoch in range(settings.epochs_to_run(trainee.steps_per_epoch)):
+        epochs = settings.epochs_to_run(trainee.steps_per_epoch)
+        for epoch in range(epochs):
             totals = self._train_epoch(trainee, first_step=epoch * trainee.steps_per_epoch, losses=timeline.step_losses)
             if settings.eval_each_epoch:
                 self._recalibrate(trainee)
@@ -327,7 +328,7 @@ class _ProxyRun:
             if self.progress.on_epoch is not None:
                 self.progress.on_epoch(timeline.history[-1])
             over_time = settings.time_limit_s is not None and time.perf_counter() - timeline.started > settings.time_limit_s
-            if over_time and epoch + 1 < settings.epochs_to_run(trainee.steps_per_epoch):
+            if over_time and epoch + 1 < epochs:
                 timeline.time_limited = True
                 return
 
