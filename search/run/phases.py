@@ -68,7 +68,7 @@ class PhaseClock:
 
     def lines(self) -> list[str]:
         """The accounting as the terminal and report show it."""
-        limit = f" of the {_duration(self.limit_s)} time limit" if self.limit_s else " (no time limit)"
+        limit = f" of the {_duration(self.limit_s) if self.limit_s >= 0.1 else f'{self.limit_s:.2g} s'} time limit" if self.limit_s else " (no time limit)"
         if self.limit_s and self.total_s() > self.limit_s:
             limit += " (over it: the limit stops phases between evaluations, never in the middle of one)"
         lines = [f"Time: {_duration(self.total_s())}{limit}"]
