@@ -265,3 +265,53 @@ def test_the_known_nets_that_fit_are_the_baselines_and_giants_are_never_built(tm
     stopped, left_out = BaselineRunner(LatencyByMacs(config), RunDir(tmp_path / "b"), BaselineCache(tmp_path / "c2")).run(
         choice, stop=lambda: True)
     assert stopped == [] and left_out == [name for name in choice.names if name in macs]
+
+
+def test_a_time_limit_leaves_unchecked_only_known_nets_that_might_fit(tmp_path: Path) -> None:
+    from evaluators.cost import cost
+    from search.run.baseline_cache import BaselineCache
+    from search.run.baselines import BaselineRunner
+    from search.run.rundir import RunDir
+    from searchspace import zoo
+
+    config = RunConfig(name="x", budget_ms=5.0, resolution=64)
+    evaluator = LatencyByMacs(config)
+    choice = choose_baselines(config, load_space("unified"))
+    records, left_out = BaselineRunner(evaluator, RunDir(tmp_path), BaselineCache(tmp_path / "cache")).run(
+        choice, stop=lambda: len(evaluator.evaluated) >= 3)  # the limit strikes after three evaluations
+    bound = 2 * LatencyByMacs.MACS_PER_MS * 5.0  # what the MAC throughput learnt so far allows, with its margin
+    macs = {name: cost(zoo.get(name, resolution=64, num_classes=10)).macs for name in left_out}
+    assert len(evaluator.evaluated) == 3 and left_out and all(m <= bound for m in macs.values())
+    assert "regnet_y_128gf" in choice.names and "regnet_y_128gf" not in left_out
+
+
+def test_known_nets_are_taken_one_family_per_turn_smallest_first() -> None:
+    from search.run.baselines import _family_nets, interleave_families
+
+    order = interleave_families({"a": [(30, "a3"), (10, "a1"), (20, "a2")], "b": [(15, "b1")], "c": [(5, "c1"), (40, "c2")]})
+    assert order == ["c1", "a1", "b1", "a2", "c2", "a3"]
+    family_order = _family_nets(load_space("unified"))
+    families = {zoo_family(name) for name in family_order}
+    first_round = family_order[:len(families)]
+    assert len(families) >= 5 and {zoo_family(name) for name in first_round} == families  # each family once, first
+
+
+def zoo_family(name: str) -> str:
+    from searchspace import zoo
+
+    return zoo.info(name).family
+
+
+def test_the_final_protocol_trains_the_known_nets_own_front_and_says_why_the_others_are_left() -> None:
+    from search.run.final_protocol import known_to_compare
+
+    def known(name, accuracy, latency):
+        return dict(net(accuracy, None, None, latency, 0.1), baseline=name, accuracy=accuracy, final_accuracy=None)
+
+    fast, accurate, beaten = known("fast", 0.80, 5.0), known("accurate", 0.95, 20.0), known("beaten", 0.79, 21.0)
+    chosen, reasons = known_to_compare([beaten, fast, accurate])
+    assert {r["baseline"] for r in chosen} == {"fast", "accurate"}
+    assert set(reasons) == {"beaten"} and "fast is at least as accurate and as fast" in reasons["beaten"]
+    member = net(0.90, 0.89, 0.91, 2.0, 0.1, number=4)
+    line = compare([member], dict(beaten, final_skipped=reasons["beaten"]))
+    assert line.endswith("not compared: " + reasons["beaten"])
