@@ -21,7 +21,7 @@ import search.run.remeasure as remeasure_module
 from search.cli import main
 from search.export import export_net
 from search.export.formats import read_metadata
-from search.run.baselines import choose_baselines
+from search.run.baselines import THROUGHPUT_MARGIN, choose_baselines
 from search.run.comparison import compare
 from search.run.config import RunConfig
 from search.run.final_protocol import mean_ci95
@@ -260,7 +260,7 @@ def test_the_known_nets_that_fit_are_the_baselines_and_giants_are_never_built(tm
     macs = {name: cost(zoo.get(name, resolution=64, num_classes=10)).macs for name in choice.names}
     fitting = {name for name, m in macs.items() if m / LatencyByMacs.MACS_PER_MS <= 5.0}
     assert {r["baseline"] for r in records} == fitting and not skipped and len(fitting) >= 5
-    bound = 2 * LatencyByMacs.MACS_PER_MS * 5.0  # the throughput margin times the budget
+    bound = THROUGHPUT_MARGIN * LatencyByMacs.MACS_PER_MS * 5.0  # the throughput margin times the budget
     assert max(evaluator.evaluated) <= max(m for m in macs.values() if m <= bound) < max(macs.values())
     stopped, left_out = BaselineRunner(LatencyByMacs(config), RunDir(tmp_path / "b"), BaselineCache(tmp_path / "c2")).run(
         choice, stop=lambda: True)
@@ -279,10 +279,41 @@ def test_a_time_limit_leaves_unchecked_only_known_nets_that_might_fit(tmp_path: 
     choice = choose_baselines(config, load_space("unified"))
     records, left_out = BaselineRunner(evaluator, RunDir(tmp_path), BaselineCache(tmp_path / "cache")).run(
         choice, stop=lambda: len(evaluator.evaluated) >= 3)  # the limit strikes after three evaluations
-    bound = 2 * LatencyByMacs.MACS_PER_MS * 5.0  # what the MAC throughput learnt so far allows, with its margin
+    bound = THROUGHPUT_MARGIN * LatencyByMacs.MACS_PER_MS * 5.0  # what the throughput learnt so far allows, with its margin
     macs = {name: cost(zoo.get(name, resolution=64, num_classes=10)).macs for name in left_out}
     assert len(evaluator.evaluated) == 3 and left_out and all(m <= bound for m in macs.values())
     assert "regnet_y_128gf" in choice.names and "regnet_y_128gf" not in left_out
+
+
+class DenseNetsRunFaster(LatencyByMacs):
+    """Dense-convolution families run at four times the MAC throughput of depthwise ones, as on real CPUs."""
+
+    def evaluate(self, spec, *, train_when_infeasible: bool = False) -> dict:
+        from evaluators.cost import cost
+
+        record = super().evaluate(spec, train_when_infeasible=train_when_infeasible)
+        dense = all(stage.block.__class__.__name__.lower().startswith(("basic", "bottleneck")) for stage in spec.stages)
+        if dense:
+            record["latency_ms"] = cost(spec).macs / (4 * self.MACS_PER_MS)
+            fits = record["latency_ms"] <= self.config.budget_ms
+            record.update(state="complete" if fits else "infeasible", accuracy=0.5 if fits else None)
+        return record
+
+
+def test_a_dense_net_that_fits_is_not_ruled_out_by_the_throughput_of_mobile_nets(tmp_path: Path) -> None:
+    from evaluators.cost import cost
+    from search.run.baseline_cache import BaselineCache
+    from search.run.baselines import BaselineRunner
+    from search.run.rundir import RunDir
+    from searchspace import zoo
+
+    resnet18 = cost(zoo.get("resnet18", resolution=224, num_classes=10)).macs
+    config = RunConfig(name="x", budget_ms=resnet18 / (4 * LatencyByMacs.MACS_PER_MS) * 1.1)  # fits by 10%
+    choice = choose_baselines(config, load_space("unified"))
+    assert choice.names.index("resnet18") > choice.names.index("mobilenet_v2")  # a mobile net sets the throughput first
+    records, _ = BaselineRunner(DenseNetsRunFaster(config), RunDir(tmp_path), BaselineCache(tmp_path / "c")).run(
+        choice, stop=lambda: False)
+    assert "resnet18" in {r["baseline"] for r in records}
 
 
 def test_known_nets_are_taken_one_family_per_turn_smallest_first() -> None:
