@@ -333,6 +333,13 @@ def zoo_family(name: str) -> str:
     return zoo.info(name).family
 
 
+def test_front_members_and_known_nets_take_turns_in_the_final_protocol() -> None:
+    from search.run.final_protocol import alternate
+
+    assert alternate(["m1", "m2", "m3"], ["k1"]) == ["m1", "k1", "m2", "m3"]
+    assert alternate(["m1"], ["k1", "k2"]) == ["m1", "k1", "k2"] and alternate([], ["k1"]) == ["k1"]
+
+
 def test_the_final_protocol_trains_the_known_nets_own_front_and_says_why_the_others_are_left() -> None:
     from search.run.final_protocol import known_to_compare
 

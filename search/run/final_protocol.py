@@ -14,8 +14,10 @@ The trained weights of the seed closest to the mean are kept in
 exported net is the net that was scored.  Known nets' final results are
 cached across runs like their proxy results.
 
-Its cost is bounded by the time limit: front members go first (their weights
-are what an export delivers), then the known nets cheapest first; a net whose
+Its cost is bounded by the time limit.  Front members and known nets take turns
+(members in front order, known nets cheapest first): with members first, two
+measured default runs spent the whole final share on members and never trained
+a known net, so no comparison ever had intervals on both sides.  A net whose
 estimated training time (its proxy time x the length factor x the seeds) no
 longer fits before the deadline is skipped, and the run says which.
 """
@@ -76,6 +78,13 @@ def known_to_compare(baselines: list[dict[str, Any]]) -> tuple[list[dict[str, An
         reasons[record["baseline"]] = (f"not trained again: {better['baseline']} is at least as accurate and as fast "
                                        "under the proxy")
     return front, reasons
+
+
+def alternate(first: list, second: list) -> list:
+    """first[0], second[0], first[1], second[1], ... and then the rest of the longer list."""
+    turns = [item for pair in zip(first, second) for item in pair]
+    shorter = min(len(first), len(second))
+    return turns + first[shorter:] + second[shorter:]
 
 
 def final_seeds(config: RunConfig) -> list[int]:
@@ -159,7 +168,7 @@ class FinalProtocol:
         from search.run.baseline_cache import BaselineCache
 
         cache, skipped = BaselineCache(), []
-        for record in front + sorted(baselines, key=self._estimate_s):
+        for record in alternate(front, sorted(baselines, key=self._estimate_s)):
             key = self._cache_key(record) if record.get("baseline") else None
             cached = cache.get(key) if key else None
             if cached is not None:
