@@ -10,11 +10,8 @@ import re
 from pathlib import Path
 
 import numpy as np
-import onnxruntime
 import pandas as pd
 import pytest
-import torch
-import torch.nn.functional as F
 from scipy import stats
 
 import search.run.remeasure as remeasure_module
@@ -205,19 +202,13 @@ def test_every_format_carries_the_same_preprocessing(tiny_run: Path, tmp_path: P
 
 
 def test_the_exported_onnx_scores_its_reported_accuracy_in_onnxruntime(tiny_run: Path, tmp_path: Path) -> None:
-    from evaluators.data import load_dataset
+    from search.export.verify import onnx_accuracy, onnx_metadata
 
     trial = str(int(pd.read_csv(tiny_run / "pareto.csv").query("pareto").iloc[0]["number"]))
     path = export_net(tiny_run, trial, "onnx", tmp_path / "net.onnx")
-    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    meta = json.loads(session.get_modelmeta().custom_metadata_map["preprocessing"])
+    meta = onnx_metadata(path)
     options = json.loads((tiny_run / "run.json").read_text())["config"]["dataset_options"]
-    data = load_dataset(meta["dataset"], resolution=meta["source_resolution"], **options)
-    images = F.interpolate(data.val_images.float(), size=(meta["input_resolution"],) * 2, mode="bilinear",
-                           align_corners=False, antialias=True).round().clamp(0, 255)
-    mean, std = (torch.tensor(meta[k]).view(1, -1, 1, 1) for k in ("mean", "std"))
-    logits = session.run(None, {"images": ((images / 255 - mean) / std).numpy().astype(np.float32)})[0]
-    accuracy = float((logits.argmax(1) == data.val_labels.numpy()).mean())
+    accuracy = onnx_accuracy(path, options)
     assert abs(accuracy - meta["weights"]["accuracy"]) <= 0.02
     final = pd.read_csv(tiny_run / "trials.csv").set_index("number").loc[int(trial)]
     assert final["final_ci_low"] - 0.02 <= meta["weights"]["accuracy"] <= final["final_ci_high"] + 0.02
