@@ -10,10 +10,9 @@ from torch import nn
 
 from evaluators.data.base import ImageDataset
 from evaluators.devices import DeviceError
-from evaluators.proxy import TrainingFailure, train
+from evaluators.proxy import ProxySettings, TrainingFailure, train
 from evaluators.proxy.result import ProxyResult
-from evaluators.proxy.schedule import learning_rate
-from evaluators.proxy.settings import resolve_settings
+from evaluators.proxy.train import learning_rate
 
 
 def data(channels: int = 3, name: str = "tiny", count: int = 64) -> ImageDataset:
@@ -44,7 +43,7 @@ DEFAULTS = {
 
 
 def settings(dataset: ImageDataset | None = None, **changes):
-    return resolve_settings(dataset or data(), **{**DEFAULTS, **changes})
+    return ProxySettings(**{**DEFAULTS, **changes}).for_dataset(dataset or data())
 
 
 def test_defaults_are_resolved():
@@ -101,13 +100,13 @@ def test_train_rejects_bad_arguments_before_doing_anything():
     with pytest.raises(TypeError, match="ImageDataset"):
         train(nn.Linear(2, 2), [1, 2, 3])
     with pytest.raises(ValueError, match="epochs=0"):
-        train(nn.Linear(2, 2), data(), epochs=0)
+        train(nn.Linear(2, 2), data(), ProxySettings(epochs=0))
     with pytest.raises(DeviceError):
-        train(nn.Linear(2, 2), data(), batch_size=16, device="tpu")
+        train(nn.Linear(2, 2), data(), ProxySettings(batch_size=16), device="tpu")
 
 
 def test_a_candidate_without_parameters_is_a_failure_not_a_crash():
-    result = train(nn.Flatten(), data(), epochs=1, batch_size=16)
+    result = train(nn.Flatten(), data(), ProxySettings(epochs=1, batch_size=16))
     assert isinstance(result, TrainingFailure) and result.reason == "error"
     assert result.message.startswith("ValueError")
 

@@ -178,13 +178,13 @@ class CandidateEvaluator:
             self._score(record, spec)
 
     def _train(self, record: dict[str, Any], spec: NetSpec) -> None:
-        from evaluators.proxy import TrainingFailure, train
+        from evaluators.proxy import ProxySettings, TrainingFailure, train
 
-        outcome = train(
-            spec, self.dataset, epochs=self.config.proxy_epochs, batch_size=self.config.proxy_batch_size,
-            resolution=record["proxy_resolution"], seed=self.config.seed, device=self.train_device,
-            eval_each_epoch=self.per_epoch_accuracy, on_epoch=self.epoch_callback(record),
+        settings = ProxySettings(
+            epochs=self.config.proxy_epochs, batch_size=self.config.proxy_batch_size, resolution=record["proxy_resolution"],
+            seed=self.config.seed, eval_each_epoch=self.per_epoch_accuracy,
         )
+        outcome = train(spec, self.dataset, settings, device=self.train_device, on_epoch=self.epoch_callback(record))
         if isinstance(outcome, TrainingFailure):
             record.update(state="failed", error=f"{outcome.reason}: {outcome.message}", epochs=outcome.epochs_run)
             return

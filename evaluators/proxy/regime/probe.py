@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from evaluators.proxy.failures import is_out_of_memory, release_memory
-from evaluators.proxy.regimes import prepare_model
+from evaluators.proxy.regime.modes import prepare_model
 from evaluators.proxy.step import (
     TrainingForward,
     TrainStep,
