@@ -3,7 +3,9 @@
 Each check returns the value it accepted (normalised: a float for a number)
 or raises the exception ``fail(name, value, allowed)`` builds, so that one
 wording of what is allowed serves the proxy trainer (``epochs=0 is invalid
-(allowed: an integer >= 1)``) and the command line (``--trials 0 is not
+(allowed: an integer >= 1)``), the latency and zero-cost functions
+(``threads must be an integer >= 1, got 0``, via :func:`must_be`) and the
+command line (``--trials 0 is not
 allowed: must be at least 1``, via :func:`search.errors.option_error`).
 The default ``fail`` is :func:`invalid`: a ``ValueError`` for the Python API.
 """
@@ -19,6 +21,11 @@ Fail = Callable[[str, object, str], Exception]
 def invalid(name: str, value: object, allowed: str) -> ValueError:
     """``name=value is invalid (allowed: ...)``: the wording of the evaluators' keyword settings."""
     return ValueError(f"{name}={value!r} is invalid (allowed: {allowed})")
+
+
+def must_be(name: str, value: object, allowed: str) -> ValueError:
+    """``name must be ..., got value``: the wording of the latency and zero-cost arguments."""
+    return ValueError(f"{name} must be {allowed}, got {value!r}")
 
 
 def _is_number(value: object) -> bool:

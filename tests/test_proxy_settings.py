@@ -151,3 +151,22 @@ def test_constant_schedule_and_no_warmup():
     assert math.isclose(rates("cosine", warmup=0)[0], 1.0)
     with pytest.raises(ValueError, match="schedule='linear'"):
         learning_rate(0, base_lr=1.0, total_steps=10, warmup_steps=0, schedule="linear")
+
+
+def test_settings_are_checked_when_made_not_when_trained():
+    with pytest.raises(ValueError, match=r"^epochs=0 is invalid \(allowed: an integer >= 1\)"):
+        ProxySettings(epochs=0)
+    with pytest.raises(ValueError, match=r"^warmup_epochs=3.0 is invalid"):
+        ProxySettings(epochs=2, warmup_epochs=3.0)
+    with pytest.raises(TypeError):
+        ProxySettings(5)  # type: ignore[misc]  # keywords only: a bare number says nothing
+    with pytest.raises(TypeError, match="settings must be a ProxySettings, got dict"):
+        train(nn.Linear(2, 2), data(), {"epochs": 1})  # type: ignore[arg-type]
+
+
+def test_for_dataset_fills_only_the_data_dependent_defaults():
+    given = ProxySettings(epochs=3, batch_size=16, lr=0.05, resolution=4, flip=False, warmup_epochs=0.5)
+    assert given.for_dataset(data()) == given  # nothing left to fill
+    stepped = ProxySettings(steps=10, batch_size=16).for_dataset(data())  # 4 steps an epoch on 64 images
+    assert (stepped.epochs, stepped.warmup_epochs) == (3, pytest.approx(0.2 * 10 / 4))
+    assert stepped.steps == 10 and stepped.total_steps(4) == 10
