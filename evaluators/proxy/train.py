@@ -1,9 +1,12 @@
-"""Short proxy training of one candidate network: the public entry point.
+"""Short proxy training of one candidate network: the entry point :func:`train` and its loop.
 
 A proxy training ranks candidates, so it has to be cheap, reproducible and
 unbreakable: the data sit on the device and are augmented there, every random
 choice comes from the seed, and whatever a broken candidate does ends as a
 :class:`~evaluators.proxy.result.TrainingFailure` rather than an exception.
+The loop's own pieces live here too: the learning-rate schedule, the
+device-resident data, the peak-memory figure and the validation pass; what
+the settings mean is in :mod:`evaluators.proxy.settings`.
 """
 
 from __future__ import annotations
