@@ -66,7 +66,8 @@ def test_the_counts_match_what_a_reader_sees():
         "def free(a, /, b):\n"
         "    pass\n"
     )
-    method, free = (node for node in ast.walk(source) if isinstance(node, ast.FunctionDef))
+    found = {node.name: node for node in ast.walk(source) if isinstance(node, ast.FunctionDef)}
+    method, free = found["method"], found["free"]
     assert parameter_count(method) == 5  # a, b, *rest, c, **more; not self
     assert line_count(method) == 3
     assert parameter_count(free) == 2
