@@ -38,10 +38,10 @@ def score_draw(draw: Draw, dataset: ImageDataset, config: ExploreConfig, train_d
 
 
 def _train(spec, dataset, config: ExploreConfig, device: str, resolution: int) -> dict[str, Any]:
-    from evaluators.proxy import TrainingFailure, train
+    from evaluators.proxy import ProxySettings, TrainingFailure, train
 
-    result = train(spec, dataset, epochs=config.proxy_epochs, batch_size=config.proxy_batch_size,
-                   resolution=resolution, seed=config.seed, device=device)
+    settings = ProxySettings(epochs=config.proxy_epochs, batch_size=config.proxy_batch_size, resolution=resolution, seed=config.seed)
+    result = train(spec, dataset, settings, device=device)
     if isinstance(result, TrainingFailure):
         return {"state": "failed", "error": None, "reason": f"{result.reason}: {result.message}"}
     return {"state": "complete", "error": round(100.0 * (1.0 - result.accuracy), 4), "reason": None}

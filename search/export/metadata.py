@@ -83,11 +83,11 @@ def trained_net(rundir: RunDir, record: dict[str, Any], config: RunConfig, datas
 
 def retrain(model: torch.nn.Module, config: RunConfig, dataset, resolution: int, epochs: int) -> float:
     """Train ``model`` in place with the proxy trainer on the run's data; its validation accuracy."""
-    from evaluators.proxy import TrainingFailure, train
+    from evaluators.proxy import ProxySettings, TrainingFailure, train
 
     device = config.train_device or ("cuda" if torch.cuda.is_available() else "cpu")
-    outcome = train(model, dataset, epochs=epochs, batch_size=config.proxy_batch_size, resolution=resolution,
-                    seed=config.seed, device=device)
+    settings = ProxySettings(epochs=epochs, batch_size=config.proxy_batch_size, resolution=resolution, seed=config.seed)
+    outcome = train(model, dataset, settings, device=device)
     if isinstance(outcome, TrainingFailure):
         raise UserError(f"--train {epochs}: training failed ({outcome.reason}: {outcome.message})")
     model.to("cpu")

@@ -151,11 +151,11 @@ class CandidateEvaluator:
             record["latency_seconds"] = round(time.perf_counter() - started, 3)
 
     def _time_latency(self, record: dict[str, Any], spec: NetSpec) -> None:
-        from evaluators.latency import cached_latency, measure
+        from evaluators.latency import TimingProtocol, cached_latency, measure
 
         if self.config.budget_ms is not None and cached_latency(spec, self.config.device, threads=self.config.threads) is None:
-            probe = measure(spec, self.config.device, threads=self.config.threads, use_cache=False,
-                            warmup_runs=2, warmup_time_s=0.0, min_runs=3, max_runs=3, min_time_s=1e-6)
+            quick = TimingProtocol(warmup_runs=2, warmup_time_s=0.0, min_runs=3, max_runs=3, min_time_s=1e-6)
+            probe = measure(spec, self.config.device, threads=self.config.threads, cache=False, protocol=quick)
             if probe.min_ms > PROBE_REJECT_FACTOR * self.config.budget_ms:
                 record.update(latency_ms=probe.min_ms, latency_spread_ms=probe.spread_ms, latency_runs=probe.runs,
                               latency_source="probe")
@@ -178,13 +178,13 @@ class CandidateEvaluator:
             self._score(record, spec)
 
     def _train(self, record: dict[str, Any], spec: NetSpec) -> None:
-        from evaluators.proxy import TrainingFailure, train
+        from evaluators.proxy import ProxySettings, TrainingFailure, train
 
-        outcome = train(
-            spec, self.dataset, epochs=self.config.proxy_epochs, batch_size=self.config.proxy_batch_size,
-            resolution=record["proxy_resolution"], seed=self.config.seed, device=self.train_device,
-            eval_each_epoch=self.per_epoch_accuracy, on_epoch=self.epoch_callback(record),
+        settings = ProxySettings(
+            epochs=self.config.proxy_epochs, batch_size=self.config.proxy_batch_size, resolution=record["proxy_resolution"],
+            seed=self.config.seed, eval_each_epoch=self.per_epoch_accuracy,
         )
+        outcome = train(spec, self.dataset, settings, device=self.train_device, on_epoch=self.epoch_callback(record))
         if isinstance(outcome, TrainingFailure):
             record.update(state="failed", error=f"{outcome.reason}: {outcome.message}", epochs=outcome.epochs_run)
             return
