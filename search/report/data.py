@@ -13,6 +13,7 @@ import pandas as pd
 from search.errors import UserError
 from search.run.config import RunConfig
 from search.run.rundir import RunDir
+from search.report.tables import PARETO_COLUMNS, TRIALS_COLUMNS, read_table
 
 
 @dataclass
@@ -45,18 +46,25 @@ def load_run(run_dir: str | Path) -> RunData:
     config = rundir.read_config()
     if not rundir.trials_csv.is_file():
         raise UserError(f"{path} has no trials.csv yet: the run has not finished a trial")
-    table = pd.read_csv(rundir.trials_csv)
+    table = read_table(rundir.trials_csv, TRIALS_COLUMNS)  # a damaged file stops here, before anything is written
     table["objective"] = quality_column(table)
     is_baseline = table["baseline"].notna()
     trials = table[~is_baseline].copy()
+    if trials["number"].isna().any() or (trials["number"] % 1 != 0).any():
+        raise UserError(f"{rundir.trials_csv} is damaged: a search trial (no baseline name) has no whole trial number")
     trials["number"] = trials["number"].astype(int)
     trials = trials.sort_values("number").reset_index(drop=True)
-    listed = pd.read_csv(rundir.pareto_csv) if rundir.pareto_csv.is_file() and rundir.pareto_csv.stat().st_size else trials.iloc[0:0]
+    listed = read_table(rundir.pareto_csv, PARETO_COLUMNS) if _has_rows(rundir.pareto_csv) else trials.iloc[0:0].copy()
     listed["objective"] = quality_column(listed)
     members = listed["pareto"].fillna(False).astype(bool) if "pareto" in listed else pd.Series(True, index=listed.index)
     front = listed[members].sort_values("latency_ms").reset_index(drop=True)
     left = listed[~members].reset_index(drop=True)
     return RunData(rundir, config, run_file, trials, table[is_baseline].reset_index(drop=True), front, left)
+
+
+def _has_rows(path: Path) -> bool:
+    """pareto.csv is written empty when no net was feasible: that is a run with no front, not damage."""
+    return path.is_file() and path.stat().st_size > 0
 
 
 def quality_column(table: pd.DataFrame) -> pd.Series:
