@@ -68,7 +68,8 @@ def tradeoff_sections(data: RunData, folder: Path) -> list[tuple[str, str]]:
     hidden = plots.outside_zoom(data, "latency_ms")
     sections = [(f"Proxy {objective} vs latency: the front", inline_svg(zoomed) + (
         f"<p>Log latency axis, zoomed on the front, the known nets and the budget: {hidden} of {len(data.trials)} "
-        "trials lie outside this view; every trial is in the next figure.</p>"))]
+        "trials lie outside this view; every trial is in the next figure. Points are proxy figures; the final "
+        "protocol's means and intervals are in the front table.</p>"))]
     for axis, heading in (("latency_ms", "latency, all trials"), ("macs", "MACs"), ("params", "parameters")):
         path = plots.tradeoff(data, axis, folder / f"{objective}_vs_{axis.removesuffix('_ms')}.png")
         sections.append((f"Proxy {objective} vs {heading}", image(path, f"{objective} vs {heading}")))

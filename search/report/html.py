@@ -18,7 +18,7 @@ table { border-collapse: collapse; font-size: 0.85em; max-width: 100%; } td, th 
 th { background: #f4f4f4; } td.num { text-align: right; white-space: nowrap; } td { overflow-wrap: anywhere; }
 code, pre { font-size: 0.85em; background: #f7f7f7; } pre { padding: 0.6em; white-space: pre-wrap; overflow-wrap: anywhere; }
 td code { word-break: break-all; }
-img, .figure svg { max-width: 100%; height: auto; border: 1px solid #eee; } .note { color: #8a5a00; }
+img { max-width: 100%; border: 1px solid #eee; } .figure svg { width: 100%; height: auto; } .note { color: #8a5a00; }
 #recommendation { background: #eef7ee; border: 1px solid #9c9; padding: 0.2em 1em; } .rule { color: #555; font-size: 0.9em; }
 """
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from matplotlib.axes import Axes
+from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
 GAP_PX = 2.0  # clearance kept between two labels' boxes
+MARKER_POINTS = 4.0  # about half the width of a drawn marker
 RINGS = 6  # how far out (in label heights) a crowded label may go
 DIRECTIONS = ((1, 1), (1, -1), (-1, 1), (-1, -1), (0, 1), (0, -1))  # right-up first: the default look
 
@@ -32,7 +34,7 @@ def place_labels(axes: Axes, labels: list[Label]) -> None:
     """Annotate ``axes`` with ``labels``, top to bottom, each at its first free candidate place."""
     renderer = axes.figure.canvas.get_renderer()
     frame = axes.get_window_extent(renderer)
-    taken: list[Bbox] = []
+    taken = [_marker_box(axes, label) for label in labels]  # a label must not hide any labelled point either
     for label in sorted(labels, key=lambda item: (-item.y, item.x)):
         tried = []  # (fault, order, ring, direction): 0 clear and inside, 1 clear but outside the axes, 2 overlapping
         for order, (ring, direction) in enumerate(_candidates()):
@@ -46,18 +48,31 @@ def place_labels(axes: Axes, labels: list[Label]) -> None:
 
 
 def _box(axes: Axes, label: Label, ring: int, direction: tuple[int, int], renderer, remove: bool) -> Bbox:
-    """The label's box drawn at one candidate place; ``remove``: only measure it."""
+    """The label's text box at one candidate place; ``remove``: only measure it, else draw it for good.
+
+    The leader line is a separate annotation: the text element alone carries the
+    label's SVG id, so its box in a browser is the text's and nothing more.
+    """
     dx, dy = direction
-    annotation = axes.annotate(
-        label.text, (label.x, label.y), xytext=(dx * (5 + 9 * ring), dy * (4 + 10 * ring)), textcoords="offset points",
-        ha="left" if dx > 0 else "right" if dx < 0 else "center", va="bottom" if dy > 0 else "top",
-        arrowprops=dict(arrowstyle="-", lw=0.5, color="0.5", shrinkA=0, shrinkB=2) if ring else None, **label.style)
-    box = annotation.get_window_extent(renderer).padded(GAP_PX)
+    offset = (dx * (7 + 9 * ring), dy * (4 + 10 * ring))  # ring 0 clears the point's own marker
+    text = axes.annotate(label.text, (label.x, label.y), xytext=offset, textcoords="offset points",
+                         ha="left" if dx > 0 else "right" if dx < 0 else "center", va="bottom" if dy > 0 else "top", zorder=5, **label.style)
+    text.update_positions(renderer)  # an annotation finds where its text goes only when drawn
+    box = Text.get_window_extent(text, renderer).padded(GAP_PX)
     if remove:
-        annotation.remove()
-    elif label.gid:
-        annotation.set_gid(label.gid)
+        text.remove()
+        return box
+    text.set_gid(label.gid)
+    if ring:
+        axes.annotate("", (label.x, label.y), xytext=offset, textcoords="offset points",
+                      arrowprops=dict(arrowstyle="-", lw=0.5, color="0.5", shrinkA=0, shrinkB=3))
     return box
+
+
+def _marker_box(axes: Axes, label: Label) -> Bbox:
+    x, y = axes.transData.transform((label.x, label.y))
+    radius = MARKER_POINTS * axes.figure.dpi / 72
+    return Bbox.from_extents(x - radius, y - radius, x + radius, y + radius)
 
 
 def _candidates():

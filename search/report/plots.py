@@ -105,16 +105,19 @@ def _draw_known_nets(axes, data: RunData, x: str) -> list[Label]:
 
 
 def zoom_box(data: RunData, x: str) -> tuple[tuple[float, float], tuple[float, float]] | None:
-    """The zoomed view's x and y ranges: the front, the known nets and the budget, with room for labels."""
+    """The zoomed view: x around the front, the known nets and the budget; y over every scored net in that x range."""
     xs = pd.concat([data.front[x], data.baselines[x]]).dropna()
-    ys = pd.concat([data.front["objective"], data.baselines["objective"].fillna(_floor(data))]).dropna()
     if x == "latency_ms" and data.config.budget_ms is not None:
         xs = pd.concat([xs, pd.Series([data.config.budget_ms])])
-    if xs.empty or ys.empty:
+    if xs.empty:
+        return None
+    x0, x1 = float(xs.min()) / ZOOM_MARGIN, float(xs.max()) * ZOOM_MARGIN
+    nets = pd.concat([data.front, data.baselines, data.trials[data.trials[x].between(x0, x1)]])
+    ys = nets["objective"].dropna()
+    if ys.empty:
         return None
     pad = max(0.1 * float(ys.max() - ys.min()), 0.02)
-    # more room above than below: labels try places above their points first
-    return (float(xs.min()) / ZOOM_MARGIN, float(xs.max()) * ZOOM_MARGIN), (float(ys.min()) - pad, float(ys.max()) + 2 * pad)
+    return (x0, x1), (float(ys.min()) - pad, float(ys.max()) + 2 * pad)  # more room above: labels go up first
 
 
 def _zoom_on_front(axes, data: RunData, x: str) -> None:
