@@ -24,10 +24,15 @@ TRIALS_COLUMNS = ("number", "state", "baseline", "spec", "params", "macs", "late
 PARETO_COLUMNS = ("number", "state", "spec", "params", "macs", "latency_ms", "accuracy", "score")
 
 
-def read_table(path: Path, required: Sequence[str]) -> pd.DataFrame:
-    """``path`` as a DataFrame whose ``required`` columns exist and whose numeric columns hold numbers."""
+def read_table(path: Path, required: Sequence[str], empty_means: str | None = None) -> pd.DataFrame:
+    """``path`` as a DataFrame whose ``required`` columns exist and whose numeric columns hold numbers.
+
+    A header without rows is refused with ``empty_means`` (why that is not a report), or else allowed.
+    """
     text = _text(path)
-    header = _check_rows(path, text)
+    header, count = _check_rows(path, text)
+    if count == 0 and empty_means is not None:
+        raise UserError(f"{path} holds no rows: {empty_means}")
     missing = [column for column in required if column not in header]
     if missing:
         raise UserError(f"{path} is damaged: it lacks the column(s) {', '.join(missing)}")
@@ -35,11 +40,10 @@ def read_table(path: Path, required: Sequence[str]) -> pd.DataFrame:
         table = pd.read_csv(io.StringIO(text), dtype={"spec": str, "state": str, "baseline": str})
     except (ValueError, pd.errors.ParserError) as error:  # the rows were checked above; this is a last guard
         raise UserError(f"{path} is damaged: {' '.join(str(error).split())[:160]}") from None
-    for column in (c for c in NUMERIC if c in table.columns):
-        table[column] = _numbers(path, table, column)
+    table = table.assign(**{column: _numbers(path, table, column) for column in NUMERIC if column in table.columns})
     if "state" in table.columns and table["state"].isna().any():
         raise UserError(f"{path} is damaged: row {_row(table['state'].isna())} has no state")
-    return table
+    return table.copy()  # one block per dtype: an empty table is read as one block per column, which pandas warns about
 
 
 def _text(path: Path) -> str:
@@ -56,20 +60,20 @@ def _text(path: Path) -> str:
     return text
 
 
-def _check_rows(path: Path, text: str) -> list[str]:
-    """The header, once every row has as many fields as it (a cut-off or spliced file does not)."""
+def _check_rows(path: Path, text: str) -> tuple[list[str], int]:
+    """The header and the number of rows, once every row has as many fields as it (a cut-off or spliced file does not)."""
     try:
         rows = [row for row in csv.reader(io.StringIO(text), strict=True) if row]
     except csv.Error as error:
         raise UserError(f"{path} is damaged: {error}") from None
-    if len(rows) < 2:
-        raise UserError(f"{path} is damaged: it holds no rows" if rows else f"{path} is empty")
+    if not rows:
+        raise UserError(f"{path} is empty")
     header = rows[0]
     for number, row in enumerate(rows[1:], start=1):
         if len(row) != len(header):
             raise UserError(f"{path} is damaged: row {number} has {len(row)} fields where the header has "
                             f"{len(header)} (a truncated or edited file)")
-    return header
+    return header, len(rows) - 1
 
 
 def _numbers(path: Path, table: pd.DataFrame, column: str) -> pd.Series:
