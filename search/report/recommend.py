@@ -43,7 +43,7 @@ def recommend(data: RunData) -> Recommendation:
     record, figures = min(close, key=lambda m: m[1].latency_ms)
     reason = (f"#{int(best_record['number'])} is the most accurate within {_budget_text(budget)} ({best.mean:.4f} at "
               f"{best.latency_ms:.2f} ms), but its 95% interval overlaps this faster net's: the accuracy difference "
-              f"({best.mean - figures.mean:+.4f}) is within noise, so the faster net is the pick")
+              f"({figures.mean - best.mean:+.4f} for this net) is within noise, so the faster net is the pick")
     return Recommendation(int(record["number"]), str(record["spec"]), figures, reason)
 
 
