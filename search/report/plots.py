@@ -150,35 +150,32 @@ def hypervolume_curve(numbers: list[int], values: list[float], reference: tuple[
 
 
 def knob_distributions(data: RunData, knobs: list[str], path: Path) -> Path | None:
-    """One small panel per knob: the quality of each scored trial at its value, and the mean per value.
-
-    Spaces have dozens of knobs, so the panels are plain strip plots on a fixed
-    grid (no box plots, no tight layout): drawing stays fast however many there are.
-    """
+    """One panel per knob in ``knobs`` (the page passes the dozen that matter most): the quality of
+    each scored trial at the knob's value, and the mean per value."""
     scored = data.trials[data.trials["objective"].notna()]
     if not knobs:
         return None
-    columns = min(5, len(knobs))
+    columns = min(4, len(knobs))
     rows = math.ceil(len(knobs) / columns)
-    figure, grid = plt.subplots(rows, columns, figsize=(2.8 * columns, 1.9 * rows), squeeze=False)
-    figure.subplots_adjust(hspace=0.9, wspace=0.35, top=1 - 0.5 / (1.9 * rows))
+    figure, grid = plt.subplots(rows, columns, figsize=(3.3 * columns, 2.5 * rows), squeeze=False)
+    figure.subplots_adjust(hspace=0.95, wspace=0.3, top=1 - 0.55 / (2.5 * rows))
     for axes, knob in zip(grid.flat, knobs):
         values = scored[[knob, "objective"]].dropna()
         labels = sorted({_label(v) for v in values[knob]}, key=_sort_key)
         position = {label: index for index, label in enumerate(labels)}
         x = [position[_label(v)] for v in values[knob]]
-        axes.scatter(x, values["objective"], s=9, color="tab:blue", alpha=0.6)
+        axes.scatter(x, values["objective"], s=12, color="tab:blue", alpha=0.6)
         means = values.groupby(values[knob].map(_label))["objective"].mean()
-        axes.scatter([position[label] for label in means.index], means.values, marker="_", s=160, color="tab:red")
-        axes.set_xticks(range(len(labels)), labels, rotation=45, fontsize=6)
+        axes.scatter([position[label] for label in means.index], means.values, marker="_", s=200, color="tab:red")
+        axes.set_xticks(range(len(labels)), labels, rotation=30, fontsize=8)
         axes.set_xlim(-0.6, max(len(labels) - 0.4, 0.6))
-        axes.set_title(knob.removeprefix("param_"), fontsize=7)
-        axes.tick_params(axis="y", labelsize=6)
+        axes.set_title(knob.removeprefix("param_"), fontsize=9)
+        axes.tick_params(axis="y", labelsize=8)
     for axes in list(grid.flat)[len(knobs):]:
         axes.axis("off")
-    figure.suptitle(f"proxy {data.objective} over each knob's values (red: mean)", fontsize=10)
+    figure.suptitle(f"proxy {data.objective} over each knob's values (red: mean)", fontsize=11)
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=72)
+    figure.savefig(path, dpi=DPI)
     plt.close(figure)
     return path
 
