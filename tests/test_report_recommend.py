@@ -71,13 +71,14 @@ def test_no_member_within_the_budget_means_no_recommendation(tiny_run: Path, tmp
     assert choice.number is None and "fits the 200 ms budget" in choice.reason
 
 
-def test_the_page_names_the_pick_with_its_interval_and_states_the_rule(tiny_run: Path, tmp_path: Path) -> None:
+def test_the_page_names_the_pick_with_its_interval_and_states_the_rule(tiny_run: Path, tmp_path: Path, capsys) -> None:
     members = [(0.78, 0.73, 0.83, 20.0), (0.80, 0.75, 0.85, 50.0)]
     run = with_front(copy_run(tiny_run, tmp_path), members)
-    assert main(["report", "--quiet", str(run)]) == 0
+    assert main(["report", str(run)]) == 0
+    assert "Recommended (rule in report.html): #100: accuracy 0.7800 [0.7300, 0.8300] (3 seeds)" in capsys.readouterr().out
     page = (run / "report.html").read_text().replace("&#x27;", "'")
     block = page[page.index('<div id="recommendation">'):]
     block = block[:block.index("</div>")]
-    assert "Pick #100" in block and "[0.7300, 0.8300] (3 seeds)" in block and "within noise" in block
+    assert "Pick #100: accuracy 0.7800 [0.7300, 0.8300] (3 seeds)" in block and "within noise" in block
     assert RULE in block
     assert page.index('id="recommendation"') < page.index('id="front"'), "the pick comes before the tables"

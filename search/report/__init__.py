@@ -31,7 +31,8 @@ def summary_of(data: RunData) -> str:
     from search.run.phases import read_lines
 
     text = summarize(records(data.front), records(data.baselines), data.config, left=records(data.left))
-    return "\n".join([text, *read_lines(data.rundir.path)])
+    pick = f"Recommended (rule in report.html): {recommend(data).headline(data.objective)}"
+    return "\n".join([text, pick, *read_lines(data.rundir.path)])
 
 
 def summary(run_dir: str | Path) -> str:

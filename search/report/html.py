@@ -9,7 +9,6 @@ from pathlib import Path
 
 from search.report.data import RunData, pretty_json
 from search.report.recommend import RULE, Recommendation
-from search.run.comparison import Figures
 
 STYLE = """
 body { font-family: sans-serif; margin: 2em auto; max-width: 1100px; padding: 0 1em; color: #222; }
@@ -129,11 +128,6 @@ def recommendation_block(choice: Recommendation, objective: str) -> str:
     rule = f'<p class="rule">Rule: {html.escape(RULE)}</p>'
     if choice.number is None:
         return f'<div id="recommendation"><p><strong>No net to recommend</strong>: {html.escape(choice.reason)}.</p>{rule}</div>'
-    figures = choice.figures
-    return (f'<div id="recommendation"><p><strong>Pick #{choice.number}</strong>: {figures_text(figures, objective)}.</p>'
+    return (f'<div id="recommendation"><p><strong>Pick {html.escape(choice.headline(objective))}</strong>.</p>'
             f"<p>Why: {html.escape(choice.reason)}.</p>"
             f"<p><code>{html.escape(build_line(choice.spec))}</code></p>{rule}</div>")
-
-
-def figures_text(figures: Figures, objective: str) -> str:
-    return html.escape(f"{objective} {figures.accuracy_text()}, latency {figures.latency_text()}")

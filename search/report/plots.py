@@ -208,10 +208,6 @@ def _floor(data: RunData) -> float:
     return min(0.0, float(scored.min())) if len(scored) else 0.0
 
 
-def _nan(value) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value))
-
-
 def _label(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))

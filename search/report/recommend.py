@@ -26,6 +26,12 @@ class Recommendation:
     figures: Figures | None
     reason: str
 
+    def headline(self, objective: str) -> str:
+        """``#N: accuracy mean [low, high] (k seeds), latency ms``, or why there is no pick."""
+        if self.number is None:
+            return f"none: {self.reason}"
+        return f"#{self.number}: {objective} {self.figures.accuracy_text()}, latency {self.figures.latency_text()}"
+
 
 def recommend(data: RunData) -> Recommendation:
     budget = data.config.budget_ms
