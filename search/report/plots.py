@@ -112,7 +112,8 @@ def zoom_box(data: RunData, x: str) -> tuple[tuple[float, float], tuple[float, f
     if xs.empty:
         return None
     x0, x1 = float(xs.min()) / ZOOM_MARGIN, float(xs.max()) * ZOOM_MARGIN
-    nets = pd.concat([data.front, data.baselines, data.trials[data.trials[x].between(x0, x1)]])
+    known = data.baselines.assign(objective=data.baselines["objective"].fillna(_floor(data)))  # drawn on the floor
+    nets = pd.concat([data.front, known, data.trials[data.trials[x].between(x0, x1)]])
     ys = nets["objective"].dropna()
     if ys.empty:
         return None
