@@ -46,8 +46,9 @@ def load_run(run_dir: str | Path) -> RunData:
     config = rundir.read_config()
     if not rundir.trials_csv.is_file():
         raise UserError(f"{path} has no trials.csv yet: the run has not finished a trial")
-    # A damaged file stops the report here, before anything is written.
-    table = read_table(rundir.trials_csv, TRIALS_COLUMNS, empty_means="the run has not finished a trial")
+    # A damaged file stops the report here, before anything is written; a header alone is a run in which no
+    # trial finished (the time limit came first), and its page says why.
+    table = read_table(rundir.trials_csv, TRIALS_COLUMNS)
     table["objective"] = quality_column(table)
     is_baseline = table["baseline"].notna()
     trials = table[~is_baseline].copy()

@@ -55,7 +55,8 @@ def tradeoff(data: RunData, x: str, path: Path, zoom: bool = False) -> Path:
     axes.set_ylabel(f"proxy {data.objective}")
     axes.set_title(f"{data.objective} vs {AXES[x]}" + (", zoomed on the front" if zoom else ""))
     axes.grid(alpha=0.3, which="both")
-    axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: never over a point or label
+    if axes.get_legend_handles_labels()[0]:  # a run with nothing to draw has no legend
+        axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # outside: never over a point or label
     place_labels(axes, labels)
     return _save(figure, path)
 

@@ -24,15 +24,13 @@ TRIALS_COLUMNS = ("number", "state", "baseline", "spec", "params", "macs", "late
 PARETO_COLUMNS = ("number", "state", "spec", "params", "macs", "latency_ms", "accuracy", "score")
 
 
-def read_table(path: Path, required: Sequence[str], empty_means: str | None = None) -> pd.DataFrame:
+def read_table(path: Path, required: Sequence[str]) -> pd.DataFrame:
     """``path`` as a DataFrame whose ``required`` columns exist and whose numeric columns hold numbers.
 
-    A header without rows is refused with ``empty_means`` (why that is not a report), or else allowed.
+    A header without rows is a table with no rows: the run writes one when nothing finished.
     """
     text = _text(path)
-    header, count = _check_rows(path, text)
-    if count == 0 and empty_means is not None:
-        raise UserError(f"{path} holds no rows: {empty_means}")
+    header = _check_rows(path, text)
     missing = [column for column in required if column not in header]
     if missing:
         raise UserError(f"{path} is damaged: it lacks the column(s) {', '.join(missing)}")
@@ -60,8 +58,8 @@ def _text(path: Path) -> str:
     return text
 
 
-def _check_rows(path: Path, text: str) -> tuple[list[str], int]:
-    """The header and the number of rows, once every row has as many fields as it (a cut-off or spliced file does not)."""
+def _check_rows(path: Path, text: str) -> list[str]:
+    """The header, once every row has as many fields as it (a cut-off or spliced file does not)."""
     try:
         rows = [row for row in csv.reader(io.StringIO(text), strict=True) if row]
     except csv.Error as error:
@@ -73,7 +71,7 @@ def _check_rows(path: Path, text: str) -> tuple[list[str], int]:
         if len(row) != len(header):
             raise UserError(f"{path} is damaged: row {number} has {len(row)} fields where the header has "
                             f"{len(header)} (a truncated or edited file)")
-    return header, len(rows) - 1
+    return header
 
 
 def _numbers(path: Path, table: pd.DataFrame, column: str) -> pd.Series:
