@@ -50,3 +50,23 @@ def copy_run(run: Path, destination: Path) -> Path:
     target = destination / run.name
     shutil.copytree(run, target)
     return target
+
+
+def crowd_known_nets(run: Path, names: list[str]) -> None:
+    """Add known nets that sit almost on top of the run's first one (as resnet18 and resnet34 can).
+
+    Each is a copy of that net's row in trials.csv, a few percent slower and a
+    little less accurate: their labels would print on top of each other if they
+    were placed where matplotlib puts them by default.
+    """
+    import pandas as pd
+
+    table = pd.read_csv(run / "trials.csv")
+    known = table[table["baseline"].notna()].iloc[0]
+    rows = []
+    for index, name in enumerate(names, start=1):
+        row = known.copy()
+        row["baseline"], row["latency_ms"] = name, known["latency_ms"] * (1 + 0.02 * index)
+        row["accuracy"] = known["accuracy"] - 0.002 * index
+        rows.append(row)
+    pd.concat([table, pd.DataFrame(rows)], ignore_index=True).to_csv(run / "trials.csv", index=False)

@@ -14,7 +14,8 @@ Examples:
 @click.argument("run_dir", type=click.Path(file_okay=False))
 @click.option("--quiet", is_flag=True, help="No summary on the terminal.")
 def report(run_dir: str, quiet: bool) -> None:
-    """Write the run's report (Pareto front, trade-offs, convergence, knobs) and print its summary."""
+    """Write the run's report (the net to pick for the budget, the Pareto front, trade-offs, convergence, the knobs that
+    matter most) and print its summary. A damaged trials.csv or pareto.csv is refused before anything is written."""
     from search.report import load_run, summary_of, write_report
 
     path = write_report(run_dir)

@@ -13,6 +13,7 @@ import pandas as pd
 from search.errors import UserError
 from search.run.config import RunConfig
 from search.run.rundir import RunDir
+from search.report.tables import PARETO_COLUMNS, TRIALS_COLUMNS, read_table
 
 
 @dataclass
@@ -45,18 +46,33 @@ def load_run(run_dir: str | Path) -> RunData:
     config = rundir.read_config()
     if not rundir.trials_csv.is_file():
         raise UserError(f"{path} has no trials.csv yet: the run has not finished a trial")
-    table = pd.read_csv(rundir.trials_csv)
+    # A damaged file stops the report here, before anything is written; a header alone is a run in which no
+    # trial finished (the time limit came first), and its page says why.
+    table = read_table(rundir.trials_csv, TRIALS_COLUMNS)
     table["objective"] = quality_column(table)
     is_baseline = table["baseline"].notna()
     trials = table[~is_baseline].copy()
-    trials["number"] = trials["number"].astype(int)
+    trials["number"] = whole_numbers(trials["number"], rundir.trials_csv)
     trials = trials.sort_values("number").reset_index(drop=True)
-    listed = pd.read_csv(rundir.pareto_csv) if rundir.pareto_csv.is_file() and rundir.pareto_csv.stat().st_size else trials.iloc[0:0]
+    listed = read_table(rundir.pareto_csv, PARETO_COLUMNS) if _has_rows(rundir.pareto_csv) else trials.iloc[0:0].copy()
     listed["objective"] = quality_column(listed)
+    listed["number"] = whole_numbers(listed["number"], rundir.pareto_csv)
     members = listed["pareto"].fillna(False).astype(bool) if "pareto" in listed else pd.Series(True, index=listed.index)
     front = listed[members].sort_values("latency_ms").reset_index(drop=True)
     left = listed[~members].reset_index(drop=True)
     return RunData(rundir, config, run_file, trials, table[is_baseline].reset_index(drop=True), front, left)
+
+
+def whole_numbers(numbers: pd.Series, path: Path) -> pd.Series:
+    """Search trials' numbers as integers: each one names a trial (in the study, for export)."""
+    if numbers.isna().any() or (numbers % 1 != 0).any():
+        raise UserError(f"{path} is damaged: a search trial (no baseline name) has no whole trial number")
+    return numbers.astype(int)
+
+
+def _has_rows(path: Path) -> bool:
+    """pareto.csv is written empty when no net was feasible: that is a run with no front, not damage."""
+    return path.is_file() and path.stat().st_size > 0
 
 
 def quality_column(table: pd.DataFrame) -> pd.Series:

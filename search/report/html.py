@@ -8,20 +8,29 @@ import math
 from pathlib import Path
 
 from search.report.data import RunData, pretty_json
+from search.report.recommend import RULE, Recommendation
 
 STYLE = """
-body { font-family: sans-serif; margin: 2em auto; max-width: 1100px; color: #222; }
+body { font-family: sans-serif; margin: 2em auto; max-width: 1100px; padding: 0 1em; color: #222; }
 h1 { font-size: 1.5em; } h2 { font-size: 1.2em; margin-top: 2em; border-bottom: 1px solid #ccc; }
-table { border-collapse: collapse; font-size: 0.85em; } td, th { border: 1px solid #ddd; padding: 3px 6px; vertical-align: top; }
-th { background: #f4f4f4; } td.num { text-align: right; white-space: nowrap; }
-code, pre { font-size: 0.85em; background: #f7f7f7; } pre { padding: 0.6em; overflow-x: auto; }
-img { max-width: 100%; border: 1px solid #eee; } .note { color: #8a5a00; }
+table { border-collapse: collapse; font-size: 0.85em; max-width: 100%; } td, th { border: 1px solid #ddd; padding: 3px 6px; vertical-align: top; }
+th { background: #f4f4f4; } td.num { text-align: right; white-space: nowrap; } td { overflow-wrap: anywhere; }
+code, pre { font-size: 0.85em; background: #f7f7f7; } pre { padding: 0.6em; white-space: pre-wrap; overflow-wrap: anywhere; }
+td code { word-break: break-all; }
+img { max-width: 100%; border: 1px solid #eee; } .figure svg { width: 100%; height: auto; } .note { color: #8a5a00; }
+#recommendation { background: #eef7ee; border: 1px solid #9c9; padding: 0.2em 1em; } .rule { color: #555; font-size: 0.9em; }
 """
 
 
 def image(path: Path, alt: str) -> str:
     encoded = base64.b64encode(path.read_bytes()).decode("ascii")
     return f'<p><img src="data:image/png;base64,{encoded}" alt="{html.escape(alt)}"></p>'
+
+
+def inline_svg(path: Path) -> str:
+    """An SVG figure written into the page itself, so a browser (and its test) sees its text elements."""
+    text = path.read_text(encoding="utf-8")
+    return f'<div class="figure">{text[text.index("<svg"):]}</div>'
 
 
 def build_line(spec: str) -> str:
@@ -112,3 +121,13 @@ def page(data: RunData, sections: list[tuple[str, str]], summary: str) -> str:
 
 def note(text: str) -> str:
     return f'<p class="note">{html.escape(text)}</p>'
+
+
+def recommendation_block(choice: Recommendation, objective: str) -> str:
+    """The net to pick, its figures with the 95% interval, why, and the rule that chose it."""
+    rule = f'<p class="rule">Rule: {html.escape(RULE)}</p>'
+    if choice.number is None:
+        return f'<div id="recommendation"><p><strong>No net to recommend</strong>: {html.escape(choice.reason)}.</p>{rule}</div>'
+    return (f'<div id="recommendation"><p><strong>Pick {html.escape(choice.headline(objective))}</strong>.</p>'
+            f"<p>Why: {html.escape(choice.reason)}.</p>"
+            f"<p><code>{html.escape(build_line(choice.spec))}</code></p>{rule}</div>")

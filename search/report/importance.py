@@ -51,3 +51,13 @@ def param_importances(data: RunData) -> tuple[dict[str, dict[str, float]], str |
     if not any(results.values()):
         return {}, "parameter importances: no knob was sampled in every feasible trial (fANOVA needs a shared set of knobs)"
     return results, None
+
+
+def ranked_knobs(knobs: list[str], importance: dict[str, dict[str, float]], objective: str) -> list[str]:
+    """``knobs`` (``param_`` columns), most important for the objective first; unranked ones keep their order last.
+
+    fANOVA leaves out knobs not sampled in every feasible trial, so those rank
+    after every knob it did measure.
+    """
+    scores = importance.get(objective, {})
+    return sorted(knobs, key=lambda knob: -scores.get(knob.removeprefix("param_"), -1.0))
