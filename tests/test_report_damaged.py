@@ -84,12 +84,14 @@ def snapshot(run: Path) -> dict[str, bytes]:
     return {str(p.relative_to(run)): p.read_bytes() for p in sorted(run.rglob("*")) if p.is_file()}
 
 
-@pytest.mark.parametrize("table", ["trials.csv", "pareto.csv"])
-@pytest.mark.parametrize("kind", sorted(DAMAGE))
+# An empty pareto.csv is not damage: the run writes it so when no net was feasible (tested below).
+CASES = [(kind, table) for table in ("trials.csv", "pareto.csv") for kind in sorted(DAMAGE)
+         if (kind, table) != ("empty", "pareto.csv")]
+
+
+@pytest.mark.parametrize(("kind", "table"), CASES)
 def test_a_damaged_table_is_one_line_exit_2_and_nothing_is_overwritten(tiny_run: Path, tmp_path: Path, capsys, kind: str, table: str) -> None:
     damage, message = DAMAGE[kind]
-    if table == "pareto.csv" and kind == "empty":
-        pytest.skip("not damage: the run writes pareto.csv so when no net was feasible (tested below)")
     run = copy_run(tiny_run, tmp_path)
     damage(run / table)
     before = snapshot(run)
