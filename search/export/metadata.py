@@ -37,14 +37,6 @@ class TrainedNet:
     epochs: int
 
 
-def load_run_dataset(config: RunConfig):
-    from evaluators.data import load_dataset
-    from search.run.loop import default_proxy_resolution
-
-    return load_dataset(config.dataset, resolution=config.proxy_resolution or default_proxy_resolution(config.dataset),
-                        data_root=config.data_root, download=config.download, seed=config.seed, **config.dataset_options)
-
-
 def preprocessing(dataset, spec: NetSpec, record: dict[str, Any]) -> dict[str, Any]:
     """What an input must look like for the exported file (the same record in every format)."""
     return {
@@ -83,12 +75,13 @@ def trained_net(rundir: RunDir, record: dict[str, Any], config: RunConfig, datas
 
 def retrain(model: torch.nn.Module, config: RunConfig, dataset, resolution: int, epochs: int) -> float:
     """Train ``model`` in place with the proxy trainer on the run's data; its validation accuracy."""
-    from evaluators.proxy import TrainingFailure, train
+    from search.run.config import TRAINING_PROXY
+    from search.run.proxy_score import ProxyJob, ProxyScorer
+    from search.run.resources import training_device
 
-    device = config.train_device or ("cuda" if torch.cuda.is_available() else "cpu")
-    outcome = train(model, dataset, epochs=epochs, batch_size=config.proxy_batch_size, resolution=resolution,
-                    seed=config.seed, device=device)
-    if isinstance(outcome, TrainingFailure):
-        raise UserError(f"--train {epochs}: training failed ({outcome.reason}: {outcome.message})")
+    job = ProxyJob(TRAINING_PROXY, epochs, config.proxy_batch_size, config.seed, training_device(config.train_device))
+    outcome = ProxyScorer(job, dataset).score(model, resolution)
+    if outcome.state == "failed":
+        raise UserError(f"--train {epochs}: training failed ({outcome.error})")
     model.to("cpu")
     return outcome.accuracy

@@ -22,6 +22,7 @@ from typing import Any
 import torch
 
 from search.run.config import RunConfig
+from search.run.resources import training_device
 
 log = logging.getLogger("search")
 
@@ -38,7 +39,7 @@ def cache_key(digest: str, config: RunConfig, kind: str, **extra: Any) -> dict[s
         "proxy": {"method": config.proxy, "epochs": config.proxy_epochs, "batch_size": config.proxy_batch_size,
                   "resolution": config.proxy_resolution, "seed": config.seed},
         "latency_device": device_name(config.device), "threads": config.threads or torch.get_num_threads(),
-        "train_device": device_name(config.train_device or ("cuda" if torch.cuda.is_available() else "cpu")),
+        "train_device": device_name(training_device(config.train_device)),
         "torch": torch.__version__, **extra,
     }
 

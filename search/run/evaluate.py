@@ -25,8 +25,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 from evaluators.cost import cost
 from evaluators.data import ImageDataset
 from search.quantities import format_count
-from search.run.config import TRAINING_PROXY, RunConfig
+from search.run.config import RunConfig
+from search.run.proxy_score import ProxyJob, ProxyScorer
 from search.run.records import empty_record
+from search.run.resources import proxy_resolution
 from searchspace import NetSpec, encode
 
 if TYPE_CHECKING:
@@ -65,11 +67,20 @@ class CandidateEvaluator:
         return None
 
     def proxy_resolution(self, spec: NetSpec) -> int:
-        """The dataset's resolution, scaled like the candidate's deployment resolution."""
-        return max(8, round(self.dataset.resolution * spec.resolution / self.config.resolution))
+        return proxy_resolution(self.dataset.resolution, spec.resolution, self.config.resolution)
 
     def evaluate(self, spec: NetSpec, *, train_when_infeasible: bool = False) -> dict[str, Any]:
         """The candidate's record; ``train_when_infeasible`` trains over-budget nets too (baselines)."""
+        return self._timed(spec, lambda record: self._evaluate_into(record, spec, train_when_infeasible))
+
+    def screen(self, spec: NetSpec) -> dict[str, Any] | None:
+        """The record when the cheap checks alone reject the candidate (an analytic limit, a clearly
+        over-budget prediction), else None: it must be measured and scored.  A backend that evaluates
+        elsewhere screens where the predictor lives, so no worker is spent on a net known to fail."""
+        record = self._timed(spec, lambda record: self._screen_into(record, spec))
+        return record if record["state"] == "infeasible" else None
+
+    def _timed(self, spec: NetSpec, steps: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
         started = time.perf_counter()
         record = empty_record()
         analytic = cost(spec)
@@ -79,7 +90,7 @@ class CandidateEvaluator:
             started=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         )
         try:
-            self._evaluate_into(record, spec, train_when_infeasible)
+            steps(record)
         finally:
             record["seconds"] = round(time.perf_counter() - started, 3)
         return record
@@ -108,6 +119,13 @@ class CandidateEvaluator:
         self._run_proxy(record, spec)
         if state == "infeasible" and record["state"] == "complete":  # trained anyway, but still over a limit
             record.update(state=state, error=error)
+
+    def _screen_into(self, record: dict[str, Any], spec: NetSpec) -> None:
+        violations = self._analytic_violations(record)
+        if violations:
+            self._infeasible(record, violations)
+        else:
+            self._predicted_over_budget(record, spec)
 
     def _measure_then_train(self, record: dict[str, Any], spec: NetSpec) -> None:
         state, error = record["state"], record["error"]
@@ -172,40 +190,10 @@ class CandidateEvaluator:
             record["violation"] = excess if record["violation"] is None else max(record["violation"], excess)
 
     def _run_proxy(self, record: dict[str, Any], spec: NetSpec) -> None:
-        if self.config.proxy == TRAINING_PROXY:
-            self._train(record, spec)
-        else:
-            self._score(record, spec)
-
-    def _train(self, record: dict[str, Any], spec: NetSpec) -> None:
-        from evaluators.proxy import TrainingFailure, train
-
-        outcome = train(
-            spec, self.dataset, epochs=self.config.proxy_epochs, batch_size=self.config.proxy_batch_size,
-            resolution=record["proxy_resolution"], seed=self.config.seed, device=self.train_device,
-            eval_each_epoch=self.per_epoch_accuracy, on_epoch=self.epoch_callback(record),
-        )
-        if isinstance(outcome, TrainingFailure):
-            record.update(state="failed", error=f"{outcome.reason}: {outcome.message}", epochs=outcome.epochs_run)
-            return
-        record.update(
-            state="complete", accuracy=outcome.accuracy, train_loss=outcome.train_loss, train_seconds=outcome.train_seconds,
-            images_per_second=outcome.images_per_second, peak_mem_mb=outcome.peak_memory_mb, regime=outcome.regime,
-            epochs=outcome.epochs_run, proxy_seconds=outcome.seconds,
-        )
-
-    def _score(self, record: dict[str, Any], spec: NetSpec) -> None:
-        from evaluators.zero_cost import score
-
-        started = time.perf_counter()
-        try:
-            value = score(spec, self.config.proxy, self.dataset, seed=self.config.seed, device=self.train_device,
-                          resolution=record["proxy_resolution"])
-        except (RuntimeError, ValueError) as error:
-            record.update(state="failed", error=f"{self.config.proxy} failed: {type(error).__name__}: {error}")
-            return
-        elapsed = round(time.perf_counter() - started, 3)
-        record.update(state="complete", score=value, train_seconds=elapsed, proxy_seconds=elapsed)
+        scorer = ProxyScorer(ProxyJob.of(self.config, self.train_device), self.dataset)
+        outcome = scorer.score(spec, record["proxy_resolution"], per_epoch_accuracy=self.per_epoch_accuracy,
+                               on_epoch=self.epoch_callback(record))
+        record.update(outcome.fields())
 
     @staticmethod
     def _infeasible(record: dict[str, Any], reasons: list[str]) -> None:

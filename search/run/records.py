@@ -46,6 +46,16 @@ def objective_value(record: dict[str, Any]) -> float | None:
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
 
 
+def jsonable(record: dict[str, Any]) -> dict[str, Any]:
+    """``record`` as the study stores it: NaN becomes null and infinities the largest float JSON can hold."""
+    def clean(value: Any) -> Any:
+        if isinstance(value, float) and not math.isfinite(value):
+            return None if math.isnan(value) else math.copysign(1e300, value)
+        return value
+
+    return {k: clean(v) for k, v in record.items()}
+
+
 def annotations(study: optuna.Study) -> dict[str, dict[str, Any]]:
     return dict(study.user_attrs.get(ANNOTATIONS_ATTR, {}))
 
