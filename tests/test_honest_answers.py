@@ -166,9 +166,11 @@ def test_the_interval_is_student_t_as_scipy_computes_it() -> None:
 
 
 def net(accuracy, low, high, latency, spread, **extra):
-    return {"spec": "net_r16_n10 | conv_c8 | conv_c8 | head", "state": "complete", "accuracy": accuracy,
-            "final_accuracy": accuracy, "final_ci_low": low, "final_ci_high": high, "final_seeds": 3,
-            "latency_ms": latency, "latency_spread_ms": spread, **extra}
+    from search.run.records import TrialRecord
+
+    return TrialRecord(spec="net_r16_n10 | conv_c8 | conv_c8 | head", state="complete", accuracy=accuracy,
+                       final_accuracy=accuracy, final_ci_low=low, final_ci_high=high, final_seeds=3,
+                       latency_ms=latency, latency_spread_ms=spread, **extra)
 
 
 def test_claims_appear_only_when_the_intervals_support_them() -> None:
@@ -234,16 +236,17 @@ class LatencyByMacs:
         self.config, self.evaluated = config, []
         self.dataset = SimpleNamespace(in_channels=3, num_classes=10)
 
-    def evaluate(self, spec, *, train_when_infeasible: bool = False) -> dict:
+    def evaluate(self, spec, *, train_when_infeasible: bool = False):
         from evaluators.cost import cost
+        from search.run.records import TrialRecord
         from searchspace import encode
 
         macs = cost(spec).macs
         self.evaluated.append(macs)
         latency = macs / self.MACS_PER_MS
         fits = latency <= self.config.budget_ms
-        return {"spec": encode(spec), "digest": spec.digest(), "macs": macs, "latency_ms": latency, "latency_source": "measured",
-                "state": "complete" if fits else "infeasible", "accuracy": 0.5 if fits or train_when_infeasible else None}
+        return TrialRecord(spec=encode(spec), digest=spec.digest(), macs=macs, latency_ms=latency, latency_source="measured",
+                           state="complete" if fits else "infeasible", accuracy=0.5 if fits or train_when_infeasible else None)
 
 
 def test_the_known_nets_that_fit_are_the_baselines_and_giants_are_never_built(tmp_path: Path) -> None:
@@ -259,7 +262,7 @@ def test_the_known_nets_that_fit_are_the_baselines_and_giants_are_never_built(tm
     records, skipped = BaselineRunner(evaluator, RunDir(tmp_path), BaselineCache(tmp_path / "cache")).run(choice, stop=lambda: False)
     macs = {name: cost(zoo.get(name, resolution=64, num_classes=10)).macs for name in choice.names}
     fitting = {name for name, m in macs.items() if m / LatencyByMacs.MACS_PER_MS <= 5.0}
-    assert {r["baseline"] for r in records} == fitting and not skipped and len(fitting) >= 5
+    assert {r.baseline for r in records} == fitting and not skipped and len(fitting) >= 5
     bound = 2 * LatencyByMacs.MACS_PER_MS * 5.0  # the throughput margin times the budget
     assert max(evaluator.evaluated) <= max(m for m in macs.values() if m <= bound) < max(macs.values())
     stopped, left_out = BaselineRunner(LatencyByMacs(config), RunDir(tmp_path / "b"), BaselineCache(tmp_path / "c2")).run(

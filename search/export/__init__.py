@@ -43,7 +43,7 @@ def export_net(run_dir: str | Path, trial: str, fmt: str, out: str | Path | None
     dataset = load_search_dataset(config)
     net = trained_net(rundir, record, config, dataset, train_epochs=train_epochs, untrained=untrained)
     net.model.eval()
-    info = {"trial": None if record.get("number") is None else int(record["number"]), "baseline": record.get("baseline"), "run": str(rundir.path),
+    info = {"trial": None if record.number is None else int(record.number), "baseline": record.baseline, "run": str(rundir.path),
             "trained": net.trained, "trained_epochs": net.epochs, "accuracy": net.accuracy, "dataset": config.dataset,
             "preprocessing": preprocessing(dataset, net.spec, record)}
     WRITERS[fmt](net.model, net.spec, path, info)

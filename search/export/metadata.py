@@ -22,6 +22,7 @@ import torch
 
 from search.errors import UserError
 from search.run.config import RunConfig
+from search.run.records import TrialRecord
 from search.run.rundir import RunDir
 from searchspace import NetSpec, build, decode
 
@@ -37,24 +38,24 @@ class TrainedNet:
     epochs: int
 
 
-def preprocessing(dataset, spec: NetSpec, record: dict[str, Any]) -> dict[str, Any]:
+def preprocessing(dataset, spec: NetSpec, record: TrialRecord) -> dict[str, Any]:
     """What an input must look like for the exported file (the same record in every format)."""
     return {
         "input_resolution": spec.resolution, "channels": spec.in_channels, "layout": "NCHW float32",
         "scale": "pixel / 255", "mean": list(dataset.mean), "std": list(dataset.std),
         "class_names": list(dataset.class_names) or [str(i) for i in range(dataset.num_classes)],
         "resize": RESIZE, "source_resolution": dataset.resolution, "dataset": dataset.name,
-        "latency_resolution": int(record["resolution"]) if record.get("resolution") else None,
-        "latency_ms": record.get("remeasured_latency_ms") or record.get("latency_ms"),
+        "latency_resolution": int(record.resolution) if record.resolution else None,
+        "latency_ms": record.remeasured_latency_ms or record.latency_ms,
     }
 
 
-def trained_net(rundir: RunDir, record: dict[str, Any], config: RunConfig, dataset, *, train_epochs: int, untrained: bool) -> TrainedNet:
+def trained_net(rundir: RunDir, record: TrialRecord, config: RunConfig, dataset, *, train_epochs: int, untrained: bool) -> TrainedNet:
     """The weights to export: retrained (``--train``), the final protocol's, or none (``--untrained``)."""
     from search.run.final_protocol import label_of, weights_path
 
-    spec = decode(record["spec"])
-    trained_spec = replace(spec, resolution=int(record["proxy_resolution"] or spec.resolution))
+    spec = decode(record.spec)
+    trained_spec = replace(spec, resolution=int(record.proxy_resolution or spec.resolution))
     torch.manual_seed(config.seed)  # the same starting weights on every export of this trial
     if untrained:
         return TrainedNet(build(spec), spec, "untrained (random weights)", None, 0)

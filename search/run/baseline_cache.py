@@ -22,6 +22,7 @@ from typing import Any
 import torch
 
 from search.run.config import RunConfig
+from search.run.records import TrialRecord
 from search.run.resources import training_device
 
 log = logging.getLogger("search")
@@ -72,17 +73,17 @@ class BaselineCache:
         write_atomic(self._path(key), json.dumps({"key": key, "value": value}, indent=1, default=str) + "\n")
 
 
-def rebudgeted(record: dict[str, Any], config: RunConfig) -> dict[str, Any]:
+def rebudgeted(record: TrialRecord, config: RunConfig) -> TrialRecord:
     """A cached record judged against this run's budget (the cache holds no budget)."""
     from search.run.evaluate import CONSTRAINT_NAMES, NOT_CONSTRAINED, constraint_values
 
-    record = dict(record)
+    record = record.but()
     values = constraint_values(record, config)
     limited = [v for v in values if v != NOT_CONSTRAINED]
-    record["violation"] = max(limited) if limited else None
-    if record.get("state") in ("complete", "infeasible"):
+    record.violation = max(limited) if limited else None
+    if record.state in ("complete", "infeasible"):
         over = [name for name, value in zip(CONSTRAINT_NAMES, values) if value > 0]
-        trained = record.get("accuracy") is not None or record.get("score") is not None
-        record["state"] = "complete" if trained and not over else "infeasible"
-        record["error"] = f"over this run's {' and '.join(over)} limit" if over else (None if trained else "not trained")
+        trained = record.accuracy is not None or record.score is not None
+        record.state = "complete" if trained and not over else "infeasible"
+        record.error = f"over this run's {' and '.join(over)} limit" if over else (None if trained else "not trained")
     return record

@@ -22,6 +22,7 @@ import time
 
 from search.run.config import RunConfig
 from search.run.inputs import Prepared
+from search.run.records import TrialRecord
 from search.run.rundir import RunDir
 from search.run.session import RunOutcome, SearchSession
 
@@ -50,10 +51,10 @@ class OptunaBackend:
             try:
                 record = session.evaluate(trial)
             except KeyboardInterrupt:
-                session.tell(trial, {"state": "interrupted", "error": "stopped by the user during this trial"})
+                session.tell(trial, TrialRecord(state="interrupted", error="stopped by the user during this trial"))
                 raise
             session.tell(trial, record)
-            reused = record.get("duplicate_of") is not None
+            reused = record.duplicate_of is not None
             done, duplicates_in_a_row = done + (not reused), (duplicates_in_a_row + 1 if reused else 0)
 
 

@@ -58,7 +58,7 @@ from ray.tune.stopper import Stopper
 from search.run.config import RunConfig
 from search.run.inputs import Prepared
 from search.run.ray_trainable import DECIDED, NUMBER, SPEC, evaluate_trial
-from search.run.records import annotate, jsonable
+from search.run.records import TrialRecord, annotate
 from search.run.rundir import RunDir
 from search.run.session import RunOutcome, SearchSession
 from search.run.study import STUDY_NAME
@@ -165,7 +165,7 @@ class RunSearcher(OptunaSearch):
 
         spec, decided = self.session.propose(trial, screen=True)
         if decided is not None:
-            return {NUMBER: trial.number, DECIDED: json.dumps(jsonable(decided))}
+            return {NUMBER: trial.number, DECIDED: json.dumps(decided.stored())}
         return {NUMBER: trial.number, SPEC: encode(spec)}
 
     def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False) -> None:
@@ -174,15 +174,15 @@ class RunSearcher(OptunaSearch):
         self._completed_trials.add(trial_id)
         self.session.tell(self._ot_trials[trial_id], self._record(result, error))
 
-    def _record(self, result: dict | None, error: bool) -> dict[str, Any]:
+    def _record(self, result: dict | None, error: bool) -> TrialRecord:
         if error:  # the worker died or raised; FailureReasons adds Ray's own words
-            return {"state": "failed", "error": "the trial's Ray worker failed"}
+            return TrialRecord(state="failed", error="the trial's Ray worker failed")
         if not result or "record_json" not in result:
-            return {"state": "interrupted", "error": "the run stopped before this trial reported"}
-        record = json.loads(result["record_json"])
+            return TrialRecord(state="interrupted", error="the run stopped before this trial reported")
+        record = TrialRecord.of(json.loads(result["record_json"]))
         if not result.get("final"):  # stopped by the scheduler between two epochs
             record.update(state="pruned", accuracy=result.get("accuracy"),
-                          error=f"stopped by ASHA after {record.get('epochs')} of {self.session.config.proxy_epochs} epochs")
+                          error=f"stopped by ASHA after {record.epochs} of {self.session.config.proxy_epochs} epochs")
         return record
 
     # The run's state is study.db, which --resume reopens; Ray's experiment

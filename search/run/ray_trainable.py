@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from search.run.config import RunConfig
 from search.run.evaluate import CandidateEvaluator
-from search.run.records import objective_value
+from search.run.records import TrialRecord
 from search.run.resources import training_device
 
 if TYPE_CHECKING:
@@ -45,20 +45,20 @@ NUMBER, SPEC, DECIDED = "_number", "_spec", "_decided"
 class ReportingEvaluator(CandidateEvaluator):
     """A candidate evaluator that reports each proxy epoch to Ray Tune (under ASHA with its validation accuracy)."""
 
-    def epoch_callback(self, record: dict[str, Any]) -> Callable[[EpochRecord], None]:
+    def epoch_callback(self, record: TrialRecord) -> Callable[[EpochRecord], None]:
         def report_epoch(epoch: EpochRecord) -> None:
-            partial = dict(record, epochs=epoch.epoch)
+            partial = record.but(epochs=epoch.epoch)
             report(partial, self.config, epoch=epoch.epoch, quality=epoch.val_accuracy, final=False)
 
         return report_epoch
 
 
-def report(record: dict[str, Any], config: RunConfig, *, epoch: int | None, quality: float | None, final: bool) -> None:
+def report(record: TrialRecord, config: RunConfig, *, epoch: int | None, quality: float | None, final: bool) -> None:
     """One Tune result: the searcher's metrics (None until known: Tune wants every metric in every result)."""
     from ray import tune
 
-    metrics = {"record_json": json.dumps(record), "final": final, config.objective_name: quality,
-               "latency_ms": record.get("latency_ms")}
+    metrics = {"record_json": json.dumps(record.stored()), "final": final, config.objective_name: quality,
+               "latency_ms": record.latency_ms}
     if epoch is not None and quality is not None:  # ASHA's time attribute: only results it can compare carry it
         metrics["epoch"] = epoch
     tune.report(metrics)
@@ -74,11 +74,11 @@ def evaluate_trial(trial_config: dict[str, Any], *, run_config: dict[str, Any], 
         os.kill(os.getpid(), signal.SIGKILL)
     config = RunConfig.from_dict(run_config)
     if trial_config.get(DECIDED):  # the driver already knows the result
-        record = json.loads(trial_config[DECIDED])
-        return report(record, config, epoch=record.get("epochs"), quality=objective_value(record), final=True)
+        record = TrialRecord.of(json.loads(trial_config[DECIDED]))
+        return report(record, config, epoch=record.epochs, quality=record.objective, final=True)
     torch.set_num_threads(max(1, int(config.cpus_per_trial)))
     # Ray hides the GPUs from a trial that asked for none, so the trial trains where its resources are.
     device = training_device(config.train_device, gpus=config.gpus_per_trial > 0)
     evaluator = ReportingEvaluator(config, dataset, device, per_epoch_accuracy=config.scheduler == "asha")
     record = evaluator.evaluate(decode(trial_config[SPEC]))
-    report(record, config, epoch=record.get("epochs"), quality=objective_value(record), final=True)
+    report(record, config, epoch=record.epochs, quality=record.objective, final=True)

@@ -19,7 +19,7 @@ import logging
 import signal
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 import optuna
 
@@ -32,6 +32,7 @@ from search.run.latency_model import PredictorRefresher
 from search.run.outputs import finalize
 from search.run.phases import PhaseClock
 from search.run.progress import SearchProgress
+from search.run.records import TrialRecord
 from search.run.rundir import RunDir, environment
 from search.run.study import COUNTED, counted_trials, open_study, recover_interrupted, tell_study
 from searchspace import NetSpec, encode
@@ -51,9 +52,9 @@ class RunInterrupted(Exception):
 class RunOutcome:
     rundir: RunDir
     config: RunConfig
-    trials: list[dict[str, Any]] = field(default_factory=list)
-    baselines: list[dict[str, Any]] = field(default_factory=list)
-    front: list[dict[str, Any]] = field(default_factory=list)
+    trials: list[TrialRecord] = field(default_factory=list)
+    baselines: list[TrialRecord] = field(default_factory=list)
+    front: list[TrialRecord] = field(default_factory=list)
     summary: str = ""
     clock: PhaseClock | None = None
 
@@ -98,11 +99,11 @@ def setup_logging(rundir: RunDir) -> None:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
-def failed_record(stage: str, error: Exception) -> dict[str, Any]:
+def failed_record(stage: str, error: Exception, spec: NetSpec | None = None) -> TrialRecord:
     """A trial whose ``stage`` raised: the traceback goes to search.log, the reason to the trial."""
     log.warning("%s", stage, exc_info=error)
     reason = str(error) if isinstance(error, ValueError) else f"{type(error).__name__}: {error}"
-    return {"state": "failed", "error": f"{stage}: {reason[:300]}"}
+    return TrialRecord(state="failed", error=f"{stage}: {reason[:300]}", spec=None if spec is None else encode(spec))
 
 
 class SearchSession:
@@ -114,7 +115,7 @@ class SearchSession:
         self.outcome = RunOutcome(rundir, config, clock=self.clock)
         self.evaluator = CandidateEvaluator(config, prepared.dataset, prepared.train_device)
         self.predictor = PredictorRefresher(self.evaluator, config, rundir)
-        self.known: dict[str, dict[str, Any]] = {}  # digest -> the record of the trial that evaluated it
+        self.known: dict[str, TrialRecord] = {}  # digest -> the record of the trial that evaluated it
         self.progress: SearchProgress | None = None
 
     # ---- the four steps ---------------------------------------------------------------
@@ -136,7 +137,7 @@ class SearchSession:
         for record in counted_trials(self.study):
             self._remember(record)
 
-    def evaluate(self, trial: optuna.Trial) -> dict[str, Any]:
+    def evaluate(self, trial: optuna.Trial) -> TrialRecord:
         """The trial's record, evaluated in this process; whatever goes wrong is the trial's failure, not the run's."""
         spec, record = self.propose(trial, screen=False)
         if record is not None:
@@ -144,9 +145,9 @@ class SearchSession:
         try:
             return self.evaluator.evaluate(spec)
         except Exception as error:  # noqa: BLE001  (left RUNNING, the trial would be stranded and the run lost)
-            return dict(failed_record("evaluation failed", error), spec=encode(spec))
+            return failed_record("evaluation failed", error, spec)
 
-    def propose(self, trial: optuna.Trial, *, screen: bool) -> tuple[NetSpec | None, dict[str, Any] | None]:
+    def propose(self, trial: optuna.Trial, *, screen: bool) -> tuple[NetSpec | None, TrialRecord | None]:
         """The trial's net, and its record when no evaluation is needed: the space failed to produce a net, the
         net was evaluated before (its result is reused), or, with ``screen``, the cheap checks reject it."""
         from search.spaces import OptunaSuggest
@@ -157,23 +158,22 @@ class SearchSession:
             return None, failed_record("sampling failed", error)
         earlier = self.known.get(spec.digest())
         if earlier is not None:
-            reused = {k: v for k, v in earlier.items() if k not in ("number", "pareto", "remeasured_latency_ms")}
-            return spec, dict(reused, duplicate_of=earlier["number"], seconds=0.0)
+            return spec, earlier.reused_by()
         if not screen:
             return spec, None
         try:
             return spec, self.evaluator.screen(spec)
         except Exception as error:  # noqa: BLE001
-            return spec, dict(failed_record("evaluation failed", error), spec=encode(spec))
+            return spec, failed_record("evaluation failed", error, spec)
 
-    def tell(self, trial: optuna.Trial, record: dict[str, Any]) -> None:
+    def tell(self, trial: optuna.Trial, record: TrialRecord) -> None:
         """Record a trial's result: the study, the progress bar, the log, the tables, and a refit when due."""
         tell_study(self.study, trial, record, self.config)
-        if record["state"] in COUNTED and record.get("duplicate_of") is None:
-            self._remember(dict(record, number=trial.number))
-        if record["state"] in COUNTED and self.progress is not None:
-            self.progress.note(record, advance=record.get("duplicate_of") is None)
-        log.info("trial %d %s %s", trial.number, record["state"], record.get("spec") or record.get("error") or "")
+        if record.state in COUNTED and record.duplicate_of is None:
+            self._remember(record.but(number=trial.number))
+        if record.state in COUNTED and self.progress is not None:
+            self.progress.note(record, advance=record.duplicate_of is None)
+        log.info("trial %d %s %s", trial.number, record.state, record.spec or record.error or "")
         finalize(self.study, self.rundir, self.config, self.outcome)
         self.predictor.after_trial()  # the backend's measurements are in the latency cache: refit on them
 
@@ -206,7 +206,7 @@ class SearchSession:
 
     def new_nets(self) -> int:
         """Finished trials that evaluated a net of their own: what --trials counts (a reused duplicate does not)."""
-        return sum(1 for r in counted_trials(self.study) if r.get("duplicate_of") is None)
+        return sum(1 for r in counted_trials(self.study) if r.duplicate_of is None)
 
     def _search(self, backend: Backend) -> None:
         config = self.config
@@ -220,9 +220,9 @@ class SearchSession:
         finally:
             self.progress.close()
 
-    def _remember(self, record: dict[str, Any]) -> None:
-        if record.get("digest") and record["state"] in ("complete", "infeasible") and record.get("duplicate_of") is None:
-            self.known[record["digest"]] = record
+    def _remember(self, record: TrialRecord) -> None:
+        if record.digest and record.state in ("complete", "infeasible") and record.duplicate_of is None:
+            self.known[record.digest] = record
 
 
 def write_report_safely(outcome: RunOutcome) -> None:

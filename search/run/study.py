@@ -12,7 +12,6 @@ import hashlib
 import logging
 import math
 import warnings
-from typing import Any
 
 import optuna
 from optuna.trial import TrialState
@@ -22,7 +21,7 @@ from search.run.claim import mark_started
 from search.run.config import RunConfig
 from search.run.evaluate import CONSTRAINT_NAMES, constraint_values
 from search.run.preflight import storage_errors
-from search.run.records import RECORD_ATTR, annotate, annotations, jsonable, objective_value, trial_record
+from search.run.records import RECORD_ATTR, TrialRecord, annotate, annotations, study_records
 from search.run.rundir import RunDir
 from search.run.searchers import make_sampler
 
@@ -79,23 +78,23 @@ def recover_interrupted(study: optuna.Study, storage: optuna.storages.BaseStorag
     return requeued
 
 
-def counted_trials(study: optuna.Study) -> list[dict[str, Any]]:
+def counted_trials(study: optuna.Study) -> list[TrialRecord]:
     """Records of the trials that ended with a result (failures included), in trial order."""
-    return [r for r in (trial_record(t) for t in study.get_trials(deepcopy=False)) if r["state"] in COUNTED]
+    return [r for r in study_records(study, with_notes=False) if r.state in COUNTED]
 
 
-def tell_study(study: optuna.Study, trial: optuna.Trial, record: dict[str, Any], config: RunConfig) -> None:
+def tell_study(study: optuna.Study, trial: optuna.Trial, record: TrialRecord, config: RunConfig) -> None:
     """Store ``record`` on its trial and close the trial with what the samplers compare."""
-    trial.set_user_attr(RECORD_ATTR, jsonable(record))
-    if record["state"] == "pruned":
+    trial.set_user_attr(RECORD_ATTR, record.stored())
+    if record.state == "pruned":
         study.tell(trial, state=TrialState.PRUNED)
-    elif record["state"] in ("complete", "infeasible"):
+    elif record.state in ("complete", "infeasible"):
         for limit, value in zip(CONSTRAINT_NAMES, constraint_values(record, config)):
             trial.set_constraint(limit, value)
         # Infeasible nets are not trained: their quality is a placeholder the
         # samplers never compare with feasible values (constrained domination).
-        quality = objective_value(record) if record["state"] == "complete" else None
-        latency = record.get("latency_ms") or config.budget_ms or 0.0
+        quality = record.objective if record.state == "complete" else None
+        latency = record.latency_ms or config.budget_ms or 0.0
         study.tell(trial, [_finite(quality if quality is not None else 0.0), _finite(latency)])
     else:
         study.tell(trial, state=TrialState.FAIL)
