@@ -28,6 +28,7 @@ from search.run.config import TRAINING_PROXY
 from search.run.resources import checked_training_device, load_search_dataset
 from search.run.session import RunInterrupted, setup_logging, sigterm_as_interrupt
 from search.run.progress import SearchProgress
+from search.run.records import TrialRecord
 from search.run.rundir import RunDir, environment
 
 log = logging.getLogger("search")
@@ -160,7 +161,7 @@ def score_pending(rundir: RunDir, rows: list[dict[str, Any]], config: ExploreCon
                 folder.write_samples(rundir, rows)
                 log.info("%s #%d %s %s", row["space"], row["index"], row["state"], row["reason"] or row["error"])
                 quality = None if row["error"] is None else (100.0 - row["error"] if objective == "accuracy" else -row["error"])
-                progress.note({"state": row["state"], "score": quality})
+                progress.note(TrialRecord(state=row["state"], score=quality))
     except KeyboardInterrupt:
         log.warning("interrupted by the user")
         raise RunInterrupted(rundir) from None
