@@ -10,18 +10,15 @@ import re
 from pathlib import Path
 
 import numpy as np
-import onnxruntime
 import pandas as pd
 import pytest
-import torch
-import torch.nn.functional as F
 from scipy import stats
 
 import search.run.remeasure as remeasure_module
 from search.cli import main
 from search.export import export_net
 from search.export.formats import read_metadata
-from search.run.baselines import choose_baselines
+from search.run.baselines import THROUGHPUT_MARGIN, choose_baselines
 from search.run.comparison import compare
 from search.run.config import RunConfig
 from search.run.final_protocol import mean_ci95
@@ -207,19 +204,13 @@ def test_every_format_carries_the_same_preprocessing(tiny_run: Path, tmp_path: P
 
 
 def test_the_exported_onnx_scores_its_reported_accuracy_in_onnxruntime(tiny_run: Path, tmp_path: Path) -> None:
-    from evaluators.data import load_dataset
+    from search.export.verify import onnx_accuracy, onnx_metadata
 
     trial = str(int(pd.read_csv(tiny_run / "pareto.csv").query("pareto").iloc[0]["number"]))
     path = export_net(tiny_run, trial, "onnx", tmp_path / "net.onnx")
-    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    meta = json.loads(session.get_modelmeta().custom_metadata_map["preprocessing"])
+    meta = onnx_metadata(path)
     options = json.loads((tiny_run / "run.json").read_text())["config"]["dataset_options"]
-    data = load_dataset(meta["dataset"], resolution=meta["source_resolution"], **options)
-    images = F.interpolate(data.val_images.float(), size=(meta["input_resolution"],) * 2, mode="bilinear",
-                           align_corners=False, antialias=True).round().clamp(0, 255)
-    mean, std = (torch.tensor(meta[k]).view(1, -1, 1, 1) for k in ("mean", "std"))
-    logits = session.run(None, {"images": ((images / 255 - mean) / std).numpy().astype(np.float32)})[0]
-    accuracy = float((logits.argmax(1) == data.val_labels.numpy()).mean())
+    accuracy = onnx_accuracy(path, options)
     assert abs(accuracy - meta["weights"]["accuracy"]) <= 0.02
     final = pd.read_csv(tiny_run / "trials.csv").set_index("number").loc[int(trial)]
     assert final["final_ci_low"] - 0.02 <= meta["weights"]["accuracy"] <= final["final_ci_high"] + 0.02
@@ -263,8 +254,96 @@ def test_the_known_nets_that_fit_are_the_baselines_and_giants_are_never_built(tm
     macs = {name: cost(zoo.get(name, resolution=64, num_classes=10)).macs for name in choice.names}
     fitting = {name for name, m in macs.items() if m / LatencyByMacs.MACS_PER_MS <= 5.0}
     assert {r.baseline for r in records} == fitting and not skipped and len(fitting) >= 5
-    bound = 2 * LatencyByMacs.MACS_PER_MS * 5.0  # the throughput margin times the budget
+    bound = THROUGHPUT_MARGIN * LatencyByMacs.MACS_PER_MS * 5.0  # the throughput margin times the budget
     assert max(evaluator.evaluated) <= max(m for m in macs.values() if m <= bound) < max(macs.values())
     stopped, left_out = BaselineRunner(LatencyByMacs(config), RunDir(tmp_path / "b"), BaselineCache(tmp_path / "c2")).run(
         choice, stop=lambda: True)
     assert stopped == [] and left_out == [name for name in choice.names if name in macs]
+
+
+def test_a_time_limit_leaves_unchecked_only_known_nets_that_might_fit(tmp_path: Path) -> None:
+    from evaluators.cost import cost
+    from search.run.baseline_cache import BaselineCache
+    from search.run.baselines import BaselineRunner
+    from search.run.rundir import RunDir
+    from searchspace import zoo
+
+    config = RunConfig(name="x", budget_ms=5.0, resolution=64)
+    evaluator = LatencyByMacs(config)
+    choice = choose_baselines(config, load_space("unified"))
+    records, left_out = BaselineRunner(evaluator, RunDir(tmp_path), BaselineCache(tmp_path / "cache")).run(
+        choice, stop=lambda: len(evaluator.evaluated) >= 3)  # the limit strikes after three evaluations
+    bound = THROUGHPUT_MARGIN * LatencyByMacs.MACS_PER_MS * 5.0  # what the throughput learnt so far allows, with its margin
+    macs = {name: cost(zoo.get(name, resolution=64, num_classes=10)).macs for name in left_out}
+    assert len(evaluator.evaluated) == 3 and left_out and all(m <= bound for m in macs.values())
+    assert "regnet_y_128gf" in choice.names and "regnet_y_128gf" not in left_out
+
+
+class DenseNetsRunFaster(LatencyByMacs):
+    """Dense-convolution families run at four times the MAC throughput of depthwise ones, as on real CPUs."""
+
+    def evaluate(self, spec, *, train_when_infeasible: bool = False):
+        from evaluators.cost import cost
+
+        record = super().evaluate(spec, train_when_infeasible=train_when_infeasible)
+        dense = all(stage.block.__class__.__name__.lower().startswith(("basic", "bottleneck")) for stage in spec.stages)
+        if dense:
+            record.latency_ms = cost(spec).macs / (4 * self.MACS_PER_MS)
+            fits = record.latency_ms <= self.config.budget_ms
+            record.update(state="complete" if fits else "infeasible", accuracy=0.5 if fits else None)
+        return record
+
+
+def test_a_dense_net_that_fits_is_not_ruled_out_by_the_throughput_of_mobile_nets(tmp_path: Path) -> None:
+    from evaluators.cost import cost
+    from search.run.baseline_cache import BaselineCache
+    from search.run.baselines import BaselineRunner
+    from search.run.rundir import RunDir
+    from searchspace import zoo
+
+    resnet18 = cost(zoo.get("resnet18", resolution=224, num_classes=10)).macs
+    config = RunConfig(name="x", budget_ms=resnet18 / (4 * LatencyByMacs.MACS_PER_MS) * 1.1)  # fits by 10%
+    choice = choose_baselines(config, load_space("unified"))
+    assert choice.names.index("resnet18") > choice.names.index("mobilenet_v2")  # a mobile net sets the throughput first
+    records, _ = BaselineRunner(DenseNetsRunFaster(config), RunDir(tmp_path), BaselineCache(tmp_path / "c")).run(
+        choice, stop=lambda: False)
+    assert "resnet18" in {r.baseline for r in records}
+
+
+def test_known_nets_are_taken_one_family_per_turn_smallest_first() -> None:
+    from search.run.baselines import _family_nets, interleave_families
+
+    order = interleave_families({"a": [(30, "a3"), (10, "a1"), (20, "a2")], "b": [(15, "b1")], "c": [(5, "c1"), (40, "c2")]})
+    assert order == ["c1", "a1", "b1", "a2", "c2", "a3"]
+    family_order = _family_nets(load_space("unified"))
+    families = {zoo_family(name) for name in family_order}
+    first_round = family_order[:len(families)]
+    assert len(families) >= 5 and {zoo_family(name) for name in first_round} == families  # each family once, first
+
+
+def zoo_family(name: str) -> str:
+    from searchspace import zoo
+
+    return zoo.info(name).family
+
+
+def test_front_members_and_known_nets_take_turns_in_the_final_protocol() -> None:
+    from search.run.final_protocol import alternate
+
+    assert alternate(["m1", "m2", "m3"], ["k1"]) == ["m1", "k1", "m2", "m3"]
+    assert alternate(["m1"], ["k1", "k2"]) == ["m1", "k1", "k2"] and alternate([], ["k1"]) == ["k1"]
+
+
+def test_the_final_protocol_trains_the_known_nets_own_front_and_says_why_the_others_are_left() -> None:
+    from search.run.final_protocol import known_to_compare
+
+    def known(name, accuracy, latency):
+        return net(accuracy, None, None, latency, 0.1).but(baseline=name, accuracy=accuracy, final_accuracy=None)
+
+    fast, accurate, beaten = known("fast", 0.80, 5.0), known("accurate", 0.95, 20.0), known("beaten", 0.79, 21.0)
+    chosen, reasons = known_to_compare([beaten, fast, accurate])
+    assert {r.baseline for r in chosen} == {"fast", "accurate"}
+    assert set(reasons) == {"beaten"} and "fast is at least as accurate and as fast" in reasons["beaten"]
+    member = net(0.90, 0.89, 0.91, 2.0, 0.1, number=4)
+    line = compare([member], beaten.but(final_skipped=reasons["beaten"]))
+    assert line.endswith("not compared: " + reasons["beaten"])

@@ -36,8 +36,12 @@ log = logging.getLogger("search")
 
 # A net is not even probed when its MACs would need more than this many times the best
 # MAC throughput measured so far to fit the budget: the giants of the zoo (RegNetY-128GF)
-# would cost seconds per forward pass just to learn that they do not fit.
-THROUGHPUT_MARGIN = 2.0
+# would cost seconds per forward pass just to learn that they do not fit.  The margin covers
+# how far MAC throughput differs between designs on one CPU: on the 2-core test machine
+# (results/benchmarks/proxy_fidelity_digits_nets.json) MobileNetV2 ran 10 MMAC/ms and
+# ResNet-18 41, so with a margin of 2 learnt on mobile nets, ResNet-18 (44 ms) was wrongly
+# ruled out of a 50 ms budget.
+THROUGHPUT_MARGIN = 6.0
 
 
 @dataclass(frozen=True)
@@ -58,19 +62,31 @@ def choose_baselines(config, space) -> BaselineChoice:
 
 
 def _family_nets(space) -> list[str]:
-    """Zoo nets of the space's families, smallest first (by MACs at the reference resolution)."""
+    """Zoo nets of the space's families, in rounds: each family's smallest net not yet taken, per round.
+
+    Smallest first because small nets are the likeliest to fit and the cheapest to train; one
+    family per turn because a time limit that cuts the phase short should leave out the fourth
+    MnasNet width, not the whole of RegNet.
+    """
     from evaluators.cost import cost
     from searchspace.registry import kind_of
 
     families = {zoo.info(name).family for name in space.baselines}
     kinds = {value for knob in space.knobs() if knob.name.endswith(".block") for value in (knob.values or ())}
-    chosen = []
+    by_family: dict[str, list[tuple[int, str]]] = {}
     for name in zoo.names():
         spec = zoo.get(name)
         body = {kind_of(stage.block).name for stage in spec.stages}
         if zoo.info(name).family in families or (kinds and body <= kinds):
-            chosen.append((cost(spec).macs, name))
-    return [name for _, name in sorted(chosen)]
+            by_family.setdefault(zoo.info(name).family, []).append((cost(spec).macs, name))
+    return interleave_families(by_family)
+
+
+def interleave_families(by_family: dict[str, list[tuple[int, str]]]) -> list[str]:
+    """Round r holds each family's r-th smallest net; within a round, smallest first."""
+    ordered = {family: sorted(nets) for family, nets in by_family.items()}
+    rounds = max((len(nets) for nets in ordered.values()), default=0)
+    return [name for r in range(rounds) for _, name in sorted(nets[r] for nets in ordered.values() if r < len(nets))]
 
 
 class BaselineRunner:
@@ -94,12 +110,13 @@ class BaselineRunner:
             run_key = f"{name}:{spec.digest()}"
             record = stored.get(run_key) or self._cached(spec)
             if record is None:
+                required = name in choice.required
+                if not required and self._cannot_fit(name, spec):
+                    continue
                 if stop():
                     skipped.append(name)
                     continue
-                record = self._evaluate(name, spec, name in choice.required)
-                if record is None:
-                    continue
+                record = self._evaluate(name, spec, required)
             record = rebudgeted(record, self.config).but(baseline=name)
             self._learn_throughput(record)
             if record.state != "complete" and name not in choice.required:
@@ -128,15 +145,20 @@ class BaselineRunner:
         # Cached as too slow to train, but this run's budget lets it in: it must be trained now.
         return None if judged.state == "infeasible" and judged.error == "not trained" else record
 
-    def _evaluate(self, name: str, spec: NetSpec, required: bool) -> TrialRecord | None:
+    def _cannot_fit(self, name: str, spec: NetSpec) -> bool:
+        """Over the budget by its MACs alone.  Checked before the time limit, since it costs nothing:
+        a net ruled out this way is not one the time limit left unchecked."""
         from evaluators.cost import cost
 
         budget = self.config.budget_ms
-        if not required and budget is not None and self.best_throughput:
-            needs_ms = cost(spec).macs / (THROUGHPUT_MARGIN * self.best_throughput)
-            if needs_ms > budget:  # not cached: a cheap bound is all this decision is worth
-                log.info("known net %s does not fit: needs at least %.0f ms by its MACs", name, needs_ms)
-                return None
+        if budget is None or not self.best_throughput:
+            return False
+        needs_ms = cost(spec).macs / (THROUGHPUT_MARGIN * self.best_throughput)
+        if needs_ms > budget:  # not cached: a cheap bound is all this decision is worth
+            log.info("known net %s does not fit: needs at least %.0f ms by its MACs", name, needs_ms)
+        return needs_ms > budget
+
+    def _evaluate(self, name: str, spec: NetSpec, required: bool) -> TrialRecord:
         log.info("evaluating baseline %s", name)
         record = self.evaluator.evaluate(spec, train_when_infeasible=required)
         if record.state in ("complete", "infeasible"):

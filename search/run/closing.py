@@ -64,11 +64,13 @@ def close_run(study: optuna.Study, rundir: RunDir, config: RunConfig, outcome, e
 
 def _final_protocol(records, rundir: RunDir, config: RunConfig, outcome, ending: Ending, note) -> None:
     from search.run.baselines import store_baselines
-    from search.run.final_protocol import FinalProtocol, label_of
+    from search.run.final_protocol import FinalProtocol, known_to_compare, label_of
 
     with ending.clock.phase("final protocol") as phase:
         members = front_of(records)
-        compared = [b for b in outcome.baselines if b.accuracy is not None]
+        compared, left_out = known_to_compare(outcome.baselines)
+        for record in outcome.baselines:
+            record.final_skipped = left_out.get(record.baseline)
         protocol = FinalProtocol(config, ending.dataset, ending.train_device, rundir, ending.clock.deadline("final"))
         skipped = protocol.run(members, compared, note)
         for record in members:

@@ -123,11 +123,13 @@ def compare(front: list[TrialRecord], known: TrialRecord) -> str:
         return head + ": no found net to compare"
     supported = [(r, f) for r, f in members if accuracy_verdict(f, figures) in ("more accurate than", "as accurate as")]
     record, mine = min(supported, key=lambda m: m[1].latency_ms) if supported else max(members, key=lambda m: m[1].mean)
-    return head + ": " + _sentence(record.number, mine, name, figures)
+    return head + ": " + _sentence(record.number, mine, name, figures, known.final_skipped)
 
 
-def _sentence(number: int, mine: Figures, name: str, known: Figures) -> str:
+def _sentence(number: int, mine: Figures, name: str, known: Figures, why_not_final: str | None = None) -> str:
     if mine.has_interval != known.has_interval:  # a final mean and a proxy score come from different recipes
+        if mine.has_interval and why_not_final:
+            return f"not compared: {why_not_final}"
         untrained = name if mine.has_interval else f"#{number}"
         return f"not compared: {untrained} has no final-protocol figures (the time limit left it out)"
     verdict = accuracy_verdict(mine, known)

@@ -2,10 +2,10 @@
 
 A proxy score is one short training with one seed: good enough to rank
 candidates, not to tell a user that one net is more accurate than another.
-At the end of a run every front member and every known net it is compared
-with is trained again with ``--final-seeds`` seeds (default 3) for
-:data:`FINAL_LENGTH_FACTOR` times the proxy's training length, at the proxy's
-resolution.  Each net gets the mean accuracy over its seeds and a 95%
+At the end of a run every front member and the known nets it is compared
+with (:func:`known_to_compare`: the known nets' own Pareto front) are trained
+again with ``--final-seeds`` seeds (default 3) for :data:`FINAL_LENGTH_FACTOR`
+times the proxy's training length, at the proxy's resolution.  Each net gets the mean accuracy over its seeds and a 95%
 t-interval (:func:`mean_ci95`); the comparison (:mod:`search.run.comparison`)
 speaks only where the intervals allow.
 
@@ -14,9 +14,12 @@ The trained weights of the seed closest to the mean are kept in
 exported net is the net that was scored.  Known nets' final results are
 cached across runs like their proxy results.
 
-Its cost is bounded by the time limit: a net whose estimated training time
-(its proxy time x the length factor x the seeds) no longer fits before the
-deadline is skipped, and the run says which.
+Its cost is bounded by the time limit.  Front members and known nets take turns
+(members in front order, known nets cheapest first): with members first, two
+measured default runs spent the whole final share on members and never trained
+a known net, so no comparison ever had intervals on both sides.  A net whose
+estimated training time (its proxy time x the length factor x the seeds) no
+longer fits before the deadline is skipped, and the run says which.
 """
 
 from __future__ import annotations
@@ -40,10 +43,12 @@ from searchspace import decode, encode
 
 log = logging.getLogger("search")
 
-# The final training's length, in multiples of the proxy's.  The one knob of the
-# protocol's cost; to be tuned from benchmarks/proxy_fidelity.py (the length at
-# which rankings stop changing) and the default time limit.
-FINAL_LENGTH_FACTOR = 4
+# The final training's length, in multiples of the proxy's: the one knob of the protocol's cost,
+# which is this factor x the seeds x each net's proxy time.  The issue asks for a recipe longer than
+# the proxy's; 2 gives 8 epochs at batch 128 on digits (88 steps, 11k images, close to the 14k of
+# benchmarks/proxy_fidelity.py's 10-epoch reference).  At 4, one measured default run (12-minute
+# limit, 2 cores) had time in its final share for one known net only: 12 proxy times per net.
+FINAL_LENGTH_FACTOR = 2
 FINAL_FOLDER = "final"
 FINAL_FIELDS = ("final_accuracy", "final_ci_low", "final_ci_high", "final_seeds", "final_epochs")
 
@@ -51,6 +56,36 @@ FINAL_FIELDS = ("final_accuracy", "final_ci_low", "final_ci_high", "final_seeds"
 def final_training_length(config: RunConfig) -> dict[str, int]:
     """The final recipe's length, derived from the run's proxy settings (the one place that does it)."""
     return {"epochs": config.proxy_epochs * FINAL_LENGTH_FACTOR, "batch_size": config.proxy_batch_size}
+
+
+def known_to_compare(baselines: list[TrialRecord]) -> tuple[list[TrialRecord], dict[str, str]]:
+    """The known nets worth the final protocol, and why each other one is left out.
+
+    A known net beaten on both proxy accuracy and latency by another known net adds nothing to
+    the comparison: whatever a found net can say against it, it can say against the better one.
+    So only the known nets' own Pareto front (proxy accuracy up, latency down) is trained again.
+    """
+    from search.run.final_front import final_latency
+    from search.run.pareto import pareto_indices
+
+    scored = [b for b in baselines if b.accuracy is not None and final_latency(b) is not None]
+    front = [scored[i] for i in pareto_indices([(b.accuracy, final_latency(b)) for b in scored])]
+    reasons = {}
+    for record in scored:
+        if any(record is member for member in front):
+            continue
+        better = min((m for m in front if m.accuracy >= record.accuracy and final_latency(m) <= final_latency(record)),
+                     key=final_latency)  # the fastest of those that beat it: the plainest reason
+        reasons[record.baseline] = (f"not trained again: {better.baseline} is at least as accurate and as fast "
+                                    "under the proxy")
+    return front, reasons
+
+
+def alternate(first: list, second: list) -> list:
+    """first[0], second[0], first[1], second[1], ... and then the rest of the longer list."""
+    turns = [item for pair in zip(first, second) for item in pair]
+    shorter = min(len(first), len(second))
+    return turns + first[shorter:] + second[shorter:]
 
 
 def final_seeds(config: RunConfig) -> list[int]:
@@ -134,7 +169,7 @@ class FinalProtocol:
         from search.run.baseline_cache import BaselineCache
 
         cache, skipped = BaselineCache(), []
-        for record in front + baselines:
+        for record in alternate(front, sorted(baselines, key=self._estimate_s)):
             key = self._cache_key(record) if record.baseline else None
             cached = cache.get(key) if key else None
             if cached is not None:

@@ -79,6 +79,8 @@ class TrialRecord:
     proxy_seconds: float | None = None
     started: str | None = None  # ISO time the evaluation started
     knobs: dict[str, Any] = field(default_factory=dict)  # the optuna trial's parameters
+    # Not a column: why the final protocol left a known net out (this run's summary says it).
+    final_skipped: str | None = None
 
     # ---- reading and changing ------------------------------------------------------------
 
@@ -150,7 +152,7 @@ class TrialRecord:
 
 _TYPES: dict[str, type] = {}
 for _field in dataclasses.fields(TrialRecord):
-    if _field.name != "knobs":
+    if _field.name not in ("knobs", "final_skipped"):
         _hint = typing.get_type_hints(TrialRecord)[_field.name]
         _TYPES[_field.name] = next(t for t in (bool, int, float, str) if t == _hint or t in typing.get_args(_hint))
 COLUMNS = tuple(_TYPES)
