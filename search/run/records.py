@@ -113,12 +113,13 @@ class TrialRecord:
 
     @classmethod
     def of(cls, fields: dict[str, Any]) -> TrialRecord:
-        """From a stored or tabled form: known fields typed, ``param_*`` as knobs, anything else ignored."""
+        """From a stored or tabled form: known fields typed (missing ones keep their default), ``param_*`` as
+        knobs, anything else ignored."""
         record = cls()
         for name, value in fields.items():
             if name.startswith(KNOB_PREFIX):
                 record.knobs[name[len(KNOB_PREFIX):]] = None if _missing(value) else value
-            elif name in _TYPES:
+            elif name in _TYPES and not _missing(value):
                 setattr(record, name, _typed(value, _TYPES[name]))
         return record
 
@@ -163,8 +164,6 @@ def _missing(value: Any) -> bool:
 
 
 def _typed(value: Any, kind: type) -> Any:
-    if _missing(value):
-        return None
     if kind is bool:
         return value if isinstance(value, bool) else str(value).strip().lower() in ("true", "1")
     if kind is int:
