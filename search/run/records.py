@@ -103,7 +103,7 @@ class TrialRecord:
 
     def but(self, **fields: Any) -> TrialRecord:
         """A copy with ``fields`` changed."""
-        return dataclasses.replace(self, knobs=dict(self.knobs), **fields)
+        return dataclasses.replace(self, **{"knobs": dict(self.knobs), **fields})
 
     def reused_by(self) -> TrialRecord:
         """What a later trial of the same net records: this result, marked as a duplicate of this trial."""
