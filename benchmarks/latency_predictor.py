@@ -99,7 +99,7 @@ class Timing:
         """One net's latency in milliseconds, and whether it came from the cache."""
         if self.clock == "cpu":
             return cpu_time_ms(spec, self.protocol), False
-        result = measure(spec, self.device, threads=self.threads, use_cache=use_cache, **self.protocol.to_dict())
+        result = measure(spec, self.device, threads=self.threads, cache=use_cache, protocol=self.protocol)
         return result.median_ms, result.cached
 
 

@@ -73,15 +73,15 @@ class Setting:
 
 def measure_once(target: Target, setting: Setting) -> dict[str, Any]:
     """One child process's measurement, as a plain dict that pickles back to the parent."""
-    from evaluators.latency import measure
+    from evaluators.latency import InputBatch, measure
 
     result = measure(
         target.load(),
         setting.device,
         resolution=setting.resolution,
-        batch_size=setting.batch_size,
         threads=setting.threads,
-        use_cache=False,  # a repeatability figure from cached numbers would be meaningless
+        batch=InputBatch(size=setting.batch_size),
+        cache=False,  # a repeatability figure from cached numbers would be meaningless
     )
     return result.to_dict()
 

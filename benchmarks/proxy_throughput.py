@@ -58,13 +58,13 @@ from evaluators.devices import (  # noqa: E402
     device_name,
     resolve_device,
 )
-from evaluators.proxy import train  # noqa: E402
+from evaluators.proxy import ProxySettings, train  # noqa: E402
 from evaluators.proxy.augment import BatchAugmenter, Normaliser, translation_for  # noqa: E402
-from evaluators.proxy.regime_cache import RegimeCache, regime_cache_key  # noqa: E402
-from evaluators.proxy.regime_choice import RegimeTimings, best_eager  # noqa: E402
-from evaluators.proxy.regime_probe import DeviceRegimeProbe, OptimizerSettings  # noqa: E402
-from evaluators.proxy.regime_select import SelectionContext, select_regime  # noqa: E402
-from evaluators.proxy.regimes import BF16_CL, FP32, prepare_model, regime_label  # noqa: E402
+from evaluators.proxy.regime.cache import RegimeCache, regime_cache_key  # noqa: E402
+from evaluators.proxy.regime.choice import RegimeTimings, best_eager  # noqa: E402
+from evaluators.proxy.regime.probe import DeviceRegimeProbe, OptimizerSettings  # noqa: E402
+from evaluators.proxy.regime.select import SelectionContext, select_regime  # noqa: E402
+from evaluators.proxy.regime.modes import BF16_CL, FP32, prepare_model, regime_label  # noqa: E402
 from evaluators.proxy.step import (  # noqa: E402
     TrainStep,
     make_optimizer,
@@ -369,12 +369,14 @@ def run_trial(config: BenchConfig, index: int, barrier: Any) -> dict[str, Any]:
     if config.threads_per_trial is not None:
         torch.set_num_threads(config.threads_per_trial)
     dataset = trial_dataset(config)
-    common = {"epochs": 1, "batch_size": config.trial_batch_size, "device": config.device, "regime": config.trial_regime}
-    train(small_trial_model(), dataset, max_steps_per_epoch=2, **common)  # CUDA context, kernels, cuDNN autotuning
+    common = ProxySettings(epochs=1, batch_size=config.trial_batch_size, regime=config.trial_regime)
+    warm_up = dataclasses.replace(common, max_steps_per_epoch=2)
+    train(small_trial_model(), dataset, warm_up, device=config.device)  # CUDA context, kernels, cuDNN autotuning
     if barrier is not None:
         barrier.wait()
     started = time.time()
-    outcome = train(small_trial_model(), dataset, max_steps_per_epoch=config.trial_steps, seed=index, **common)
+    settings = dataclasses.replace(common, max_steps_per_epoch=config.trial_steps, seed=index)
+    outcome = train(small_trial_model(), dataset, settings, device=config.device)
     finished = time.time()
     images = outcome.epochs_run * config.trial_steps * config.trial_batch_size if outcome.ok else 0
     error = None if outcome.ok else f"{outcome.reason}: {outcome.message}"

@@ -69,8 +69,8 @@ def table_path(settings: dict[str, Any], *, overwrite: bool) -> Path:
 
 def build_table(args: argparse.Namespace) -> dict[str, Any]:
     from evaluators.data import load_dataset
-    from evaluators.latency import measure
-    from evaluators.proxy import TrainingFailure, train
+    from evaluators.latency import TimingProtocol, measure
+    from evaluators.proxy import ProxySettings, TrainingFailure, train
     from search.run.resources import default_proxy_resolution
     from search.spaces import FixedSuggest, SpaceContext
     from searchspace import encode
@@ -89,8 +89,9 @@ def build_table(args: argparse.Namespace) -> dict[str, Any]:
         if spec.digest() in rows:
             continue
         started = time.perf_counter()
-        outcome = train(spec, dataset, epochs=args.epochs, batch_size=args.batch_size, resolution=resolution, seed=0)
-        latency = measure(spec, "cpu", threads=1, use_cache=False, min_time_s=0.15, warmup_time_s=0.05)
+        settings = ProxySettings(epochs=args.epochs, batch_size=args.batch_size, resolution=resolution, seed=0)
+        outcome = train(spec, dataset, settings)
+        latency = measure(spec, "cpu", threads=1, cache=False, protocol=TimingProtocol(min_time_s=0.15, warmup_time_s=0.05))
         rows[spec.digest()] = {
             "spec": encode(spec),
             "accuracy": None if isinstance(outcome, TrainingFailure) else outcome.accuracy,

@@ -28,7 +28,8 @@ from typing import Any
 
 import pandas as pd
 
-from search.errors import UserError
+from evaluators import validate
+from search.errors import UserError, option_error
 from search.explore.config import ExploreConfig, count_range, latency_range
 from search.quantities import parse_count, parse_duration_s, parse_latency_ms
 from search.run.config import RunConfig
@@ -112,8 +113,7 @@ def _settings(function: str, config_class: type, units: Mapping[str, Keyword], g
 def _folder_options(given: dict[str, Any]) -> dict[str, Any]:
     options = {k: given.pop(k, default) for k, default in FOLDER_KEYWORDS.items()}
     for key, value in options.items():
-        if not isinstance(value, bool):
-            raise UserError(f"{key} = {value!r} is not allowed: must be True or False")
+        validate.flag(f"{key} =", value, fail=option_error)  # a keyword is shown as "quiet = 'yes'"
     return options
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from searchspace.shown import shown
 
-__all__ = ["UserError", "shown", "user_error_types"]
+__all__ = ["UserError", "option_error", "shown", "unknown_option", "user_error_types"]
 
 
 class UserError(ValueError):
@@ -19,3 +19,12 @@ def user_error_types() -> tuple[type[BaseException], ...]:
 
     return (UserError, SpecError, DeviceError, DatasetError)
 
+
+def option_error(option: str, value: object, allowed: str) -> UserError:
+    """``--trials 0 is not allowed: must be at least 1``: the wording of a bad option (a ``fail`` for evaluators.validate)."""
+    return UserError(f"{option} {shown(value)} is not allowed: must be {allowed}")
+
+
+def unknown_option(option: str, value: object, allowed: str) -> UserError:
+    """``--searcher 'bayes' is not known (allowed: ...)``: a name outside an option's choices."""
+    return UserError(f"{option} {shown(value)} is not known (allowed: {allowed})")

@@ -57,3 +57,11 @@ def format_count(value: float) -> str:
         if abs(value) >= scale:
             return f"{value / scale:.3g}{unit}"
     return f"{value:.0f}"
+
+
+def format_duration(seconds: float) -> str:
+    """The shortest of ``2h``, ``12m`` and ``90s`` that is exact: the way ``--time-limit`` is written."""
+    for unit, scale in (("h", 3600), ("m", 60)):
+        if seconds >= scale and seconds % scale == 0:
+            return f"{seconds / scale:g}{unit}"
+    return f"{seconds:g}s"

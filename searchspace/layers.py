@@ -8,6 +8,7 @@ torchvision and timm weights onto them.  A conv-norm-act is always ``conv``,
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -31,34 +32,38 @@ class BuildContext:
         return nn.BatchNorm1d(channels, eps=self.norm_eps, momentum=self.norm_momentum)
 
 
-class ConvNormAct(nn.Sequential):
-    """Convolution, then optional batch norm, then optional activation."""
+@dataclass(frozen=True, kw_only=True)
+class ConvOptions:
+    """The optional settings of :class:`ConvNormAct`, with their defaults."""
 
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        kernel: Size,
-        ctx: BuildContext,
-        *,
-        stride: int = 1,
-        groups: int = 1,
-        padding: Size | None = None,
-        dilation: int = 1,
-        bias: bool = False,
-        norm: bool = True,
-        activation: str = "identity",
-    ) -> None:
+    stride: int = 1
+    groups: int = 1
+    padding: Size | None = None  # None: from the kernel and dilation (same size at stride 1)
+    dilation: int = 1
+    bias: bool = False  # no bias before a norm: the norm's shift makes it redundant
+    norm: bool = True
+    activation: str = "identity"
+
+
+class ConvNormAct(nn.Sequential):
+    """Convolution, then optional batch norm, then optional activation.
+
+    ``options``: the keywords of :class:`ConvOptions` (``stride=2``,
+    ``activation="relu"``, ...); an unknown one is a ``TypeError``.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, kernel: Size, ctx: BuildContext, **options: Any) -> None:
         super().__init__()
-        pad = as_pair(padding) if padding is not None else default_padding(kernel, dilation)
+        chosen = ConvOptions(**options)
+        pad = as_pair(chosen.padding) if chosen.padding is not None else default_padding(kernel, chosen.dilation)
         self.conv = nn.Conv2d(
-            in_channels, out_channels, as_pair(kernel), stride=stride, padding=pad,
-            dilation=dilation, groups=groups, bias=bias,
+            in_channels, out_channels, as_pair(kernel), stride=chosen.stride, padding=pad,
+            dilation=chosen.dilation, groups=chosen.groups, bias=chosen.bias,
         )
-        if norm:
+        if chosen.norm:
             self.norm = ctx.norm2d(out_channels)
-        if activation != "identity":
-            self.act = make_activation(activation)
+        if chosen.activation != "identity":
+            self.act = make_activation(chosen.activation)
 
 
 class SqueezeExcite(nn.Module):

@@ -76,6 +76,10 @@ def _compatible_stage(width: int, depth: int, group_width: int, bottleneck_ratio
     return RegNetStage(int(bottleneck / bottleneck_ratio), depth, group_width, bottleneck_ratio)
 
 
+# The input and output regnet_spec gives a net unless told otherwise: ImageNet's.
+_IMAGENET_INPUT = {"resolution": 224, "num_classes": 1000, "in_channels": 3}
+
+
 def regnet_spec(
     depth: int,
     w0: int,
@@ -84,12 +88,12 @@ def regnet_spec(
     group_width: int,
     bottleneck_ratio: float = 1.0,
     se_ratio: float | None = None,
-    *,
-    resolution: int = 224,
-    num_classes: int = 1000,
-    in_channels: int = 3,
+    **net: int,
 ) -> NetSpec:
     """The RegNet (X without ``se_ratio``, Y with it) as a NetSpec.
+
+    ``net``: the input and output of the net, keywords of :class:`NetSpec`
+    (``resolution`` 224, ``num_classes`` 1000, ``in_channels`` 3 unless given).
 
     Stem: 3x3 stride-2 conv to 32 channels.  Body: one bottleneck stage per
     RegNet stage, stride 2 at its first block, squeeze-and-excitation (if any)
@@ -109,7 +113,5 @@ def regnet_spec(
         stem=(Stage(block=ConvSpec(out_channels=STEM_WIDTH), stride=2),),
         stages=body,
         head=HeadSpec(),
-        resolution=resolution,
-        num_classes=num_classes,
-        in_channels=in_channels,
+        **{**_IMAGENET_INPUT, **net},
     )

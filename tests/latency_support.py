@@ -9,10 +9,11 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from evaluators.latency import LatencyCache, LatencyResult
+from evaluators.latency import LatencyCache, LatencyResult, TimingProtocol
 
 # A protocol short enough for tests: a handful of runs, tens of milliseconds.
-FAST = {"min_time_s": 0.01, "warmup_runs": 1, "warmup_time_s": 0.0, "min_runs": 3, "max_runs": 200}
+FAST_PROTOCOL = TimingProtocol(min_time_s=0.01, warmup_runs=1, warmup_time_s=0.0, min_runs=3, max_runs=200)
+FAST = {"protocol": FAST_PROTOCOL}
 
 
 class RecordingModule(nn.Module):

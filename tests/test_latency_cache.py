@@ -13,7 +13,7 @@ import torch
 
 from evaluators.devicelock import hold_device
 from evaluators.devices import device_name
-from evaluators.latency import CacheKey, LatencyCache, LatencyResult, measure
+from evaluators.latency import CacheKey, InputBatch, LatencyCache, LatencyResult, measure
 from tests.latency_support import (
     FAST,
     FakeSpec,
@@ -34,9 +34,9 @@ def fake_searchspace(monkeypatch):
 
 def test_second_measure_of_a_key_is_a_hit_without_forward():
     module = RecordingModule()
-    first = measure(module, resolution=8, threads=1, cache_key="tiny-conv", **FAST)
+    first = measure(module, resolution=8, threads=1, cache="tiny-conv", **FAST)
     calls_after_first = module.calls
-    second = measure(module, resolution=8, threads=1, cache_key="tiny-conv", **FAST)
+    second = measure(module, resolution=8, threads=1, cache="tiny-conv", **FAST)
     assert (first.cached, second.cached) == (False, True)
     assert module.calls == calls_after_first
     assert second.median_ms == first.median_ms
@@ -45,16 +45,17 @@ def test_second_measure_of_a_key_is_a_hit_without_forward():
 
 @pytest.mark.parametrize(
     "changed",
-    [{"threads": 2}, {"resolution": 10}, {"batch_size": 2}, {"dtype": torch.float64}, {"cache_key": "other"}],
+    [{"threads": 2}, {"resolution": 10}, {"batch": InputBatch(size=2)}, {"batch": InputBatch(dtype=torch.float64)},
+     {"cache": "other"}],
 )
 def test_a_changed_setting_is_a_new_measurement(changed):
     module = RecordingModule()
-    base = {"resolution": 8, "threads": 1, "batch_size": 1, "cache_key": "tiny-conv"}
+    base = {"resolution": 8, "threads": 1, "batch": InputBatch(size=1), "cache": "tiny-conv"}
     measure(module, **base, **FAST)
     calls_after_first = module.calls
     again = measure(module, **{**base, **changed}, **FAST)
     assert again.cached is False
-    if "dtype" not in changed:  # another dtype runs on a converted copy, not on `module`
+    if "batch" not in changed or changed["batch"].dtype == torch.float32:  # another dtype runs on a converted copy, not on `module`
         assert module.calls > calls_after_first
     assert len(LatencyCache().entries()) == 2
 
@@ -68,9 +69,9 @@ def test_a_module_without_cache_key_is_never_cached():
 
 def test_use_cache_false_neither_reads_nor_writes():
     module = RecordingModule()
-    stored = measure(module, resolution=8, cache_key="tiny-conv", **FAST)
+    stored = measure(module, resolution=8, cache="tiny-conv", **FAST)
     calls_after_first = module.calls
-    fresh = measure(module, resolution=8, cache_key="tiny-conv", use_cache=False, **FAST)
+    fresh = measure(module, resolution=8, cache=False, **FAST)
     assert fresh.cached is False
     assert module.calls > calls_after_first
     assert [entry.measured_at for entry in LatencyCache().entries()] == [stored.measured_at]
@@ -93,7 +94,7 @@ def test_a_spec_is_keyed_by_digest_and_built_only_on_a_miss(fake_searchspace):
 def test_in_channels_contradicting_the_spec_is_rejected(fake_searchspace):
     spec = FakeSpec(in_channels=2)
     with pytest.raises(ValueError, match="in_channels=3"):
-        measure(spec, in_channels=3, **FAST)
+        measure(spec, batch=InputBatch(channels=3), **FAST)
     assert spec.builds == []
 
 
@@ -106,7 +107,7 @@ def test_measurements_persist_across_cache_instances(tmp_path):
 
 
 def test_measure_writes_to_the_cache_in_the_cache_dir(tmp_path):
-    result = measure(RecordingModule(), resolution=8, cache_key="tiny-conv", **FAST)
+    result = measure(RecordingModule(), resolution=8, cache="tiny-conv", **FAST)
     stored = LatencyCache(tmp_path / "cache" / "latency.sqlite").get(CacheKey.of(result))
     assert stored is not None and stored.median_ms == result.median_ms
 
@@ -168,7 +169,7 @@ def test_concurrent_writers_in_two_processes_lose_nothing(tmp_path):
 
 def test_a_cache_hit_does_not_wait_for_the_device():
     module = RecordingModule()
-    measure(module, resolution=8, threads=1, cache_key="tiny-conv", **FAST)
+    measure(module, resolution=8, threads=1, cache="tiny-conv", **FAST)
     training_running = threading.Event()
     training_may_end = threading.Event()
 
@@ -183,7 +184,7 @@ def test_a_cache_hit_does_not_wait_for_the_device():
         assert training_running.wait(timeout=30)
         outcome: list[LatencyResult] = []
         lookup = threading.Thread(
-            target=lambda: outcome.append(measure(module, resolution=8, threads=1, cache_key="tiny-conv", **FAST))
+            target=lambda: outcome.append(measure(module, resolution=8, threads=1, cache="tiny-conv", **FAST))
         )
         lookup.start()
         lookup.join(timeout=30)  # a lookup that took the device lock would still be waiting here
@@ -195,5 +196,5 @@ def test_a_cache_hit_does_not_wait_for_the_device():
 
 
 def test_cache_key_names_the_measuring_hardware():
-    result = measure(RecordingModule(), resolution=8, cache_key="tiny-conv", **FAST)
+    result = measure(RecordingModule(), resolution=8, cache="tiny-conv", **FAST)
     assert CacheKey.of(result).device == device_name("cpu")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 
 from evaluators.devicelock import hold_device
 from evaluators.latency import measure
-from tests.latency_support import FAST, RecordingModule
+from tests.latency_support import FAST, FAST_PROTOCOL, RecordingModule
 
 
 def test_measurement_waits_for_a_running_training_to_release_the_device():
@@ -46,6 +47,6 @@ def test_training_started_during_a_measurement_waits_for_it_to_finish():
 
     module = StartsTrainingOnFirstCall()
     # Long enough for the training thread to reach the lock while timing is still going on.
-    measure(module, resolution=8, **{**FAST, "min_time_s": 0.3})
+    measure(module, resolution=8, protocol=dataclasses.replace(FAST_PROTOCOL, min_time_s=0.3))
     trainer[0].join(timeout=30)
     assert acquired_at and acquired_at[0] > module.call_times[-1]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 from torch import nn
 
 from evaluators.devices import DeviceError, device_name
-from evaluators.latency import TimingProtocol, measure, measure_module
-from tests.latency_support import FAST, RecordingModule
+from evaluators.latency import InputBatch, TimingProtocol, measure, measure_module
+from tests.latency_support import FAST, FAST_PROTOCOL, RecordingModule
 
 
 @pytest.fixture
@@ -26,14 +28,14 @@ def test_more_work_measures_slower():
     # heavy one is many times slower; 2x leaves a wide margin for noise.
     light = nn.Conv2d(4, 4, 3, padding=1)
     heavy = nn.Conv2d(32, 32, 3, padding=1)
-    settings = {**FAST, "min_time_s": 0.05, "min_runs": 10}
-    light_ms = measure(light, resolution=32, in_channels=4, threads=1, **settings).median_ms
-    heavy_ms = measure(heavy, resolution=32, in_channels=32, threads=1, **settings).median_ms
+    protocol = dataclasses.replace(FAST_PROTOCOL, min_time_s=0.05, min_runs=10)
+    light_ms = measure(light, resolution=32, threads=1, batch=InputBatch(channels=4), protocol=protocol).median_ms
+    heavy_ms = measure(heavy, resolution=32, threads=1, batch=InputBatch(channels=32), protocol=protocol).median_ms
     assert heavy_ms > 2 * light_ms
 
 
 def test_statistics_describe_the_samples():
-    result = measure(RecordingModule(), resolution=16, **{**FAST, "min_runs": 15})
+    result = measure(RecordingModule(), resolution=16, protocol=dataclasses.replace(FAST_PROTOCOL, min_runs=15))
     assert result.runs >= 15
     assert result.min_ms <= result.median_ms <= result.max_ms
     assert result.min_ms <= result.mean_ms <= result.max_ms
@@ -43,7 +45,7 @@ def test_statistics_describe_the_samples():
 
 def test_forward_count_is_warmup_plus_timed_runs():
     module = RecordingModule()
-    result = measure(module, resolution=8, **{**FAST, "warmup_runs": 4, "min_runs": 9})
+    result = measure(module, resolution=8, protocol=dataclasses.replace(FAST_PROTOCOL, warmup_runs=4, min_runs=9))
     assert result.warmup_runs >= 4
     assert result.runs >= 9
     assert module.calls == result.warmup_runs + result.runs
@@ -51,14 +53,14 @@ def test_forward_count_is_warmup_plus_timed_runs():
 
 def test_max_runs_caps_timed_runs_before_min_time_is_reached():
     module = RecordingModule()
-    result = measure(module, resolution=8, **{**FAST, "min_time_s": 60.0, "min_runs": 2, "max_runs": 6})
+    result = measure(module, resolution=8, protocol=dataclasses.replace(FAST_PROTOCOL, min_time_s=60.0, min_runs=2, max_runs=6))
     assert result.runs == 6
     assert module.calls == result.warmup_runs + 6
 
 
 def test_input_geometry_and_metadata_are_recorded():
     module = RecordingModule(in_channels=1)
-    result = measure(module, resolution=10, batch_size=2, in_channels=1, **FAST)
+    result = measure(module, resolution=10, batch=InputBatch(size=2, channels=1), **FAST)
     assert set(module.input_shapes) == {(2, 1, 10, 10)}
     assert result.input_shape == (2, 1, 10, 10)
     assert (result.batch_size, result.resolution) == (2, 10)
@@ -69,10 +71,10 @@ def test_input_geometry_and_metadata_are_recorded():
 
 def test_measure_module_times_a_block_on_any_input_shape():
     block = nn.Sequential(nn.Conv2d(16, 16, 3, padding=1, groups=16), nn.ReLU())
-    square = measure_module(block, (1, 16, 8, 8), protocol=TimingProtocol(**FAST))
+    square = measure_module(block, (1, 16, 8, 8), protocol=FAST_PROTOCOL)
     assert square.input_shape == (1, 16, 8, 8)
     assert square.resolution == 8
-    wide = measure_module(block, (1, 16, 4, 8), protocol=TimingProtocol(**FAST))
+    wide = measure_module(block, (1, 16, 4, 8), protocol=FAST_PROTOCOL)
     assert wide.resolution is None  # not a square image: no single resolution
 
 
@@ -90,7 +92,7 @@ def test_forward_runs_in_eval_and_inference_mode_and_flags_are_restored():
 
 def test_a_module_in_another_dtype_is_measured_on_a_copy():
     module = RecordingModule()
-    result = measure(module, resolution=8, dtype=torch.float64, **FAST)
+    result = measure(module, resolution=8, batch=InputBatch(dtype=torch.float64), **FAST)
     assert result.dtype == "float64"
     assert module.conv.weight.dtype == torch.float32  # the caller's module was not converted
     assert module.calls == 0  # forward ran on the converted copy
@@ -146,31 +148,39 @@ def test_module_without_resolution_is_rejected():
     assert module.calls == 0
 
 
+def _bad_call(where: str, arguments: dict) -> dict:
+    """measure()'s keywords with ``arguments`` given to ``where``: the call itself, its InputBatch or its TimingProtocol."""
+    if where == "batch":
+        return {"resolution": 8, "batch": InputBatch(**arguments), **FAST}
+    if where == "protocol":
+        return {"resolution": 8, "protocol": TimingProtocol(**{**FAST_PROTOCOL.to_dict(), **arguments})}
+    return {**FAST, "resolution": 8, **arguments}
+
+
 @pytest.mark.parametrize(
-    ("arguments", "field", "shown"),
+    ("where", "arguments", "field", "shown"),
     [
-        ({"batch_size": 0}, "batch_size", "0"),
-        ({"batch_size": 1.5}, "batch_size", "1.5"),
-        ({"resolution": 0}, "resolution", "0"),
-        ({"threads": 0}, "threads", "0"),
-        ({"threads": True}, "threads", "True"),
-        ({"in_channels": 0}, "in_channels", "0"),
-        ({"min_time_s": 0}, "min_time_s", "0"),
-        ({"min_time_s": -1.0}, "min_time_s", "-1.0"),
-        ({"min_time_s": float("nan")}, "min_time_s", "nan"),
-        ({"warmup_runs": -1}, "warmup_runs", "-1"),
-        ({"warmup_time_s": -0.5}, "warmup_time_s", "-0.5"),
-        ({"min_runs": 0}, "min_runs", "0"),
-        ({"min_runs": 5, "max_runs": 4}, "max_runs", "4"),
-        ({"dtype": torch.int64}, "dtype", "torch.int64"),
-        ({"cache_key": ""}, "cache_key", "''"),
+        ("batch", {"size": 0}, "batch_size", "0"),
+        ("batch", {"size": 1.5}, "batch_size", "1.5"),
+        ("call", {"resolution": 0}, "resolution", "0"),
+        ("call", {"threads": 0}, "threads", "0"),
+        ("call", {"threads": True}, "threads", "True"),
+        ("batch", {"channels": 0}, "in_channels", "0"),
+        ("protocol", {"min_time_s": 0}, "min_time_s", "0"),
+        ("protocol", {"min_time_s": -1.0}, "min_time_s", "-1.0"),
+        ("protocol", {"min_time_s": float("nan")}, "min_time_s", "nan"),
+        ("protocol", {"warmup_runs": -1}, "warmup_runs", "-1"),
+        ("protocol", {"warmup_time_s": -0.5}, "warmup_time_s", "-0.5"),
+        ("protocol", {"min_runs": 0}, "min_runs", "0"),
+        ("protocol", {"min_runs": 5, "max_runs": 4}, "max_runs", "4"),
+        ("batch", {"dtype": torch.int64}, "dtype", "torch.int64"),
+        ("call", {"cache": ""}, "cache", "''"),
     ],
 )
-def test_bad_arguments_name_field_and_value(arguments, field, shown):
+def test_bad_arguments_name_field_and_value(where, arguments, field, shown):
     module = RecordingModule()
-    call = {**FAST, "resolution": 8, **arguments}
     with pytest.raises(ValueError) as error:
-        measure(module, **call)
+        measure(module, **_bad_call(where, arguments))
     message = str(error.value)
     assert field in message and shown in message
     assert module.calls == 0

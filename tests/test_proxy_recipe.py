@@ -8,9 +8,9 @@ import dataclasses
 import torch
 from torch import nn
 
-from evaluators.proxy import ProxyResult, train
+from evaluators.proxy import ProxyResult, ProxySettings, train
 from evaluators.proxy.recipe import recalibrate_batch_norms, zero_init_residual_branches
-from evaluators.proxy.schedule import learning_rate
+from evaluators.proxy.train import learning_rate
 from evaluators.proxy.step import make_optimizer
 from searchspace import build, decode
 from searchspace.layers import Residual
@@ -38,7 +38,7 @@ def test_zero_init_leaves_a_given_module_alone():
     torch.manual_seed(0)
     model = build(decode(RESIDUAL_NET))
     before = {name: tensor.clone() for name, tensor in model.state_dict().items()}
-    train(model, data, steps=1, batch_size=32, augment=False, recalibrate_norms=False, lr=1e-12, momentum=0.0, nesterov=False)
+    train(model, data, ProxySettings(steps=1, batch_size=32, augment=False, recalibrate_norms=False, lr=1e-12, momentum=0.0, nesterov=False))
     norm_scales = [name for name in before if name.endswith("weight") and before[name].dim() == 1]
     assert norm_scales and all(torch.count_nonzero(model.state_dict()[name]) > 0 for name in norm_scales)
 
@@ -62,14 +62,14 @@ def test_schedule_warms_up_then_decays():
 
 def test_training_runs_exactly_the_asked_steps_across_epochs():
     data = corner_squares(train_count=100)
-    result = train(tiny_net(), data, steps=7, batch_size=32)  # 3 steps an epoch: 3 + 3 + 1
+    result = train(tiny_net(), data, ProxySettings(steps=7, batch_size=32))  # 3 steps an epoch: 3 + 3 + 1
     assert isinstance(result, ProxyResult)
     assert len(result.step_losses) == 7 and result.epochs_run == 3
 
 
 def test_tse_is_the_sum_of_the_recorded_step_losses():
     data = corner_squares()
-    result = train(tiny_net(), data, steps=10, batch_size=32)
+    result = train(tiny_net(), data, ProxySettings(steps=10, batch_size=32))
     assert len(result.step_losses) == 10
     assert result.tse == sum(result.step_losses)
     # The per-epoch mean loss is the mean of the same recorded losses.
@@ -99,7 +99,7 @@ def test_recalibrated_training_leaves_the_statistics_of_the_final_weights():
         for module in net.modules():
             if isinstance(module, nn.BatchNorm2d):
                 module.momentum = 0.001
-        train(net, data, epochs=3, batch_size=32, recalibrate_norms=recalibrate, augment=False)
+        train(net, data, ProxySettings(epochs=3, batch_size=32, recalibrate_norms=recalibrate, augment=False))
         return net
 
     def first_norm_error(net: nn.Module) -> float:

@@ -11,11 +11,11 @@ import torch
 from torch import nn
 
 from evaluators.data.base import ImageDataset
-from evaluators.proxy import ProxyResult, train
-from evaluators.proxy import regime_cache as regime_cache_module
+from evaluators.proxy import ProxyResult, ProxySettings, train
+from evaluators.proxy.regime import cache as regime_cache_module
 from evaluators.proxy import step as step_module
-from evaluators.proxy.regime_cache import RegimeCache, regime_cache_key
-from evaluators.proxy.regime_choice import (
+from evaluators.proxy.regime.cache import RegimeCache, regime_cache_key
+from evaluators.proxy.regime.choice import (
     BF16_MIN_GAIN,
     COMPILE_PAYBACK_MARGIN,
     PRIOR_COMPILE_OVERHEAD_S,
@@ -27,12 +27,12 @@ from evaluators.proxy.regime_choice import (
     should_try_compile,
     steps_in_budget,
 )
-from evaluators.proxy.regime_probe import (
+from evaluators.proxy.regime.probe import (
     CompiledForward,
     DeviceRegimeProbe,
     OptimizerSettings,
 )
-from evaluators.proxy.regime_select import SelectionContext, select_regime
+from evaluators.proxy.regime.select import SelectionContext, select_regime
 
 
 @pytest.fixture(autouse=True)
@@ -365,14 +365,14 @@ def separable_data() -> ImageDataset:
 
 
 def test_train_in_bf16_channels_last_runs_on_cpu():
-    result = train(small_model(), separable_data(), epochs=1, batch_size=16, regime="bf16_cl")
+    result = train(small_model(), separable_data(), ProxySettings(epochs=1, batch_size=16, regime="bf16_cl"))
     assert isinstance(result, ProxyResult), result
     assert result.regime == "bf16_cl" and result.regime_note == "bf16_cl: requested"
 
 
 def test_train_compiled_runs_the_compiled_forward(monkeypatch):
     monkeypatch.setattr(step_module, "COMPILE_BACKEND", "eager")
-    result = train(small_model(), separable_data(), epochs=1, batch_size=16, regime="compiled")
+    result = train(small_model(), separable_data(), ProxySettings(epochs=1, batch_size=16, regime="compiled"))
     assert isinstance(result, ProxyResult), result
     assert result.regime == "compiled:fp32"
 
@@ -382,7 +382,7 @@ def test_train_falls_back_silently_when_the_compiler_fails(monkeypatch):
         raise RuntimeError("no working compiler on this machine")
 
     monkeypatch.setattr(step_module, "COMPILE_BACKEND", broken_backend)
-    result = train(small_model(), separable_data(), epochs=1, batch_size=16, regime="compiled")
+    result = train(small_model(), separable_data(), ProxySettings(epochs=1, batch_size=16, regime="compiled"))
     assert isinstance(result, ProxyResult), result
     assert result.regime == "fp32"
     assert result.regime_note is not None and "compile failed" in result.regime_note

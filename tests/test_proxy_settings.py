@@ -10,10 +10,9 @@ from torch import nn
 
 from evaluators.data.base import ImageDataset
 from evaluators.devices import DeviceError
-from evaluators.proxy import TrainingFailure, train
+from evaluators.proxy import ProxySettings, TrainingFailure, train
 from evaluators.proxy.result import ProxyResult
-from evaluators.proxy.schedule import learning_rate
-from evaluators.proxy.settings import resolve_settings
+from evaluators.proxy.train import learning_rate
 
 
 def data(channels: int = 3, name: str = "tiny", count: int = 64) -> ImageDataset:
@@ -44,7 +43,7 @@ DEFAULTS = {
 
 
 def settings(dataset: ImageDataset | None = None, **changes):
-    return resolve_settings(dataset or data(), **{**DEFAULTS, **changes})
+    return ProxySettings(**{**DEFAULTS, **changes}).for_dataset(dataset or data())
 
 
 def test_defaults_are_resolved():
@@ -101,13 +100,13 @@ def test_train_rejects_bad_arguments_before_doing_anything():
     with pytest.raises(TypeError, match="ImageDataset"):
         train(nn.Linear(2, 2), [1, 2, 3])
     with pytest.raises(ValueError, match="epochs=0"):
-        train(nn.Linear(2, 2), data(), epochs=0)
+        train(nn.Linear(2, 2), data(), ProxySettings(epochs=0))
     with pytest.raises(DeviceError):
-        train(nn.Linear(2, 2), data(), batch_size=16, device="tpu")
+        train(nn.Linear(2, 2), data(), ProxySettings(batch_size=16), device="tpu")
 
 
 def test_a_candidate_without_parameters_is_a_failure_not_a_crash():
-    result = train(nn.Flatten(), data(), epochs=1, batch_size=16)
+    result = train(nn.Flatten(), data(), ProxySettings(epochs=1, batch_size=16))
     assert isinstance(result, TrainingFailure) and result.reason == "error"
     assert result.message.startswith("ValueError")
 
@@ -152,3 +151,22 @@ def test_constant_schedule_and_no_warmup():
     assert math.isclose(rates("cosine", warmup=0)[0], 1.0)
     with pytest.raises(ValueError, match="schedule='linear'"):
         learning_rate(0, base_lr=1.0, total_steps=10, warmup_steps=0, schedule="linear")
+
+
+def test_settings_are_checked_when_made_not_when_trained():
+    with pytest.raises(ValueError, match=r"^epochs=0 is invalid \(allowed: an integer >= 1\)"):
+        ProxySettings(epochs=0)
+    with pytest.raises(ValueError, match=r"^warmup_epochs=3.0 is invalid"):
+        ProxySettings(epochs=2, warmup_epochs=3.0)
+    with pytest.raises(TypeError):
+        ProxySettings(5)  # type: ignore[misc]  # keywords only: a bare number says nothing
+    with pytest.raises(TypeError, match="settings must be a ProxySettings, got dict"):
+        train(nn.Linear(2, 2), data(), {"epochs": 1})  # type: ignore[arg-type]
+
+
+def test_for_dataset_fills_only_the_data_dependent_defaults():
+    given = ProxySettings(epochs=3, batch_size=16, lr=0.05, resolution=4, flip=False, warmup_epochs=0.5)
+    assert given.for_dataset(data()) == given  # nothing left to fill
+    stepped = ProxySettings(steps=10, batch_size=16).for_dataset(data())  # 4 steps an epoch on 64 images
+    assert (stepped.epochs, stepped.warmup_epochs) == (3, pytest.approx(0.2 * 10 / 4))
+    assert stepped.steps == 10 and stepped.total_steps(4) == 10

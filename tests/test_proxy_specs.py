@@ -7,7 +7,7 @@ import dataclasses
 import torch
 
 from evaluators.data.base import ImageDataset
-from evaluators.proxy import ProxyResult, TrainingFailure, train
+from evaluators.proxy import ProxyResult, ProxySettings, TrainingFailure, train
 from searchspace import build, zoo
 
 
@@ -29,13 +29,13 @@ def test_a_zoo_spec_is_adapted_to_the_data_and_trained():
     # LeNet-5 as specified takes 32x32 input with 10 classes; the data are
     # 12x12 greyscale with 3 classes, so the spec is adapted and the data
     # resized to the proxy resolution.
-    result = train(zoo.get("lenet5"), stripes(channels=1), resolution=32, epochs=2, batch_size=16)
+    result = train(zoo.get("lenet5"), stripes(channels=1), ProxySettings(resolution=32, epochs=2, batch_size=16))
     assert isinstance(result, ProxyResult), result
     assert result.resolution == 32 and result.epochs_run == 2
 
 
 def test_a_spec_too_deep_for_the_resolution_is_an_invalid_spec():
-    result = train(zoo.get("lenet5"), stripes(channels=1), resolution=8, epochs=1, batch_size=16)
+    result = train(zoo.get("lenet5"), stripes(channels=1), ProxySettings(resolution=8, epochs=1, batch_size=16))
     assert isinstance(result, TrainingFailure) and result.reason == "invalid_spec"
     assert "shrinks below 1x1" in result.message
 
@@ -45,6 +45,6 @@ def test_a_spec_with_auxiliary_heads_trains_through_them():
     net = build(spec)
     aux_before = [p.detach().clone() for p in net.aux_heads.parameters()]
     assert aux_before  # the spec really has auxiliary heads
-    result = train(net, stripes(channels=3), resolution=32, epochs=1, batch_size=16, max_steps_per_epoch=2)
+    result = train(net, stripes(channels=3), ProxySettings(resolution=32, epochs=1, batch_size=16, max_steps_per_epoch=2))
     assert isinstance(result, ProxyResult), result
     assert any(not torch.equal(before, after) for before, after in zip(aux_before, net.aux_heads.parameters()))

@@ -15,7 +15,7 @@ from torch import nn
 
 from evaluators.data.base import ImageDataset
 from evaluators.devicelock import hold_device
-from evaluators.proxy import FAILURE_REASONS, ProxyResult, TrainingFailure, train
+from evaluators.proxy import FAILURE_REASONS, ProxyResult, ProxySettings, TrainingFailure, train
 from evaluators.proxy import augment as augment_module
 from evaluators.proxy.step import AUX_LOSS_WEIGHT, classification_loss
 
@@ -82,7 +82,7 @@ def tiny_net(seed: int = 0, **kwargs: int) -> TinyNet:
         return TinyNet(**kwargs)
 
 
-QUICK = {"epochs": 2, "batch_size": 32}
+QUICK = ProxySettings(epochs=2, batch_size=32)
 
 
 @pytest.fixture(scope="module")
@@ -109,7 +109,7 @@ def test_small_cnn_learns_a_separable_task(data):
     model = tiny_net(seed=1)
     loss_at_init = mean_loss(model, data)
 
-    result = train(model, data, epochs=4, batch_size=32, seed=0)
+    result = train(model, data, ProxySettings(epochs=4, batch_size=32, seed=0))
 
     assert isinstance(result, ProxyResult), result
     assert result.accuracy >= 0.9  # chance is 0.5
@@ -125,7 +125,7 @@ def test_small_cnn_learns_a_separable_task(data):
 
 
 def test_result_round_trips_to_plain_dict(data):
-    result = train(tiny_net(), data, epochs=1, batch_size=32, max_steps_per_epoch=2, eval_each_epoch=True)
+    result = train(tiny_net(), data, ProxySettings(epochs=1, batch_size=32, max_steps_per_epoch=2, eval_each_epoch=True))
     assert isinstance(result, ProxyResult)
     as_dict = result.to_dict()
     assert as_dict["accuracy"] == result.accuracy
@@ -135,8 +135,8 @@ def test_result_round_trips_to_plain_dict(data):
 
 def test_steps_per_epoch_cap_and_dropped_partial_batch(data):
     # 256 images at batch 100: two full batches; the 56 left over are dropped.
-    full = train(tiny_net(), data, epochs=1, batch_size=100)
-    capped = train(tiny_net(), data, epochs=1, batch_size=32, max_steps_per_epoch=3)
+    full = train(tiny_net(), data, ProxySettings(epochs=1, batch_size=100))
+    capped = train(tiny_net(), data, ProxySettings(epochs=1, batch_size=32, max_steps_per_epoch=3))
     assert isinstance(full, ProxyResult) and isinstance(capped, ProxyResult)
     assert full.images_per_second * full.train_seconds == pytest.approx(200)
     assert capped.images_per_second * capped.train_seconds == pytest.approx(96)
@@ -145,7 +145,7 @@ def test_steps_per_epoch_cap_and_dropped_partial_batch(data):
 def test_batchnorm_never_sees_a_single_image_batch(data):
     # 256 = 3 * 85 + 1: without dropping the last batch, BatchNorm would get
     # a batch of one and raise.
-    result = train(tiny_net(), data, epochs=1, batch_size=85)
+    result = train(tiny_net(), data, ProxySettings(epochs=1, batch_size=85))
     assert isinstance(result, ProxyResult), result
 
 
@@ -157,13 +157,13 @@ def test_proxy_resolution_resizes_the_data(data):
             seen.append(tuple(x.shape[1:]))
             return super().forward(x)
 
-    result = train(Recording(), data, resolution=8, **QUICK)
+    result = train(Recording(), data, dataclasses.replace(QUICK, resolution=8))
     assert isinstance(result, ProxyResult) and result.resolution == 8
     assert set(seen) == {(3, 8, 8)}
 
 
 def test_time_limit_stops_after_the_current_epoch(data):
-    result = train(tiny_net(), data, epochs=3, batch_size=32, max_steps_per_epoch=2, time_limit_s=1e-9)
+    result = train(tiny_net(), data, ProxySettings(epochs=3, batch_size=32, max_steps_per_epoch=2, time_limit_s=1e-9))
     assert isinstance(result, ProxyResult)
     assert result.epochs_run == 1 and len(result.history) == 1
     assert result.time_limited
@@ -178,12 +178,12 @@ def test_flips_are_off_by_default_for_one_channel_data(data, monkeypatch):
 
     monkeypatch.setattr(augment_module, "random_flip", counting_flip)
     grey = corner_squares(channels=1, name="greyscale")
-    assert isinstance(train(tiny_net(in_channels=1), grey, **QUICK), ProxyResult)
+    assert isinstance(train(tiny_net(in_channels=1), grey, QUICK), ProxyResult)
     assert flips == []
-    assert isinstance(train(tiny_net(), data, **QUICK), ProxyResult)
+    assert isinstance(train(tiny_net(), data, QUICK), ProxyResult)
     assert flips  # RGB natural-image data is flipped
     flips.clear()
-    assert isinstance(train(tiny_net(), data, augment=False, **QUICK), ProxyResult)
+    assert isinstance(train(tiny_net(), data, dataclasses.replace(QUICK, augment=False)), ProxyResult)
     assert flips == []
 
 
@@ -200,10 +200,10 @@ def comparable(result: ProxyResult) -> tuple:
 
 
 def test_same_seed_is_bit_identical_and_another_seed_differs(data):
-    settings = {"epochs": 2, "batch_size": 32, "eval_each_epoch": True}
-    first = train(tiny_net(seed=5), data, seed=3, **settings)
-    second = train(tiny_net(seed=5), data, seed=3, **settings)
-    other = train(tiny_net(seed=5), data, seed=4, **settings)
+    settings = ProxySettings(epochs=2, batch_size=32, eval_each_epoch=True)
+    first = train(tiny_net(seed=5), data, dataclasses.replace(settings, seed=3))
+    second = train(tiny_net(seed=5), data, dataclasses.replace(settings, seed=3))
+    other = train(tiny_net(seed=5), data, dataclasses.replace(settings, seed=4))
     assert isinstance(first, ProxyResult) and isinstance(second, ProxyResult) and isinstance(other, ProxyResult)
     assert comparable(first) == comparable(second)
     assert first.train_loss != other.train_loss
@@ -214,7 +214,7 @@ def test_training_leaves_the_callers_random_state_alone(data):
     torch.manual_seed(123)
     expected = torch.rand(3)
     torch.manual_seed(123)
-    train(tiny_net(), data, epochs=1, batch_size=32, max_steps_per_epoch=2)
+    train(tiny_net(), data, ProxySettings(epochs=1, batch_size=32, max_steps_per_epoch=2))
     assert torch.equal(torch.rand(3), expected)
 
 
@@ -247,21 +247,21 @@ class Raising(TinyNet):
 
 
 def test_nan_loss_stops_at_once(data):
-    result = train(NaNAfter(calls=0), data, **QUICK)
+    result = train(NaNAfter(calls=0), data, QUICK)
     assert result == TrainingFailure("nan_loss", result.message, epochs_run=0)
     assert "nan" in result.message.lower()
 
 
 def test_nan_loss_in_a_later_epoch_reports_epochs_completed(data):
     steps_per_epoch = 256 // 32
-    result = train(NaNAfter(calls=steps_per_epoch + 2), data, epochs=3, batch_size=32)
+    result = train(NaNAfter(calls=steps_per_epoch + 2), data, ProxySettings(epochs=3, batch_size=32))
     assert isinstance(result, TrainingFailure)
     assert result.reason == "nan_loss" and result.epochs_run == 1
 
 
 def test_out_of_memory_is_reported_not_raised(data):
     error = torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
-    result = train(Raising(error), data, **QUICK)
+    result = train(Raising(error), data, QUICK)
     assert isinstance(result, TrainingFailure) and result.reason == "out_of_memory"
     assert "Tried to allocate" in result.message
 
@@ -269,26 +269,26 @@ def test_out_of_memory_is_reported_not_raised(data):
 def test_classifier_with_wrong_input_size_is_a_shape_error(data):
     model = TinyNet()
     model.classifier = nn.Linear(7, 2)  # the features have 32 values
-    result = train(model, data, **QUICK)
+    result = train(model, data, QUICK)
     assert isinstance(result, TrainingFailure) and result.reason == "shape_error"
     assert "\n" not in result.message and result.message.startswith("RuntimeError")
 
 
 def test_wrong_number_of_classes_is_a_shape_error(data):
-    result = train(TinyNet(num_classes=3), data, **QUICK)
+    result = train(TinyNet(num_classes=3), data, QUICK)
     assert isinstance(result, TrainingFailure) and result.reason == "shape_error"
     assert "(32, 2)" in result.message
 
 
 def test_unexpected_exception_is_an_error_with_its_type(data):
-    result = train(Raising(LookupError("no such table\n  second line")), data, **QUICK)
+    result = train(Raising(LookupError("no such table\n  second line")), data, QUICK)
     assert result == TrainingFailure("error", "LookupError: no such table second line", epochs_run=0)
     assert result.reason in FAILURE_REASONS
 
 
 def test_keyboard_interrupt_propagates_and_releases_the_device(data):
     with pytest.raises(KeyboardInterrupt):
-        train(Raising(KeyboardInterrupt()), data, **QUICK)
+        train(Raising(KeyboardInterrupt()), data, QUICK)
     acquired = threading.Event()
 
     def measure() -> None:
@@ -322,11 +322,11 @@ def test_spec_is_adapted_to_the_data_then_built(data, monkeypatch):
 
     monkeypatch.setitem(sys.modules, "searchspace", types.SimpleNamespace(build=build))
 
-    result = train(FakeSpec(), data, **QUICK)
+    result = train(FakeSpec(), data, QUICK)
     assert isinstance(result, ProxyResult), result
     assert built == [FakeSpec(in_channels=3, num_classes=2, resolution=12)]
 
-    too_small = train(FakeSpec(), data, resolution=8, **QUICK)
+    too_small = train(FakeSpec(), data, dataclasses.replace(QUICK, resolution=8))
     assert isinstance(too_small, TrainingFailure) and too_small.reason == "invalid_spec"
     assert "too small" in too_small.message
 
@@ -342,8 +342,8 @@ def test_spec_weights_come_from_the_seed(data, monkeypatch):
             return "fake"
 
     monkeypatch.setitem(sys.modules, "searchspace", types.SimpleNamespace(build=lambda spec: TinyNet()))
-    first = train(FakeSpec(), data, seed=7, **QUICK)
-    second = train(FakeSpec(), data, seed=7, **QUICK)
+    first = train(FakeSpec(), data, dataclasses.replace(QUICK, seed=7))
+    second = train(FakeSpec(), data, dataclasses.replace(QUICK, seed=7))
     assert isinstance(first, ProxyResult) and isinstance(second, ProxyResult)
     assert comparable(first) == comparable(second)
 
@@ -375,7 +375,7 @@ def test_exclusive_holder_blocks_training_until_released(data):
 
     model = SignalsFirstForward()
     results: list[object] = []
-    trainer = threading.Thread(target=lambda: results.append(train(model, data, **QUICK)), daemon=True)
+    trainer = threading.Thread(target=lambda: results.append(train(model, data, QUICK)), daemon=True)
     trainer.start()
     # While the measurement holds the device, training must not start.  (If
     # the lock were broken this could only pass by luck, never fail by it.)
@@ -408,7 +408,7 @@ def test_training_holds_the_device_shared(data):
             return super().forward(x)
 
     model = ProbesTheLock()
-    assert isinstance(train(model, data, **QUICK), ProxyResult)
+    assert isinstance(train(model, data, QUICK), ProxyResult)
     assert model.measured_during_training is False
     assert model.measured.wait(timeout=30)  # and it got the device once training ended
 
@@ -437,7 +437,7 @@ class WithAuxHeads(TinyNet):
 def test_aux_heads_are_trained_through_forward_with_aux(data):
     model = WithAuxHeads()
     aux_before = model.aux_a.weight.detach().clone()
-    result = train(model, data, epochs=1, batch_size=32)
+    result = train(model, data, ProxySettings(epochs=1, batch_size=32))
     assert isinstance(result, ProxyResult), result
     assert model.aux_calls == 256 // 32  # every training step
     assert model.plain_calls > 0  # validation uses the plain forward
@@ -460,12 +460,12 @@ def test_aux_head_with_wrong_shape_is_a_shape_error(data):
             logits, _ = super().forward_with_aux(x)
             return logits, [logits[:, :1]]
 
-    result = train(BadAux(), data, **QUICK)
+    result = train(BadAux(), data, QUICK)
     assert isinstance(result, TrainingFailure) and result.reason == "shape_error"
 
 
 def test_reported_numbers_are_finite(data):
-    result = train(tiny_net(), data, **QUICK)
+    result = train(tiny_net(), data, QUICK)
     assert isinstance(result, ProxyResult)
     assert all(math.isfinite(value) for value in (result.accuracy, result.train_loss, result.seconds))
     assert 0.0 <= result.accuracy <= 1.0
@@ -486,6 +486,6 @@ def test_flat_tuple_outputs_in_training_mode_count_as_aux_heads(data):
 
     model = FlatTuple()
     aux_before = model.aux.weight.detach().clone()
-    result = train(model, data, **QUICK)
+    result = train(model, data, QUICK)
     assert isinstance(result, ProxyResult), result
     assert not torch.equal(model.aux.weight, aux_before)

@@ -155,14 +155,14 @@ def test_bad_ray_options_are_one_line_errors_and_create_nothing(tmp_path: Path, 
 
 def test_the_per_epoch_hook_sees_each_epoch_as_the_result_records_it() -> None:
     from evaluators.data import load_dataset
-    from evaluators.proxy import train
+    from evaluators.proxy import ProxySettings, train
     from searchspace import decode
 
     dataset = load_dataset("shapes", resolution=16, size="128", val_size="32")
     seen = []
     # The spec is adapted to the data's channels and classes by train() itself.
-    result = train(decode("net_r16_i3_n4 | conv_s2_c8 | conv_s2_c16 | head"), dataset, epochs=2, batch_size=32,
-                   eval_each_epoch=True, on_epoch=seen.append)
+    result = train(decode("net_r16_i3_n4 | conv_s2_c8 | conv_s2_c16 | head"), dataset,
+                   ProxySettings(epochs=2, batch_size=32, eval_each_epoch=True), on_epoch=seen.append)
     assert seen == list(result.history) and [e.epoch for e in seen] == [1, 2]
     assert all(e.val_accuracy is not None for e in seen)
 

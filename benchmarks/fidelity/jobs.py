@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from benchmarks.fidelity.variants import BY_NAME, COMMON
+from benchmarks.fidelity.variants import BY_NAME, COMMON, DEVICE
 
 ZERO_COST = "zero_cost"
 _DATASETS: dict[tuple, Any] = {}  # per worker process: loading digits or shapes takes a second
@@ -43,12 +43,13 @@ def _dataset(job: Job):
 
 
 def _train(job: Job, spec, dataset) -> dict[str, Any]:
-    from evaluators.proxy import TrainingFailure, train
+    from evaluators.proxy import ProxySettings, TrainingFailure, train
 
     kwargs = dict(BY_NAME[job.variant].train_kwargs)
     scale = kwargs.pop("resolution_scale", 1.0)
     resolution = max(8, round(job.resolution * scale))
-    outcome = train(spec, dataset, resolution=resolution, seed=job.seed, **{**COMMON, **kwargs})
+    settings = ProxySettings(resolution=resolution, seed=job.seed, **{**COMMON, **kwargs})
+    outcome = train(spec, dataset, settings, device=DEVICE)
     if isinstance(outcome, TrainingFailure):
         return {"failure": outcome.reason, "message": outcome.message}
     return {"accuracy": outcome.accuracy, "tse": outcome.tse, "steps": len(outcome.step_losses),

@@ -1,7 +1,7 @@
 """The proxies under test and the long-training reference they are judged against.
 
-Every variant is a set of keyword arguments for :func:`evaluators.proxy.train`
-on top of :data:`COMMON`; the reference trains ten times as many steps as the
+Every variant is a set of :class:`evaluators.proxy.ProxySettings` fields on
+top of :data:`COMMON` (trained on :data:`DEVICE`); the reference trains ten times as many steps as the
 longest proxy, with the same recipe, so what it ranks is how good a net gets,
 not how fast it starts.
 """
@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 # Pinned, so that the variants stay what they were measured as when train()'s defaults move.
-COMMON: dict[str, Any] = {"device": "cpu", "regime": "fp32", "max_grad_norm": None}
+COMMON: dict[str, Any] = {"regime": "fp32", "max_grad_norm": None}
+DEVICE = "cpu"
 # The rate SGD used for every variant without its own: 0.1 per 128 images, scaled linearly.
 BASE_LR_PER_128 = 0.1
 

@@ -80,29 +80,7 @@ def sample_scenes(
     """
     count = len(shape)
     side = float(resolution)
-    base_radius = np.array([_BASE_RADIUS[int(c)] for c in copies]) * side
-    spacing = np.array([_SPACING[int(c)] for c in copies])
-
-    group_scale = np.exp(rng.uniform(-1.0, 1.0, count) * (0.08 + 0.25 * difficulty))
-    copy_scale = np.exp(rng.uniform(-1.0, 1.0, (count, MAX_COPIES)) * 0.12 * difficulty)
-    group_radius = base_radius * group_scale
-    radius = group_radius[:, None] * copy_scale
-
-    # Copies sit evenly on a circle around the group centre, turned by a random angle.
-    turn = rng.uniform(0.0, 2.0 * math.pi, count)
-    slot = np.arange(MAX_COPIES)
-    angle = turn[:, None] + 2.0 * math.pi * slot[None, :] / copies[:, None]
-    distance = (spacing * group_radius)[:, None]
-    offset = np.stack([np.cos(angle), np.sin(angle)], axis=-1) * distance[..., None]
-    offset += rng.uniform(-1.0, 1.0, (count, MAX_COPIES, 2)) * (0.15 * difficulty) * radius[..., None]
-    active = slot[None, :] < copies[:, None]
-
-    # Move the whole group as far as the frame allows, scaled by difficulty;
-    # 1.15 r bounds every shape's reach (the triangle's corners are at 1.1 r).
-    reach = np.max(np.where(active, np.hypot(offset[..., 0], offset[..., 1]) + 1.15 * radius, 0.0), axis=1)
-    room = np.maximum(side / 2.0 - reach, 0.0) * (0.25 + 0.75 * difficulty)
-    group_centre = side / 2.0 + rng.uniform(-1.0, 1.0, (count, 2)) * room[:, None]
-    centre = group_centre[:, None, :] + offset
+    active, centre, radius = _place_copies(copies, side, difficulty, rng)
 
     background = rng.uniform(0.0, 1.0, (count, 3))
     foreground = _contrasting_colours(background, 0.6 - 0.45 * difficulty, rng)
@@ -135,6 +113,41 @@ def sample_scenes(
         line_active=line_active,
         noise_std=0.02 + 0.12 * difficulty,
     )
+
+
+def _place_copies(
+    copies: np.ndarray, side: float, difficulty: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Where each copy of each image's shape sits, and how big: ``active``, ``centre``, ``radius``.
+
+    Draws from ``rng`` first of all of a scene's randomness, so the scenes a
+    seed gives are the same as when this was part of :func:`sample_scenes`.
+    """
+    count = len(copies)
+    base_radius = np.array([_BASE_RADIUS[int(c)] for c in copies]) * side
+    spacing = np.array([_SPACING[int(c)] for c in copies])
+
+    group_scale = np.exp(rng.uniform(-1.0, 1.0, count) * (0.08 + 0.25 * difficulty))
+    copy_scale = np.exp(rng.uniform(-1.0, 1.0, (count, MAX_COPIES)) * 0.12 * difficulty)
+    group_radius = base_radius * group_scale
+    radius = group_radius[:, None] * copy_scale
+
+    # Copies sit evenly on a circle around the group centre, turned by a random angle.
+    turn = rng.uniform(0.0, 2.0 * math.pi, count)
+    slot = np.arange(MAX_COPIES)
+    angle = turn[:, None] + 2.0 * math.pi * slot[None, :] / copies[:, None]
+    distance = (spacing * group_radius)[:, None]
+    offset = np.stack([np.cos(angle), np.sin(angle)], axis=-1) * distance[..., None]
+    offset += rng.uniform(-1.0, 1.0, (count, MAX_COPIES, 2)) * (0.15 * difficulty) * radius[..., None]
+    active = slot[None, :] < copies[:, None]
+
+    # Move the whole group as far as the frame allows, scaled by difficulty;
+    # 1.15 r bounds every shape's reach (the triangle's corners are at 1.1 r).
+    reach = np.max(np.where(active, np.hypot(offset[..., 0], offset[..., 1]) + 1.15 * radius, 0.0), axis=1)
+    room = np.maximum(side / 2.0 - reach, 0.0) * (0.25 + 0.75 * difficulty)
+    group_centre = side / 2.0 + rng.uniform(-1.0, 1.0, (count, 2)) * room[:, None]
+    centre = group_centre[:, None, :] + offset
+    return active, centre, radius
 
 
 def render_scenes(scenes: Scenes, resolution: int, rng: np.random.Generator) -> torch.Tensor:

@@ -3,7 +3,7 @@ and predicted (a model fitted from those measurements, used to skip hopeless can
 
 from evaluators.latency.accuracy import accuracy_metrics, evaluate_predictor
 from evaluators.latency.cache import CacheKey, LatencyCache
-from evaluators.latency.measure import cached_latency, measure, measure_module
+from evaluators.latency.measure import InputBatch, cached_latency, measure, measure_module
 from evaluators.latency.predictor import LatencyPredictor, fit_from_cache
 from evaluators.latency.protocol import PROTOCOL_VERSION, TimingProtocol
 from evaluators.latency.result import LatencyResult
@@ -11,6 +11,7 @@ from evaluators.latency.result import LatencyResult
 __all__ = [
     "PROTOCOL_VERSION",
     "CacheKey",
+    "InputBatch",
     "LatencyCache",
     "LatencyPredictor",
     "LatencyResult",

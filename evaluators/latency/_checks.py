@@ -8,23 +8,17 @@ deep inside PyTorch.  ``bool`` is rejected where an integer is expected because
 
 from __future__ import annotations
 
-import math
-
 import torch
+
+from evaluators import validate
 
 
 def require_int_at_least(field: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise ValueError(f"{field} must be an integer >= {minimum}, got {value!r}")
-    return value
+    return validate.integer(field, value, minimum, fail=validate.must_be)
 
 
 def require_seconds(field: str, value: object, *, allow_zero: bool) -> float:
-    is_number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not is_number or not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        allowed = "a finite number of seconds >= 0" if allow_zero else "a finite number of seconds > 0"
-        raise ValueError(f"{field} must be {allowed}, got {value!r}")
-    return float(value)
+    return validate.number(field, value, 0.0, open_ends="" if allow_zero else "low", fail=validate.must_be)
 
 
 def dtype_label(dtype: object) -> str:

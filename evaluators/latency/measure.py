@@ -46,51 +46,54 @@ _DEFAULT_IMAGE_CHANNELS = 3
 _INPUT_SEED = 0
 
 
+@dataclass(frozen=True, kw_only=True)
+class InputBatch:
+    """What each timed forward pass is fed, besides the resolution: part of a measurement's identity.
+
+    ``channels`` None: the spec's own, or 3 for a plain module.
+    """
+
+    size: int = 1
+    channels: int | None = None
+    dtype: torch.dtype = torch.float32
+
+    def __post_init__(self) -> None:
+        require_int_at_least("batch_size", self.size, 1)
+        dtype_label(self.dtype)
+
+
 def measure(
     spec_or_module: object,
     device: str | torch.device = "cpu",
     resolution: int | None = None,
-    batch_size: int = 1,
     threads: int | None = None,
     *,
-    in_channels: int | None = None,
-    min_time_s: float = _DEFAULTS.min_time_s,
-    warmup_runs: int = _DEFAULTS.warmup_runs,
-    warmup_time_s: float = _DEFAULTS.warmup_time_s,
-    min_runs: int = _DEFAULTS.min_runs,
-    max_runs: int = _DEFAULTS.max_runs,
-    use_cache: bool = True,
-    cache_key: str | None = None,
-    dtype: torch.dtype = torch.float32,
+    batch: InputBatch = InputBatch(),
+    protocol: TimingProtocol = _DEFAULTS,
+    cache: bool | str = True,
 ) -> LatencyResult:
     """Median latency of one forward pass of a net spec or module, in milliseconds.
 
-    ``resolution`` defaults to the spec's own; a plain module needs it given,
-    and takes ``in_channels`` (default 3) for its input.  ``threads`` defaults
-    to ``torch.get_num_threads()`` at call time and is pinned for the
-    measurement.  Specs are cached by digest; a module only when ``cache_key``
-    names it.  ``use_cache=False`` neither reads nor writes the cache.
+    ``resolution`` defaults to the spec's own; a plain module needs it given.
+    ``threads`` defaults to ``torch.get_num_threads()`` at call time and is
+    pinned for the measurement.  ``cache``: True caches a spec by its digest
+    (a module is not cached: it has no identity), a string is the key a module
+    (or a spec) is cached under, False neither reads nor writes the cache.
     See :mod:`evaluators.latency.protocol` for the warm-up and stopping rules.
     """
-    protocol = TimingProtocol(
-        warmup_runs=warmup_runs,
-        warmup_time_s=warmup_time_s,
-        min_runs=min_runs,
-        min_time_s=min_time_s,
-        max_runs=max_runs,
-    )
-    require_int_at_least("batch_size", batch_size, 1)
+    if not isinstance(protocol, TimingProtocol):
+        raise TypeError(f"protocol must be a TimingProtocol, got {type(protocol).__name__}")
+    if not isinstance(cache, (bool, str)) or cache == "":
+        raise ValueError(f"cache must be True, False or a non-empty key, got {cache!r}")
     thread_count = _thread_count(threads)
-    dtype_name = dtype_label(dtype)
-    if cache_key is not None and (not isinstance(cache_key, str) or not cache_key):
-        raise ValueError(f"cache_key must be a non-empty string or None, got {cache_key!r}")
     target_device = resolve_device(device)
-    target = _Target.of(spec_or_module, resolution=resolution, in_channels=in_channels, cache_key=cache_key)
-    input_shape = (batch_size, target.in_channels, target.resolution, target.resolution)
+    target = _Target.of(spec_or_module, resolution=resolution, in_channels=batch.channels,
+                        cache_key=cache if isinstance(cache, str) else None)
+    input_shape = (batch.size, target.in_channels, target.resolution, target.resolution)
 
-    cache = LatencyCache() if use_cache and target.model_key is not None else None
-    if cache is not None:
-        stored = cache.get(_cache_key(target.model_key, target_device, input_shape, thread_count, dtype_name))
+    store = LatencyCache() if cache is not False and target.model_key is not None else None
+    if store is not None:
+        stored = store.get(_cache_key(target.model_key, target_device, input_shape, thread_count, dtype_label(batch.dtype)))
         if stored is not None:
             return stored
 
@@ -100,32 +103,26 @@ def measure(
         target_device,
         thread_count,
         protocol=protocol,
-        dtype=dtype,
+        dtype=batch.dtype,
         model_key=target.model_key,
     )
-    if cache is not None:
-        cache.put(result, spec_json=target.spec_json())
+    if store is not None:
+        store.put(result, spec_json=target.spec_json())
     return result
 
 
 def cached_latency(
-    spec: object,
-    device: str | torch.device = "cpu",
-    batch_size: int = 1,
-    threads: int | None = None,
-    *,
-    dtype: torch.dtype = torch.float32,
+    spec: object, device: str | torch.device = "cpu", threads: int | None = None, *, batch: InputBatch = InputBatch()
 ) -> LatencyResult | None:
     """The stored measurement :func:`measure` would return for ``spec``, or None; never measures.
 
     Lets a caller decide how to spend time on a net it has not timed yet (a
     quick probe first, say) without repeating a full measurement it already has.
     """
-    require_int_at_least("batch_size", batch_size, 1)
     target_device = resolve_device(device)
-    target = _Target.of(spec, resolution=None, in_channels=None, cache_key=None)
-    input_shape = (batch_size, target.in_channels, target.resolution, target.resolution)
-    key = _cache_key(target.model_key, target_device, input_shape, _thread_count(threads), dtype_label(dtype))
+    target = _Target.of(spec, resolution=None, in_channels=batch.channels, cache_key=None)
+    input_shape = (batch.size, target.in_channels, target.resolution, target.resolution)
+    key = _cache_key(target.model_key, target_device, input_shape, _thread_count(threads), dtype_label(batch.dtype))
     return LatencyCache().get(key)
 
 

@@ -73,6 +73,7 @@ from typing import Any
 
 import numpy as np
 
+from evaluators import validate
 from evaluators.latency.accuracy import accuracy_metrics
 from evaluators.latency.cache import LatencyCache
 from evaluators.latency.features import FEATURE_NAMES, feature_matrix, spec_features
@@ -258,8 +259,7 @@ def fit_from_cache(
 
     if threads is None:
         threads = torch.get_num_threads()
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise ValueError(f"threads must be an integer >= 1 or None, got {threads!r}")
+    validate.integer("threads", threads, 1, fail=validate.must_be)
     setting = Setting(
         device=stored_device_name(device),
         threads=threads,

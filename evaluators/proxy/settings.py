@@ -1,20 +1,26 @@
-"""Checking and completing the hyper-parameters of a proxy training.
+"""The hyper-parameters of a proxy training, as one validated object.
 
-Every argument is validated before any work starts, and an invalid one raises
-``ValueError`` (``TypeError`` for the wrong kind of object) naming the
-argument, the value and what is allowed: a wrong setting is the caller's bug,
-unlike a broken candidate, which becomes a ``TrainingFailure``.
+``ProxySettings(...)`` checks every value when it is made, and an invalid one
+raises ``ValueError`` naming the setting, the value and what is allowed (see
+:mod:`evaluators.validate`): a wrong setting is the caller's bug, unlike a
+broken candidate, which becomes a ``TrainingFailure``.  The settings whose
+default depends on the data (``lr``, ``warmup_epochs``, ``resolution``,
+``flip``, and ``epochs`` when ``steps`` is given) stay ``None`` until
+:meth:`ProxySettings.for_dataset` fills them in.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from evaluators import validate
 from evaluators.data.base import ImageDataset
 from evaluators.proxy.augment import flip_by_default
-from evaluators.proxy.regimes import REGIME_CHOICES
-from evaluators.proxy.schedule import SCHEDULES
+from evaluators.proxy.regime.modes import REGIME_CHOICES
+
+# Learning-rate schedules (see evaluators.proxy.train.learning_rate).
+SCHEDULES: tuple[str, ...] = ("cosine", "constant", "step")
 
 # The linear scaling rule (Goyal et al., 2017): SGD's rate grows with the batch,
 # anchored at 0.1 for 128 images, the usual CIFAR ResNet setting.
@@ -29,140 +35,127 @@ WARMUP_FRACTION = 0.2
 MAX_DEFAULT_WARMUP_EPOCHS = 1.0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ProxySettings:
-    """Validated, fully resolved settings (no ``None`` left where a default applies)."""
+    """How a candidate is trained; every default is explained beside it."""
 
-    epochs: int
-    batch_size: int
-    lr: float
-    momentum: float
-    nesterov: bool
-    weight_decay: float
-    schedule: str
-    warmup_epochs: float
-    label_smoothing: float
-    resolution: int
-    seed: int
-    regime: str
-    augment: bool
-    flip: bool
-    time_limit_s: float | None
-    max_steps_per_epoch: int | None
-    eval_each_epoch: bool
-    # Optimizer steps in all; None: ``epochs`` full epochs.  A step count makes
-    # nets comparable across data-set sizes and batch sizes.
+    # Short enough to evaluate many candidates, long enough for accuracy to
+    # separate good architectures from bad ones (a cosine run of a few epochs
+    # ranks CIFAR networks far better than one epoch does).
+    epochs: int = 5
+    # The CIFAR standard; fills a GPU for small networks without the
+    # large-batch generalisation gap.  The last incomplete batch of every epoch
+    # is dropped, so BatchNorm never sees a batch of one and every step has the
+    # same shape (cuDNN autotuning and torch.compile then work on one shape).
+    batch_size: int = 128
+    # None: 0.1 * batch_size / 128, the linear scaling rule anchored at the usual CIFAR rate.
+    lr: float | None = None
+    # momentum, nesterov, weight_decay: the standard CIFAR SGD settings; weight
+    # decay applies to weight matrices and kernels, not to biases and
+    # normalisation parameters.
+    momentum: float = 0.9
+    nesterov: bool = True
+    weight_decay: float = 5e-4
+    # "cosine" anneals to ~0 by the last step, so the final accuracy is that of
+    # a settled model, not a noisy snapshot at high rate; "constant" and "step"
+    # (x0.1 at 50% and 75%) are also accepted.
+    schedule: str = "cosine"
+    # None: min(1, epochs / 5) epochs of linear warm-up, which lets untested
+    # candidates survive the scaled rate.
+    warmup_epochs: float | None = None
+    # Slightly better-calibrated, less overconfident training; the common ImageNet/CIFAR value.
+    label_smoothing: float = 0.1
+    # None: the dataset's own.  A different value resizes the data once, on the device, before training.
+    resolution: int | None = None
+    # Seeds weight initialisation (for specs), batch order, augmentation and
+    # dropout.  On a CPU the same seed gives bit-identical results; on a GPU
+    # cuDNN autotuning picks kernels whose summation order varies, so results
+    # agree only to within float rounding effects.
+    seed: int = 0
+    # "auto": see evaluators.proxy.regime.select; fp32 on a CPU, the measured
+    # fastest of fp32/bf16_cl (and compiled when it pays off) on a GPU.
+    # "fp32", "bf16_cl" and "compiled" force one.
+    regime: str = "auto"
+    # Random translation by up to 1/8 of the side; proxies without augmentation
+    # overfit within a few epochs on small data sets.
+    augment: bool = True
+    # None: horizontal flips with the augmentation (never without it), except
+    # for 1-channel and digit/character data sets, where a mirror image is not
+    # an image of the same class (see evaluators.proxy.augment.flip_by_default).
+    flip: bool | None = None
+    # None: no limit.  Otherwise training stops after the epoch during which
+    # the call's time (set-up included) exceeded it; the schedule is not shortened.
+    time_limit_s: float | None = None
+    # None: full epochs; a cap makes quicker proxies.
+    max_steps_per_epoch: int | None = None
+    # False: validate only at the end; True adds a validation accuracy to every
+    # history entry (for learning curves, and for schedulers such as ASHA).
+    eval_each_epoch: bool = False
+    # None: ``epochs`` full epochs.  A number trains exactly that many optimizer
+    # steps (the last epoch partial), which compares nets at equal optimisation
+    # effort whatever the data set's size or the batch size.
     steps: int | None = None
+    # A built spec starts with every residual branch at zero (see
+    # evaluators.proxy.recipe); a module passed in keeps its weights.
     zero_init_residual: bool = True
+    # Batch-norm statistics are re-estimated on training images before
+    # validation, so eval mode sees the statistics of the final weights
+    # whatever the net's batch-norm momentum.
     recalibrate_norms: bool = True
     # Gradients are rescaled to at most this L2 norm (None: never), so that a rate
     # high enough to train most nets fast cannot throw the touchier ones off.
     max_grad_norm: float | None = None
+
+    def __post_init__(self) -> None:
+        validate.integer("epochs", self.epochs, 1)
+        validate.integer("batch_size", self.batch_size, 1)
+        validate.optional(validate.number, "lr", self.lr, 0.0, open_ends="low")
+        validate.number("momentum", self.momentum, 0.0, 1.0, open_ends="high")
+        validate.flag("nesterov", self.nesterov)
+        if self.nesterov and self.momentum == 0.0:
+            raise validate.invalid("nesterov", self.nesterov, "False when momentum is 0 (Nesterov momentum needs momentum > 0)")
+        validate.number("weight_decay", self.weight_decay, 0.0)
+        validate.choice("schedule", self.schedule, SCHEDULES)
+        if self.steps is None:  # with a step count, the epochs it spans are known only with the data
+            validate.optional(validate.number, "warmup_epochs", self.warmup_epochs, 0.0, float(self.epochs))
+        validate.number("label_smoothing", self.label_smoothing, 0.0, 1.0, open_ends="high")
+        validate.optional(validate.integer, "resolution", self.resolution, 1)
+        validate.integer("seed", self.seed, 0)
+        validate.choice("regime", self.regime, REGIME_CHOICES)
+        validate.flag("augment", self.augment)
+        validate.optional(validate.flag, "flip", self.flip)
+        validate.optional(validate.number, "time_limit_s", self.time_limit_s, 0.0, open_ends="low")
+        validate.optional(validate.integer, "max_steps_per_epoch", self.max_steps_per_epoch, 1)
+        validate.flag("eval_each_epoch", self.eval_each_epoch)
+        validate.optional(validate.integer, "steps", self.steps, 1)
+        validate.flag("zero_init_residual", self.zero_init_residual)
+        validate.flag("recalibrate_norms", self.recalibrate_norms)
+        validate.optional(validate.number, "max_grad_norm", self.max_grad_norm, 0.0, open_ends="low")
+
+    def for_dataset(self, dataset: ImageDataset) -> ProxySettings:
+        """These settings with every data-dependent default filled in for ``dataset``."""
+        if not isinstance(dataset, ImageDataset):
+            raise TypeError(f"dataset must be an ImageDataset, got {type(dataset).__name__}")
+        if self.batch_size > len(dataset):
+            # Partial batches are dropped, so there would be nothing to train on.
+            raise validate.invalid("batch_size", self.batch_size, f"at most the {len(dataset)} training images of {dataset.name}")
+        span, epochs = float(self.epochs), self.epochs
+        if self.steps is not None:
+            # With a step count, "epochs" are what the steps span (warm-up, history).
+            span = self.steps / max(1, len(dataset) // self.batch_size)
+            epochs = math.ceil(span)
+        warmup = min(MAX_DEFAULT_WARMUP_EPOCHS, WARMUP_FRACTION * span) if self.warmup_epochs is None else self.warmup_epochs
+        return replace(
+            self,
+            epochs=epochs,
+            lr=REFERENCE_LR * self.batch_size / REFERENCE_BATCH_SIZE if self.lr is None else float(self.lr),
+            warmup_epochs=validate.number("warmup_epochs", warmup, 0.0, float(epochs)),
+            resolution=dataset.resolution if self.resolution is None else self.resolution,
+            flip=flip_by_default(dataset) if self.flip is None else self.flip,
+        )
 
     def total_steps(self, steps_per_epoch: int) -> int:
         return self.steps if self.steps is not None else self.epochs * steps_per_epoch
 
     def epochs_to_run(self, steps_per_epoch: int) -> int:
         return -(-self.total_steps(steps_per_epoch) // steps_per_epoch)
-
-
-def _fail(name: str, value: object, allowed: str) -> ValueError:
-    return ValueError(f"{name}={value!r} is invalid (allowed: {allowed})")
-
-
-def _int(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise _fail(name, value, f"an integer >= {minimum}")
-    return value
-
-
-def _real(name: str, value: object, low: float, high: float, *, high_open: bool = False, low_open: bool = False) -> float:
-    interval = f"{'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise _fail(name, value, f"a finite number in {interval}")
-    if value < low or (low_open and value == low) or value > high or (high_open and value == high):
-        raise _fail(name, value, f"a number in {interval}")
-    return float(value)
-
-
-def _bool(name: str, value: object) -> bool:
-    if not isinstance(value, bool):
-        raise _fail(name, value, "True or False")
-    return value
-
-
-def _choice(name: str, value: object, choices: tuple[str, ...]) -> str:
-    if value not in choices:
-        raise _fail(name, value, ", ".join(repr(choice) for choice in choices))
-    return str(value)
-
-
-def resolve_settings(
-    dataset: ImageDataset,
-    *,
-    epochs: int,
-    batch_size: int,
-    lr: float | None,
-    momentum: float,
-    nesterov: bool,
-    weight_decay: float,
-    schedule: str,
-    warmup_epochs: float | None,
-    label_smoothing: float,
-    resolution: int | None,
-    seed: int,
-    regime: str,
-    augment: bool,
-    flip: bool | None,
-    time_limit_s: float | None,
-    max_steps_per_epoch: int | None,
-    eval_each_epoch: bool,
-    steps: int | None = None,
-    zero_init_residual: bool = True,
-    recalibrate_norms: bool = True,
-    max_grad_norm: float | None = None,
-) -> ProxySettings:
-    if not isinstance(dataset, ImageDataset):
-        raise TypeError(f"dataset must be an ImageDataset, got {type(dataset).__name__}")
-    epochs = _int("epochs", epochs, 1)
-    batch_size = _int("batch_size", batch_size, 1)
-    if batch_size > len(dataset):
-        # Partial batches are dropped, so there would be nothing to train on.
-        raise _fail("batch_size", batch_size, f"at most the {len(dataset)} training images of {dataset.name}")
-    momentum = _real("momentum", momentum, 0.0, 1.0, high_open=True)
-    nesterov = _bool("nesterov", nesterov)
-    if nesterov and momentum == 0.0:
-        raise _fail("nesterov", nesterov, "False when momentum is 0 (Nesterov momentum needs momentum > 0)")
-    span = float(epochs)
-    if steps is not None:
-        steps = _int("steps", steps, 1)
-        # With a step count, "epochs" are what the steps span (warm-up, history).
-        span = steps / max(1, len(dataset) // batch_size)
-        epochs = math.ceil(span)
-    if warmup_epochs is None:
-        warmup_epochs = min(MAX_DEFAULT_WARMUP_EPOCHS, WARMUP_FRACTION * span)
-    if resolution is not None:
-        resolution = _int("resolution", resolution, 1)
-    return ProxySettings(
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=REFERENCE_LR * batch_size / REFERENCE_BATCH_SIZE if lr is None else _real("lr", lr, 0.0, math.inf, low_open=True, high_open=True),
-        momentum=momentum,
-        nesterov=nesterov,
-        weight_decay=_real("weight_decay", weight_decay, 0.0, math.inf, high_open=True),
-        schedule=_choice("schedule", schedule, SCHEDULES),
-        warmup_epochs=_real("warmup_epochs", warmup_epochs, 0.0, float(epochs)),
-        label_smoothing=_real("label_smoothing", label_smoothing, 0.0, 1.0, high_open=True),
-        resolution=dataset.resolution if resolution is None else resolution,
-        seed=_int("seed", seed, 0),
-        regime=_choice("regime", regime, REGIME_CHOICES),
-        augment=_bool("augment", augment),
-        flip=flip_by_default(dataset) if flip is None else _bool("flip", flip),
-        time_limit_s=None if time_limit_s is None else _real("time_limit_s", time_limit_s, 0.0, math.inf, low_open=True, high_open=True),
-        max_steps_per_epoch=None if max_steps_per_epoch is None else _int("max_steps_per_epoch", max_steps_per_epoch, 1),
-        eval_each_epoch=_bool("eval_each_epoch", eval_each_epoch),
-        steps=steps,
-        zero_init_residual=_bool("zero_init_residual", zero_init_residual),
-        recalibrate_norms=_bool("recalibrate_norms", recalibrate_norms),
-        max_grad_norm=None if max_grad_norm is None else _real("max_grad_norm", max_grad_norm, 0.0, math.inf, low_open=True, high_open=True),
-    )

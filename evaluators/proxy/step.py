@@ -11,7 +11,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from evaluators.proxy.failures import OutputShapeError
-from evaluators.proxy.regimes import autocast_for, prepare_input
+from evaluators.proxy.regime.modes import autocast_for, prepare_input
 
 # Weight of each auxiliary classifier's loss, as in GoogLeNet (Szegedy et al.,
 # 2015): enough to feed gradient into the early layers, small enough that the

@@ -1,13 +1,17 @@
-"""Short proxy training of one candidate network: the public entry point.
+"""Short proxy training of one candidate network: the entry point :func:`train` and its loop.
 
 A proxy training ranks candidates, so it has to be cheap, reproducible and
 unbreakable: the data sit on the device and are augmented there, every random
 choice comes from the seed, and whatever a broken candidate does ends as a
 :class:`~evaluators.proxy.result.TrainingFailure` rather than an exception.
+The loop's own pieces live here too: the learning-rate schedule, the
+device-resident data, the peak-memory figure and the validation pass; what
+the settings mean is in :mod:`evaluators.proxy.settings`.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,29 +22,25 @@ from torch import nn
 from evaluators.data.base import ImageDataset
 from evaluators.devicelock import hold_device
 from evaluators.devices import cudnn_autotuned, device_name, resolve_device
-from evaluators.proxy.augment import BatchAugmenter, Normaliser, translation_for
+from evaluators.proxy.augment import BatchAugmenter, Normaliser, resize_images, translation_for
 from evaluators.proxy.candidate import check_candidate_type, materialise
-from evaluators.proxy.device_data import DeviceData
 from evaluators.proxy.failures import (
     NonFiniteLoss,
     failure_from_exception,
     release_memory,
 )
-from evaluators.proxy.memory import PeakMemory
-from evaluators.proxy.regime_cache import RegimeCache, regime_cache_key
-from evaluators.proxy.regime_probe import DeviceRegimeProbe, OptimizerSettings
-from evaluators.proxy.regime_select import (
+from evaluators.proxy.recipe import recalibrate_batch_norms, zero_init_residual_branches
+from evaluators.proxy.regime.cache import RegimeCache, regime_cache_key
+from evaluators.proxy.regime.modes import autocast_for, prepare_input, prepare_model
+from evaluators.proxy.regime.probe import DeviceRegimeProbe, OptimizerSettings
+from evaluators.proxy.regime.select import (
     RegimeSelection,
     SelectionContext,
     select_regime,
 )
-from evaluators.proxy.recipe import recalibrate_batch_norms, zero_init_residual_branches
-from evaluators.proxy.regimes import autocast_for, prepare_input, prepare_model
 from evaluators.proxy.result import EpochRecord, ProxyResult, TrainingFailure
-from evaluators.proxy.schedule import learning_rate
-from evaluators.proxy.settings import ProxySettings, resolve_settings
-from evaluators.proxy.step import TrainStep, make_optimizer, training_forward
-from evaluators.proxy.validation import top1_accuracy
+from evaluators.proxy.settings import SCHEDULES, ProxySettings
+from evaluators.proxy.step import TrainStep, check_logits, make_optimizer, training_forward
 
 # How often the running loss is checked for NaN/inf.  On a CPU the check is
 # free.  On a GPU it is a host sync that stalls the launch queue, so it runs
@@ -50,137 +50,46 @@ _NAN_CHECK_EVERY_CUDA = 8
 
 
 def train(
-    spec_or_module: object,
+    candidate: object,
     dataset: ImageDataset,
+    settings: ProxySettings | None = None,
     *,
-    epochs: int = 5,
-    batch_size: int = 128,
-    lr: float | None = None,
-    momentum: float = 0.9,
-    nesterov: bool = True,
-    weight_decay: float = 5e-4,
-    schedule: str = "cosine",
-    warmup_epochs: float | None = None,
-    label_smoothing: float = 0.1,
-    resolution: int | None = None,
-    seed: int = 0,
     device: str | torch.device = "cpu",
-    regime: str = "auto",
-    augment: bool = True,
-    flip: bool | None = None,
-    time_limit_s: float | None = None,
-    max_steps_per_epoch: int | None = None,
-    eval_each_epoch: bool = False,
     on_epoch: Callable[[EpochRecord], None] | None = None,
-    steps: int | None = None,
-    zero_init_residual: bool = True,
-    recalibrate_norms: bool = True,
-    max_grad_norm: float | None = None,
 ) -> ProxyResult | TrainingFailure:
     """Train a candidate briefly on ``dataset`` and measure validation accuracy.
 
-    ``spec_or_module``: a ``NetSpec`` (adapted to the data's channels and
-    classes and to ``resolution``, then built with weights drawn from
-    ``seed``) or an ``nn.Module`` (trained in place: moved to ``device``, its
+    ``candidate``: a ``NetSpec`` (adapted to the data's channels and classes
+    and to the settings' resolution, then built with weights drawn from the
+    seed) or an ``nn.Module`` (trained in place: moved to ``device``, its
     weights updated; it must map ``(N, C, R, R)`` to ``(N, num_classes)``).
 
-    Defaults, and why:
-
-    * ``epochs=5``: short enough to evaluate many candidates, long enough for
-      accuracy to separate good architectures from bad ones (a cosine run of
-      a few epochs ranks CIFAR networks far better than one epoch does).
-    * ``batch_size=128``: the CIFAR standard; fills a GPU for small networks
-      without the large-batch generalisation gap.  The last incomplete batch
-      of every epoch is dropped, so BatchNorm never sees a batch of one and
-      every step has the same shape (cuDNN autotuning and ``torch.compile``
-      then work on one shape).
-    * ``lr=None``: ``0.1 * batch_size / 128``, the linear scaling rule
-      anchored at the usual CIFAR rate.
-    * ``momentum=0.9``, ``nesterov=True``, ``weight_decay=5e-4``: the standard
-      CIFAR SGD settings; weight decay applies to weight matrices and kernels,
-      not to biases and normalisation parameters.
-    * ``schedule="cosine"``: anneals to ~0 by the last step, so the final
-      accuracy is that of a settled model, not a noisy snapshot at high rate.
-      ``"constant"`` and ``"step"`` (x0.1 at 50% and 75%) are also accepted.
-    * ``warmup_epochs=None``: ``min(1, epochs / 5)`` epochs of linear warm-up,
-      which lets untested candidates survive the scaled rate.
-    * ``label_smoothing=0.1``: slightly better-calibrated, less overconfident
-      training; the common ImageNet/CIFAR value.
-    * ``resolution=None``: the dataset's own.  A different value resizes the
-      data once, on the device, before training.
-    * ``seed=0``: seeds weight initialisation (for specs), batch order,
-      augmentation and dropout.  On a CPU the same seed gives bit-identical
-      results; on a GPU cuDNN autotuning picks kernels whose summation order
-      varies, so results agree only to within float rounding effects.
-    * ``device="cpu"``: the one device every machine has; pass ``"cuda"``.
-    * ``regime="auto"``: see :mod:`evaluators.proxy.regime_select`; fp32 on a
-      CPU, the measured fastest of fp32/bf16_cl (and compiled when it pays
-      off) on a GPU.  ``"fp32"``, ``"bf16_cl"`` and ``"compiled"`` force one.
-    * ``augment=True``: random translation by up to 1/8 of the side; proxies
-      without augmentation overfit within a few epochs on small data sets.
-    * ``flip=None``: horizontal flips with the augmentation (never without
-      it), except for
-      1-channel and digit/character data sets, where a mirror image is not an
-      image of the same class (see :func:`evaluators.proxy.augment.flip_by_default`).
-    * ``time_limit_s=None``: no limit.  Otherwise training stops after the
-      epoch during which the call's time (set-up included) exceeded it; the
-      schedule is not shortened.
-    * ``max_steps_per_epoch=None``: full epochs; a cap makes quicker proxies.
-    * ``eval_each_epoch=False``: validate only at the end; ``True`` adds a
-      validation accuracy to every history entry (for learning curves).
-    * ``steps=None``: ``epochs`` full epochs; a number trains exactly that many
-      optimizer steps (the last epoch partial), which compares nets at equal
-      optimisation effort whatever the data set's size.
-    * ``zero_init_residual=True``: a built spec starts with every residual
-      branch at zero (see :mod:`evaluators.proxy.recipe`); a module passed in
-      keeps its weights.
-    * ``recalibrate_norms=True``: batch-norm statistics are re-estimated on
-      training images before validation, so eval mode sees the statistics of
-      the final weights whatever the net's batch-norm momentum.
-    * ``max_grad_norm=None``: no clipping; a number rescales each step's
-      gradient to at most that L2 norm.
-    * ``on_epoch=None``: called with each finished epoch's :class:`EpochRecord`
-      (a scheduler such as ASHA reads the learning curve as it grows; pass
-      ``eval_each_epoch=True`` for its validation accuracy).  What it raises
-      ends the training like any other failure.
+    ``settings``: how to train (:class:`ProxySettings`, whose defaults are
+    explained beside its fields); None: ``ProxySettings()``.
+    ``device``: where to train; ``"cpu"`` is the one device every machine has.
+    ``on_epoch``: called with each finished epoch's :class:`EpochRecord` (a
+    scheduler such as ASHA reads the learning curve as it grows; set
+    ``eval_each_epoch=True`` for its validation accuracy).  What it raises
+    ends the training like any other failure.
 
     The device is held shared (:func:`evaluators.devicelock.hold_device`) for
     the whole call, so latency measurements never overlap a training.
 
-    Invalid arguments raise ``ValueError``/``TypeError``; an unusable device
+    Invalid settings raise ``ValueError``/``TypeError``; an unusable device
     raises ``DeviceError``.  Problems of the candidate itself never raise:
     they return a :class:`TrainingFailure` (``KeyboardInterrupt`` propagates).
     """
-    check_candidate_type(spec_or_module)
-    settings = resolve_settings(
-        dataset,
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        momentum=momentum,
-        nesterov=nesterov,
-        weight_decay=weight_decay,
-        schedule=schedule,
-        warmup_epochs=warmup_epochs,
-        label_smoothing=label_smoothing,
-        resolution=resolution,
-        seed=seed,
-        regime=regime,
-        augment=augment,
-        flip=flip,
-        time_limit_s=time_limit_s,
-        max_steps_per_epoch=max_steps_per_epoch,
-        eval_each_epoch=eval_each_epoch,
-        steps=steps,
-        zero_init_residual=zero_init_residual,
-        recalibrate_norms=recalibrate_norms,
-        max_grad_norm=max_grad_norm,
-    )
+    check_candidate_type(candidate)
+    if settings is None:
+        settings = ProxySettings()
+    elif not isinstance(settings, ProxySettings):
+        raise TypeError(f"settings must be a ProxySettings, got {type(settings).__name__}")
+    resolved = settings.for_dataset(dataset)
     target = resolve_device(device)
     progress = _Progress(on_epoch=on_epoch)
     with hold_device(target, exclusive=False):
         try:
-            return _ProxyRun(spec_or_module, dataset, settings, target, progress).run()
+            return _ProxyRun(candidate, dataset, resolved, target, progress).run()
         except Exception as exc:  # a broken candidate is a result, not a crash
             failure = failure_from_exception(exc, epochs_run=progress.epochs_run)
         # Outside the handler: the exception's traceback kept the model and
@@ -438,3 +347,124 @@ def _raise_if_not_finite(loss_sum: torch.Tensor, step: int) -> None:
     # A sum is finite only if every term was: one NaN or inf step poisons it.
     if not bool(torch.isfinite(loss_sum).item()):
         raise NonFiniteLoss(f"training loss became {loss_sum.item()} by step {step + 1}")
+
+
+# --- the learning-rate schedule: set per step, not per epoch, since a proxy run is short
+# (with 5 epochs, a per-epoch cosine would be a five-step staircase).
+
+# "step" divides the rate by 10 at these fractions of the post-warm-up steps,
+# the classic ResNet recipe (30/60/90 of 90 epochs) compressed to two drops.
+_STEP_MILESTONES = (0.5, 0.75)
+_STEP_FACTOR = 0.1
+
+
+def learning_rate(step: int, *, base_lr: float, total_steps: int, warmup_steps: int, schedule: str) -> float:
+    """Rate for 0-based ``step`` of ``total_steps``.
+
+    A linear warm-up from ``base_lr / warmup_steps`` to ``base_lr`` over the
+    first ``warmup_steps`` steps, then: ``cosine`` decays towards zero, reached
+    one step after the last, ``constant`` stays at ``base_lr``, ``step`` drops tenfold at 50% and
+    again at 75% of the remaining steps.
+    """
+    if schedule not in SCHEDULES:
+        raise ValueError(f"schedule={schedule!r} is not supported (allowed: {', '.join(SCHEDULES)})")
+    if step < warmup_steps:
+        return base_lr * (step + 1) / warmup_steps
+    if schedule == "constant":
+        return base_lr
+    decay_steps = max(1, total_steps - warmup_steps)
+    # The first post-warm-up step runs at base_lr; the last one just above zero
+    # (a step at exactly zero would be wasted).
+    progress = min(1.0, (step - warmup_steps) / decay_steps)
+    if schedule == "cosine":
+        return base_lr * 0.5 * (1.0 + math.cos(math.pi * progress))
+    drops = sum(progress >= milestone for milestone in _STEP_MILESTONES)
+    return base_lr * _STEP_FACTOR**drops
+
+
+# --- what the loop trains on, what it measures
+
+
+@dataclass(frozen=True)
+class DeviceData:
+    """The dataset, resident on the training device as ``uint8`` at the proxy resolution."""
+
+    train_images: torch.Tensor
+    train_labels: torch.Tensor
+    val_images: torch.Tensor
+    val_labels: torch.Tensor
+
+    @classmethod
+    def load(cls, dataset: ImageDataset, device: torch.device, resolution: int) -> DeviceData:
+        """Copy once to ``device`` (still ``uint8``, a quarter of float32's size), then resize there."""
+        return cls(
+            train_images=resize_images(dataset.train_images.to(device), resolution),
+            train_labels=dataset.train_labels.to(device),
+            val_images=resize_images(dataset.val_images.to(device), resolution),
+            val_labels=dataset.val_labels.to(device),
+        )
+
+
+class PeakMemory:
+    """CUDA memory the candidate needed beyond a baseline; ``None`` on a CPU.
+
+    ``set_baseline`` is called once the dataset is resident, so the figure
+    covers what differs between candidates: weights, gradients, optimizer
+    state, activations and workspace.  ``start_peak`` resets PyTorch's peak
+    counter (per process and device: concurrent trainings in one process
+    would share it) after regime probing, whose snapshot copies are not part
+    of training.
+    """
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+        self.baseline = 0
+
+    def set_baseline(self) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+            self.baseline = torch.cuda.memory_allocated(self.device)
+
+    def start_peak(self) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+            torch.cuda.reset_peak_memory_stats(self.device)
+
+    def peak_mb(self) -> float | None:
+        if self.device.type != "cuda":
+            return None
+        torch.cuda.synchronize(self.device)
+        return max(0, torch.cuda.max_memory_allocated(self.device) - self.baseline) / 2**20
+
+
+def top1_accuracy(
+    model: nn.Module,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    *,
+    normaliser: Normaliser,
+    regime: str,
+    device: torch.device,
+    num_classes: int,
+    batch_size: int,
+) -> float:
+    """Fraction of ``images`` whose highest logit is the label, in eval mode.
+
+    Runs the eager module even when training used a compiled forward:
+    evaluation mode and the smaller last batch would each make the compiler
+    trace again, which costs more than the short validation pass saves.
+    Correct counts accumulate on the device; one host sync at the end.
+    """
+    was_training = model.training
+    model.eval()
+    correct = torch.zeros((), dtype=torch.int64, device=device)
+    try:
+        with torch.inference_mode(), autocast_for(device, regime):
+            for start in range(0, images.shape[0], batch_size):
+                batch = prepare_input(normaliser(images[start : start + batch_size]), regime)
+                logits = model(batch)
+                check_logits(logits, batch.shape[0], num_classes)
+                correct += (logits.argmax(dim=1) == labels[start : start + batch_size]).sum()
+    finally:
+        model.train(was_training)
+    return int(correct.item()) / max(1, images.shape[0])

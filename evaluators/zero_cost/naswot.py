@@ -77,6 +77,23 @@ def naswot(model: nn.Module, images: torch.Tensor) -> float:
     when the paper scores it; dropout is off.
     """
     use_data_scoring_mode(model)
+    agreements, units_seen = _code_agreements(model, images)
+    if units_seen == 0:
+        warnings.warn(
+            "naswot: no activation module of the coded kinds ran in the forward pass, so no input can be told "
+            "apart; returning -inf (activations applied as functions, F.relu, cannot be observed)",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return float("-inf")
+    sign, log_abs_det = torch.linalg.slogdet(agreements)
+    if sign <= 0:
+        return float("-inf")
+    return float(log_abs_det)
+
+
+def _code_agreements(model: nn.Module, images: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """K_H summed over every coded activation unit of one forward pass, and the number of units N_A."""
     batch = images.shape[0]
     agreements = torch.zeros((batch, batch), dtype=torch.float64, device=images.device)
     units_seen = 0
@@ -96,18 +113,7 @@ def naswot(model: nn.Module, images: torch.Tensor) -> float:
     finally:
         for handle in handles:
             handle.remove()
-    if units_seen == 0:
-        warnings.warn(
-            "naswot: no activation module of the coded kinds ran in the forward pass, so no input can be told "
-            "apart; returning -inf (activations applied as functions, F.relu, cannot be observed)",
-            RuntimeWarning,
-            stacklevel=2,
-        )
-        return float("-inf")
-    sign, log_abs_det = torch.linalg.slogdet(agreements)
-    if sign <= 0:
-        return float("-inf")
-    return float(log_abs_det)
+    return agreements, units_seen
 
 
 def count_agreements(codes: torch.Tensor) -> torch.Tensor:

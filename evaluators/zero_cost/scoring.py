@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import torch
 from torch import nn
 
+from evaluators import validate
 from evaluators.devices import resolve_device
 from evaluators.zero_cost.baselines import (
     module_macs,
@@ -178,8 +179,7 @@ def _lookup(method: str) -> _Method:
 
 def _require_int(name: str, value: object, *, minimum: int) -> None:
     # bool is an int subclass; score(..., batch_size=True) is a mistake, not 1.
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
+    validate.integer(name, value, minimum, fail=validate.must_be)
 
 
 def _rankable(value: float, method: str) -> float:

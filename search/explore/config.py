@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from search.errors import UserError
+from search.options import check_fields, option_name, setting
 from search.quantities import parse_count, parse_latency_ms
 from search.run.config import TRAINING_PROXY
 
@@ -54,28 +55,49 @@ def latency_range(text: str, option: str) -> Range:
 
 @dataclass(frozen=True)
 class ExploreConfig:
-    name: str
-    spaces: tuple[str, ...]
-    samples: int = 20
-    out: str = "results"
-    macs: tuple[float | None, float | None] | None = None  # a Range as a pair, so that it stores as JSON
-    params: tuple[float | None, float | None] | None = None
-    latency_ms: tuple[float | None, float | None] | None = None
-    device: str = "cpu"  # where --latency is measured
-    threads: int | None = None
-    train_device: str | None = None
-    proxy: str = TRAINING_PROXY
-    proxy_epochs: int = 1
-    proxy_batch_size: int = 128
-    proxy_resolution: int | None = None
-    dataset: str = "digits"
-    data_root: str | None = None
-    dataset_options: dict[str, str] = field(default_factory=dict)
-    download: bool = False
-    resolution: int = 224  # deployment resolution: complexity and latency are taken at it
-    seed: int = 0
-    sampling: str = "uniform"
-    max_draws: int = 200_000  # per space: the bound on rejection sampling
+    # Each field is one setting: its option, help text and checks are declared with it (search.options).
+    name: str = setting(help="Exploration name (the folder under --out).", shown_default="a timestamp")
+    spaces: tuple[str, ...] = setting(
+        flag="--space", repeatable=True,
+        help="A space to explore, repeatable: built-in name, anynetx_a..e, regnetx, or a space file.",
+    )
+    samples: int = setting(20, minimum=2, help="Nets scored per space.")
+    out: str = setting("results", folder=True, help="Where run folders go.")
+    # Ranges as (low, high) pairs, so that they store as JSON.
+    macs: tuple[float | None, float | None] | None = setting(
+        None, text=True, shown_default="no filter", help="Complexity filter LO:HI on MACs at --resolution: 360M:400M, :1G, 100M: ."
+    )
+    params: tuple[float | None, float | None] | None = setting(
+        None, text=True, shown_default="no filter", help="Complexity filter LO:HI on parameters: 1M:5M."
+    )
+    latency_ms: tuple[float | None, float | None] | None = setting(
+        None, flag="--latency", text=True, shown_default="no filter",
+        help="Latency filter LO:HI at batch 1 on --device (measured, cached): 5ms:20ms, :20ms.",
+    )
+    device: str = setting("cpu", help="Where --latency is measured: cpu, cuda, cuda:N.")
+    threads: int | None = setting(None, help="CPU threads for latency.", shown_default="torch's default")
+    train_device: str | None = setting(None, help="Where proxies train.", shown_default="cuda if available, else cpu")
+    proxy: str = setting(
+        TRAINING_PROXY, help="training (top-1 error), or a training-free score: synflow, naswot, grad_norm, snip."
+    )
+    proxy_epochs: int = setting(1, minimum=1, help="Epochs of proxy training.")
+    proxy_batch_size: int = setting(128, minimum=2, help="Batch size of proxy training.")
+    proxy_resolution: int | None = setting(
+        None, help="Resolution the proxy trains at.", shown_default="the dataset's; 32 for digits"
+    )
+    dataset: str = setting("digits", help="digits, shapes, cifar10, ..., imagefolder:PATH.")
+    data_root: str | None = setting(None, folder=True, help="Folder with dataset files.")
+    dataset_options: dict[str, str] = setting(
+        factory=dict, flag="--dataset-option", repeatable=True, metavar="KEY=VALUE", help="Dataset option, repeatable."
+    )
+    download: bool = setting(False, help="Allow downloading the dataset if it is missing.")
+    resolution: int = setting(224, minimum=8, help="Deployment resolution: MACs and latency are taken at it.")
+    seed: int = setting(0, help="Seeds the draws (one stream per space) and the proxies.")
+    sampling: str = setting(
+        "uniform", choices=SAMPLING_MODES,
+        help="uniform: rejection on non_decreasing constraints, as the papers; space: the space's own sampler.",
+    )
+    max_draws: int = setting(200_000, minimum=1, help="Draws per space before giving up on the filter.")  # bounds rejection sampling
     command: str = COMMAND
 
     def __post_init__(self) -> None:
@@ -83,13 +105,7 @@ class ExploreConfig:
             raise UserError("give at least one --space to explore (two or more to compare them)")
         if len(set(self.spaces)) != len(self.spaces):
             raise UserError(f"--space {', '.join(self.spaces)}: a space is given twice")
-        for option, value, minimum in (("--samples", self.samples, 2), ("--proxy-epochs", self.proxy_epochs, 1),
-                                       ("--resolution", self.resolution, 8), ("--proxy-batch-size", self.proxy_batch_size, 2),
-                                       ("--max-draws", self.max_draws, 1)):
-            if value < minimum:
-                raise UserError(f"{option} {value} is not allowed: must be at least {minimum}")
-        if self.sampling not in SAMPLING_MODES:
-            raise UserError(f"--sampling {self.sampling!r} is not known (allowed: {', '.join(SAMPLING_MODES)})")
+        check_fields(self)
         if self.macs is None and self.params is None:
             raise UserError("give a complexity filter: --macs LO:HI (e.g. 360M:400M) and/or --params LO:HI")
 
@@ -122,6 +138,6 @@ class ExploreConfig:
             if key in RESUMABLE_OVERRIDES:
                 changes[key] = value
             elif getattr(self, key) != value:
-                raise UserError(f"--{key.replace('_', '-')} {value!r} differs from the exploration being resumed "
+                raise UserError(f"{option_name(ExploreConfig, key)} {value!r} differs from the exploration being resumed "
                                 f"({getattr(self, key)!r}); a resumed exploration keeps its configuration")
         return dataclasses.replace(self, **changes)

@@ -9,7 +9,10 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
+from search import options
 from search.errors import UserError, shown
+from search.options import check_fields, setting
+from search.quantities import format_duration
 
 SEARCHERS = ("tpe", "nsga2", "random", "evolution")
 BACKENDS = ("optuna", "ray")
@@ -20,49 +23,73 @@ MIN_FINAL_SEEDS = 3  # fewer make a t-interval too wide to support any claim
 # Options a resumed run may change: how much more to do and where to do it.
 RESUMABLE_OVERRIDES = ("trials", "time_limit_s", "workers", "ray_address", "final_seeds")
 
-# Configuration fields whose command-line option is not simply "--field-name".
-_OPTION_NAMES = {"budget_ms": "--budget", "time_limit_s": "--time-limit"}
-
 
 def option_name(field_name: str) -> str:
-    return _OPTION_NAMES.get(field_name, "--" + field_name.replace("_", "-"))
+    return options.option_name(RunConfig, field_name)
+
+
+_RAY = "(--backend ray)"
 
 
 @dataclass(frozen=True)
 class RunConfig:
-    name: str
-    out: str = "results"
-    space: str = "unified"
-    searcher: str = "tpe"
-    trials: int = 30
+    # Each field is one setting: its option, help text and checks are declared with it (search.options).
+    name: str = setting(help="Run name (the folder under --out).", shown_default="a timestamp")
+    out: str = setting("results", help="Where run folders go.", folder=True)
+    space: str = setting("unified", help="Built-in space name or a YAML/JSON space file (see `search spaces`).")
+    searcher: str = setting("tpe", help="How trials are proposed.", choices=SEARCHERS)
+    trials: int = setting(30, help="Search trials to run in total (baselines not counted).", minimum=1)
     # The whole run, final protocol included; split between phases by search.run.phases.
-    time_limit_s: float | None = 720.0
-    seed: int = 0
-    budget_ms: float | None = None
-    max_params: int | None = None
-    max_macs: int | None = None
-    device: str = "cpu"  # where latency is measured (the deployment device)
-    train_device: str | None = None  # where proxies train; None: cuda if available, else cpu
-    threads: int | None = None  # latency threads; None: torch's default at start
-    resolution: int = 224  # deployment resolution (latency); a space may scale it
-    dataset: str = "digits"
-    data_root: str | None = None
-    dataset_options: dict[str, str] = field(default_factory=dict)  # passed to load_dataset
-    download: bool = False
-    proxy: str = TRAINING_PROXY  # "training" or a training-free method
-    proxy_epochs: int = 4
-    proxy_resolution: int | None = None  # None: the dataset's default proxy resolution
-    proxy_batch_size: int = 128
-    final_seeds: int = 3  # seeds of the final protocol (search.run.final_protocol); 0 turns it off
-    baselines: bool = True
-    baseline_names: tuple[str, ...] = ()  # empty: the space's own baselines
-    storage: str | None = None  # optuna storage URL; None: SQLite in the run folder
-    backend: str = "optuna"
-    workers: int = 1
-    ray_address: str | None = None
-    cpus_per_trial: float = 1.0
-    gpus_per_trial: float = 0.0
-    scheduler: str = "fifo"
+    time_limit_s: float | None = setting(
+        720.0, flag="--time-limit", text=True, shown_default=format_duration,
+        help="The whole run, final protocol included: 10m, 90s, 1h.",
+    )
+    seed: int = setting(0, help="Seeds the searcher and the proxies.")
+    budget_ms: float | None = setting(
+        None, flag="--budget", text=True, positive=True, shown_default="no limit",
+        help="Latency limit at batch 1 on --device: 50ms, 0.05s, or 50 (milliseconds).",
+    )
+    max_params: int | None = setting(None, text=True, positive=True, shown_default="no limit", help="Parameter limit: 5M, 250k, ...")
+    max_macs: int | None = setting(None, text=True, positive=True, shown_default="no limit", help="MAC limit: 300M, 1.2G, ...")
+    device: str = setting("cpu", help="Where latency is measured: cpu, cuda, cuda:N.")  # the deployment device
+    train_device: str | None = setting(None, help="Where proxies train.", shown_default="cuda if available, else cpu")
+    threads: int | None = setting(None, minimum=1, help="CPU threads for latency.", shown_default="torch's default")
+    resolution: int = setting(224, minimum=8, help="Deployment resolution used for latency.")  # a space may scale it
+    dataset: str = setting(
+        "digits", help="digits, shapes, cifar10, cifar100, mnist, fashionmnist, fake, imagefolder:PATH."
+    )
+    data_root: str | None = setting(None, folder=True, help="Folder with dataset files.")
+    dataset_options: dict[str, str] = setting(
+        factory=dict, flag="--dataset-option", repeatable=True, metavar="KEY=VALUE",
+        help="Dataset option, repeatable: limit=5000 (CIFAR, MNIST, imagefolder), size=2000 (shapes), ...",
+    )  # passed to load_dataset
+    download: bool = setting(False, help="Allow downloading the dataset if it is missing.")
+    proxy: str = setting(
+        TRAINING_PROXY, help="training, or a training-free score: synflow, naswot, grad_norm, snip, params, macs."
+    )
+    proxy_epochs: int = setting(4, minimum=1, help="Epochs of proxy training.")
+    proxy_resolution: int | None = setting(
+        None, minimum=8, help="Resolution the proxy trains at.", shown_default="the dataset's; 32 for digits"
+    )
+    proxy_batch_size: int = setting(128, minimum=2, help="Batch size of proxy training.")
+    # Seeds of the final protocol (search.run.final_protocol); 0 turns it off.
+    final_seeds: int = setting(3, help=f"Seeds of the final protocol (>= {MIN_FINAL_SEEDS}); 0 turns it off.")
+    baselines: bool = setting(True, flag="--no-baselines", turns_off=True, help="Do not evaluate the known nets.")
+    baseline_names: tuple[str, ...] = setting(
+        (), flag="--baseline", repeatable=True,
+        help="Compare against only this zoo net (repeatable); +NAME adds one to the default set.",
+        shown_default="every zoo net of the space's families that fits the budget",
+    )
+    storage: str | None = setting(
+        None, help="Optuna storage URL (e.g. postgresql://...).",
+        shown_default="SQLite in the run folder",
+    )
+    backend: str = setting("optuna", choices=BACKENDS, help="Where trials run: in this process, or on Ray Tune.")
+    workers: int = setting(1, minimum=1, help=f"Parallel trials {_RAY}.")
+    ray_address: str | None = setting(None, help=f"Ray cluster: auto or HOST:PORT {_RAY}.", shown_default="a local Ray")
+    cpus_per_trial: float = setting(1.0, help=_RAY)
+    gpus_per_trial: float = setting(0.0, help=f"Fractions share a GPU {_RAY}.")
+    scheduler: str = setting("fifo", choices=SCHEDULERS, help=f"asha: stop poor trainings early {_RAY}.")
     extra: dict[str, Any] = field(default_factory=dict)  # forward-compatible settings
 
     def __post_init__(self) -> None:
@@ -72,24 +99,9 @@ class RunConfig:
         """Reject contradictory or out-of-range settings with one clear line."""
         if not self.name or len(self.name.encode()) > 200 or self.name in (".", "..") or "/" in self.name or "\0" in self.name:
             raise UserError(f"--name {shown(self.name)} is not allowed: use a plain folder name of at most 200 bytes")
-        if self.searcher not in SEARCHERS:
-            raise UserError(f"--searcher {self.searcher!r} is not known (allowed: {', '.join(SEARCHERS)})")
-        if self.backend not in BACKENDS:
-            raise UserError(f"--backend {self.backend!r} is not known (allowed: {', '.join(BACKENDS)})")
-        if self.scheduler not in SCHEDULERS:
-            raise UserError(f"--scheduler {self.scheduler!r} is not known (allowed: {', '.join(SCHEDULERS)})")
-        for option, value, minimum in (
-            ("--trials", self.trials, 1), ("--proxy-epochs", self.proxy_epochs, 1), ("--resolution", self.resolution, 8),
-            ("--proxy-batch-size", self.proxy_batch_size, 2), ("--workers", self.workers, 1),
-        ):
-            if value < minimum:
-                raise UserError(f"{option} {value} is not allowed: must be at least {minimum}")
+        check_fields(self)
         if self.final_seeds < 0 or 0 < self.final_seeds < MIN_FINAL_SEEDS:
             raise UserError(f"--final-seeds {self.final_seeds} is not allowed: 0 (off) or at least {MIN_FINAL_SEEDS}")
-        if self.proxy_resolution is not None and self.proxy_resolution < 8:
-            raise UserError(f"--proxy-resolution {self.proxy_resolution} is not allowed: must be at least 8")
-        if self.threads is not None and self.threads < 1:
-            raise UserError(f"--threads {self.threads} is not allowed: must be at least 1")
         if self.scheduler == "asha" and self.backend != "ray":
             raise UserError("--scheduler asha needs --backend ray")
         if self.scheduler == "asha" and self.proxy != TRAINING_PROXY:
@@ -100,9 +112,6 @@ class RunConfig:
             raise UserError("--baseline and --no-baselines contradict each other")
         if self.cpus_per_trial <= 0 or self.gpus_per_trial < 0:
             raise UserError("--cpus-per-trial must be positive and --gpus-per-trial non-negative")
-        for option, limit in (("--max-params", self.max_params), ("--max-macs", self.max_macs), ("--budget", self.budget_ms)):
-            if limit is not None and not limit > 0:  # constraints are relative to the limit: 0 would divide by zero
-                raise UserError(f"{option} {limit!r} is not allowed: must be positive")
 
     @property
     def objective_name(self) -> str:

@@ -170,11 +170,11 @@ class CandidateEvaluator:
             record.latency_seconds = round(time.perf_counter() - started, 3)
 
     def _time_latency(self, record: TrialRecord, spec: NetSpec) -> None:
-        from evaluators.latency import cached_latency, measure
+        from evaluators.latency import TimingProtocol, cached_latency, measure
 
         if self.config.budget_ms is not None and cached_latency(spec, self.config.device, threads=self.config.threads) is None:
-            probe = measure(spec, self.config.device, threads=self.config.threads, use_cache=False,
-                            warmup_runs=2, warmup_time_s=0.0, min_runs=3, max_runs=3, min_time_s=1e-6)
+            quick = TimingProtocol(warmup_runs=2, warmup_time_s=0.0, min_runs=3, max_runs=3, min_time_s=1e-6)
+            probe = measure(spec, self.config.device, threads=self.config.threads, cache=False, protocol=quick)
             if probe.min_ms > PROBE_REJECT_FACTOR * self.config.budget_ms:
                 record.update(latency_ms=probe.min_ms, latency_spread_ms=probe.spread_ms, latency_runs=probe.runs,
                               latency_source="probe")

@@ -112,7 +112,7 @@ class SeedRun:
 
 def train_seeds(spec, record: TrialRecord, config: RunConfig, dataset, train_device: str) -> list[SeedRun] | str:
     """One training per seed at the record's proxy resolution; a failure message if any seed fails."""
-    from evaluators.proxy import TrainingFailure, train
+    from evaluators.proxy import ProxySettings, TrainingFailure, train
     from searchspace import build
 
     resolution = int(record.proxy_resolution)
@@ -121,7 +121,8 @@ def train_seeds(spec, record: TrialRecord, config: RunConfig, dataset, train_dev
     for seed in final_seeds(config):
         torch.manual_seed(seed)
         model = build(trained_spec)
-        outcome = train(model, dataset, **final_training_length(config), resolution=resolution, seed=seed, device=train_device)
+        settings = ProxySettings(**final_training_length(config), resolution=resolution, seed=seed)
+        outcome = train(model, dataset, settings, device=train_device)
         if isinstance(outcome, TrainingFailure):
             return f"final training failed with seed {seed}: {outcome.reason}: {outcome.message}"
         runs.append(SeedRun(seed, outcome.accuracy, {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}))

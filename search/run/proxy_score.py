@@ -73,12 +73,11 @@ class ProxyScorer:
         return self._training_free(net, resolution)
 
     def _train(self, net: Any, resolution: int, per_epoch_accuracy: bool, on_epoch) -> ProxyScore:
-        from evaluators.proxy import TrainingFailure, train
+        from evaluators.proxy import ProxySettings, TrainingFailure, train
 
-        outcome = train(
-            net, self.dataset, epochs=self.job.epochs, batch_size=self.job.batch_size, resolution=resolution,
-            seed=self.job.seed, device=self.job.device, eval_each_epoch=per_epoch_accuracy, on_epoch=on_epoch,
-        )
+        settings = ProxySettings(epochs=self.job.epochs, batch_size=self.job.batch_size, resolution=resolution,
+                                 seed=self.job.seed, eval_each_epoch=per_epoch_accuracy)
+        outcome = train(net, self.dataset, settings, device=self.job.device, on_epoch=on_epoch)
         if isinstance(outcome, TrainingFailure):
             return ProxyScore("failed", error=f"{outcome.reason}: {outcome.message}", epochs=outcome.epochs_run)
         return ProxyScore(

@@ -33,7 +33,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from evaluators.proxy.regimes import BF16_CL, FP32, regime_label
+from evaluators.proxy.regime.modes import BF16_CL, FP32, regime_label
 
 BF16_MIN_GAIN = 0.03
 COMPILE_PAYBACK_MARGIN = 1.25

@@ -12,14 +12,14 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 from typing import Protocol
 
 import torch
 from torch import nn
 
 from evaluators.proxy.failures import is_out_of_memory, release_memory
-from evaluators.proxy.regimes import prepare_model
+from evaluators.proxy.regime.modes import prepare_model
 from evaluators.proxy.step import (
     TrainingForward,
     TrainStep,
@@ -64,31 +64,20 @@ class OptimizerSettings:
     weight_decay: float
 
 
+@dataclass(eq=False)
 class DeviceRegimeProbe:
     """:class:`RegimeProbe` on a real model, one fixed normalised batch and a device."""
 
-    def __init__(
-        self,
-        model: nn.Module,
-        images: torch.Tensor,
-        labels: torch.Tensor,
-        *,
-        device: torch.device,
-        num_classes: int,
-        label_smoothing: float,
-        optimizer: OptimizerSettings,
-        warmup_steps: int = WARMUP_STEPS,
-        timed_steps: int = TIMED_STEPS,
-    ) -> None:
-        self.model = model
-        self.images = images
-        self.labels = labels
-        self.device = device
-        self.num_classes = num_classes
-        self.label_smoothing = label_smoothing
-        self.optimizer = optimizer
-        self.warmup_steps = warmup_steps
-        self.timed_steps = timed_steps
+    model: nn.Module
+    images: torch.Tensor
+    labels: torch.Tensor
+    _: KW_ONLY
+    device: torch.device
+    num_classes: int
+    label_smoothing: float
+    optimizer: OptimizerSettings
+    warmup_steps: int = WARMUP_STEPS
+    timed_steps: int = TIMED_STEPS
 
     def time_eager(self, regime: str) -> float | None:
         with self._restoring_state():

@@ -3,7 +3,7 @@
 Entries are keyed by the candidate's fingerprint (spec digest or module
 fingerprint), the device's name, batch size, proxy resolution and the PyTorch
 version (kernels and the compiler change between releases).  They hold the
-measured :class:`~evaluators.proxy.regime_choice.RegimeTimings` rather than a
+measured :class:`~evaluators.proxy.regime.choice.RegimeTimings` rather than a
 verdict, because whether compiling pays off also depends on how many steps a
 particular training runs.  The file also keeps, per device, the last
 compilations measured there, which estimate the cost of compiling a candidate
@@ -32,7 +32,7 @@ from typing import Any
 import torch
 
 from evaluators.paths import cache_dir
-from evaluators.proxy.regime_choice import RegimeTimings
+from evaluators.proxy.regime.choice import RegimeTimings
 
 _FILE_NAME = "proxy_regimes.json"
 _FORMAT_VERSION = 1

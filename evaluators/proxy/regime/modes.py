@@ -7,7 +7,7 @@
   bfloat16 has float32's exponent range, so no loss scaling is needed.
 * ``compiled``: ``torch.compile`` of the training forward pass, on top of
   whichever of the two above is faster for the candidate.
-* ``auto``: choose per candidate (see :mod:`evaluators.proxy.regime_choice`).
+* ``auto``: choose per candidate (see :mod:`evaluators.proxy.regime.choice`).
 
 Which regime is fastest depends on the network: channels-last bfloat16 wins big
 on dense 3x3 convolutions and can lose on depthwise-heavy networks, whose

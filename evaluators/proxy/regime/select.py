@@ -4,8 +4,8 @@ Explicit ``fp32`` and ``bf16_cl`` are used as asked.  On a CPU, ``auto`` is
 ``fp32``: bfloat16 autocast is slower than float32 on most CPUs and a proxy
 training on a CPU is a test or a smoke run, not something to tune.  On a GPU,
 ``auto`` and ``compiled`` time the eager regimes once per candidate and device
-(remembered in :class:`~evaluators.proxy.regime_cache.RegimeCache`) and apply
-the rules of :mod:`evaluators.proxy.regime_choice`.
+(remembered in :class:`~evaluators.proxy.regime.cache.RegimeCache`) and apply
+the rules of :mod:`evaluators.proxy.regime.choice`.
 
 A compilation that fails never fails the training: the best eager regime is
 used, and the failure is remembered for that candidate and device so that it
@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import torch
 
 from evaluators.proxy.failures import one_line, release_memory
-from evaluators.proxy.regime_cache import RegimeCache
-from evaluators.proxy.regime_choice import (
+from evaluators.proxy.regime.cache import RegimeCache
+from evaluators.proxy.regime.choice import (
     RegimeDecision,
     RegimeTimings,
     best_eager,
@@ -34,8 +34,8 @@ from evaluators.proxy.regime_choice import (
     estimate_compile,
     should_try_compile,
 )
-from evaluators.proxy.regime_probe import CompiledForward, RegimeProbe
-from evaluators.proxy.regimes import (
+from evaluators.proxy.regime.probe import CompiledForward, RegimeProbe
+from evaluators.proxy.regime.modes import (
     AUTO,
     BF16_CL,
     COMPILED,
