@@ -92,7 +92,7 @@ def main() -> None:
     parser.add_argument("--output-dir", type=Path, default=RESULTS_DIR)
     args = parser.parse_args()
 
-    from search.run.loop import default_proxy_resolution
+    from search.run.resources import default_proxy_resolution
 
     args.output_dir.mkdir(parents=True, exist_ok=True)
     stem = args.output_dir / f"proxy_fidelity_{args.dataset}"

@@ -71,7 +71,7 @@ def build_table(args: argparse.Namespace) -> dict[str, Any]:
     from evaluators.data import load_dataset
     from evaluators.latency import TimingProtocol, measure
     from evaluators.proxy import ProxySettings, TrainingFailure, train
-    from search.run.loop import default_proxy_resolution
+    from search.run.resources import default_proxy_resolution
     from search.spaces import FixedSuggest, SpaceContext
     from searchspace import encode
 

@@ -163,9 +163,11 @@ def test_the_interval_is_student_t_as_scipy_computes_it() -> None:
 
 
 def net(accuracy, low, high, latency, spread, **extra):
-    return {"spec": "net_r16_n10 | conv_c8 | conv_c8 | head", "state": "complete", "accuracy": accuracy,
-            "final_accuracy": accuracy, "final_ci_low": low, "final_ci_high": high, "final_seeds": 3,
-            "latency_ms": latency, "latency_spread_ms": spread, **extra}
+    from search.run.records import TrialRecord
+
+    return TrialRecord(spec="net_r16_n10 | conv_c8 | conv_c8 | head", state="complete", accuracy=accuracy,
+                       final_accuracy=accuracy, final_ci_low=low, final_ci_high=high, final_seeds=3,
+                       latency_ms=latency, latency_spread_ms=spread, **extra)
 
 
 def test_claims_appear_only_when_the_intervals_support_them() -> None:
@@ -225,16 +227,17 @@ class LatencyByMacs:
         self.config, self.evaluated = config, []
         self.dataset = SimpleNamespace(in_channels=3, num_classes=10)
 
-    def evaluate(self, spec, *, train_when_infeasible: bool = False) -> dict:
+    def evaluate(self, spec, *, train_when_infeasible: bool = False):
         from evaluators.cost import cost
+        from search.run.records import TrialRecord
         from searchspace import encode
 
         macs = cost(spec).macs
         self.evaluated.append(macs)
         latency = macs / self.MACS_PER_MS
         fits = latency <= self.config.budget_ms
-        return {"spec": encode(spec), "digest": spec.digest(), "macs": macs, "latency_ms": latency, "latency_source": "measured",
-                "state": "complete" if fits else "infeasible", "accuracy": 0.5 if fits or train_when_infeasible else None}
+        return TrialRecord(spec=encode(spec), digest=spec.digest(), macs=macs, latency_ms=latency, latency_source="measured",
+                           state="complete" if fits else "infeasible", accuracy=0.5 if fits or train_when_infeasible else None)
 
 
 def test_the_known_nets_that_fit_are_the_baselines_and_giants_are_never_built(tmp_path: Path) -> None:
@@ -250,7 +253,7 @@ def test_the_known_nets_that_fit_are_the_baselines_and_giants_are_never_built(tm
     records, skipped = BaselineRunner(evaluator, RunDir(tmp_path), BaselineCache(tmp_path / "cache")).run(choice, stop=lambda: False)
     macs = {name: cost(zoo.get(name, resolution=64, num_classes=10)).macs for name in choice.names}
     fitting = {name for name, m in macs.items() if m / LatencyByMacs.MACS_PER_MS <= 5.0}
-    assert {r["baseline"] for r in records} == fitting and not skipped and len(fitting) >= 5
+    assert {r.baseline for r in records} == fitting and not skipped and len(fitting) >= 5
     bound = THROUGHPUT_MARGIN * LatencyByMacs.MACS_PER_MS * 5.0  # the throughput margin times the budget
     assert max(evaluator.evaluated) <= max(m for m in macs.values() if m <= bound) < max(macs.values())
     stopped, left_out = BaselineRunner(LatencyByMacs(config), RunDir(tmp_path / "b"), BaselineCache(tmp_path / "c2")).run(
@@ -279,14 +282,14 @@ def test_a_time_limit_leaves_unchecked_only_known_nets_that_might_fit(tmp_path: 
 class DenseNetsRunFaster(LatencyByMacs):
     """Dense-convolution families run at four times the MAC throughput of depthwise ones, as on real CPUs."""
 
-    def evaluate(self, spec, *, train_when_infeasible: bool = False) -> dict:
+    def evaluate(self, spec, *, train_when_infeasible: bool = False):
         from evaluators.cost import cost
 
         record = super().evaluate(spec, train_when_infeasible=train_when_infeasible)
         dense = all(stage.block.__class__.__name__.lower().startswith(("basic", "bottleneck")) for stage in spec.stages)
         if dense:
-            record["latency_ms"] = cost(spec).macs / (4 * self.MACS_PER_MS)
-            fits = record["latency_ms"] <= self.config.budget_ms
+            record.latency_ms = cost(spec).macs / (4 * self.MACS_PER_MS)
+            fits = record.latency_ms <= self.config.budget_ms
             record.update(state="complete" if fits else "infeasible", accuracy=0.5 if fits else None)
         return record
 
@@ -304,7 +307,7 @@ def test_a_dense_net_that_fits_is_not_ruled_out_by_the_throughput_of_mobile_nets
     assert choice.names.index("resnet18") > choice.names.index("mobilenet_v2")  # a mobile net sets the throughput first
     records, _ = BaselineRunner(DenseNetsRunFaster(config), RunDir(tmp_path), BaselineCache(tmp_path / "c")).run(
         choice, stop=lambda: False)
-    assert "resnet18" in {r["baseline"] for r in records}
+    assert "resnet18" in {r.baseline for r in records}
 
 
 def test_known_nets_are_taken_one_family_per_turn_smallest_first() -> None:
@@ -335,12 +338,12 @@ def test_the_final_protocol_trains_the_known_nets_own_front_and_says_why_the_oth
     from search.run.final_protocol import known_to_compare
 
     def known(name, accuracy, latency):
-        return dict(net(accuracy, None, None, latency, 0.1), baseline=name, accuracy=accuracy, final_accuracy=None)
+        return net(accuracy, None, None, latency, 0.1).but(baseline=name, accuracy=accuracy, final_accuracy=None)
 
     fast, accurate, beaten = known("fast", 0.80, 5.0), known("accurate", 0.95, 20.0), known("beaten", 0.79, 21.0)
     chosen, reasons = known_to_compare([beaten, fast, accurate])
-    assert {r["baseline"] for r in chosen} == {"fast", "accurate"}
+    assert {r.baseline for r in chosen} == {"fast", "accurate"}
     assert set(reasons) == {"beaten"} and "fast is at least as accurate and as fast" in reasons["beaten"]
     member = net(0.90, 0.89, 0.91, 2.0, 0.1, number=4)
-    line = compare([member], dict(beaten, final_skipped=reasons["beaten"]))
+    line = compare([member], beaten.but(final_skipped=reasons["beaten"]))
     assert line.endswith("not compared: " + reasons["beaten"])

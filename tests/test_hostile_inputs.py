@@ -272,7 +272,7 @@ def test_a_failed_overwrite_puts_the_old_run_back(earlier: Path, monkeypatch: py
     def no_study(*args: object, **kwargs: object) -> None:
         raise UserError("the study could not be opened")
 
-    monkeypatch.setattr("search.run.loop.open_study", no_study)  # fails after the new folder exists
+    monkeypatch.setattr("search.run.session.open_study", no_study)  # fails after the new folder exists
     line = refused(capsys, earlier, "run", "--name", "earlier", "--overwrite", "--trials", "1", *RUN_ARGS)
     assert "the study could not be opened" in line
     assert sorted(p.name for p in (earlier / "results").iterdir()) == ["earlier"]

@@ -165,3 +165,64 @@ def test_the_per_epoch_hook_sees_each_epoch_as_the_result_records_it() -> None:
                    ProxySettings(epochs=2, batch_size=32, eval_each_epoch=True), on_epoch=seen.append)
     assert seen == list(result.history) and [e.epoch for e in seen] == [1, 2]
     assert all(e.val_accuracy is not None for e in seen)
+
+
+def test_ray_trials_are_screened_by_the_latency_predictor_and_it_is_refitted_as_in_the_optuna_backend(
+        tmp_path: Path, cluster: str) -> None:
+    from evaluators.devices import device_name
+    from evaluators.latency import LatencyCache
+    from evaluators.latency.cache import CACHE_FILE_NAME
+    from evaluators.latency.predictor import MIN_MEASUREMENTS
+    from search.run.latency_model import REFIT_EVERY
+    from tests.latency_support import synthetic_result
+    from tests.predictor_support import tiny_nets
+
+    # This machine's cache (the driver's) holds enough measurements for a fit: every net took a second.
+    cache = LatencyCache(tmp_path / "cache" / CACHE_FILE_NAME)
+    nets = list({net.digest(): net for net in tiny_nets(3 * MIN_MEASUREMENTS, seed=5)}.values())[:MIN_MEASUREMENTS]
+    for net in nets:
+        cache.put(synthetic_result(net.digest(), device=device_name("cpu"), median_ms=1000.0), spec_json=net.to_json())
+    result = ray_run(tmp_path, cluster, "--workers", "2", "--trials", str(REFIT_EVERY), "--name", "predicted",
+                     "--no-baselines", "--budget", "1ms", "--final-seeds", "0")
+    assert result.returncode == 0, result.stderr[-3000:]
+    run = tmp_path / "results" / "predicted"
+    trials = pd.read_csv(run / "trials.csv")
+    assert len(trials) == REFIT_EVERY
+    # Rejected in the driver on the prediction alone: nothing measured, nothing trained.
+    assert set(trials["state"]) == {"infeasible"} and set(trials["latency_source"]) == {"predicted"}
+    assert trials["error"].str.contains("predicted latency").all() and trials["accuracy"].isna().all()
+    fitted = [line for line in (run / "search.log").read_text().splitlines() if "latency predictor fitted" in line]
+    assert len(fitted) == 2  # at the start, and again after REFIT_EVERY trials
+    saved = json.loads((run / "latency_model.json").read_text())
+    assert saved["metadata"]["training_measurements"] == MIN_MEASUREMENTS
+
+
+def test_sigterm_stops_a_ray_run_cleanly_and_resume_finishes_it(tmp_path: Path, cluster: str) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    from tests.test_cli_run import wait_for_trials
+
+    args = ["run", "--backend", "ray", "--ray-address", cluster, "--workers", "1", "--trials", "4", "--name", "stopped",
+            "--no-baselines", "--final-seeds", "0"]
+    run = tmp_path / "results" / "stopped"
+    process = subprocess.Popen([sys.executable, "-m", "search.cli", *args, *QUICK], cwd=tmp_path,
+                               env=environment(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for_trials(run, 1, process)
+    process.send_signal(signal.SIGTERM)
+    _, stderr = process.communicate(timeout=300)
+    assert process.returncode == 130, stderr[-3000:]
+    assert "interrupted" in stderr and "--resume" in stderr and "Traceback" not in stderr
+    stopped = pd.read_csv(run / "trials.csv")
+    assert (stopped["state"].isin(["complete", "infeasible", "failed"])).sum() >= 1
+    assert set(stopped["state"]) <= COUNTED | {"interrupted"}  # nothing left running
+
+    resumed = search(tmp_path, *args, "--resume", *QUICK, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    trials = pd.read_csv(run / "trials.csv")
+    finished = trials[trials["state"].isin(COUNTED) & trials["duplicate_of"].isna()]
+    assert len(finished) == 4  # the trials asked for, across both processes
+    assert finished["digest"].is_unique  # none evaluated twice
+    kept = stopped[stopped["state"].isin(COUNTED)].set_index("number")
+    assert trials.set_index("number").loc[kept.index, "digest"].tolist() == kept["digest"].tolist()

@@ -33,37 +33,37 @@ def evaluator(predictor=None, **settings) -> CandidateEvaluator:
 
 def test_analytic_limits_reject_before_any_measurement_or_training() -> None:
     record = evaluator(max_params=1000, budget_ms=1e6).evaluate(SMALL)
-    assert record["state"] == "infeasible" and "over --max-params" in record["error"]
-    assert record["latency_ms"] is None and record["accuracy"] is None
+    assert record.state == "infeasible" and "over --max-params" in record.error
+    assert record.latency_ms is None and record.accuracy is None
     assert constraint_values(record, evaluator(max_params=1000, budget_ms=1e6).config)[1] > 0
     assert LatencyCache().entries() == []  # nothing was timed
 
 
 def test_a_clearly_over_budget_prediction_skips_the_measurement() -> None:
     record = evaluator(FixedPredictor(100.0), budget_ms=10.0).evaluate(SMALL)
-    assert (record["state"], record["latency_source"]) == ("infeasible", "predicted")
+    assert (record.state, record.latency_source) == ("infeasible", "predicted")
     assert LatencyCache().entries() == []
 
 
 def test_a_prediction_within_the_predictors_error_is_measured() -> None:
     # 11 ms against a 10 ms budget is within 2 x 10% error: it must be measured, not guessed.
     record = evaluator(FixedPredictor(11.0), budget_ms=1e6).evaluate(SMALL)
-    assert record["latency_source"] == "measured" and record["state"] == "complete"
-    assert record["accuracy"] is not None and record["train_seconds"] is not None
+    assert record.latency_source == "measured" and record.state == "complete"
+    assert record.accuracy is not None and record.train_seconds is not None
 
 
 def test_the_quick_probe_rejects_a_net_far_over_budget_without_the_full_protocol() -> None:
     record = evaluator(budget_ms=0.01).evaluate(LARGE)
-    assert (record["state"], record["latency_source"], record["latency_runs"]) == ("infeasible", "probe", 3)
-    assert record["accuracy"] is None
+    assert (record.state, record.latency_source, record.latency_runs) == ("infeasible", "probe", 3)
+    assert record.accuracy is None
 
 
 def test_baselines_are_trained_even_over_budget() -> None:
     record = evaluator(budget_ms=0.0001).evaluate(SMALL, train_when_infeasible=True)
-    assert record["state"] == "infeasible" and record["accuracy"] is not None
+    assert record.state == "infeasible" and record.accuracy is not None
 
 
 @pytest.mark.parametrize("proxy", ["synflow", "params"])
 def test_training_free_proxies_fill_the_score(proxy: str) -> None:
     record = evaluator(proxy=proxy).evaluate(SMALL)
-    assert record["state"] == "complete" and record["score"] is not None and record["accuracy"] is None
+    assert record.state == "complete" and record.score is not None and record.accuracy is None

@@ -25,13 +25,10 @@ from search.run.api import check_resume_options
 from search.run.claim import claimed_folder, mark_started
 from search.run.preflight import check_batch_size, check_latency_cache
 from search.run.config import TRAINING_PROXY
-from search.run.loop import (
-    RunInterrupted,
-    default_proxy_resolution,
-    setup_logging,
-    sigterm_as_interrupt,
-)
+from search.run.resources import checked_training_device, load_search_dataset
+from search.run.session import RunInterrupted, setup_logging, sigterm_as_interrupt
 from search.run.progress import SearchProgress
+from search.run.records import TrialRecord
 from search.run.rundir import RunDir, environment
 
 log = logging.getLogger("search")
@@ -70,7 +67,6 @@ class Prepared:
 
 def prepare(config: ExploreConfig) -> Prepared:
     """Load spaces and data, and draw every net (cheap: no training) - all before any folder changes."""
-    from evaluators.data import load_dataset
     from evaluators.devices import resolve_device
     from search.spaces import SpaceContext, load_space
 
@@ -80,17 +76,13 @@ def prepare(config: ExploreConfig) -> Prepared:
         raise UserError(f"--space: two spaces share a name ({', '.join(labels)}); give each space file its own name")
     if config.latency_ms is not None:
         resolve_device(config.device)
-    import torch
-
-    train_device = config.train_device or ("cuda" if torch.cuda.is_available() else "cpu")
-    resolve_device(train_device)
+    train_device = checked_training_device(config.train_device)
     if config.proxy != TRAINING_PROXY:
         from evaluators.zero_cost import methods
 
         if config.proxy not in methods():
             raise UserError(f"--proxy {config.proxy!r} is not known (allowed: training, {', '.join(methods())})")
-    dataset = load_dataset(config.dataset, resolution=config.proxy_resolution or default_proxy_resolution(config.dataset),
-                           data_root=config.data_root, download=config.download, seed=config.seed, **config.dataset_options)
+    dataset = load_search_dataset(config)
     check_batch_size(config, len(dataset), dataset.name)
     if config.latency_ms is not None:
         check_latency_cache()
@@ -169,7 +161,7 @@ def score_pending(rundir: RunDir, rows: list[dict[str, Any]], config: ExploreCon
                 folder.write_samples(rundir, rows)
                 log.info("%s #%d %s %s", row["space"], row["index"], row["state"], row["reason"] or row["error"])
                 quality = None if row["error"] is None else (100.0 - row["error"] if objective == "accuracy" else -row["error"])
-                progress.note({"state": row["state"], "score": quality})
+                progress.note(TrialRecord(state=row["state"], score=quality))
     except KeyboardInterrupt:
         log.warning("interrupted by the user")
         raise RunInterrupted(rundir) from None

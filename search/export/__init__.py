@@ -13,7 +13,8 @@ from search.export.formats import (
     load_python_model,
 )
 from search.export.python_source import python_source
-from search.export.metadata import load_run_dataset, preprocessing, trained_net
+from search.export.metadata import preprocessing, trained_net
+from search.run.resources import load_search_dataset
 from search.export.paths import check_out_path, file_label
 from search.export.trial import find_record
 from search.run.rundir import RunDir
@@ -39,10 +40,10 @@ def export_net(run_dir: str | Path, trial: str, fmt: str, out: str | Path | None
     config = rundir.read_config()
     path = Path(out) if out else rundir.path / "exports" / f"{file_label(record)}{SUFFIXES[fmt]}"
     check_out_path(path)  # before any training: a path that cannot be written fails at once
-    dataset = load_run_dataset(config)
+    dataset = load_search_dataset(config)
     net = trained_net(rundir, record, config, dataset, train_epochs=train_epochs, untrained=untrained)
     net.model.eval()
-    info = {"trial": None if record.get("number") is None else int(record["number"]), "baseline": record.get("baseline"), "run": str(rundir.path),
+    info = {"trial": None if record.number is None else int(record.number), "baseline": record.baseline, "run": str(rundir.path),
             "trained": net.trained, "trained_epochs": net.epochs, "accuracy": net.accuracy, "dataset": config.dataset,
             "preprocessing": preprocessing(dataset, net.spec, record)}
     WRITERS[fmt](net.model, net.spec, path, info)

@@ -22,6 +22,7 @@ import torch
 
 from search.errors import UserError
 from search.run.config import RunConfig
+from search.run.records import TrialRecord
 from search.run.rundir import RunDir
 from searchspace import NetSpec, build, decode
 
@@ -37,32 +38,24 @@ class TrainedNet:
     epochs: int
 
 
-def load_run_dataset(config: RunConfig):
-    from evaluators.data import load_dataset
-    from search.run.loop import default_proxy_resolution
-
-    return load_dataset(config.dataset, resolution=config.proxy_resolution or default_proxy_resolution(config.dataset),
-                        data_root=config.data_root, download=config.download, seed=config.seed, **config.dataset_options)
-
-
-def preprocessing(dataset, spec: NetSpec, record: dict[str, Any]) -> dict[str, Any]:
+def preprocessing(dataset, spec: NetSpec, record: TrialRecord) -> dict[str, Any]:
     """What an input must look like for the exported file (the same record in every format)."""
     return {
         "input_resolution": spec.resolution, "channels": spec.in_channels, "layout": "NCHW float32",
         "scale": "pixel / 255", "mean": list(dataset.mean), "std": list(dataset.std),
         "class_names": list(dataset.class_names) or [str(i) for i in range(dataset.num_classes)],
         "resize": RESIZE, "source_resolution": dataset.resolution, "dataset": dataset.name,
-        "latency_resolution": int(record["resolution"]) if record.get("resolution") else None,
-        "latency_ms": record.get("remeasured_latency_ms") or record.get("latency_ms"),
+        "latency_resolution": int(record.resolution) if record.resolution else None,
+        "latency_ms": record.remeasured_latency_ms or record.latency_ms,
     }
 
 
-def trained_net(rundir: RunDir, record: dict[str, Any], config: RunConfig, dataset, *, train_epochs: int, untrained: bool) -> TrainedNet:
+def trained_net(rundir: RunDir, record: TrialRecord, config: RunConfig, dataset, *, train_epochs: int, untrained: bool) -> TrainedNet:
     """The weights to export: retrained (``--train``), the final protocol's, or none (``--untrained``)."""
     from search.run.final_protocol import label_of, weights_path
 
-    spec = decode(record["spec"])
-    trained_spec = replace(spec, resolution=int(record["proxy_resolution"] or spec.resolution))
+    spec = decode(record.spec)
+    trained_spec = replace(spec, resolution=int(record.proxy_resolution or spec.resolution))
     torch.manual_seed(config.seed)  # the same starting weights on every export of this trial
     if untrained:
         return TrainedNet(build(spec), spec, "untrained (random weights)", None, 0)
@@ -83,12 +76,13 @@ def trained_net(rundir: RunDir, record: dict[str, Any], config: RunConfig, datas
 
 def retrain(model: torch.nn.Module, config: RunConfig, dataset, resolution: int, epochs: int) -> float:
     """Train ``model`` in place with the proxy trainer on the run's data; its validation accuracy."""
-    from evaluators.proxy import ProxySettings, TrainingFailure, train
+    from search.run.config import TRAINING_PROXY
+    from search.run.proxy_score import ProxyJob, ProxyScorer
+    from search.run.resources import training_device
 
-    device = config.train_device or ("cuda" if torch.cuda.is_available() else "cpu")
-    settings = ProxySettings(epochs=epochs, batch_size=config.proxy_batch_size, resolution=resolution, seed=config.seed)
-    outcome = train(model, dataset, settings, device=device)
-    if isinstance(outcome, TrainingFailure):
-        raise UserError(f"--train {epochs}: training failed ({outcome.reason}: {outcome.message})")
+    job = ProxyJob(TRAINING_PROXY, epochs, config.proxy_batch_size, config.seed, training_device(config.train_device))
+    outcome = ProxyScorer(job, dataset).score(model, resolution)
+    if outcome.state == "failed":
+        raise UserError(f"--train {epochs}: training failed ({outcome.error})")
     model.to("cpu")
     return outcome.accuracy

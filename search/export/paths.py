@@ -4,23 +4,23 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 from search.errors import UserError, shown
+from search.run.records import TrialRecord
 
 # Zoo names and the like: letters, digits, "_", "-" and ".", not starting with "." (no "..", no "/").
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,99}")
 
 
-def file_label(record: dict[str, Any]) -> str:
+def file_label(record: TrialRecord) -> str:
     """The default export file's stem: ``trialN``, or the baseline's name if it is a plain file name.
 
     The name comes from trials.csv, which anyone can edit: ``../../x`` must not
     steer a write out of the run's exports folder.
     """
-    if record.get("number") is not None:
-        return f"trial{int(record['number'])}"
-    label = str(record["baseline"])
+    if record.number is not None:
+        return f"trial{int(record.number)}"
+    label = str(record.baseline)
     if not _PLAIN_NAME.fullmatch(label):
         raise UserError(f"trials.csv names baseline {shown(label)}, which is not a plain file name; "
                         "give --out to say where to write")

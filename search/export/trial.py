@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import math
-from typing import Any
-
 import pandas as pd
 
 from search.errors import UserError, shown
+from search.run.records import TrialRecord
 from search.run.rundir import RunDir
 from searchspace import NetSpec, decode
 
@@ -26,7 +24,7 @@ def run_table(rundir: RunDir) -> pd.DataFrame:
     return table
 
 
-def find_record(rundir: RunDir, trial: str) -> dict[str, Any]:
+def find_record(rundir: RunDir, trial: str) -> TrialRecord:
     """The row of trial number ``trial``, or of the baseline named ``trial``."""
     table = run_table(rundir)
     if str(trial).strip().lstrip("-").isdigit() and len(str(trial)) < 20:  # int() of 5,000 digits would raise
@@ -39,12 +37,15 @@ def find_record(rundir: RunDir, trial: str) -> dict[str, Any]:
         known = ", ".join(str(n) for n in table["baseline"].dropna())
     if rows.empty:
         raise UserError(f"--trial {shown(trial)}: {rundir.path} has no {what} (it has: {known or 'none'})")
-    record = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in rows.iloc[0].to_dict().items()}
-    if record["state"] == "failed" or not record.get("spec"):
-        reason = record.get("error") or f"state {record['state']}"
-        raise UserError(f"--trial {shown(trial)}: {what} has no net to export ({record['state']}: {reason})")
+    try:
+        record = TrialRecord.of(rows.iloc[0].to_dict())
+    except (TypeError, ValueError) as error:  # a hand-edited table: a number that is not one
+        raise UserError(f"{rundir.trials_csv}: {what} cannot be read ({' '.join(str(error).split())[:200]})") from None
+    if record.state == "failed" or not record.spec:
+        reason = record.error or f"state {record.state}"
+        raise UserError(f"--trial {shown(trial)}: {what} has no net to export ({record.state}: {reason})")
     return record
 
 
-def record_spec(record: dict[str, Any]) -> NetSpec:
-    return decode(record["spec"])
+def record_spec(record: TrialRecord) -> NetSpec:
+    return decode(record.spec)

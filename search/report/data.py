@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ import pandas as pd
 
 from search.errors import UserError
 from search.run.config import RunConfig
+from search.run.records import TrialRecord
 from search.run.rundir import RunDir
 from search.report.tables import PARETO_COLUMNS, TRIALS_COLUMNS, read_table
 
@@ -80,9 +80,9 @@ def quality_column(table: pd.DataFrame) -> pd.Series:
     return table["accuracy"].where(table["accuracy"].notna(), table["score"])
 
 
-def records(table: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as dicts with ``None`` for missing values (the form ``search.run`` code reads)."""
-    return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()} for row in table.to_dict("records")]
+def records(table: pd.DataFrame) -> list[TrialRecord]:
+    """Rows as trial records (the form ``search.run`` code reads)."""
+    return [TrialRecord.of(row) for row in table.to_dict("records")]
 
 
 def pretty_json(value: Any) -> str:

@@ -12,7 +12,10 @@ from search.errors import UserError
 from search.run.claim import claimed_folder
 from search.run.closing import check_searched
 from search.run.config import RunConfig, option_name
-from search.run.loop import STUDY_NAME, RunOutcome, execute, prepare
+from search.run.inputs import prepare
+from search.run.loop import execute
+from search.run.session import RunOutcome
+from search.run.study import STUDY_NAME
 from search.run.preflight import check_study
 from search.run.rundir import RunDir
 from search.run.space_check import RUN_RECORD_KEY, check_same_space

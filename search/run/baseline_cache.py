@@ -22,6 +22,8 @@ from typing import Any
 import torch
 
 from search.run.config import RunConfig
+from search.run.records import TrialRecord
+from search.run.resources import training_device
 
 log = logging.getLogger("search")
 
@@ -38,7 +40,7 @@ def cache_key(digest: str, config: RunConfig, kind: str, **extra: Any) -> dict[s
         "proxy": {"method": config.proxy, "epochs": config.proxy_epochs, "batch_size": config.proxy_batch_size,
                   "resolution": config.proxy_resolution, "seed": config.seed},
         "latency_device": device_name(config.device), "threads": config.threads or torch.get_num_threads(),
-        "train_device": device_name(config.train_device or ("cuda" if torch.cuda.is_available() else "cpu")),
+        "train_device": device_name(training_device(config.train_device)),
         "torch": torch.__version__, **extra,
     }
 
@@ -71,17 +73,17 @@ class BaselineCache:
         write_atomic(self._path(key), json.dumps({"key": key, "value": value}, indent=1, default=str) + "\n")
 
 
-def rebudgeted(record: dict[str, Any], config: RunConfig) -> dict[str, Any]:
+def rebudgeted(record: TrialRecord, config: RunConfig) -> TrialRecord:
     """A cached record judged against this run's budget (the cache holds no budget)."""
     from search.run.evaluate import CONSTRAINT_NAMES, NOT_CONSTRAINED, constraint_values
 
-    record = dict(record)
+    record = record.but()
     values = constraint_values(record, config)
     limited = [v for v in values if v != NOT_CONSTRAINED]
-    record["violation"] = max(limited) if limited else None
-    if record.get("state") in ("complete", "infeasible"):
+    record.violation = max(limited) if limited else None
+    if record.state in ("complete", "infeasible"):
         over = [name for name, value in zip(CONSTRAINT_NAMES, values) if value > 0]
-        trained = record.get("accuracy") is not None or record.get("score") is not None
-        record["state"] = "complete" if trained and not over else "infeasible"
-        record["error"] = f"over this run's {' and '.join(over)} limit" if over else (None if trained else "not trained")
+        trained = record.accuracy is not None or record.score is not None
+        record.state = "complete" if trained and not over else "infeasible"
+        record.error = f"over this run's {' and '.join(over)} limit" if over else (None if trained else "not trained")
     return record

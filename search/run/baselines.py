@@ -24,11 +24,11 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from search.run.baseline_cache import BaselineCache, cache_key, rebudgeted
 from search.run.evaluate import CandidateEvaluator, adapt_to_run
 from search.run.phases import names_text
+from search.run.records import TrialRecord
 from search.run.rundir import RunDir, write_atomic
 from searchspace import NetSpec, SpecError, zoo
 
@@ -99,7 +99,7 @@ class BaselineRunner:
         self.cache = cache or BaselineCache()
         self.best_throughput = 0.0  # MACs per ms, the fastest seen: bounds what a net can reach
 
-    def run(self, choice: BaselineChoice, stop: Callable[[], bool], on_done=None) -> tuple[list[dict[str, Any]], list[str]]:
+    def run(self, choice: BaselineChoice, stop: Callable[[], bool], on_done=None) -> tuple[list[TrialRecord], list[str]]:
         """The baselines' records, and the names ``stop`` left unevaluated."""
         stored = _load(self.rundir)
         records, skipped = [], []
@@ -117,13 +117,13 @@ class BaselineRunner:
                     skipped.append(name)
                     continue
                 record = self._evaluate(name, spec, required)
-            record = dict(rebudgeted(record, self.config), baseline=name)
+            record = rebudgeted(record, self.config).but(baseline=name)
             self._learn_throughput(record)
-            if record["state"] != "complete" and name not in choice.required:
-                log.info("known net %s does not fit: %s", name, record.get("error"))
+            if record.state != "complete" and name not in choice.required:
+                log.info("known net %s does not fit: %s", name, record.error)
                 continue
             stored[run_key] = record
-            write_atomic(self.rundir.baselines_file, json.dumps(stored, indent=2) + "\n")
+            _write(self.rundir, stored)
             records.append(record)
             if on_done is not None:
                 on_done(record)
@@ -136,13 +136,14 @@ class BaselineRunner:
             log.warning("baseline %s cannot be used at this resolution: %s", name, error)
             return None
 
-    def _cached(self, spec: NetSpec) -> dict[str, Any] | None:
-        record = self.cache.get(cache_key(spec.digest(), self.config, "proxy"))
-        if record is None:
+    def _cached(self, spec: NetSpec) -> TrialRecord | None:
+        fields = self.cache.get(cache_key(spec.digest(), self.config, "proxy"))
+        if fields is None:
             return None
+        record = TrialRecord.of(fields)
         judged = rebudgeted(record, self.config)
         # Cached as too slow to train, but this run's budget lets it in: it must be trained now.
-        return None if judged["state"] == "infeasible" and judged["error"] == "not trained" else record
+        return None if judged.state == "infeasible" and judged.error == "not trained" else record
 
     def _cannot_fit(self, name: str, spec: NetSpec) -> bool:
         """Over the budget by its MACs alone.  Checked before the time limit, since it costs nothing:
@@ -157,20 +158,20 @@ class BaselineRunner:
             log.info("known net %s does not fit: needs at least %.0f ms by its MACs", name, needs_ms)
         return needs_ms > budget
 
-    def _evaluate(self, name: str, spec: NetSpec, required: bool) -> dict[str, Any]:
+    def _evaluate(self, name: str, spec: NetSpec, required: bool) -> TrialRecord:
         log.info("evaluating baseline %s", name)
         record = self.evaluator.evaluate(spec, train_when_infeasible=required)
-        if record["state"] in ("complete", "infeasible"):
-            self.cache.put(cache_key(spec.digest(), self.config, "proxy"), record)
+        if record.state in ("complete", "infeasible"):
+            self.cache.put(cache_key(spec.digest(), self.config, "proxy"), record.stored())
         return record
 
-    def _learn_throughput(self, record: dict[str, Any]) -> None:
+    def _learn_throughput(self, record: TrialRecord) -> None:
         # A probe's latency is its fastest run, a lower bound: the throughput it implies is an upper bound, safe here.
-        if record.get("latency_source") in ("measured", "cached", "probe") and record.get("latency_ms") and record.get("macs"):
-            self.best_throughput = max(self.best_throughput, record["macs"] / record["latency_ms"])
+        if record.latency_source in ("measured", "cached", "probe") and record.latency_ms and record.macs:
+            self.best_throughput = max(self.best_throughput, record.macs / record.latency_ms)
 
 
-def evaluate_baselines(space, evaluator: CandidateEvaluator, rundir: RunDir, clock) -> list[dict[str, Any]]:
+def evaluate_baselines(space, evaluator: CandidateEvaluator, rundir: RunDir, clock) -> list[TrialRecord]:
     """The baseline phase: the chosen known nets, stopped at the phase's share of the time limit."""
     choice = choose_baselines(evaluator.config, space)
     deadline = clock.deadline("baselines")
@@ -182,19 +183,24 @@ def evaluate_baselines(space, evaluator: CandidateEvaluator, rundir: RunDir, clo
     return records
 
 
-def store_baselines(rundir: RunDir, records: list[dict[str, Any]]) -> None:
+def store_baselines(rundir: RunDir, records: list[TrialRecord]) -> None:
     """Rewrite ``baselines.json`` with what the run learned since (the final protocol's results)."""
     stored = _load(rundir)
     for record in records:
-        stored[f"{record['baseline']}:{record['digest']}"] = record
-    write_atomic(rundir.baselines_file, json.dumps(stored, indent=2, default=str) + "\n")
+        stored[f"{record.baseline}:{record.digest}"] = record
+    _write(rundir, stored)
 
 
-def _load(rundir: RunDir) -> dict[str, dict[str, Any]]:
+def _write(rundir: RunDir, stored: dict[str, TrialRecord]) -> None:
+    records = {key: record.stored() for key, record in stored.items()}
+    write_atomic(rundir.baselines_file, json.dumps(records, indent=2, default=str) + "\n")
+
+
+def _load(rundir: RunDir) -> dict[str, TrialRecord]:
     if not rundir.baselines_file.is_file():
         return {}
     try:
-        return json.loads(rundir.baselines_file.read_text())
+        return {key: TrialRecord.of(fields) for key, fields in json.loads(rundir.baselines_file.read_text()).items()}
     except json.JSONDecodeError:
         log.warning("%s is unreadable; baselines will be evaluated again", rundir.baselines_file)
         return {}

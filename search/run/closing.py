@@ -18,7 +18,7 @@ import optuna
 from search.run.config import TRAINING_PROXY, RunConfig
 from search.run.final_front import delivered_front, front_of, leave, mark_departures, settle_front
 from search.run.phases import PhaseClock, names_text
-from search.run.records import annotate, annotations, trial_record
+from search.run.records import TrialRecord, annotate, study_records
 from search.run.rundir import RunDir
 
 log = logging.getLogger("search")
@@ -45,8 +45,7 @@ class Ending:
 def close_run(study: optuna.Study, rundir: RunDir, config: RunConfig, outcome, ending: Ending, *, interrupted: bool) -> None:
     from search.run.outputs import write_tables
 
-    notes = annotations(study)
-    records = [trial_record(t, notes) for t in study.get_trials(deepcopy=False)]
+    records = study_records(study)
 
     def note(number: int, fields: dict[str, Any]) -> None:
         annotate(study, number, **fields)
@@ -71,7 +70,7 @@ def _final_protocol(records, rundir: RunDir, config: RunConfig, outcome, ending:
         members = front_of(records)
         compared, left_out = known_to_compare(outcome.baselines)
         for record in outcome.baselines:
-            record["final_skipped"] = left_out.get(record["baseline"])
+            record.final_skipped = left_out.get(record.baseline)
         protocol = FinalProtocol(config, ending.dataset, ending.train_device, rundir, ending.clock.deadline("final"))
         skipped = protocol.run(members, compared, note)
         for record in members:
@@ -84,8 +83,8 @@ def _final_protocol(records, rundir: RunDir, config: RunConfig, outcome, ending:
         store_baselines(rundir, outcome.baselines)
 
 
-def searched_count(records: list[dict[str, Any]]) -> int:
-    return sum(r["state"] in ("complete", "infeasible", "failed", "pruned") for r in records)
+def searched_count(records: list[TrialRecord]) -> int:
+    return sum(r.state in ("complete", "infeasible", "failed", "pruned") for r in records)
 
 
 def check_searched(outcome, clock: PhaseClock) -> None:

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from search.run.final_front import final_latency, final_quality
+from search.run.records import TrialRecord
 
 NONINFERIORITY_MARGIN = 0.01
 UNDERTRAINED_MARGIN = 0.2  # of the way from chance to perfect accuracy
@@ -40,13 +41,13 @@ class Figures:
     spread_ms: float
 
     @classmethod
-    def of(cls, record: dict[str, Any]) -> Figures | None:
+    def of(cls, record: TrialRecord) -> Figures | None:
         quality, latency = final_quality(record), final_latency(record)
         if quality is None or latency is None:
             return None
-        spread = record.get("remeasured_spread_ms") if record.get("remeasured_latency_ms") is not None else record.get("latency_spread_ms")
-        return cls(quality, _number(record.get("final_ci_low")), _number(record.get("final_ci_high")),
-                   int(record.get("final_seeds") or 1), latency, _number(spread) or 0.0)
+        spread = record.remeasured_spread_ms if record.remeasured_latency_ms is not None else record.latency_spread_ms
+        return cls(quality, _number(record.final_ci_low), _number(record.final_ci_high),
+                   int(record.final_seeds or 1), latency, _number(spread) or 0.0)
 
     @property
     def has_interval(self) -> bool:
@@ -65,10 +66,10 @@ def _number(value: Any) -> float | None:
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
 
 
-def chance_of(record: dict[str, Any]) -> float:
+def chance_of(record: TrialRecord) -> float:
     from searchspace import decode
 
-    return 1.0 / decode(record["spec"]).num_classes
+    return 1.0 / decode(record.spec).num_classes
 
 
 def undertrained(figures: Figures, chance: float) -> bool:
@@ -106,12 +107,12 @@ def speedup(member: Figures, known: Figures) -> float | None:
     return None
 
 
-def compare(front: list[dict[str, Any]], known: dict[str, Any]) -> str:
+def compare(front: list[TrialRecord], known: TrialRecord) -> str:
     """One line: the known net's figures and what the front can honestly say against it."""
-    name = known["baseline"]
+    name = known.baseline
     figures = Figures.of(known)
     if figures is None:
-        return f"  {name}: not evaluated ({known.get('error') or known.get('state')})"
+        return f"  {name}: not evaluated ({known.error or known.state})"
     head = f"  {name:<22} accuracy {figures.accuracy_text()} at {figures.latency_text()}"
     chance = chance_of(known)
     if undertrained(figures, chance):
@@ -122,7 +123,7 @@ def compare(front: list[dict[str, Any]], known: dict[str, Any]) -> str:
         return head + ": no found net to compare"
     supported = [(r, f) for r, f in members if accuracy_verdict(f, figures) in ("more accurate than", "as accurate as")]
     record, mine = min(supported, key=lambda m: m[1].latency_ms) if supported else max(members, key=lambda m: m[1].mean)
-    return head + ": " + _sentence(record["number"], mine, name, figures, known.get("final_skipped"))
+    return head + ": " + _sentence(record.number, mine, name, figures, known.final_skipped)
 
 
 def _sentence(number: int, mine: Figures, name: str, known: Figures, why_not_final: str | None = None) -> str:

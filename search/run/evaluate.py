@@ -20,13 +20,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from evaluators.cost import cost
 from evaluators.data import ImageDataset
 from search.quantities import format_count
-from search.run.config import TRAINING_PROXY, RunConfig
-from search.run.records import empty_record
+from search.run.config import RunConfig
+from search.run.proxy_score import ProxyJob, ProxyScorer
+from search.run.records import TrialRecord
+from search.run.resources import proxy_resolution
 from searchspace import NetSpec, encode
 
 if TYPE_CHECKING:
@@ -60,18 +62,27 @@ class CandidateEvaluator:
     # a validation pass after every epoch and a callback that reports it.
     per_epoch_accuracy: bool = False
 
-    def epoch_callback(self, record: dict[str, Any]) -> Callable[[EpochRecord], None] | None:
+    def epoch_callback(self, record: TrialRecord) -> Callable[[EpochRecord], None] | None:
         """Called after each proxy epoch of ``record``'s net; none by default."""
         return None
 
     def proxy_resolution(self, spec: NetSpec) -> int:
-        """The dataset's resolution, scaled like the candidate's deployment resolution."""
-        return max(8, round(self.dataset.resolution * spec.resolution / self.config.resolution))
+        return proxy_resolution(self.dataset.resolution, spec.resolution, self.config.resolution)
 
-    def evaluate(self, spec: NetSpec, *, train_when_infeasible: bool = False) -> dict[str, Any]:
+    def evaluate(self, spec: NetSpec, *, train_when_infeasible: bool = False) -> TrialRecord:
         """The candidate's record; ``train_when_infeasible`` trains over-budget nets too (baselines)."""
+        return self._timed(spec, lambda record: self._evaluate_into(record, spec, train_when_infeasible))
+
+    def screen(self, spec: NetSpec) -> TrialRecord | None:
+        """The record when the cheap checks alone reject the candidate (an analytic limit, a clearly
+        over-budget prediction), else None: it must be measured and scored.  A backend that evaluates
+        elsewhere screens where the predictor lives, so no worker is spent on a net known to fail."""
+        record = self._timed(spec, lambda record: self._screen_into(record, spec))
+        return record if record.state == "infeasible" else None
+
+    def _timed(self, spec: NetSpec, steps: Callable[[TrialRecord], None]) -> TrialRecord:
         started = time.perf_counter()
-        record = empty_record()
+        record = TrialRecord()
         analytic = cost(spec)
         record.update(
             spec=encode(spec), digest=spec.digest(), params=analytic.params, macs=analytic.macs,
@@ -79,14 +90,14 @@ class CandidateEvaluator:
             started=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         )
         try:
-            self._evaluate_into(record, spec, train_when_infeasible)
+            steps(record)
         finally:
-            record["seconds"] = round(time.perf_counter() - started, 3)
+            record.seconds = round(time.perf_counter() - started, 3)
         return record
 
     # ---- steps ------------------------------------------------------------------------
 
-    def _evaluate_into(self, record: dict[str, Any], spec: NetSpec, train_when_infeasible: bool) -> None:
+    def _evaluate_into(self, record: TrialRecord, spec: NetSpec, train_when_infeasible: bool) -> None:
         violations = self._analytic_violations(record)
         if violations:
             self._infeasible(record, violations)
@@ -100,39 +111,47 @@ class CandidateEvaluator:
         except (RuntimeError, ValueError, MemoryError) as error:  # e.g. CUDA out of memory while timing
             record.update(state="failed", error=f"latency measurement failed: {type(error).__name__}: {error}")
             return
-        if record["violation"] is not None and record["violation"] > 0:
-            self._infeasible(record, [f"latency {record['latency_ms']:.2f} ms over the {self.config.budget_ms:g} ms budget"])
+        if record.violation is not None and record.violation > 0:
+            self._infeasible(record, [f"latency {record.latency_ms:.2f} ms over the {self.config.budget_ms:g} ms budget"])
             if not train_when_infeasible:
                 return
-        state, error = record["state"], record["error"]
+        state, error = record.state, record.error
         self._run_proxy(record, spec)
-        if state == "infeasible" and record["state"] == "complete":  # trained anyway, but still over a limit
+        if state == "infeasible" and record.state == "complete":  # trained anyway, but still over a limit
             record.update(state=state, error=error)
 
-    def _measure_then_train(self, record: dict[str, Any], spec: NetSpec) -> None:
-        state, error = record["state"], record["error"]
+    def _screen_into(self, record: TrialRecord, spec: NetSpec) -> None:
+        violations = self._analytic_violations(record)
+        if violations:
+            self._infeasible(record, violations)
+        else:
+            self._predicted_over_budget(record, spec)
+
+    def _measure_then_train(self, record: TrialRecord, spec: NetSpec) -> None:
+        state, error = record.state, record.error
         try:
             self._measure_latency(record, spec)
         except (RuntimeError, ValueError, MemoryError):
             pass  # the net is already infeasible; its latency is only informative
         self._run_proxy(record, spec)
-        if record["state"] == "complete":
+        if record.state == "complete":
             record.update(state=state, error=error)
 
-    def _analytic_violations(self, record: dict[str, Any]) -> list[str]:
-        limits = (("params", self.config.max_params, "--max-params"), ("macs", self.config.max_macs, "--max-macs"))
+    def _analytic_violations(self, record: TrialRecord) -> list[str]:
+        limits = (("params", record.params, self.config.max_params, "--max-params"),
+                  ("macs", record.macs, self.config.max_macs, "--max-macs"))
         problems = []
         worst = NOT_CONSTRAINED
-        for column, limit, option in limits:
+        for column, value, limit, option in limits:
             if limit is not None:
-                excess = record[column] / limit - 1.0
+                excess = value / limit - 1.0
                 worst = max(worst, excess)
                 if excess > 0:
-                    problems.append(f"{column} {format_count(record[column])} over {option} {format_count(limit)}")
-        record["violation"] = worst if worst != NOT_CONSTRAINED else None
+                    problems.append(f"{column} {format_count(value)} over {option} {format_count(limit)}")
+        record.violation = worst if worst != NOT_CONSTRAINED else None
         return problems
 
-    def _predicted_over_budget(self, record: dict[str, Any], spec: NetSpec) -> bool:
+    def _predicted_over_budget(self, record: TrialRecord, spec: NetSpec) -> bool:
         if self.predictor is None or self.config.budget_ms is None:
             return False
         predicted = self.predictor.predict_ms(spec)
@@ -143,14 +162,14 @@ class CandidateEvaluator:
         self._infeasible(record, [f"predicted latency {predicted:.2f} ms clearly over the {self.config.budget_ms:g} ms budget"])
         return True
 
-    def _measure_latency(self, record: dict[str, Any], spec: NetSpec) -> None:
+    def _measure_latency(self, record: TrialRecord, spec: NetSpec) -> None:
         started = time.perf_counter()
         try:
             self._time_latency(record, spec)
         finally:  # what the trial spent timing, probe and warm-up included (the overhead benchmark's input)
-            record["latency_seconds"] = round(time.perf_counter() - started, 3)
+            record.latency_seconds = round(time.perf_counter() - started, 3)
 
-    def _time_latency(self, record: dict[str, Any], spec: NetSpec) -> None:
+    def _time_latency(self, record: TrialRecord, spec: NetSpec) -> None:
         from evaluators.latency import TimingProtocol, cached_latency, measure
 
         if self.config.budget_ms is not None and cached_latency(spec, self.config.device, threads=self.config.threads) is None:
@@ -160,7 +179,7 @@ class CandidateEvaluator:
                 record.update(latency_ms=probe.min_ms, latency_spread_ms=probe.spread_ms, latency_runs=probe.runs,
                               latency_source="probe")
                 excess = probe.min_ms / self.config.budget_ms - 1.0
-                record["violation"] = excess if record["violation"] is None else max(record["violation"], excess)
+                record.violation = excess if record.violation is None else max(record.violation, excess)
                 return
         result = measure(spec, self.config.device, threads=self.config.threads)
         record.update(
@@ -169,50 +188,20 @@ class CandidateEvaluator:
         )
         if self.config.budget_ms is not None:
             excess = result.median_ms / self.config.budget_ms - 1.0
-            record["violation"] = excess if record["violation"] is None else max(record["violation"], excess)
+            record.violation = excess if record.violation is None else max(record.violation, excess)
 
-    def _run_proxy(self, record: dict[str, Any], spec: NetSpec) -> None:
-        if self.config.proxy == TRAINING_PROXY:
-            self._train(record, spec)
-        else:
-            self._score(record, spec)
-
-    def _train(self, record: dict[str, Any], spec: NetSpec) -> None:
-        from evaluators.proxy import ProxySettings, TrainingFailure, train
-
-        settings = ProxySettings(
-            epochs=self.config.proxy_epochs, batch_size=self.config.proxy_batch_size, resolution=record["proxy_resolution"],
-            seed=self.config.seed, eval_each_epoch=self.per_epoch_accuracy,
-        )
-        outcome = train(spec, self.dataset, settings, device=self.train_device, on_epoch=self.epoch_callback(record))
-        if isinstance(outcome, TrainingFailure):
-            record.update(state="failed", error=f"{outcome.reason}: {outcome.message}", epochs=outcome.epochs_run)
-            return
-        record.update(
-            state="complete", accuracy=outcome.accuracy, train_loss=outcome.train_loss, train_seconds=outcome.train_seconds,
-            images_per_second=outcome.images_per_second, peak_mem_mb=outcome.peak_memory_mb, regime=outcome.regime,
-            epochs=outcome.epochs_run, proxy_seconds=outcome.seconds,
-        )
-
-    def _score(self, record: dict[str, Any], spec: NetSpec) -> None:
-        from evaluators.zero_cost import score
-
-        started = time.perf_counter()
-        try:
-            value = score(spec, self.config.proxy, self.dataset, seed=self.config.seed, device=self.train_device,
-                          resolution=record["proxy_resolution"])
-        except (RuntimeError, ValueError) as error:
-            record.update(state="failed", error=f"{self.config.proxy} failed: {type(error).__name__}: {error}")
-            return
-        elapsed = round(time.perf_counter() - started, 3)
-        record.update(state="complete", score=value, train_seconds=elapsed, proxy_seconds=elapsed)
+    def _run_proxy(self, record: TrialRecord, spec: NetSpec) -> None:
+        scorer = ProxyScorer(ProxyJob.of(self.config, self.train_device), self.dataset)
+        outcome = scorer.score(spec, record.proxy_resolution, per_epoch_accuracy=self.per_epoch_accuracy,
+                               on_epoch=self.epoch_callback(record))
+        record.update(**outcome.fields())
 
     @staticmethod
-    def _infeasible(record: dict[str, Any], reasons: list[str]) -> None:
+    def _infeasible(record: TrialRecord, reasons: list[str]) -> None:
         record.update(state="infeasible", error="; ".join(reasons))
 
 
-def constraint_values(record: dict[str, Any], config: RunConfig) -> list[float]:
+def constraint_values(record: TrialRecord, config: RunConfig) -> list[float]:
     """Optuna constraints (> 0 means violated): latency, params and MACs, each relative to its limit."""
     def relative(value: float | None, limit: float | None) -> float:
         if limit is None:
@@ -222,9 +211,9 @@ def constraint_values(record: dict[str, Any], config: RunConfig) -> list[float]:
         return value / limit - 1.0
 
     return [
-        relative(record.get("latency_ms"), config.budget_ms),
-        relative(record.get("params"), config.max_params),
-        relative(record.get("macs"), config.max_macs),
+        relative(record.latency_ms, config.budget_ms),
+        relative(record.params, config.max_params),
+        relative(record.macs, config.max_macs),
     ]
 
 

@@ -18,37 +18,37 @@ from typing import Any
 
 from search.run.config import RunConfig
 from search.run.pareto import pareto_indices
-from search.run.records import objective_value
+from search.run.records import TrialRecord
 from searchspace import decode
 
 log = logging.getLogger("search")
 
-Record = dict[str, Any]
+Record = TrialRecord
 # Persists what the run learned about a trial (the study's annotations): (trial number, fields).
 Note = Callable[[int, dict[str, Any]], None]
 
 
 def final_latency(record: Record) -> float | None:
     """The re-measured latency when there is one, else the search-time one."""
-    remeasured = record.get("remeasured_latency_ms")
-    return remeasured if remeasured is not None else record.get("latency_ms")
+    remeasured = record.remeasured_latency_ms
+    return remeasured if remeasured is not None else record.latency_ms
 
 
 def final_quality(record: Record) -> float | None:
     """The final protocol's mean accuracy when there is one, else the proxy's figure."""
-    final = record.get("final_accuracy")
-    return float(final) if final is not None else objective_value(record)
+    final = record.final_accuracy
+    return float(final) if final is not None else record.objective
 
 
 def _running(records: list[Record]) -> list[Record]:
     return [r for r in records
-            if r["state"] == "complete" and final_latency(r) is not None and objective_value(r) is not None and not r.get("left_front")]
+            if r.state == "complete" and final_latency(r) is not None and r.objective is not None and not r.left_front]
 
 
 def front_of(records: list[Record]) -> list[Record]:
     """The search's front: feasible trials still in the running, on proxy quality and final latency."""
     candidates = _running(records)
-    points = [(objective_value(r), final_latency(r)) for r in candidates]
+    points = [(r.objective, final_latency(r)) for r in candidates]
     return [candidates[i] for i in pareto_indices(points)]
 
 
@@ -58,7 +58,7 @@ def delivered_front(records: list[Record]) -> list[Record]:
     Final and proxy accuracies come from recipes of different lengths and are
     never compared with each other.
     """
-    finals = [r for r in _running(records) if r.get("final_accuracy") is not None]
+    finals = [r for r in _running(records) if r.final_accuracy is not None]
     if not finals:
         return front_of(records)
     points = [(final_quality(r), final_latency(r)) for r in finals]
@@ -82,26 +82,26 @@ def settle_front(records: list[Record], config: RunConfig, note: Note, *, stage:
     """
     checked: set[int] = set()
     while True:
-        unmeasured = [r for r in front_of(records) if r["number"] not in checked and r.get("remeasured_latency_ms") is None]
+        unmeasured = [r for r in front_of(records) if r.number not in checked and r.remeasured_latency_ms is None]
         if not unmeasured:
             break
         _remeasure(unmeasured, config, note)
-        checked.update(r["number"] for r in unmeasured)
+        checked.update(r.number for r in unmeasured)
     return mark_departures(records, front_of(records), stage, note)
 
 
 def mark_departures(records: list[Record], front: list[Record], stage: str, note: Note) -> list[Record]:
     """Give every re-measured net that is no longer on ``front`` the member that now beats it."""
-    on_front = {r["number"] for r in front}
+    on_front = {r.number for r in front}
     for record in records:
-        if record.get("remeasured_latency_ms") is None or record["number"] in on_front or record.get("left_front"):
+        if record.remeasured_latency_ms is None or record.number in on_front or record.left_front:
             continue
-        if record["state"] != "complete" or final_quality(record) is None:
+        if record.state != "complete" or final_quality(record) is None:
             continue
         winner = dominator(record, front)
         if winner is None:
             continue
-        reason = (f"dominated after the {stage} by #{winner['number']} "
+        reason = (f"dominated after the {stage} by #{winner.number} "
                   f"({final_quality(winner):.4f} at {final_latency(winner):.2f} ms against "
                   f"{final_quality(record):.4f} at {final_latency(record):.2f} ms)")
         leave(record, reason, note)
@@ -111,20 +111,21 @@ def mark_departures(records: list[Record], front: list[Record], stage: str, note
 def _remeasure(members: list[Record], config: RunConfig, note: Note) -> None:
     from search.run.remeasure import remeasure
 
-    results = remeasure({r["number"]: decode(r["spec"]) for r in members}, config.device, config.threads)
+    results = remeasure({r.number: decode(r.spec) for r in members}, config.device, config.threads)
     for record in members:
-        result = results[record["number"]]
-        record.update(remeasured_latency_ms=result.median_ms, remeasured_spread_ms=result.spread_ms,
-                      latency_contended=result.contended)
-        note(record["number"], {k: record[k] for k in ("remeasured_latency_ms", "remeasured_spread_ms", "latency_contended")})
+        result = results[record.number]
+        figures = {"remeasured_latency_ms": result.median_ms, "remeasured_spread_ms": result.spread_ms,
+                   "latency_contended": result.contended}
+        record.update(**figures)
+        note(record.number, figures)
         if result.contended:
             log.warning("trial %d: the machine was busy during its re-measurement (%d blocks used); its latency is flagged",
-                        record["number"], result.blocks)
+                        record.number, result.blocks)
         if config.budget_ms is not None and result.median_ms > config.budget_ms:
             leave(record, f"re-measured at {result.median_ms:.2f} ms, over the {config.budget_ms:g} ms budget", note)
 
 
 def leave(record: Record, reason: str, note: Note) -> None:
-    record["left_front"] = reason
-    note(record["number"], {"left_front": reason})
-    log.warning("trial %d left the front: %s", record["number"], reason)
+    record.left_front = reason
+    note(record.number, {"left_front": reason})
+    log.warning("trial %d left the front: %s", record.number, reason)

@@ -37,6 +37,7 @@ import torch
 
 from search.run.config import RunConfig
 from search.run.final_front import Note
+from search.run.records import TrialRecord
 from search.run.rundir import RunDir, write_atomic
 from searchspace import decode, encode
 
@@ -57,7 +58,7 @@ def final_training_length(config: RunConfig) -> dict[str, int]:
     return {"epochs": config.proxy_epochs * FINAL_LENGTH_FACTOR, "batch_size": config.proxy_batch_size}
 
 
-def known_to_compare(baselines: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+def known_to_compare(baselines: list[TrialRecord]) -> tuple[list[TrialRecord], dict[str, str]]:
     """The known nets worth the final protocol, and why each other one is left out.
 
     A known net beaten on both proxy accuracy and latency by another known net adds nothing to
@@ -67,16 +68,16 @@ def known_to_compare(baselines: list[dict[str, Any]]) -> tuple[list[dict[str, An
     from search.run.final_front import final_latency
     from search.run.pareto import pareto_indices
 
-    scored = [b for b in baselines if b.get("accuracy") is not None and final_latency(b) is not None]
-    front = [scored[i] for i in pareto_indices([(b["accuracy"], final_latency(b)) for b in scored])]
+    scored = [b for b in baselines if b.accuracy is not None and final_latency(b) is not None]
+    front = [scored[i] for i in pareto_indices([(b.accuracy, final_latency(b)) for b in scored])]
     reasons = {}
     for record in scored:
         if any(record is member for member in front):
             continue
-        better = min((m for m in front if m["accuracy"] >= record["accuracy"] and final_latency(m) <= final_latency(record)),
+        better = min((m for m in front if m.accuracy >= record.accuracy and final_latency(m) <= final_latency(record)),
                      key=final_latency)  # the fastest of those that beat it: the plainest reason
-        reasons[record["baseline"]] = (f"not trained again: {better['baseline']} is at least as accurate and as fast "
-                                       "under the proxy")
+        reasons[record.baseline] = (f"not trained again: {better.baseline} is at least as accurate and as fast "
+                                    "under the proxy")
     return front, reasons
 
 
@@ -109,12 +110,12 @@ class SeedRun:
     state_dict: dict[str, torch.Tensor]
 
 
-def train_seeds(spec, record: dict[str, Any], config: RunConfig, dataset, train_device: str) -> list[SeedRun] | str:
+def train_seeds(spec, record: TrialRecord, config: RunConfig, dataset, train_device: str) -> list[SeedRun] | str:
     """One training per seed at the record's proxy resolution; a failure message if any seed fails."""
     from evaluators.proxy import ProxySettings, TrainingFailure, train
     from searchspace import build
 
-    resolution = int(record["proxy_resolution"])
+    resolution = int(record.proxy_resolution)
     trained_spec = replace(spec, resolution=resolution)
     runs = []
     for seed in final_seeds(config):
@@ -132,15 +133,15 @@ def weights_path(rundir: RunDir, label: str) -> Path:
     return rundir.path / FINAL_FOLDER / f"{label}.pt"
 
 
-def label_of(record: dict[str, Any]) -> str:
-    return str(record["baseline"]) if record.get("baseline") else f"trial{int(record['number'])}"
+def label_of(record: TrialRecord) -> str:
+    return str(record.baseline) if record.baseline else f"trial{int(record.number)}"
 
 
-def save_weights(rundir: RunDir, record: dict[str, Any], runs: list[SeedRun], config: RunConfig) -> None:
+def save_weights(rundir: RunDir, record: TrialRecord, runs: list[SeedRun], config: RunConfig) -> None:
     """The run whose accuracy is closest to the mean: the weights an export delivers."""
     mean = statistics.fmean(run.accuracy for run in runs)
     chosen = min(runs, key=lambda run: abs(run.accuracy - mean))
-    spec = replace(decode(record["spec"]), resolution=int(record["proxy_resolution"]))
+    spec = replace(decode(record.spec), resolution=int(record.proxy_resolution))
     payload = {"state_dict": chosen.state_dict, "spec_string": encode(spec), "seed": chosen.seed,
                "accuracy": chosen.accuracy, "mean_accuracy": mean, **final_training_length(config)}
     buffer = io.BytesIO()
@@ -164,45 +165,45 @@ class FinalProtocol:
     rundir: RunDir
     deadline: float
 
-    def run(self, front: list[dict[str, Any]], baselines: list[dict[str, Any]], note: Note) -> list[str]:
+    def run(self, front: list[TrialRecord], baselines: list[TrialRecord], note: Note) -> list[str]:
         """Fill in the final figures; return the labels the deadline left out."""
         from search.run.baseline_cache import BaselineCache
 
         cache, skipped = BaselineCache(), []
         for record in alternate(front, sorted(baselines, key=self._estimate_s)):
-            key = self._cache_key(record) if record.get("baseline") else None
+            key = self._cache_key(record) if record.baseline else None
             cached = cache.get(key) if key else None
             if cached is not None:
-                record.update(cached)
+                record.update(**cached)
                 continue
-            if record.get("final_accuracy") is not None:  # trained by this run before it was resumed
+            if record.final_accuracy is not None:  # trained by this run before it was resumed
                 continue
             if time.monotonic() + self._estimate_s(record) > self.deadline:
                 skipped.append(label_of(record))
                 continue
             self._train(record, note)
-            if key and record.get("final_accuracy") is not None:
-                cache.put(key, {k: record[k] for k in FINAL_FIELDS})
+            if key and record.final_accuracy is not None:
+                cache.put(key, {k: getattr(record, k) for k in FINAL_FIELDS})
         return skipped
 
-    def _train(self, record: dict[str, Any], note: Note) -> None:
+    def _train(self, record: TrialRecord, note: Note) -> None:
         log.info("final protocol: training %s with %d seeds", label_of(record), self.config.final_seeds)
-        runs = train_seeds(decode(record["spec"]), record, self.config, self.dataset, self.train_device)
+        runs = train_seeds(decode(record.spec), record, self.config, self.dataset, self.train_device)
         if isinstance(runs, str):
-            fields = {"left_front": runs} if record.get("number") is not None else {"error": runs}
+            fields = {"left_front": runs} if record.number is not None else {"error": runs}
         else:
             save_weights(self.rundir, record, runs, self.config)
             fields = result_fields(runs, self.config)
-        record.update(fields)
-        if record.get("number") is not None:
-            note(int(record["number"]), fields)
+        record.update(**fields)
+        if record.number is not None:
+            note(int(record.number), fields)
 
-    def _estimate_s(self, record: dict[str, Any]) -> float:
-        proxy_s = record.get("proxy_seconds") or record.get("train_seconds") or 0.0
+    def _estimate_s(self, record: TrialRecord) -> float:
+        proxy_s = record.proxy_seconds or record.train_seconds or 0.0
         return float(proxy_s) * FINAL_LENGTH_FACTOR * self.config.final_seeds
 
-    def _cache_key(self, record: dict[str, Any]) -> dict[str, Any]:
+    def _cache_key(self, record: TrialRecord) -> dict[str, Any]:
         from search.run.baseline_cache import cache_key
 
-        return cache_key(record["digest"], self.config, "final", seeds=final_seeds(self.config),
+        return cache_key(record.digest, self.config, "final", seeds=final_seeds(self.config),
                          length=final_training_length(self.config))

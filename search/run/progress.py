@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from rich.console import Console
 from rich.progress import (
@@ -14,7 +13,7 @@ from rich.progress import (
     TimeElapsedColumn,
 )
 
-from search.run.records import objective_value
+from search.run.records import TrialRecord
 
 
 class SearchProgress:
@@ -40,10 +39,10 @@ class SearchProgress:
         best = "-" if self.best is None else f"{self.best:.4f}"
         return f"feasible {self.feasible}  best {self.objective} {best}"
 
-    def note(self, record: dict[str, Any], *, advance: bool = True) -> None:
-        if record.get("state") == "complete":
+    def note(self, record: TrialRecord, *, advance: bool = True) -> None:
+        if record.state == "complete":
             self.feasible += 1
-            value = objective_value(record)
+            value = record.objective
             if value is not None and (self.best is None or value > self.best):
                 self.best = value
         if self._progress is not None:

@@ -1,8 +1,11 @@
 """What one Ray Tune trial runs on a worker: evaluate one candidate, report it to the driver.
 
-The driver's searcher has already sampled the net (define-by-run, on the
+The driver's session has already sampled the net (define-by-run, on the
 optuna trial) and passes its compact string in the trial's config, so the
-worker never samples and the study never leaves the driver.  The worker
+worker never samples and the study never leaves the driver.  When the driver
+already knows the result (a reused net, one rejected by the cheap checks, a
+space that produced no net) it passes the record instead, and the worker only
+reports it.  The worker
 evaluates it with the same :class:`CandidateEvaluator` as the optuna backend
 and reports:
 
@@ -28,42 +31,37 @@ from typing import TYPE_CHECKING, Any
 
 from search.run.config import RunConfig
 from search.run.evaluate import CandidateEvaluator
-from search.run.records import objective_value
+from search.run.records import TrialRecord
+from search.run.resources import training_device
 
 if TYPE_CHECKING:
     from evaluators.proxy import EpochRecord
 
 KILL_TRIAL_ENV = "CONVSPACE_RAY_KILL_TRIAL"
 # Keys of a trial's config that the driver adds next to the knob values.
-NUMBER, SPEC, REUSE, SAMPLING_ERROR = "_number", "_spec", "_reuse", "_sampling_error"
+NUMBER, SPEC, DECIDED = "_number", "_spec", "_decided"
 
 
 class ReportingEvaluator(CandidateEvaluator):
     """A candidate evaluator that reports each proxy epoch to Ray Tune (under ASHA with its validation accuracy)."""
 
-    def epoch_callback(self, record: dict[str, Any]) -> Callable[[EpochRecord], None]:
+    def epoch_callback(self, record: TrialRecord) -> Callable[[EpochRecord], None]:
         def report_epoch(epoch: EpochRecord) -> None:
-            partial = dict(record, epochs=epoch.epoch)
+            partial = record.but(epochs=epoch.epoch)
             report(partial, self.config, epoch=epoch.epoch, quality=epoch.val_accuracy, final=False)
 
         return report_epoch
 
 
-def report(record: dict[str, Any], config: RunConfig, *, epoch: int | None, quality: float | None, final: bool) -> None:
+def report(record: TrialRecord, config: RunConfig, *, epoch: int | None, quality: float | None, final: bool) -> None:
     """One Tune result: the searcher's metrics (None until known: Tune wants every metric in every result)."""
     from ray import tune
 
-    metrics = {"record_json": json.dumps(record), "final": final, config.objective_name: quality,
-               "latency_ms": record.get("latency_ms")}
+    metrics = {"record_json": json.dumps(record.stored()), "final": final, config.objective_name: quality,
+               "latency_ms": record.latency_ms}
     if epoch is not None and quality is not None:  # ASHA's time attribute: only results it can compare carry it
         metrics["epoch"] = epoch
     tune.report(metrics)
-
-
-def train_device_for(config: RunConfig) -> str:
-    # Ray hides the GPUs from a trial that asked for none (CUDA_VISIBLE_DEVICES=""),
-    # so the trial trains where its resources are, whatever the driver has.
-    return config.train_device or ("cuda" if config.gpus_per_trial > 0 else "cpu")
 
 
 def evaluate_trial(trial_config: dict[str, Any], *, run_config: dict[str, Any], dataset) -> None:
@@ -75,14 +73,12 @@ def evaluate_trial(trial_config: dict[str, Any], *, run_config: dict[str, Any], 
     if os.environ.get(KILL_TRIAL_ENV) == str(trial_config[NUMBER]):
         os.kill(os.getpid(), signal.SIGKILL)
     config = RunConfig.from_dict(run_config)
-    if trial_config.get(SAMPLING_ERROR):
-        record = {"state": "failed", "error": f"sampling failed: {trial_config[SAMPLING_ERROR]}"}
-        return report(record, config, epoch=None, quality=None, final=True)
-    if trial_config.get(REUSE):  # the same net was evaluated before: its result stands
-        record = json.loads(trial_config[REUSE])
-        return report(record, config, epoch=record.get("epochs"), quality=objective_value(record), final=True)
+    if trial_config.get(DECIDED):  # the driver already knows the result
+        record = TrialRecord.of(json.loads(trial_config[DECIDED]))
+        return report(record, config, epoch=record.epochs, quality=record.objective, final=True)
     torch.set_num_threads(max(1, int(config.cpus_per_trial)))
-    evaluator = ReportingEvaluator(config, dataset, train_device_for(config))
-    evaluator.per_epoch_accuracy = config.scheduler == "asha"
+    # Ray hides the GPUs from a trial that asked for none, so the trial trains where its resources are.
+    device = training_device(config.train_device, gpus=config.gpus_per_trial > 0)
+    evaluator = ReportingEvaluator(config, dataset, device, per_epoch_accuracy=config.scheduler == "asha")
     record = evaluator.evaluate(decode(trial_config[SPEC]))
-    report(record, config, epoch=record.get("epochs"), quality=objective_value(record), final=True)
+    report(record, config, epoch=record.epochs, quality=record.objective, final=True)

@@ -1,14 +1,25 @@
 """The trial record: one row per evaluated net, the same for search trials and baselines.
 
-An evaluation produces a flat dict of the :data:`COLUMNS` below.  Search trials
-keep theirs in the optuna trial's user attributes (so the study database alone
-holds everything), baselines in ``baselines.json``; ``trials.csv`` and
-``trials.parquet`` are regenerated from those two sources.
+:class:`TrialRecord` holds an evaluation with explicit types.  It has one
+serializer per place it is kept:
+
+* optuna user attributes (:meth:`TrialRecord.stored` / :meth:`TrialRecord.of_trial`): search
+  trials keep their record in the study, so the database alone holds everything;
+  baselines keep the same form in ``baselines.json`` and the cross-run cache;
+* ``trials.csv`` and ``trials.parquet`` (:func:`table`, :func:`csv_text`,
+  :func:`parquet_bytes`), regenerated from those two sources, one column per
+  field in :data:`COLUMNS` order, then one ``param_*`` column per knob.
+
+Reading is lenient about what older runs wrote: missing fields are None,
+numbers written as text or floats come back with their field's type.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import typing
+from dataclasses import dataclass, field
 from typing import Any
 
 import optuna
@@ -19,31 +30,151 @@ RECORD_ATTR = "record"
 # afterwards (its re-measured latency, that it left the front, that it was
 # queued again) is kept in the study's own attributes, keyed by trial number.
 ANNOTATIONS_ATTR = "annotations"
+KNOB_PREFIX = "param_"
 
 # Our states; optuna's COMPLETE covers both "complete" and "infeasible" (its constraints say which).
 STATES = ("complete", "infeasible", "failed", "pruned", "interrupted", "running", "waiting")
 
-COLUMNS = (
-    "number", "state", "baseline", "spec", "digest", "params", "macs", "resolution", "proxy_resolution",
-    "latency_ms", "latency_spread_ms", "latency_runs", "latency_source", "accuracy", "train_loss", "score",
-    "train_seconds", "images_per_second", "peak_mem_mb", "regime", "epochs", "violation", "pareto",
-    "remeasured_latency_ms", "remeasured_spread_ms", "latency_contended", "left_front",
-    "final_accuracy", "final_ci_low", "final_ci_high", "final_seeds", "final_epochs", "error", "duplicate_of", "seconds", "latency_seconds", "proxy_seconds", "started",
-)
+
+@dataclass
+class TrialRecord:
+    """One evaluated net (a search trial or a known net), as every table and the study keep it."""
+
+    number: int | None = None  # the optuna trial number; None for a baseline
+    state: str | None = None  # one of STATES
+    baseline: str | None = None  # the zoo name of a known net
+    spec: str | None = None  # the net's compact string
+    digest: str | None = None
+    params: int | None = None
+    macs: int | None = None
+    resolution: int | None = None  # deployment resolution: latency is measured at it
+    proxy_resolution: int | None = None  # the resolution the proxy trained at
+    latency_ms: float | None = None
+    latency_spread_ms: float | None = None
+    latency_runs: int | None = None
+    latency_source: str | None = None  # measured, cached, probe or predicted
+    accuracy: float | None = None  # proxy validation accuracy
+    train_loss: float | None = None
+    score: float | None = None  # a training-free proxy's score
+    train_seconds: float | None = None
+    images_per_second: float | None = None
+    peak_mem_mb: float | None = None
+    regime: str | None = None
+    epochs: int | None = None
+    violation: float | None = None  # the worst relative excess over a limit (> 0: over)
+    pareto: bool = False
+    remeasured_latency_ms: float | None = None
+    remeasured_spread_ms: float | None = None
+    latency_contended: bool | None = None
+    left_front: str | None = None  # why a net left the front at the end of the run
+    final_accuracy: float | None = None
+    final_ci_low: float | None = None
+    final_ci_high: float | None = None
+    final_seeds: int | None = None
+    final_epochs: int | None = None
+    error: str | None = None  # the reason for a failure or an infeasible verdict
+    duplicate_of: int | None = None  # the trial whose result a reused net carries
+    seconds: float | None = None
+    latency_seconds: float | None = None
+    proxy_seconds: float | None = None
+    started: str | None = None  # ISO time the evaluation started
+    knobs: dict[str, Any] = field(default_factory=dict)  # the optuna trial's parameters
+    # Not a column: why the final protocol left a known net out (this run's summary says it).
+    final_skipped: str | None = None
+
+    # ---- reading and changing ------------------------------------------------------------
+
+    @property
+    def objective(self) -> float | None:
+        """The quality the search maximises: proxy accuracy, or the training-free score."""
+        value = self.accuracy if self.accuracy is not None else self.score
+        return None if value is None or math.isnan(value) else float(value)
+
+    @property
+    def feasible(self) -> bool:
+        return self.state == "complete"
+
+    def update(self, **fields: Any) -> None:
+        """Set fields by name (an unknown name is a bug, not data: it raises)."""
+        for name, value in fields.items():
+            if name not in _TYPES:
+                raise AttributeError(f"a trial record has no field {name!r}")
+            setattr(self, name, value)
+
+    def but(self, **fields: Any) -> TrialRecord:
+        """A copy with ``fields`` changed."""
+        return dataclasses.replace(self, **{"knobs": dict(self.knobs), **fields})
+
+    def reused_by(self) -> TrialRecord:
+        """What a later trial of the same net records: this result, marked as a duplicate of this trial."""
+        return self.but(number=None, pareto=False, remeasured_latency_ms=None, duplicate_of=self.number, seconds=0.0)
+
+    # ---- serializers -----------------------------------------------------------------------
+
+    @classmethod
+    def of(cls, fields: dict[str, Any]) -> TrialRecord:
+        """From a stored or tabled form: known fields typed (missing ones keep their default), ``param_*`` as
+        knobs, anything else ignored."""
+        record = cls()
+        for name, value in fields.items():
+            if name.startswith(KNOB_PREFIX):
+                record.knobs[name[len(KNOB_PREFIX):]] = None if _missing(value) else value
+            elif name in _TYPES and not _missing(value):
+                setattr(record, name, _typed(value, _TYPES[name]))
+        return record
+
+    def stored(self) -> dict[str, Any]:
+        """The optuna-attribute (and JSON) form: every column, NaN as null, infinities as the largest float."""
+        return {name: _jsonable(getattr(self, name)) for name in COLUMNS}
+
+    @classmethod
+    def of_trial(cls, trial: optuna.trial.FrozenTrial, notes: dict[str, dict[str, Any]] | None = None) -> TrialRecord:
+        """A trial's record: its stored record, later annotations, its number, and its state as the study knows it."""
+        record = cls.of({**trial.user_attrs.get(RECORD_ATTR, {}), **(notes or {}).get(str(trial.number), {})})
+        record.number = trial.number
+        if trial.state == optuna.trial.TrialState.RUNNING:
+            record.state = "running"
+        elif trial.state == optuna.trial.TrialState.WAITING:  # queued again after an interruption
+            record.state = "waiting"
+        elif record.state is None:
+            record.state = {
+                optuna.trial.TrialState.FAIL: "failed",
+                optuna.trial.TrialState.PRUNED: "pruned",
+                optuna.trial.TrialState.COMPLETE: "complete",
+            }.get(trial.state, "failed")
+        record.knobs = dict(trial.params)
+        return record
+
+    def row(self) -> dict[str, Any]:
+        """The table form: one value per column, then ``param_<knob>`` per knob."""
+        return {**{name: getattr(self, name) for name in COLUMNS},
+                **{KNOB_PREFIX + name: value for name, value in self.knobs.items()}}
 
 
-def empty_record() -> dict[str, Any]:
-    return {column: None for column in COLUMNS}
+_TYPES: dict[str, type] = {}
+for _field in dataclasses.fields(TrialRecord):
+    if _field.name not in ("knobs", "final_skipped"):
+        _hint = typing.get_type_hints(TrialRecord)[_field.name]
+        _TYPES[_field.name] = next(t for t in (bool, int, float, str) if t == _hint or t in typing.get_args(_hint))
+COLUMNS = tuple(_TYPES)
 
 
-def is_feasible(record: dict[str, Any]) -> bool:
-    return record.get("state") == "complete"
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
 
 
-def objective_value(record: dict[str, Any]) -> float | None:
-    """The quality the search maximises: proxy accuracy, or the training-free score."""
-    value = record.get("accuracy") if record.get("accuracy") is not None else record.get("score")
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+def _typed(value: Any, kind: type) -> Any:
+    if kind is bool:
+        return value if isinstance(value, bool) else str(value).strip().lower() in ("true", "1")
+    if kind is int:
+        return int(float(value)) if isinstance(value, str) else int(value)
+    return kind(value)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None if math.isnan(value) else math.copysign(1e300, value)
+    return value
 
 
 def annotations(study: optuna.Study) -> dict[str, dict[str, Any]]:
@@ -56,34 +187,50 @@ def annotate(study: optuna.Study, number: int, **fields: Any) -> None:
     study.set_user_attr(ANNOTATIONS_ATTR, notes)
 
 
-def trial_record(trial: optuna.trial.FrozenTrial, notes: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
-    """A trial's row: its stored record, later annotations, its number, and its state as the study knows it."""
-    record = empty_record()
-    record.update(trial.user_attrs.get(RECORD_ATTR, {}))
-    record.update((notes or {}).get(str(trial.number), {}))
-    record["number"] = trial.number
-    if trial.state == optuna.trial.TrialState.RUNNING:
-        record["state"] = "running"
-    elif trial.state == optuna.trial.TrialState.WAITING:  # queued again after an interruption
-        record["state"] = "waiting"
-    elif record.get("state") is None:
-        record["state"] = {
-            optuna.trial.TrialState.FAIL: "failed",
-            optuna.trial.TrialState.PRUNED: "pruned",
-            optuna.trial.TrialState.COMPLETE: "complete",
-        }.get(trial.state, "failed")
-    for name, value in trial.params.items():
-        record[f"param_{name}"] = value
-    return record
+def study_records(study: optuna.Study, *, with_notes: bool = True) -> list[TrialRecord]:
+    """Every trial's record, in trial order (``with_notes``: with what the run learned about it afterwards)."""
+    notes = annotations(study) if with_notes else None
+    return [TrialRecord.of_trial(t, notes) for t in study.get_trials(deepcopy=False)]
 
 
-def table(records: list[dict[str, Any]]) -> pd.DataFrame:
+# ---- the table forms ---------------------------------------------------------------------
+
+
+def table(records: list[TrialRecord]) -> pd.DataFrame:
     """Rows in a stable column order: the fixed columns, then the space's knobs."""
-    frame = pd.DataFrame.from_records(records)
-    for column in COLUMNS:
-        if column not in frame:
-            frame[column] = None
-    knobs = sorted(c for c in frame.columns if c.startswith("param_"))
-    frame = frame[list(COLUMNS) + knobs]
+    knobs = sorted({c for r in records for c in r.row() if c.startswith(KNOB_PREFIX)})
+    frame = pd.DataFrame.from_records([r.row() for r in records], columns=list(COLUMNS) + knobs)
     frame["pareto"] = frame["pareto"].fillna(False).astype(bool)
     return frame
+
+
+def csv_text(frame: pd.DataFrame) -> str:
+    return frame.to_csv(index=False)
+
+
+def parquet_bytes(frame: pd.DataFrame) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    _one_type_per_column(frame).to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+def _one_type_per_column(frame: pd.DataFrame) -> pd.DataFrame:
+    """One type per column, as parquet needs: booleans, numbers, or else text.
+
+    Knob columns mix types across block kinds (a kernel size here, ``None``
+    there), so each object column gets the narrowest type that holds it.
+    """
+    typed = frame.copy()
+    for column in typed.columns:
+        if typed[column].dtype != object:
+            continue
+        values = typed[column].dropna()
+        if len(values) and values.map(lambda v: isinstance(v, bool)).all():
+            typed[column] = typed[column].astype("boolean")
+        elif len(values) and values.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)).all():
+            typed[column] = pd.to_numeric(typed[column])
+        else:
+            typed[column] = typed[column].astype("string")
+    return typed

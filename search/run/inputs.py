@@ -1,0 +1,43 @@
+"""A run's inputs, checked and loaded before its folder is created or changed.
+
+Bad devices, spaces, datasets, baselines and storage are user errors here, so a
+mistake never damages an earlier run's results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from search.run.config import RunConfig
+from search.run.preflight import check_batch_size, check_latency_cache, check_storage
+from search.run.resources import checked_training_device, load_search_dataset
+from search.run.space_check import space_record
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Everything a run needs that can fail on bad input, resolved before any folder is touched."""
+
+    space: Any
+    dataset: Any
+    train_device: str
+    space_record: dict[str, Any] = field(default_factory=dict)  # stored in run.json: a resume must find the same space
+
+
+def prepare(config: RunConfig) -> Prepared:
+    from evaluators.devices import resolve_device
+    from search.spaces import load_space
+    from searchspace import zoo
+
+    for name in config.baseline_names:
+        zoo.info(name.removeprefix("+"))  # an unknown baseline is a user error, before any work
+    resolve_device(config.device)
+    train_device = checked_training_device(config.train_device)
+    space = load_space(config.space)
+    dataset = load_search_dataset(config)
+    check_batch_size(config, len(dataset), dataset.name)
+    check_latency_cache()
+    if config.storage:
+        check_storage(config.storage)
+    return Prepared(space, dataset, train_device, space_record(space, config.space))

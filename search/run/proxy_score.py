@@ -1,0 +1,99 @@
+"""The proxy step of every evaluation: short training or a training-free score, failures as data.
+
+One place calls the proxy trainer and the training-free scorers for `search run`
+(through :class:`search.run.evaluate.CandidateEvaluator`), `search explore`
+and `search export --train`, so the three always score a net the same way.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from search.run.config import TRAINING_PROXY
+
+if TYPE_CHECKING:
+    from evaluators.data import ImageDataset
+    from evaluators.proxy import EpochRecord
+
+
+@dataclass(frozen=True)
+class ProxyJob:
+    """How candidates are scored: the proxy, its training length and batch, the seed, where it runs."""
+
+    proxy: str
+    epochs: int
+    batch_size: int
+    seed: int
+    device: str
+
+    @classmethod
+    def of(cls, config: Any, device: str) -> ProxyJob:
+        """From a ``RunConfig`` or an ``ExploreConfig`` (both carry the proxy fields)."""
+        return cls(config.proxy, config.proxy_epochs, config.proxy_batch_size, config.seed, device)
+
+
+@dataclass(frozen=True)
+class ProxyScore:
+    """What the proxy made of one net: ``state`` "complete" with its figures, or "failed" with ``error``."""
+
+    state: str
+    error: str | None = None
+    accuracy: float | None = None
+    score: float | None = None
+    train_loss: float | None = None
+    train_seconds: float | None = None
+    images_per_second: float | None = None
+    peak_mem_mb: float | None = None
+    regime: str | None = None
+    epochs: int | None = None
+    proxy_seconds: float | None = None
+
+    def fields(self) -> dict[str, Any]:
+        """The trial-record fields this score fills (a failure keeps the epochs it ran)."""
+        if self.state == "failed":
+            return {"state": "failed", "error": self.error} | ({"epochs": self.epochs} if self.epochs is not None else {})
+        return {name: getattr(self, name) for name in (
+            "state", "accuracy", "score", "train_loss", "train_seconds", "images_per_second", "peak_mem_mb", "regime",
+            "epochs", "proxy_seconds") if getattr(self, name) is not None}
+
+
+@dataclass(frozen=True)
+class ProxyScorer:
+    job: ProxyJob
+    dataset: ImageDataset
+
+    def score(self, net: Any, resolution: int, *, per_epoch_accuracy: bool = False,
+              on_epoch: Callable[[EpochRecord], None] | None = None) -> ProxyScore:
+        """``net`` (a spec, or a module trained in place) scored at ``resolution``; ``on_epoch`` sees each epoch."""
+        if self.job.proxy == TRAINING_PROXY:
+            return self._train(net, resolution, per_epoch_accuracy, on_epoch)
+        return self._training_free(net, resolution)
+
+    def _train(self, net: Any, resolution: int, per_epoch_accuracy: bool, on_epoch) -> ProxyScore:
+        from evaluators.proxy import ProxySettings, TrainingFailure, train
+
+        settings = ProxySettings(epochs=self.job.epochs, batch_size=self.job.batch_size, resolution=resolution,
+                                 seed=self.job.seed, eval_each_epoch=per_epoch_accuracy)
+        outcome = train(net, self.dataset, settings, device=self.job.device, on_epoch=on_epoch)
+        if isinstance(outcome, TrainingFailure):
+            return ProxyScore("failed", error=f"{outcome.reason}: {outcome.message}", epochs=outcome.epochs_run)
+        return ProxyScore(
+            "complete", accuracy=outcome.accuracy, train_loss=outcome.train_loss, train_seconds=outcome.train_seconds,
+            images_per_second=outcome.images_per_second, peak_mem_mb=outcome.peak_memory_mb, regime=outcome.regime,
+            epochs=outcome.epochs_run, proxy_seconds=outcome.seconds,
+        )
+
+    def _training_free(self, net: Any, resolution: int) -> ProxyScore:
+        from evaluators.zero_cost import score
+
+        started = time.perf_counter()
+        try:
+            value = score(net, self.job.proxy, self.dataset, seed=self.job.seed, device=self.job.device,
+                          resolution=resolution)
+        except (RuntimeError, ValueError) as error:
+            return ProxyScore("failed", error=f"{self.job.proxy} failed: {type(error).__name__}: {error}")
+        elapsed = round(time.perf_counter() - started, 3)
+        return ProxyScore("complete", score=value, train_seconds=elapsed, proxy_seconds=elapsed)
