@@ -45,12 +45,12 @@ def recommend(data: RunData) -> Recommendation:
     close = [(r, f) for r, f in fitting if f.latency_ms < best.latency_ms and _overlap(f, best)]
     if not close:
         reason = f"the most accurate front member within {_budget_text(budget)}"
-        return Recommendation(int(best_record["number"]), str(best_record["spec"]), best, reason + _interval_note(best))
+        return Recommendation(int(best_record.number), str(best_record.spec), best, reason + _interval_note(best))
     record, figures = min(close, key=lambda m: m[1].latency_ms)
-    reason = (f"#{int(best_record['number'])} is the most accurate within {_budget_text(budget)} ({best.mean:.4f} at "
+    reason = (f"#{int(best_record.number)} is the most accurate within {_budget_text(budget)} ({best.mean:.4f} at "
               f"{best.latency_ms:.2f} ms), but its 95% interval overlaps this faster net's: the accuracy difference "
               f"({figures.mean - best.mean:+.4f} for this net) is within noise, so the faster net is the pick")
-    return Recommendation(int(record["number"]), str(record["spec"]), figures, reason)
+    return Recommendation(int(record.number), str(record.spec), figures, reason)
 
 
 def _overlap(a: Figures, b: Figures) -> bool:
