@@ -19,6 +19,7 @@ import pytest
 import torch
 from torch import nn
 
+from evaluators.cost import cost
 from evaluators.latency.features import FEATURE_NAMES, layer_family, spec_features
 from evaluators.latency.predictor import LatencyPredictor
 from search.spaces import RandomSuggest, SpaceContext
@@ -60,6 +61,10 @@ class ScaledConv(nn.Module):
         return scale_channels(self.conv(x), self.scale)
 
 
+def build_scaled_conv(spec: ScaledConvSpec, in_channels: int, stride: int, ctx: BuildContext) -> nn.Module:
+    return ScaledConv(spec, in_channels, stride, ctx)
+
+
 def cost_scaled_conv(spec: ScaledConvSpec, tally: Tally, stride: int) -> None:
     tally.conv(spec.out_channels, spec.kernel, stride)
     tally.layer("channel_scale", params=spec.out_channels)  # an element-wise product: no MACs
@@ -74,7 +79,7 @@ def search_scaled_conv(width: int, values: Mapping[str, Any]) -> ScaledConvSpec:
 
 SCALED_CONV = BlockKind(
     ScaledConvSpec,
-    lambda spec, in_channels, stride, ctx: ScaledConv(spec, in_channels, stride, ctx),
+    build_scaled_conv,
     cost_scaled_conv,
     search=SearchRecipe((KERNEL, SCALE_INIT), search_scaled_conv),
     latency_ops={"channel_scale": "elementwise"},
@@ -114,8 +119,6 @@ def test_a_plugin_kind_is_buildable_and_costed_exactly(text: str) -> None:
     spec = decode(text)
     assert encode(spec) == text and NetSpec.from_json(spec.to_json()) == spec
     params, macs, activations, output_shape, stage_shapes = measured_cost(spec)
-    from evaluators.cost import cost
-
     analytic = cost(spec)
     assert (analytic.params, analytic.macs, analytic.activations) == (params, macs, activations)
     assert tuple(output_shape) == (1, *analytic.output_shape)

@@ -1,8 +1,8 @@
-"""From a stage's knob values to a block spec: each kind's search recipe makes it (searchspace/stage_knobs.py).
+"""A search space's stage values to a block spec, by the kind's search recipe (the kinds live in searchspace/blocks/).
 
-Search spaces here, the net representation in ``searchspace/``: the block
-kinds themselves live in ``searchspace/blocks/``; this module only looks up
-the recipe of the kind a stage drew.  Recipes repair combinations a block does
+The block kinds themselves, and their recipes (searchspace/stage_knobs.py),
+live in ``searchspace/blocks/``; this module only looks up the recipe of the
+kind a stage drew.  Recipes repair combinations a block does
 not allow, keeping the stage's output width as the knobs say (grouped
 bottlenecks round their 3x3 to the group width; shuffle units take an even width).
 """
