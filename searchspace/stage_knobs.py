@@ -79,7 +79,7 @@ class StageFacts:
 
     stride: int
     pool_takes_stride: bool  # the stem's max-pool may take this stage's stride (it then runs at stride 1)
-    values: Mapping[str, tuple[Any, ...]]  # the given keys' possible values (real ranges left out)
+    values: Mapping[str, tuple[Any, ...]]  # the possible values of the keys given as a value or a list (ranges left out)
 
 
 @dataclass(frozen=True)

@@ -24,11 +24,9 @@ from typing import Any
 PRELUDE_NAMES = frozenset({"torch", "nn", "OrderedDict"})
 
 
-def is_library_object(value: Any) -> bool:
-    """Whether ``value`` comes from an installed library (torch, the standard library, ...), not from source to copy."""
-    module = getattr(value, "__module__", None) or ""
-    top = module.split(".")[0]
-    return top in sys.stdlib_module_names or top in ("torch", "builtins", "numpy")
+def _package(value: Any) -> str:
+    """The top-level package of the module that defines ``value``."""
+    return (getattr(value, "__module__", None) or "").split(".")[0]
 
 
 def _without_init(source: str) -> str:
@@ -78,15 +76,23 @@ def _global_names(source: str) -> list[str]:
 
 
 class SourceCollector:
-    """Gathers the standalone text of classes and everything they use, each once, dependencies first."""
+    """Gathers the standalone text of classes and everything they use, each once, dependencies first.
+
+    Code from the packages the collected classes come from (the toolkit's
+    ``searchspace``, a plug-in's package, a test module) is copied as source;
+    code from anywhere else (torch, the standard library, other installed
+    libraries) is imported, as the exported file's reader has those installed.
+    """
 
     def __init__(self) -> None:
+        self._copied_packages = {"searchspace"}
         self.imports: dict[str, str] = {}  # name -> import line
         self.definitions: dict[str, str] = {}  # name -> source text, in dependency order
         self._origin: dict[str, Any] = {}  # name -> the object it defines (to catch two objects with one name)
 
     def add_class(self, cls: type) -> str:
         """Collect ``cls`` (and what it uses); its name in the exported file."""
+        self._copied_packages.add(_package(cls))
         self._add(cls.__name__, cls, sys.modules[cls.__module__])
         return cls.__name__
 
@@ -112,7 +118,7 @@ class SourceCollector:
             return
         if isinstance(value, types.ModuleType):
             self.imports[name] = f"import {value.__name__}" if value.__name__ == name else f"import {value.__name__} as {name}"
-        elif (inspect.isclass(value) or inspect.isfunction(value)) and is_library_object(value):
+        elif (inspect.isclass(value) or inspect.isfunction(value)) and _package(value) not in self._copied_packages:
             self.imports[name] = f"from {value.__module__} import {value.__qualname__} as {name}"
         elif inspect.isclass(value) or inspect.isfunction(value):
             self._add_source(name, value)

@@ -412,7 +412,7 @@ def _check_stage(stage: StageDefinition, pool_stage: int | None, where: Where) -
         raise where.key("depth").fail(
             "0 is not allowed in a stride-2 stage: only stride-1 stages may be left out, so every net has the same total stride"
         )
-    listed = {key: possible_values(s) for key, s in stage.settings.items() if not (isinstance(s, Domain) and s.kind == "real")}
+    listed = {key: possible_values(s) for key, s in stage.settings.items() if isinstance(s, Fixed) or s.kind == "categorical"}
     facts = StageFacts(stride, stage.index == pool_stage, listed)
     for kind in stage.kinds():
         check = kind_by_name(kind).search.check_stage
