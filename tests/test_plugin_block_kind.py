@@ -114,6 +114,18 @@ SPACE = """
 """
 
 
+def test_a_plugin_adds_to_the_built_in_kinds_and_is_derived_everywhere() -> None:
+    from search.spaces.plan import stage_order
+    from search.spaces.schema import stage_keys
+    from searchspace.registry import searchable_kinds
+    from searchspace.stage_knobs import kinds_using
+
+    assert kind_names()[-1] == "scaledconv" and {"conv", "mbconv", "uib", "shuffle"} <= set(kind_names())
+    assert searchable_kinds()[-1] == "scaledconv" and stage_order()[-1] == "scale_init"
+    assert "scaledconv" in stage_keys()["block"].names and "scale_init" in stage_keys()
+    assert kinds_using("kernel")[-1] == "scaledconv" and kinds_using("scale_init") == ("scaledconv",)
+
+
 @pytest.mark.parametrize("text", NETS)
 def test_a_plugin_kind_is_buildable_and_costed_exactly(text: str) -> None:
     spec = decode(text)
