@@ -1,4 +1,6 @@
-"""The search space: CNNs written down as data, built as modules, costed from the spec alone.
+"""The net representation: CNNs written down as data (specs), built as modules, costed from the spec alone.
+
+(Search spaces, the sets of nets searchers sample, are ``search/spaces/``.)
 
 Public entry points::
 

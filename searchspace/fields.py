@@ -66,6 +66,14 @@ class Codec:
     def encode(self, key: str, value: Any) -> str:
         return key + self.value_text(value)
 
+    def keys(self, key: str) -> tuple[str, ...]:
+        """The keys that introduce this field in strings (a slot of several spec kinds has one per kind)."""
+        return (key,) if key else ()
+
+    def parse_keyed(self, key: str, text: str, where: str) -> Any:
+        """The value after ``key`` (one of :meth:`keys`)."""
+        return self.parse_text(text, where)
+
     def value_text(self, value: Any) -> str:
         raise NotImplementedError
 
@@ -490,7 +498,7 @@ class SpecBase:
 
     @classmethod
     def _parse_parts(cls, parts: Sequence[str], where: str) -> Iterator[tuple[str, Any]]:
-        by_key = {k.key: (name, k) for name, k, _ in cls.knobs() if k.key}
+        by_key = {key: (name, k) for name, k, _ in cls.knobs() for key in k.codec.keys(k.key)}
         by_word = {w: (name, k) for name, k, _ in cls.knobs() for w in k.codec.words}
         seen: set[str] = set()
         for part in parts:
@@ -503,7 +511,7 @@ class SpecBase:
                     allowed = sorted(by_key) + sorted(by_word)
                     raise SpecStringError(f"{where}: unknown field {shown(part)} for {cls.kind} (allowed keys and words: {', '.join(allowed)})")
                 name, spec_knob = by_key[match.group(1)]
-                value = spec_knob.codec.parse_text(match.group(2), f"{where}: {cls.kind}.{name}")
+                value = spec_knob.codec.parse_keyed(match.group(1), match.group(2), f"{where}: {cls.kind}.{name}")
             if name in seen:
                 raise SpecStringError(f"{where}: field {name!r} is given twice")
             seen.add(name)

@@ -21,13 +21,10 @@ from dataclasses import replace
 from typing import Any
 
 from searchspace.analysis import block_costs, stage_out_channels
-from searchspace.blocks.inverted import expanded_channels
 from searchspace.fields import SpecBase, SpecError
 from searchspace.registry import kind_of
 from searchspace.spec import AuxHeadSpec, HeadSpec, NetSpec, Stage
 from searchspace.widths import make_divisible
-
-_EXPANDING_KINDS = ("mbconv", "fused", "uib")
 
 
 def _scaled(value: Any, scale) -> Any:
@@ -131,10 +128,11 @@ def _absolute_expansions(spec: NetSpec, new_stem: tuple[Stage, ...], new_stages:
     for old_stage, stage in zip(spec.stages, new_stages):
         old_inputs = [next(old_blocks).in_shape[0] for _ in range(old_stage.repeats)]
         block = stage.block
-        if block.kind in _EXPANDING_KINDS:
+        expanded_width = kind_of(block).expanded_width
+        if expanded_width is not None:
             new_inputs = [channels] + [block.out_channels] * (stage.repeats - 1)
             ratios = [
-                scale(_expanded(block.kind, old_in, old_stage.block.expand_ratio)) / new_in
+                scale(expanded_width(old_in, old_stage.block.expand_ratio)) / new_in
                 for old_in, new_in in zip(old_inputs, new_inputs)
             ]
             result.append(replace(stage, block=replace(block, expand_ratio=ratios[0]), repeats=1 if len(set(ratios)) > 1 else stage.repeats))
@@ -144,12 +142,6 @@ def _absolute_expansions(spec: NetSpec, new_stem: tuple[Stage, ...], new_stages:
             result.append(stage)
         channels = stage_out_channels(stage, channels)
     return tuple(result)
-
-
-def _expanded(kind: str, in_channels: int, ratio: float) -> int:
-    if kind == "uib":
-        return make_divisible(in_channels * ratio, 8)
-    return expanded_channels(in_channels, ratio)
 
 
 def scale_depth(spec: NetSpec, multiplier: float) -> NetSpec:

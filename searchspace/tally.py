@@ -61,8 +61,8 @@ class LayerRecord(NamedTuple):
 
     ``op`` is what ran: ``conv``, ``linear``, ``pool`` (windowed),
     ``adaptive_pool``, ``squeeze_excite`` (the whole pool-conv-conv-gate-scale
-    unit), ``norm`` (a batch norm on its own), ``add`` (two maps summed) or
-    ``concat``.  Elements are feature-map elements read and written; a
+    unit), ``norm`` (a batch norm on its own), ``add`` (two maps summed),
+    ``concat``, or an op of a block kind's own (:meth:`Tally.layer`).  Elements are feature-map elements read and written; a
     ``kernel`` of (1, 1), ``stride`` 1 and ``groups`` 1 where they do not apply.
     """
 
@@ -193,6 +193,21 @@ class Tally:
             # The map is read twice (pooled, then rescaled) and written once.
             elements = channels * self.height * self.width
             self.layers.append(LayerRecord("squeeze_excite", 2 * channels * squeeze_channels, params, 2 * elements, elements))
+        return self
+
+    def layer(self, op: str, *, out_channels: int | None = None, params: int = 0, macs: int = 0, acts: int = 0) -> Tally:
+        """A layer of a block kind's own, at this size (``op`` is named in the kind's ``latency_ops``).
+
+        Its parameters, MACs and activations are the kind's to count by the
+        conventions above; a recording tally lists it like any other layer.
+        """
+        in_elements = self.channels * self.height * self.width
+        self.channels = self.channels if out_channels is None else out_channels
+        self.params += params
+        self.macs += macs
+        self.acts += acts
+        if self.layers is not None:
+            self.layers.append(LayerRecord(op, macs, params, in_elements, self.channels * self.height * self.width))
         return self
 
     # ---- merging branches -------------------------------------------------------------

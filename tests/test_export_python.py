@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+import tempfile
 from pathlib import Path
 
 import pytest
 import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from search.export.formats import load_python_model
 from search.export.python_source import python_source
 from search.spaces import RandomSuggest, SpaceContext, load_space
 from searchspace import build, decode, kind_names, zoo
-from searchspace.registry import kind_of
+from tests.test_conformance import draw_net
 
 # One net per family, small enough to build and run in a fraction of a second at these resolutions.
 ZOO = {
@@ -22,14 +25,9 @@ ZOO = {
     "inception_v3": 75,
 }
 RANDOM_SEEDS = range(6)
-# What the zoo nets above leave out: LRN, adaptive pooling, basic blocks with SE and a ResNet-D shortcut, SE after the last 1x1.
+# What the zoo nets above leave out (every kind is also exported on random nets, below): LRN, adaptive pooling, basic blocks with SE and a ResNet-D shortcut, SE after the last 1x1.
 HAND_WRITTEN = ("net_r32_n10 | conv_c16 lrn | basic_r2_c16 basic_s2_c32_se()_avgpool bottleneck_s2_c64_g4_se()_seout "
                 "normact apool_o2 | head",)
-
-
-def kinds_in(spec) -> set[str]:
-    stages = list(spec.stem) + list(spec.stages) + [s for aux in spec.aux_heads for s in aux.stages]
-    return {kind_of(stage.block).name for stage in stages}
 
 
 def assert_same_net(spec, tmp_path: Path) -> None:
@@ -68,7 +66,10 @@ def test_hand_written_nets_export_to_the_same_module(text: str, tmp_path: Path) 
     assert_same_net(decode(text), tmp_path)
 
 
-def test_the_nets_above_cover_every_block_kind() -> None:
-    covered = set().union(*(kinds_in(zoo_spec(name, resolution)) for name, resolution in ZOO.items()),
-                          *(kinds_in(decode(text)) for text in HAND_WRITTEN))
-    assert covered == set(kind_names()), set(kind_names()) - covered
+@pytest.mark.parametrize("kind", kind_names())
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(data=st.data())
+def test_every_registered_kind_exports_nets_drawn_from_its_strategy(kind: str, data: st.DataObject) -> None:
+    # Every kind, built-in or added later, on the same random nets the conformance tests draw for it.
+    with tempfile.TemporaryDirectory() as folder:
+        assert_same_net(draw_net(data, kind), Path(folder))

@@ -5,13 +5,9 @@ from __future__ import annotations
 import itertools
 
 from search.spaces import RandomSuggest, SpaceContext
-from search.spaces.blocks import (
-    grouped_bottleneck,
-    make_block,
-    nearest_multiple,
-    stage_width,
-)
+from search.spaces.blocks import make_block, stage_width
 from searchspace import BottleneckSpec
+from searchspace.blocks.residual import grouped_bottleneck, nearest_multiple
 from tests.spaces_support import space_from_yaml
 
 

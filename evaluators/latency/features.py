@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from searchspace import LayerRecord, NetSpec, layer_records
+from searchspace.registry import latency_op_families
 
 # Families with arithmetic worth its own column, then those that only move memory.
 COMPUTE_FAMILIES = ("dense_conv", "pointwise_conv", "depthwise_conv", "grouped_conv", "linear")
@@ -68,7 +69,14 @@ def layer_family(layer: LayerRecord) -> str:
         return "squeeze_excite"
     if layer.op in _ELEMENTWISE_OPS:
         return "elementwise"
-    raise ValueError(f"layer op {layer.op!r} has no latency family (known: conv, linear, {', '.join(sorted(_POOL_OPS | _ELEMENTWISE_OPS))}, squeeze_excite)")
+    # An op of a block kind's own: the kind says which family's kernels it runs like.
+    family = latency_op_families().get(layer.op)
+    if family is None:
+        known = ["conv", "linear", *sorted(_POOL_OPS | _ELEMENTWISE_OPS), "squeeze_excite", *sorted(latency_op_families())]
+        raise ValueError(f"layer op {layer.op!r} has no latency family (known: {', '.join(known)}); a block kind names its own ops' families in latency_ops")
+    if family not in FAMILIES:
+        raise ValueError(f"layer op {layer.op!r}: latency family {family!r} is not one of {', '.join(FAMILIES)}")
+    return family
 
 
 def layer_features(layers: Iterable[LayerRecord]) -> np.ndarray:

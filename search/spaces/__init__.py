@@ -1,5 +1,7 @@
 """Search spaces: sets of nets sampled define-by-run, for `search run` and design-space exploration.
 
+(The nets themselves, as specs, and their block kinds are ``searchspace/``.)
+
     from search.spaces import RandomSuggest, SpaceContext, load_space
 
     space = load_space("unified")                  # or "my_space.yaml"

@@ -14,26 +14,6 @@ from search.spaces.domains import Domain, Fixed
 
 Setting = Fixed | Domain
 
-# Block kinds a stage may search over, and the stage keys that only some of them have.
-SEARCHABLE_KINDS = ("conv", "basic", "bottleneck", "mbconv", "fused", "uib", "shuffle")
-_SE_KINDS = frozenset({"basic", "bottleneck", "mbconv", "fused", "uib"})
-KIND_SPECIFIC_KEYS: dict[str, frozenset[str]] = {
-    "kernel": frozenset({"conv", "mbconv", "fused", "uib", "shuffle"}),
-    "expansion": frozenset({"mbconv", "fused", "uib"}),
-    "se": _SE_KINDS,
-    "se_style": _SE_KINDS,
-    "se_ratio": _SE_KINDS,
-    "bottleneck_ratio": frozenset({"bottleneck"}),
-    "group_width": frozenset({"bottleneck"}),
-    "uib_variant": frozenset({"uib"}),
-    "start_kernel": frozenset({"uib"}),
-}
-
-# UIB variants: which of its depthwise convolutions exist (start, middle).
-UIB_VARIANTS = ("ib", "convnext", "extradw", "ffn")
-# Squeeze-and-excitation rules of the reference families (see blocks.py).
-SE_STYLES = ("input", "expanded", "output")
-
 # Global multipliers: file key -> knob name.
 MULTIPLIER_KNOBS = {"width": "width_mult", "depth": "depth_mult", "resolution": "resolution_mult"}
 # Stage keys that can be constrained to be non-decreasing from stage to stage.

@@ -13,21 +13,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from search.spaces.definition import (
-    KIND_SPECIFIC_KEYS,
     MULTIPLIER_KNOBS,
-    SEARCHABLE_KINDS,
     Setting,
     StageDefinition,
     TemplateDefinition,
     possible_values,
 )
 from search.spaces.domains import Domain
+from searchspace.stage_knobs import kind_conditions, kinds_using, resolution_order, stage_knobs
 
-# Order in which a stage's keys are resolved: a key comes after every key its conditions read.
-STAGE_ORDER = (
-    "depth", "block", "width", "activation", "uib_variant", "kernel", "start_kernel",
-    "expansion", "se", "se_style", "se_ratio", "bottleneck_ratio", "group_width",
-)
+# Keys every stage has; the kind-specific ones follow, in the order the block kinds' recipes give.
+COMMON_STAGE_ORDER = ("depth", "block", "width", "activation")
+
+
+def stage_order() -> tuple[str, ...]:
+    """Order in which a stage's keys are resolved: a key comes after every key its conditions read."""
+    return COMMON_STAGE_ORDER + resolution_order()
+
 SECTION_ORDER = {
     "stem": ("width", "kernel", "activation", "pool", "stride"),
     "head": ("width", "activation", "dropout"),
@@ -128,7 +130,7 @@ def _plan_stage(stage: StageDefinition, definition: TemplateDefinition) -> Stage
         return ("stages." if key in definition.shared else f"stage{stage.index}.") + key
 
     entries = []
-    for key in STAGE_ORDER:
+    for key in stage_order():
         if key not in stage.settings:
             continue
         entry = _entry(
@@ -145,21 +147,21 @@ def _stage_conditions(key: str, stage: StageDefinition, knob_name: Callable[[str
     if key == "depth":
         return ()
     conditions = [Condition("depth", lambda depth: depth > 0, f"{knob_name('depth')} > 0")]
+    knob = stage_knobs().get(key)
+    if knob is None:  # a key every kind reads
+        return tuple(conditions)
     kinds = stage.kinds()
-    users = KIND_SPECIFIC_KEYS.get(key)
-    if users is not None:
-        using = tuple(k for k in SEARCHABLE_KINDS if k in users and k in kinds)
-        text = f"{knob_name('block')} == {using[0]}" if len(using) == 1 else f"{knob_name('block')} in ({', '.join(using)})"
-        conditions.append(Condition("block", lambda kind: kind in using, text))
-    if key in ("se_style", "se_ratio"):
-        conditions.append(Condition("se", lambda se: se is True, f"{knob_name('se')} == true"))
-    if key == "start_kernel":
-        conditions.append(Condition("uib_variant", lambda variant: variant == "extradw", f"{knob_name('uib_variant')} == extradw"))
-    if key == "kernel" and "uib" in kinds:
-        # A UIB's FFN variant has no depthwise conv, so no kernel (other kinds leave the variant unset).
-        variant = knob_name("uib_variant")
-        text = f"{variant} != ffn" if kinds == ("uib",) else f"({knob_name('block')} != uib or {variant} != ffn)"
-        conditions.append(Condition("uib_variant", lambda chosen: chosen != "ffn", text))
+    using = tuple(k for k in kinds_using(key) if k in kinds)
+    text = f"{knob_name('block')} == {using[0]}" if len(using) == 1 else f"{knob_name('block')} in ({', '.join(using)})"
+    conditions.append(Condition("block", lambda kind: kind in using, text))
+    for required in knob.requires:
+        conditions.append(Condition(required.key, required.holds, required.text(knob_name(required.key))))
+    for kind, when in kind_conditions(key):
+        if kind in kinds:
+            # Other kinds leave the key ``when`` reads unset, so it holds for them.
+            own = when.text(knob_name(when.key))
+            text = own if kinds == (kind,) else f"({knob_name('block')} != {kind} or {own})"
+            conditions.append(Condition(when.key, when.holds, text))
     return tuple(conditions)
 
 

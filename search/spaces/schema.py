@@ -46,12 +46,8 @@ from typing import Any
 
 from search.errors import UserError, shown
 from search.spaces.definition import (
-    KIND_SPECIFIC_KEYS,
     MULTIPLIER_KNOBS,
     ORDERABLE_KEYS,
-    SE_STYLES,
-    SEARCHABLE_KINDS,
-    UIB_VARIANTS,
     RegNetDefinition,
     Setting,
     StageDefinition,
@@ -64,7 +60,9 @@ from search.spaces.domains import Domain, Fixed, format_value
 from searchspace import zoo
 from searchspace.activations import activation_names
 from searchspace.fields import MAX_SPEC_INT
+from searchspace.registry import kind_by_name, searchable_kinds
 from searchspace.spec import MAX_REPEATS
+from searchspace.stage_knobs import StageFacts, StageKnob, kinds_using, stage_knobs, value_word
 
 
 class Where:
@@ -96,7 +94,7 @@ class Key:
     names: tuple[str, ...] = ()  # the allowed values of a "name" key
     searchable: bool = True  # False: one value only (no list, no range)
     # Stem, head, net, multiplier and regnet keys: the value when left out (None: required).
-    # A stage key left out keeps the block kind's own default (see blocks.make_block).
+    # A stage key left out keeps its knob's default (searchspace/stage_knobs.py).
     default: Any = None
 
 
@@ -124,22 +122,23 @@ STEM_KEYS = {
     "pool": Key("bool", default=False),
     "stride": _STRIDE,
 }
-STAGE_KEYS = {
-    "stride": Key("int", "must be 1 or 2", lambda v: v in (1, 2), searchable=False),
-    "depth": _int_key(f"must be an integer from 0 to {MAX_REPEATS} (0 leaves a stride-1 stage out)", lambda v: 0 <= v <= MAX_REPEATS),
-    "block": _name_key(SEARCHABLE_KINDS),
-    "width": _int_key(*_POSITIVE),
-    "activation": _name_key(activation_names()),
-    "kernel": _int_key(*_ODD),
-    "expansion": _real_key("must be a number above 0 and at most 64", lambda v: 0 < v <= 64),
-    "se": Key("bool"),
-    "se_style": _name_key(SE_STYLES),
-    "se_ratio": _real_key("must be a number above 0 and at most 4", lambda v: 0 < v <= 4),
-    "bottleneck_ratio": _real_key("must be a number above 0 and at most 64", lambda v: 0 < v <= 64),
-    "group_width": _int_key(*_POSITIVE),
-    "uib_variant": _name_key(UIB_VARIANTS),
-    "start_kernel": _int_key(*_ODD),
-}
+
+
+def _stage_key(knob: StageKnob) -> Key:
+    return Key(knob.type, knob.rule, knob.valid, knob.names)
+
+
+def stage_keys() -> dict[str, Key]:
+    """The keys a stage may give: those every kind reads, then each block kind's own (from the registry)."""
+    return {
+        "stride": Key("int", "must be 1 or 2", lambda v: v in (1, 2), searchable=False),
+        "depth": _int_key(f"must be an integer from 0 to {MAX_REPEATS} (0 leaves a stride-1 stage out)", lambda v: 0 <= v <= MAX_REPEATS),
+        "block": _name_key(searchable_kinds()),
+        "width": _int_key(*_POSITIVE),
+        "activation": _name_key(activation_names()),
+        **{name: _stage_key(knob) for name, knob in stage_knobs().items()},
+    }
+
 REQUIRED_STAGE_KEYS = ("stride", "depth", "block", "width")
 HEAD_KEYS = {
     "width": _int_key("must be an integer >= 0 (0: no head convolution)", lambda v: v >= 0, default=0),
@@ -351,9 +350,10 @@ def _parse_template(data: dict, name: str, description: str, source: str, requir
 
 def _parse_stages(data: dict, top: Where) -> tuple[StageDefinition, ...]:
     where = top.key("stages")
+    keys = stage_keys()
     defaults_raw = _mapping(data.get("all_stages"), top.key("all_stages"))
-    _reject_unknown(defaults_raw, STAGE_KEYS, top.key("all_stages"))
-    defaults = {k: parse_setting(v, STAGE_KEYS[k], top.key("all_stages").key(k)) for k, v in defaults_raw.items()}
+    _reject_unknown(defaults_raw, keys, top.key("all_stages"))
+    defaults = {k: parse_setting(v, keys[k], top.key("all_stages").key(k)) for k, v in defaults_raw.items()}
     raw_stages = data["stages"]
     if isinstance(raw_stages, int) and not isinstance(raw_stages, bool):
         if raw_stages < 1:
@@ -365,8 +365,8 @@ def _parse_stages(data: dict, top: Where) -> tuple[StageDefinition, ...]:
     for index, raw in enumerate(raw_stages):
         stage_where = where.item(index)
         raw = _mapping(raw, stage_where)
-        _reject_unknown(raw, STAGE_KEYS, stage_where)
-        own = {k: parse_setting(v, STAGE_KEYS[k], stage_where.key(k)) for k, v in raw.items()}
+        _reject_unknown(raw, keys, stage_where)
+        own = {k: parse_setting(v, keys[k], stage_where.key(k)) for k, v in raw.items()}
         for key in REQUIRED_STAGE_KEYS:
             if key not in own and key not in defaults:
                 raise stage_where.fail(f"missing required key {key!r} (give it here or in all_stages)")
@@ -379,13 +379,16 @@ def _parse_stages(data: dict, top: Where) -> tuple[StageDefinition, ...]:
 
 def _unused_reason(key: str, kinds: tuple[str, ...], settings: Mapping[str, Setting]) -> str | None:
     """Why no block of a stage can use ``key``, or None when some block, with some values, does."""
-    users = KIND_SPECIFIC_KEYS.get(key)
-    if users is not None and not set(kinds) & users:
-        return f"it applies to {', '.join(k for k in SEARCHABLE_KINDS if k in users)} blocks"
-    if key in ("se_style", "se_ratio") and not is_possible(settings.get("se", Fixed(False)), True):
-        return "se is never true here"
-    if key == "start_kernel" and not is_possible(settings.get("uib_variant", Fixed("ib")), "extradw"):
-        return "uib_variant is never extradw here"
+    knobs = stage_knobs()
+    if key not in knobs:  # a key every kind reads
+        return None
+    users = kinds_using(key)
+    if not set(kinds) & set(users):
+        return f"it applies to {', '.join(users)} blocks"
+    for required in knobs[key].requires:
+        given = settings.get(required.key, Fixed(knobs[required.key].default))
+        if required.equal and not is_possible(given, required.value):
+            return f"{required.key} is never {value_word(required.value)} here"
     return None
 
 
@@ -409,27 +412,20 @@ def _check_stage(stage: StageDefinition, pool_stage: int | None, where: Where) -
         raise where.key("depth").fail(
             "0 is not allowed in a stride-2 stage: only stride-1 stages may be left out, so every net has the same total stride"
         )
-    kinds = stage.kinds()
-    if "shuffle" in kinds:
-        if stride == 1:
-            raise where.key("block").fail(
-                "shuffle is not allowed in a stride-1 stage: a ShuffleNetV2 stage starts with a stride-2 unit, "
-                "the only one that can change the width"
-            )
-        if stage.index == pool_stage:
-            raise where.key("block").fail(
-                "shuffle is not allowed here: when stem.pool is true the stem's max-pool takes this stage's stride, "
-                "and a stride-1 shuffle unit cannot change the width"
-            )
-    variant = stage.get("uib_variant")
-    if "uib" in kinds and variant is not None and "ffn" in possible_values(variant) and stride == 2:
-        raise where.key("uib_variant").fail("'ffn' is not allowed in a stride-2 stage: a UIB without depthwise convolutions cannot downsample")
+    listed = {key: possible_values(s) for key, s in stage.settings.items() if isinstance(s, Fixed) or s.kind == "categorical"}
+    facts = StageFacts(stride, stage.index == pool_stage, listed)
+    for kind in stage.kinds():
+        check = kind_by_name(kind).search.check_stage
+        problem = check(facts) if check is not None else None
+        if problem is not None:
+            key, message = problem
+            raise where.key(key).fail(message)
 
 
 def _parse_shared(raw: Any, stages: tuple[StageDefinition, ...], where: Where) -> tuple[str, ...]:
     if not isinstance(raw, list) or not all(isinstance(k, str) for k in raw):
         raise where.fail("must be a list of stage keys, e.g. [bottleneck_ratio, group_width]")
-    allowed = tuple(k for k in STAGE_KEYS if k != "stride")
+    allowed = tuple(k for k in stage_keys() if k != "stride")
     for key in raw:
         if key not in allowed:
             raise where.fail(f"{key!r} is not allowed (allowed: {', '.join(allowed)})")

@@ -1,4 +1,7 @@
-"""Every block kind of the space.  Adding a kind: write its module, add it here."""
+"""The built-in block kinds: one module each (spec, builder, cost, registry entry); search/spaces/blocks.py only looks them up.
+
+Adding a kind: write its module, add it to the register(...) line below (docs/adding_a_block_kind.md).
+"""
 
 from searchspace.blocks.dense import DENSE, TRANSITION, DenseLayerSpec, TransitionSpec
 from searchspace.blocks.inception import INCEPTION, InceptionBranch, InceptionSpec

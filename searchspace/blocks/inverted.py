@@ -9,25 +9,26 @@ The skip connection is used when ``skip`` is set and the shape is kept.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from torch import nn
 
 from searchspace.activations import ACTIVATION
-from searchspace.blocks.se import SE_FIELD_DOC, SESpec
+from searchspace.blocks.attention import AttentionSpec, attention_knob
 from searchspace.fields import (
     BoolCodec,
     FloatCodec,
     IntCodec,
-    NestedCodec,
-    OptionalCodec,
     SizeCodec,
     SpecBase,
     SpecError,
     knob,
 )
-from searchspace.layers import BuildContext, ConvNormAct, Residual, SqueezeExcite
+from searchspace.layers import BuildContext, ConvNormAct, Residual
 from searchspace.registry import BlockKind
+from searchspace.stage_knobs import ATTENTION_KNOBS, EXPANSION, KERNEL, SearchRecipe, expansion_of, se_from_knobs
 from searchspace.tally import Tally, as_pair
 from searchspace.widths import make_divisible
 
@@ -65,7 +66,7 @@ class MBConvSpec(SpecBase):
     kernel: int | tuple[int, int] = knob("k", SizeCodec(1), 3, doc="depthwise kernel (odd)")
     group_size: int = knob("gs", IntCodec(1), 1, doc="channels per group in the spatial conv (1: depthwise)")
     activation: str = knob("", ACTIVATION, "relu", doc="activation after the expansion and the depthwise conv")
-    se: SESpec | None = knob("se", OptionalCodec(NestedCodec(SESpec)), None, doc=SE_FIELD_DOC + " (after the depthwise conv)")
+    se: AttentionSpec | None = attention_knob("after the depthwise conv")
     skip: bool = knob("", BoolCodec("skip", "noskip"), True, doc="residual connection when the shape is kept")
     project_activation: bool = knob("", BoolCodec("pwact", "pwlinear"), False, doc="activation after the projection (MobileNetV1); default linear")
 
@@ -86,7 +87,7 @@ def _build_mbconv(spec: MBConvSpec, in_channels: int, stride: int, ctx: BuildCon
         body.expand = ConvNormAct(in_channels, mid, 1, ctx, activation=spec.activation)
     body.depthwise = ConvNormAct(mid, mid, spec.kernel, ctx, stride=stride, groups=_spatial_groups(mid, spec.group_size), activation=spec.activation)
     if spec.se is not None:
-        body.se = SqueezeExcite(mid, spec.se.squeeze_channels(in_channels, mid, out), spec.se.activation, spec.se.gate)
+        body.se = spec.se.module(mid, in_channels, mid, out)
     body.project = ConvNormAct(mid, out, 1, ctx, activation=spec.activation if spec.project_activation else "identity")
     return wrap_residual(body, uses_skip(spec.skip, in_channels, out, stride), ctx)
 
@@ -98,7 +99,7 @@ def _cost_mbconv(spec: MBConvSpec, tally: Tally, stride: int) -> None:
         tally.conv(mid, 1)
     tally.conv(mid, spec.kernel, stride, groups=_spatial_groups(mid, spec.group_size))
     if spec.se is not None:
-        tally.squeeze_excite(spec.se.squeeze_channels(in_channels, mid, out))
+        spec.se.cost(tally, in_channels, mid, out)
     tally.conv(out, 1)
     if uses_skip(spec.skip, in_channels, out, stride):
         tally.add_identity()
@@ -118,7 +119,7 @@ class FusedMBConvSpec(SpecBase):
     expand_ratio: float = knob("e", FloatCodec(0.0, 64.0, open_min=True), 1.0, doc="expanded width / input width")
     kernel: int | tuple[int, int] = knob("k", SizeCodec(1), 3, doc="kernel of the fused conv (odd)")
     activation: str = knob("", ACTIVATION, "relu", doc="activation after the fused conv")
-    se: SESpec | None = knob("se", OptionalCodec(NestedCodec(SESpec)), None, doc=SE_FIELD_DOC + " (after the fused conv)")
+    se: AttentionSpec | None = attention_knob("after the fused conv")
     skip: bool = knob("", BoolCodec("skip", "noskip"), True, doc="residual connection when the shape is kept")
 
     def check(self) -> None:
@@ -131,11 +132,11 @@ def _build_fused(spec: FusedMBConvSpec, in_channels: int, stride: int, ctx: Buil
     if mid == in_channels:
         body.fused = ConvNormAct(in_channels, out, spec.kernel, ctx, stride=stride, activation=spec.activation)
         if spec.se is not None:
-            body.se = SqueezeExcite(out, spec.se.squeeze_channels(in_channels, out, out), spec.se.activation, spec.se.gate)
+            body.se = spec.se.module(out, in_channels, out, out)
     else:
         body.fused = ConvNormAct(in_channels, mid, spec.kernel, ctx, stride=stride, activation=spec.activation)
         if spec.se is not None:
-            body.se = SqueezeExcite(mid, spec.se.squeeze_channels(in_channels, mid, out), spec.se.activation, spec.se.gate)
+            body.se = spec.se.module(mid, in_channels, mid, out)
         body.project = ConvNormAct(mid, out, 1, ctx)
     return wrap_residual(body, uses_skip(spec.skip, in_channels, out, stride), ctx)
 
@@ -146,12 +147,22 @@ def _cost_fused(spec: FusedMBConvSpec, tally: Tally, stride: int) -> None:
     width = out if mid == in_channels else mid
     tally.conv(width, spec.kernel, stride)
     if spec.se is not None:
-        tally.squeeze_excite(spec.se.squeeze_channels(in_channels, width, out))
+        spec.se.cost(tally, in_channels, width, out)
     if mid != in_channels:
         tally.conv(out, 1)
     if uses_skip(spec.skip, in_channels, out, stride):
         tally.add_identity()
 
 
-MBCONV = BlockKind(MBConvSpec, _build_mbconv, _cost_mbconv, residual=True)
-FUSED = BlockKind(FusedMBConvSpec, _build_fused, _cost_fused, residual=True)
+def _search_mbconv(width: int, values: Mapping[str, Any]) -> MBConvSpec:
+    return MBConvSpec(out_channels=width, kernel=values["kernel"], activation=values["activation"], se=se_from_knobs(values), **expansion_of(values))
+
+
+def _search_fused(width: int, values: Mapping[str, Any]) -> FusedMBConvSpec:
+    return FusedMBConvSpec(out_channels=width, kernel=values["kernel"], activation=values["activation"], se=se_from_knobs(values), **expansion_of(values))
+
+
+MBCONV_SEARCH = SearchRecipe((KERNEL, EXPANSION, *ATTENTION_KNOBS), _search_mbconv)
+FUSED_SEARCH = SearchRecipe((KERNEL, EXPANSION, *ATTENTION_KNOBS), _search_fused)
+MBCONV = BlockKind(MBConvSpec, _build_mbconv, _cost_mbconv, residual=True, expanded_width=expanded_channels, search=MBCONV_SEARCH)
+FUSED = BlockKind(FusedMBConvSpec, _build_fused, _cost_fused, residual=True, expanded_width=expanded_channels, search=FUSED_SEARCH)

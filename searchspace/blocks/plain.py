@@ -7,7 +7,9 @@ stride 4); the residual kinds allow only 1 and 2.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from torch import nn
 
@@ -24,6 +26,7 @@ from searchspace.fields import (
 )
 from searchspace.layers import BuildContext, ConvNormAct
 from searchspace.registry import BlockKind
+from searchspace.stage_knobs import KERNEL, SearchRecipe
 from searchspace.tally import Tally, as_pair
 
 
@@ -150,7 +153,11 @@ def _cost_norm_act(spec: NormActSpec, tally: Tally, stride: int) -> None:
     tally.norm()
 
 
-CONV = BlockKind(ConvSpec, _build_conv, _cost_conv, strides=None)
+def _search_conv(width: int, values: Mapping[str, Any]) -> ConvSpec:
+    return ConvSpec(out_channels=width, kernel=values["kernel"], activation=values["activation"])
+
+
+CONV = BlockKind(ConvSpec, _build_conv, _cost_conv, strides=None, search=SearchRecipe((KERNEL,), _search_conv))
 POOL = BlockKind(PoolSpec, _build_pool, _cost_pool, strides=None, depth_scalable=False)
 ADAPTIVE_POOL = BlockKind(AdaptivePoolSpec, _build_adaptive_pool, _cost_adaptive_pool, strides=(1,), depth_scalable=False)
 LRN = BlockKind(LRNSpec, _build_lrn, _cost_identity, strides=(1,), depth_scalable=False)

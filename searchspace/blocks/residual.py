@@ -9,23 +9,24 @@ sits on the 3x3, as in torchvision's ResNet v1.5.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from torch import nn
 
 from searchspace.activations import ACTIVATION
-from searchspace.blocks.se import SE_FIELD_DOC, SESpec
+from searchspace.blocks.attention import AttentionSpec, attention_knob
 from searchspace.fields import (
     ChoiceCodec,
     FloatCodec,
     IntCodec,
-    NestedCodec,
-    OptionalCodec,
     SpecBase,
     knob,
 )
-from searchspace.layers import BuildContext, ConvNormAct, Residual, SqueezeExcite
+from searchspace.layers import BuildContext, ConvNormAct, Residual
 from searchspace.registry import BlockKind
+from searchspace.stage_knobs import ATTENTION_KNOBS, BOTTLENECK_RATIO, GROUP_WIDTH, SearchRecipe, se_from_knobs
 from searchspace.tally import Tally
 
 DOWNSAMPLE = ChoiceCodec(("conv1x1", "avgpool"))
@@ -59,17 +60,13 @@ def cost_projection(tally: Tally, out_channels: int, stride: int, style: str) ->
     return shortcut.conv(out_channels, 1, stride)
 
 
-def _se_module(se: SESpec, channels: int, in_channels: int, mid_channels: int, out_channels: int) -> SqueezeExcite:
-    return SqueezeExcite(channels, se.squeeze_channels(in_channels, mid_channels, out_channels), se.activation, se.gate)
-
-
 @dataclass(frozen=True, kw_only=True)
 class BasicSpec(SpecBase):
     kind = "basic"
 
     out_channels: int = knob("c", IntCodec(1), doc="output channels", role="channels")
     activation: str = knob("", ACTIVATION, "relu", doc="activation inside the block and after the sum")
-    se: SESpec | None = knob("se", OptionalCodec(NestedCodec(SESpec)), None, doc=SE_FIELD_DOC + " (applied after the second 3x3)")
+    se: AttentionSpec | None = attention_knob("applied after the second 3x3")
     downsample: str = knob("", DOWNSAMPLE, "conv1x1", doc=DOWNSAMPLE_DOC)
 
 
@@ -79,7 +76,7 @@ def _build_basic(spec: BasicSpec, in_channels: int, stride: int, ctx: BuildConte
     body.conv_a = ConvNormAct(in_channels, out, 3, ctx, stride=stride, activation=spec.activation)
     body.conv_b = ConvNormAct(out, out, 3, ctx)
     if spec.se is not None:
-        body.se = _se_module(spec.se, out, in_channels, out, out)
+        body.se = spec.se.module(out, in_channels, out, out)
     shortcut = projection_if_needed(in_channels, out, stride, spec.downsample, ctx)
     return Residual(body, shortcut, spec.activation, ctx.drop_path)
 
@@ -89,7 +86,7 @@ def _cost_basic(spec: BasicSpec, tally: Tally, stride: int) -> None:
     shortcut = cost_projection(tally, out, stride, spec.downsample)
     body = tally.fork().conv(out, 3, stride).conv(out, 3)
     if spec.se is not None:
-        body.squeeze_excite(spec.se.squeeze_channels(tally.channels, out, out))
+        spec.se.cost(body, tally.channels, out, out)
     tally.become(body).add(shortcut)
 
 
@@ -101,7 +98,7 @@ class BottleneckSpec(SpecBase):
     bottleneck_ratio: float = knob("b", FloatCodec(0.0, 64.0, open_min=True), 0.25, doc="width of the 3x3 as a fraction of the output (rounded to the nearest integer)")
     groups: int = knob("g", IntCodec(1), 1, doc="groups of the 3x3 (ResNeXt cardinality; RegNet: bottleneck width / group width)")
     activation: str = knob("", ACTIVATION, "relu", doc="activation inside the block and after the sum")
-    se: SESpec | None = knob("se", OptionalCodec(NestedCodec(SESpec)), None, doc=SE_FIELD_DOC)
+    se: AttentionSpec | None = attention_knob("after the 3x3 or the last 1x1, see se_position")
     se_position: str = knob("", ChoiceCodec(("semid", "seout")), "semid", doc="SE after the 3x3 (RegNetY) or after the last 1x1 (SENet)")
     downsample: str = knob("", DOWNSAMPLE, "conv1x1", doc=DOWNSAMPLE_DOC)
 
@@ -115,10 +112,10 @@ def _build_bottleneck(spec: BottleneckSpec, in_channels: int, stride: int, ctx: 
     body.conv_a = ConvNormAct(in_channels, mid, 1, ctx, activation=spec.activation)
     body.conv_b = ConvNormAct(mid, mid, 3, ctx, stride=stride, groups=spec.groups, activation=spec.activation)
     if spec.se is not None and spec.se_position == "semid":
-        body.se = _se_module(spec.se, mid, in_channels, mid, out)
+        body.se = spec.se.module(mid, in_channels, mid, out)
     body.conv_c = ConvNormAct(mid, out, 1, ctx)
     if spec.se is not None and spec.se_position == "seout":
-        body.se = _se_module(spec.se, out, in_channels, mid, out)
+        body.se = spec.se.module(out, in_channels, mid, out)
     shortcut = projection_if_needed(in_channels, out, stride, spec.downsample, ctx)
     return Residual(body, shortcut, spec.activation, ctx.drop_path)
 
@@ -128,12 +125,48 @@ def _cost_bottleneck(spec: BottleneckSpec, tally: Tally, stride: int) -> None:
     shortcut = cost_projection(tally, out, stride, spec.downsample)
     body = tally.fork().conv(mid, 1).conv(mid, 3, stride, groups=spec.groups)
     if spec.se is not None and spec.se_position == "semid":
-        body.squeeze_excite(spec.se.squeeze_channels(in_channels, mid, out))
+        spec.se.cost(body, in_channels, mid, out)
     body.conv(out, 1)
     if spec.se is not None and spec.se_position == "seout":
-        body.squeeze_excite(spec.se.squeeze_channels(in_channels, mid, out))
+        spec.se.cost(body, in_channels, mid, out)
     tally.become(body).add(shortcut)
 
 
-BASIC = BlockKind(BasicSpec, _build_basic, _cost_basic, residual=True)
-BOTTLENECK = BlockKind(BottleneckSpec, _build_bottleneck, _cost_bottleneck, residual=True)
+def nearest_multiple(value: float, unit: int) -> int:
+    """The multiple of ``unit`` nearest to ``value`` (halves round up), at least ``unit``."""
+    return max(unit, unit * int(value / unit + 0.5))
+
+
+def grouped_bottleneck(width: int, ratio: float, group_width: int | None) -> tuple[float, int]:
+    """(bottleneck ratio, groups) of a bottleneck of this width whose 3x3 has this group width.
+
+    A search space repairs what a bottleneck does not allow: the 3x3's width
+    ``width * ratio`` is rounded to the nearest multiple of the group width (at
+    least one group), and a group width above the bottleneck width shrinks to
+    it (one group), as RegNet does.  The block then records the ratio it
+    really has (``mid / width``) when rounding moved it.
+    """
+    target = max(1, round(width * ratio))
+    if group_width is None:
+        return ratio, 1
+    group_width = min(group_width, target)
+    mid = nearest_multiple(target, group_width)
+    return (ratio if mid == target else mid / width), mid // group_width
+
+
+def _search_basic(width: int, values: Mapping[str, Any]) -> BasicSpec:
+    return BasicSpec(out_channels=width, activation=values["activation"], se=se_from_knobs(values))
+
+
+def _search_bottleneck(width: int, values: Mapping[str, Any]) -> BottleneckSpec:
+    ratio, groups = grouped_bottleneck(width, values["bottleneck_ratio"], values.get("group_width"))
+    se = se_from_knobs(values)
+    position = "seout" if se is not None and values.get("se_style") == "output" else "semid"
+    return BottleneckSpec(out_channels=width, bottleneck_ratio=ratio, groups=groups, activation=values["activation"], se=se, se_position=position)
+
+
+BASIC = BlockKind(BasicSpec, _build_basic, _cost_basic, residual=True, search=SearchRecipe(ATTENTION_KNOBS, _search_basic))
+BOTTLENECK = BlockKind(
+    BottleneckSpec, _build_bottleneck, _cost_bottleneck, residual=True,
+    search=SearchRecipe((*ATTENTION_KNOBS, BOTTLENECK_RATIO, GROUP_WIDTH), _search_bottleneck),
+)

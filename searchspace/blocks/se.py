@@ -1,4 +1,4 @@
-"""Squeeze-and-excitation as an option of the blocks that use it.
+"""Squeeze-and-excitation, the built-in kind of the attention slot (see attention.py).
 
 The squeeze width rules of the reference nets differ (MobileNetV3 takes a
 quarter of the expanded width rounded to 8, EfficientNet and RegNet a quarter
@@ -10,8 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from torch import nn
+
 from searchspace.activations import ACTIVATION, GATE
+from searchspace.blocks.attention import register_attention
 from searchspace.fields import ChoiceCodec, FloatCodec, IntCodec, SpecBase, knob
+from searchspace.layers import SqueezeExcite
+from searchspace.tally import Tally
 from searchspace.widths import make_divisible
 
 
@@ -29,5 +34,11 @@ class SESpec(SpecBase):
         reference = {"in": in_channels, "mid": mid_channels, "out": out_channels}[self.relative_to]
         return make_divisible(reference * self.ratio, self.divisor)
 
+    def module(self, channels: int, in_channels: int, mid_channels: int, out_channels: int) -> nn.Module:
+        return SqueezeExcite(channels, self.squeeze_channels(in_channels, mid_channels, out_channels), self.activation, self.gate)
 
-SE_FIELD_DOC = "squeeze-and-excitation, e.g. se() or se(r0.25_mid_d8_hardsigmoid); absent: no SE"
+    def cost(self, tally: Tally, in_channels: int, mid_channels: int, out_channels: int) -> None:
+        tally.squeeze_excite(self.squeeze_channels(in_channels, mid_channels, out_channels))
+
+
+register_attention(SESpec)

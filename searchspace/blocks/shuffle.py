@@ -8,7 +8,9 @@ channel shuffle with two groups then mixes the halves.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -18,6 +20,7 @@ from searchspace.blocks.inverted import check_odd_kernel
 from searchspace.fields import IntCodec, SpecBase, SpecError, knob
 from searchspace.layers import BuildContext, ConvNormAct
 from searchspace.registry import BlockKind
+from searchspace.stage_knobs import KERNEL, SearchRecipe, StageFacts
 from searchspace.tally import Tally
 
 
@@ -93,4 +96,30 @@ def _cost_shuffle(spec: ShuffleSpec, tally: Tally, stride: int) -> None:
     tally.concat([passed, processed])
 
 
-SHUFFLE = BlockKind(ShuffleSpec, _build_shuffle, _cost_shuffle)
+def _search_shuffle(width: int, values: Mapping[str, Any]) -> ShuffleSpec:
+    return ShuffleSpec(out_channels=width, kernel=values["kernel"], activation=values["activation"])
+
+
+def _even_width(width: int) -> int:
+    """The unit concatenates two equal halves: a search space rounds its width up to an even one."""
+    return width + width % 2
+
+
+def _check_shuffle_stage(stage: StageFacts) -> tuple[str, str] | None:
+    if stage.stride == 1:
+        return "block", (
+            "shuffle is not allowed in a stride-1 stage: a ShuffleNetV2 stage starts with a stride-2 unit, "
+            "the only one that can change the width"
+        )
+    if stage.pool_takes_stride:
+        return "block", (
+            "shuffle is not allowed here: when stem.pool is true the stem's max-pool takes this stage's stride, "
+            "and a stride-1 shuffle unit cannot change the width"
+        )
+    return None
+
+
+SHUFFLE = BlockKind(
+    ShuffleSpec, _build_shuffle, _cost_shuffle,
+    search=SearchRecipe((KERNEL,), _search_shuffle, width=_even_width, check_stage=_check_shuffle_stage),
+)

@@ -19,7 +19,9 @@ end conv (timm's placement); an FFN cannot downsample.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from torch import nn
 
@@ -30,19 +32,30 @@ from searchspace.blocks.inverted import (
     uses_skip,
     wrap_residual,
 )
-from searchspace.blocks.se import SE_FIELD_DOC, SESpec
+from searchspace.blocks.attention import AttentionSpec, attention_knob
 from searchspace.fields import (
     BoolCodec,
     FloatCodec,
     IntCodec,
-    NestedCodec,
-    OptionalCodec,
     SpecBase,
     SpecError,
     knob,
 )
-from searchspace.layers import BuildContext, ConvNormAct, SqueezeExcite
+from searchspace.layers import BuildContext, ConvNormAct
 from searchspace.registry import BlockKind
+from searchspace.stage_knobs import (
+    ATTENTION_KNOBS,
+    EXPANSION,
+    KERNEL,
+    START_KERNEL,
+    UIB_VARIANT,
+    KnobUse,
+    Requires,
+    SearchRecipe,
+    StageFacts,
+    expansion_of,
+    se_from_knobs,
+)
 from searchspace.tally import Tally
 from searchspace.widths import make_divisible
 
@@ -57,7 +70,7 @@ class UIBSpec(SpecBase):
     mid_kernel: int = knob("k", IntCodec(0), 3, doc="depthwise kernel after the expansion (0: absent)")
     end_kernel: int = knob("z", IntCodec(0), 0, doc="depthwise kernel after the projection (0: absent)")
     activation: str = knob("", ACTIVATION, "relu", doc="activation after the expansion and the middle conv")
-    se: SESpec | None = knob("se", OptionalCodec(NestedCodec(SESpec)), None, doc=SE_FIELD_DOC + " (before the projection)")
+    se: AttentionSpec | None = attention_knob("before the projection")
     skip: bool = knob("", BoolCodec("skip", "noskip"), True, doc="residual connection when the shape is kept")
 
     def check(self) -> None:
@@ -77,9 +90,14 @@ class UIBSpec(SpecBase):
         raise SpecError(f"uib with no depthwise conv (start, mid and end kernels all 0) cannot have stride {stride}")
 
 
+def uib_expanded_width(in_channels: int, expand_ratio: float) -> int:
+    """A UIB always has its expansion conv, so even a ratio of 1 is rounded to the divisor."""
+    return make_divisible(in_channels * expand_ratio, EXPANSION_DIVISOR)
+
+
 def _build_uib(spec: UIBSpec, in_channels: int, stride: int, ctx: BuildContext) -> nn.Module:
     out = spec.out_channels
-    mid = make_divisible(in_channels * spec.expand_ratio, EXPANSION_DIVISOR)
+    mid = uib_expanded_width(in_channels, spec.expand_ratio)
     start_stride, mid_stride, end_stride = spec.strides(stride)
     body = nn.Sequential()
     if spec.start_kernel:
@@ -88,7 +106,7 @@ def _build_uib(spec: UIBSpec, in_channels: int, stride: int, ctx: BuildContext) 
     if spec.mid_kernel:
         body.middle = ConvNormAct(mid, mid, spec.mid_kernel, ctx, stride=mid_stride, groups=mid, activation=spec.activation)
     if spec.se is not None:
-        body.se = SqueezeExcite(mid, spec.se.squeeze_channels(in_channels, mid, out), spec.se.activation, spec.se.gate)
+        body.se = spec.se.module(mid, in_channels, mid, out)
     body.project = ConvNormAct(mid, out, 1, ctx)
     if spec.end_kernel:
         body.end = ConvNormAct(out, out, spec.end_kernel, ctx, stride=end_stride, groups=out)
@@ -97,7 +115,7 @@ def _build_uib(spec: UIBSpec, in_channels: int, stride: int, ctx: BuildContext) 
 
 def _cost_uib(spec: UIBSpec, tally: Tally, stride: int) -> None:
     in_channels, out = tally.channels, spec.out_channels
-    mid = make_divisible(in_channels * spec.expand_ratio, EXPANSION_DIVISOR)
+    mid = uib_expanded_width(in_channels, spec.expand_ratio)
     start_stride, mid_stride, end_stride = spec.strides(stride)
     if spec.start_kernel:
         tally.conv(in_channels, spec.start_kernel, start_stride, groups=in_channels)
@@ -105,7 +123,7 @@ def _cost_uib(spec: UIBSpec, tally: Tally, stride: int) -> None:
     if spec.mid_kernel:
         tally.conv(mid, spec.mid_kernel, mid_stride, groups=mid)
     if spec.se is not None:
-        tally.squeeze_excite(spec.se.squeeze_channels(in_channels, mid, out))
+        spec.se.cost(tally, in_channels, mid, out)
     tally.conv(out, 1)
     if spec.end_kernel:
         tally.conv(out, spec.end_kernel, end_stride, groups=out)
@@ -113,4 +131,26 @@ def _cost_uib(spec: UIBSpec, tally: Tally, stride: int) -> None:
         tally.add_identity()
 
 
-UIB = BlockKind(UIBSpec, _build_uib, _cost_uib, residual=True)
+# (start kernel, middle kernel) of each variant in a search space: "k" is the stage's kernel, "s" its start_kernel.
+_VARIANT_KERNELS = {"ib": ("", "k"), "convnext": ("k", ""), "extradw": ("s", "k"), "ffn": ("", "")}
+
+
+def _search_uib(width: int, values: Mapping[str, Any]) -> UIBSpec:
+    chosen = {"k": values["kernel"], "s": values["start_kernel"], "": 0}
+    start, middle = (chosen[k] for k in _VARIANT_KERNELS[values["uib_variant"]])
+    return UIBSpec(out_channels=width, start_kernel=start, mid_kernel=middle, activation=values["activation"], se=se_from_knobs(values), **expansion_of(values))
+
+
+def _check_uib_stage(stage: StageFacts) -> tuple[str, str] | None:
+    if stage.stride == 2 and "ffn" in stage.values.get("uib_variant", ()):
+        return "uib_variant", "'ffn' is not allowed in a stride-2 stage: a UIB without depthwise convolutions cannot downsample"
+    return None
+
+
+_SEARCH = SearchRecipe(
+    # An FFN has no depthwise conv, so no kernel to ask for.
+    (UIB_VARIANT, KnobUse(KERNEL, Requires("uib_variant", "ffn", equal=False)), START_KERNEL, EXPANSION, *ATTENTION_KNOBS),
+    _search_uib,
+    check_stage=_check_uib_stage,
+)
+UIB = BlockKind(UIBSpec, _build_uib, _cost_uib, residual=True, expanded_width=uib_expanded_width, search=_SEARCH)
