@@ -163,3 +163,17 @@ def test_search_run_refuses_to_resume_an_exploration_folder(tmp_path) -> None:
     with pytest.raises(UserError, match="search explore"):
         RunDir(folder).read_config()
     assert main(["run", "--name", "study", "--out", str(tmp_path), "--resume"]) == 2
+
+
+def test_a_resumed_exploration_refuses_a_changed_space_file_and_leaves_the_folder_alone(tmp_path: Path, spaces: list[str], capsys) -> None:
+    arguments = [*spaces, *DATA, "--samples", "2", "--macs", ":2M", "--proxy", "synflow", "--name", "c"]
+    assert explore(tmp_path, *arguments) == 0
+    folder = tmp_path / "out" / "c"
+    before = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    space = tmp_path / "tiny_b.yaml"
+    space.write_text(space.read_text().replace("group_width: [1, 4, 8]", "group_width: [1, 4]"))
+    capsys.readouterr()
+    assert explore(tmp_path, "--name", "c", "--resume", "--samples", "3") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "has changed since the run started" in err[0] and "group_width" in err[0], err
+    assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == before

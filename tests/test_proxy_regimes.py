@@ -387,3 +387,15 @@ def test_train_falls_back_silently_when_the_compiler_fails(monkeypatch):
     assert result.regime == "fp32"
     assert result.regime_note is not None and "compile failed" in result.regime_note
     assert "no working compiler" in result.regime_note
+
+
+def test_the_regime_cache_file_gets_the_usual_mode_not_0600(tmp_path):
+    import os
+    import stat
+
+    cache = RegimeCache(tmp_path / "regimes.json")
+    cache.put("some-net", RegimeTimings(fp32_step_s=0.02, bf16_cl_step_s=0.01))
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "regimes.json").stat().st_mode) == 0o666 & ~umask
+    assert RegimeCache(tmp_path / "regimes.json").get("some-net") is not None

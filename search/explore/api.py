@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import click
@@ -30,6 +30,7 @@ from search.run.session import RunInterrupted, setup_logging, sigterm_as_interru
 from search.run.progress import SearchProgress
 from search.run.records import TrialRecord
 from search.run.rundir import RunDir, environment
+from search.run.space_check import RUN_RECORD_KEY, check_same_space, space_record
 
 log = logging.getLogger("search")
 
@@ -63,6 +64,7 @@ class Prepared:
     tallies: dict[str, Tally]
     dataset: Any
     train_device: str
+    space_records: dict[str, dict[str, Any]] = field(default_factory=dict)  # per label, stored in run.json
 
 
 def prepare(config: ExploreConfig) -> Prepared:
@@ -90,7 +92,16 @@ def prepare(config: ExploreConfig) -> Prepared:
     draws, tallies = {}, {}
     for space, label in zip(spaces, labels):
         draws[label], tallies[label] = Sampler(space, label, config, context).draw(config.samples)
-    return Prepared(labels, draws, tallies, dataset, train_device)
+    records = {label: space_record(space, source) for space, label, source in zip(spaces, labels, config.spaces)}
+    return Prepared(labels, draws, tallies, dataset, train_device, records)
+
+
+def check_same_spaces(stored: Any, current: dict[str, dict[str, Any]]) -> None:
+    """A resumed exploration keeps its spaces: each one's content is compared with what the run started with."""
+    if not isinstance(stored, dict):
+        return  # an exploration from before this record
+    for label, record in current.items():
+        check_same_space(stored.get(label), record)
 
 
 def merge(draws: dict[str, list[Draw]], previous: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -126,17 +137,19 @@ def start_exploration(settings: dict[str, Any], *, name: str | None, resume: boo
     settings = dict(settings)
     out = settings.pop("out", ExploreConfig.out)
     if resume:
-        _, stored = folder.reopen(out, name)
+        earlier, stored = folder.reopen(out, name)
         config = stored.resumed_with(settings)
     else:
         config = ExploreConfig(name=name or time.strftime("explore-%Y%m%d-%H%M%S"), out=out, **settings)
     prepared = prepare(config)
+    if resume:
+        check_same_spaces(earlier.read_run_file().get(RUN_RECORD_KEY), prepared.space_records)
     with claimed_folder(out, name if resume else config.name, resume=resume, overwrite=overwrite) as rundir:
         return _explore_in(rundir, config, prepared, resume=resume, quiet=quiet), rundir
 
 
 def _explore_in(rundir: RunDir, config: ExploreConfig, prepared: Prepared, *, resume: bool, quiet: bool) -> dict[str, Any]:
-    rundir.write_config(config, environment(config))
+    rundir.write_config(config, environment(config), space=prepared.space_records)
     rows = merge(prepared.draws, folder.read_samples(rundir) if resume else [])
     folder.write_samples(rundir, rows)
     mark_started(rundir)

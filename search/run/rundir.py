@@ -25,21 +25,11 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from evaluators.paths import FILE_MODE
 from search.errors import UserError, shown
 from search.run.config import RunConfig
 
 RUN_FILE = "run.json"
-
-
-def _process_umask() -> int:
-    # os.umask can only be read by setting it; done once, at import, before any thread writes files.
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-# mkstemp makes its files 0600; a result file gets the mode any new file gets here (0644 under umask 022).
-FILE_MODE = 0o666 & ~_process_umask()
 
 
 def write_atomic(path: Path, text: str | bytes) -> None:

@@ -31,7 +31,7 @@ from typing import Any
 
 import torch
 
-from evaluators.paths import cache_dir
+from evaluators.paths import FILE_MODE, cache_dir
 from evaluators.proxy.regime.choice import RegimeTimings
 
 _FILE_NAME = "proxy_regimes.json"
@@ -117,6 +117,7 @@ class RegimeCache:
             data = self._read() or {"version": _FORMAT_VERSION}
             change(data)
             handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=f".{_FILE_NAME}.")
+            os.fchmod(handle, FILE_MODE)
             with os.fdopen(handle, "w", encoding="utf-8") as out:
                 json.dump(data, out, indent=1, sort_keys=True)
             os.replace(temporary, self.path)
