@@ -67,10 +67,18 @@ def test_known_nets_are_listed_with_their_weakest_accuracy():
     assert set(summary["known_nets"][PROXIES[0].name]["accuracy"]) == {"net-0", "net-1"}
 
 
-def test_the_reference_trains_ten_times_the_longest_proxy():
-    digits_train = 1438
-    longest = max(variant.steps(digits_train) for variant in PROXIES)
-    assert BY_NAME[REFERENCE.name].steps(digits_train) >= 10 * longest
+@pytest.mark.parametrize("train_size", [1437, 4000, 50000])  # digits, shapes of 5,000, CIFAR-10
+def test_the_reference_trains_ten_times_the_longest_proxy_on_any_dataset(train_size):
+    longest = max(variant.steps(train_size) for variant in PROXIES)
+    assert BY_NAME[REFERENCE.name].steps(train_size) == 10 * longest
+    assert BY_NAME[REFERENCE.name].train_kwargs_for(train_size)["steps"] == 10 * longest
+
+
+def test_the_digits_reference_is_the_one_measured():
+    from evaluators.data import load_dataset
+
+    # results/benchmarks/proxy_fidelity_digits.jsonl holds reference runs of 440 steps: still the same job.
+    assert REFERENCE.steps(len(load_dataset("digits", seed=0))) == 440
 
 
 def test_the_log_keeps_the_last_row_of_each_job(tmp_path):

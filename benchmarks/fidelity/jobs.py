@@ -45,7 +45,7 @@ def _dataset(job: Job):
 def _train(job: Job, spec, dataset) -> dict[str, Any]:
     from evaluators.proxy import ProxySettings, TrainingFailure, train
 
-    kwargs = dict(BY_NAME[job.variant].train_kwargs)
+    kwargs = BY_NAME[job.variant].train_kwargs_for(len(dataset))
     scale = kwargs.pop("resolution_scale", 1.0)
     resolution = max(8, round(job.resolution * scale))
     settings = ProxySettings(resolution=resolution, seed=job.seed, **{**COMMON, **kwargs})
