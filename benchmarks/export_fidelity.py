@@ -29,11 +29,11 @@ def delivered_members(run_dir: Path) -> list[str]:
 
 def check_member(run_dir: Path, trial: str, options: dict[str, str], folder: Path) -> dict:
     from search.export import export_net
-    from search.export.verify import onnx_accuracy, onnx_metadata
+    from search.export.verify import onnx_accuracy
 
     path = export_net(run_dir, trial, "onnx", folder / f"trial{trial}.onnx")
-    reported = onnx_metadata(path)["weights"]["accuracy"]
-    measured = onnx_accuracy(path, options)
+    measured, meta = onnx_accuracy(path, options)
+    reported = meta["weights"]["accuracy"]
     row = pd.read_csv(run_dir / "trials.csv").set_index("number").loc[int(trial)]
     return {"trial": int(trial), "onnxruntime_accuracy": measured, "reported_accuracy": reported,
             "difference": measured - reported, "final_mean": float(row["final_accuracy"]),

@@ -204,13 +204,12 @@ def test_every_format_carries_the_same_preprocessing(tiny_run: Path, tmp_path: P
 
 
 def test_the_exported_onnx_scores_its_reported_accuracy_in_onnxruntime(tiny_run: Path, tmp_path: Path) -> None:
-    from search.export.verify import onnx_accuracy, onnx_metadata
+    from search.export.verify import onnx_accuracy
 
     trial = str(int(pd.read_csv(tiny_run / "pareto.csv").query("pareto").iloc[0]["number"]))
     path = export_net(tiny_run, trial, "onnx", tmp_path / "net.onnx")
-    meta = onnx_metadata(path)
     options = json.loads((tiny_run / "run.json").read_text())["config"]["dataset_options"]
-    accuracy = onnx_accuracy(path, options)
+    accuracy, meta = onnx_accuracy(path, options)
     assert abs(accuracy - meta["weights"]["accuracy"]) <= 0.02
     final = pd.read_csv(tiny_run / "trials.csv").set_index("number").loc[int(trial)]
     assert final["final_ci_low"] - 0.02 <= meta["weights"]["accuracy"] <= final["final_ci_high"] + 0.02

@@ -18,32 +18,26 @@ import torch.nn.functional as F
 from search.export.formats import METADATA_KEY
 
 
-def onnx_metadata(path: Path) -> dict:
-    """The metadata as onnxruntime, not the onnx package, reads it: what a deployment sees."""
-    import onnxruntime
+def onnx_accuracy(path: Path, dataset_options: dict[str, str]) -> tuple[float, dict]:
+    """Top-1 accuracy of the file on its dataset's validation split, and the metadata that preprocessed it.
 
-    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    return json.loads(session.get_modelmeta().custom_metadata_map[METADATA_KEY])
-
-
-def onnx_accuracy(path: Path, dataset_options: dict[str, str]) -> float:
-    """Top-1 accuracy of the file on its dataset's validation split, preprocessed as its metadata says.
-
-    Images are resized from the dataset's source resolution to the file's
-    input resolution (bilinear, antialiased, rounded back to 8-bit levels,
-    as a user resizing a photo would), scaled to [0, 1], then normalised.
+    The metadata is read as onnxruntime, not the onnx package, reads it (what a
+    deployment sees), from the same session that scores.  Images are resized
+    from the dataset's source resolution to the file's input resolution
+    (bilinear, antialiased, rounded back to 8-bit levels, as a user resizing a
+    photo would), scaled to [0, 1], then normalised.
     """
     import onnxruntime
 
     from evaluators.data import load_dataset
 
-    meta = onnx_metadata(path)
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    meta = json.loads(session.get_modelmeta().custom_metadata_map[METADATA_KEY])
     data = load_dataset(meta["dataset"], resolution=meta["source_resolution"], **dataset_options)
     size = (meta["input_resolution"],) * 2
     images = F.interpolate(data.val_images.float(), size=size, mode="bilinear", align_corners=False, antialias=True)
     images = images.round().clamp(0, 255)
     mean, std = (torch.tensor(meta[key]).view(1, -1, 1, 1) for key in ("mean", "std"))
     inputs = ((images / 255 - mean) / std).numpy().astype(np.float32)
-    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     logits = session.run(None, {"images": inputs})[0]
-    return float((logits.argmax(1) == data.val_labels.numpy()).mean())
+    return float((logits.argmax(1) == data.val_labels.numpy()).mean()), meta
