@@ -26,6 +26,7 @@ from searchspace.blocks import (
     PoolSpec,
     SESpec,
     ShuffleSpec,
+    ShuffleV1Spec,
     TransitionSpec,
     UIBSpec,
 )
@@ -41,7 +42,7 @@ from searchspace.tally import LayerRecord
 __all__ = [
     "AdaptivePoolSpec", "AuxHeadSpec", "BasicSpec", "BlockCost", "BottleneckSpec", "ConvSpec", "Cost",
     "DenseLayerSpec", "FeatureInfo", "FeatureNet", "FusedMBConvSpec", "HeadSpec", "InceptionBranch", "InceptionSpec", "LayerRecord", "LRNSpec",
-    "MBConvSpec", "Net", "NetSpec", "NormActSpec", "PoolSpec", "SESpec", "ShuffleSpec", "SpecError",
+    "MBConvSpec", "Net", "NetSpec", "NormActSpec", "PoolSpec", "SESpec", "ShuffleSpec", "ShuffleV1Spec", "SpecError",
     "SpecStringError", "Stage", "TransitionSpec", "UIBSpec", "block_costs", "build", "create_model", "decode", "encode", "feature_info",
     "kind_names", "layer_records", "net_cost",
 ]

@@ -27,6 +27,7 @@ from searchspace import (
     PoolSpec,
     SESpec,
     ShuffleSpec,
+    ShuffleV1Spec,
     Stage,
     TransitionSpec,
     UIBSpec,
@@ -135,6 +136,10 @@ STAGES = {
                         repeats=st.integers(1, 2)),
     "shuffle": _stage(st.builds(ShuffleSpec, out_channels=even_widths, kernel=st.sampled_from([3, 5]), activation=activations),
                       stride=st.just(2)),
+    "shufflev1": _stage(st.integers(1, 4).flatmap(lambda groups: st.builds(
+        ShuffleV1Spec, out_channels=st.integers(3, 8).map(lambda n: groups * n), groups=st.just(groups),
+        bottleneck_ratio=st.sampled_from([0.25, 0.5]), group_first=st.booleans(), kernel=st.sampled_from([3, 5]),
+        activation=activations)), stride=st.just(2)),
 }
 
 
@@ -158,7 +163,7 @@ def heads(draw) -> HeadSpec:
 def nets_of_kind(draw, kind: str) -> dict:
     """Keyword arguments for a NetSpec with one or two stages of ``kind``."""
     stages = tuple(draw(st.lists(STAGES[kind], min_size=1, max_size=2)))
-    if kind == "shuffle" or kind == "inception":
+    if kind in ("shuffle", "shufflev1", "inception"):
         stages = stages[:1]
     return dict(
         stem=(Stage(block=ConvSpec(out_channels=draw(st.sampled_from([4, 8, 16])), kernel=3), stride=2),),

@@ -21,13 +21,14 @@ from searchspace.blocks.plain import (
 from searchspace.blocks.residual import BASIC, BOTTLENECK, BasicSpec, BottleneckSpec
 from searchspace.blocks.se import SESpec
 from searchspace.blocks.shuffle import SHUFFLE, ShuffleSpec
+from searchspace.blocks.shuffle_v1 import SHUFFLE_V1, ShuffleV1Spec
 from searchspace.blocks.uib import UIB, UIBSpec
 from searchspace.registry import register
 
-register(CONV, POOL, ADAPTIVE_POOL, LRN, NORM_ACT, BASIC, BOTTLENECK, MBCONV, FUSED, UIB, DENSE, TRANSITION, INCEPTION, SHUFFLE)
+register(CONV, POOL, ADAPTIVE_POOL, LRN, NORM_ACT, BASIC, BOTTLENECK, MBCONV, FUSED, UIB, DENSE, TRANSITION, INCEPTION, SHUFFLE, SHUFFLE_V1)
 
 __all__ = [
     "AdaptivePoolSpec", "BasicSpec", "BottleneckSpec", "ConvSpec", "DenseLayerSpec", "FusedMBConvSpec",
     "InceptionBranch", "InceptionSpec", "LRNSpec", "MBConvSpec", "NormActSpec", "PoolSpec", "SESpec",
-    "ShuffleSpec", "TransitionSpec", "UIBSpec",
+    "ShuffleSpec", "ShuffleV1Spec", "TransitionSpec", "UIBSpec",
 ]

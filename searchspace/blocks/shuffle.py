@@ -8,7 +8,7 @@ channel shuffle with two groups then mixes the halves.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -105,21 +105,26 @@ def _even_width(width: int) -> int:
     return width + width % 2
 
 
-def _check_shuffle_stage(stage: StageFacts) -> tuple[str, str] | None:
-    if stage.stride == 1:
-        return "block", (
-            "shuffle is not allowed in a stride-1 stage: a ShuffleNetV2 stage starts with a stride-2 unit, "
-            "the only one that can change the width"
-        )
-    if stage.pool_takes_stride:
-        return "block", (
-            "shuffle is not allowed here: when stem.pool is true the stem's max-pool takes this stage's stride, "
-            "and a stride-1 shuffle unit cannot change the width"
-        )
-    return None
+def downsampling_stage_rule(kind: str, family: str) -> Callable[[StageFacts], tuple[str, str] | None]:
+    """The stage rule of a unit that changes width only at stride 2 (ShuffleNetV1's and V2's)."""
+
+    def check(stage: StageFacts) -> tuple[str, str] | None:
+        if stage.stride == 1:
+            return "block", (
+                f"{kind} is not allowed in a stride-1 stage: a {family} stage starts with a stride-2 unit, "
+                "the only one that can change the width"
+            )
+        if stage.pool_takes_stride:
+            return "block", (
+                f"{kind} is not allowed here: when stem.pool is true the stem's max-pool takes this stage's stride, "
+                f"and a stride-1 {kind} unit cannot change the width"
+            )
+        return None
+
+    return check
 
 
 SHUFFLE = BlockKind(
     ShuffleSpec, _build_shuffle, _cost_shuffle,
-    search=SearchRecipe((KERNEL,), _search_shuffle, width=_even_width, check_stage=_check_shuffle_stage),
+    search=SearchRecipe((KERNEL,), _search_shuffle, width=_even_width, check_stage=downsampling_stage_rule("shuffle", "ShuffleNetV2")),
 )
