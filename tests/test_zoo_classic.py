@@ -49,6 +49,34 @@ def test_lenet5_has_the_papers_feature_maps() -> None:
     assert logits.shape == (3, 10)
 
 
+# ---- ZF-Net (no library reference: the layer table of Zeiler & Fergus 2013, Fig. 3) ----------
+
+# (input channels, output channels, kernel) of each conv with its bias, then each fully connected layer.
+ZF_CONVS = ((3, 96, 7), (96, 256, 5), (256, 384, 3), (384, 384, 3), (384, 256, 3))
+ZF_LINEARS = ((6 * 6 * 256, 4096), (4096, 4096), (4096, 1000))
+# Maps after layer 1's conv and pool, layer 2's conv and pool, layers 3, 4, 5 and the last pool.
+ZF_MAPS = ((96, 110), (96, 55), (256, 26), (256, 13), (384, 13), (384, 13), (256, 13), (256, 6))
+
+
+def test_zfnet_parameters_follow_from_its_layer_table() -> None:
+    expected = sum(c_in * c_out * k * k + c_out for c_in, c_out, k in ZF_CONVS)
+    expected += sum(n_in * n_out + n_out for n_in, n_out in ZF_LINEARS)
+    assert expected == 62_357_608  # the table's sum, written out once for the reader
+    spec = zoo.get("zfnet")
+    assert cost(spec).params == expected
+    with torch.device("meta"):
+        net = build(spec)
+    assert sum(p.numel() for p in net.parameters()) == expected
+    assert cost(spec).macs == meta_macs(net, spec.resolution)
+
+
+def test_zfnet_has_the_figures_map_sizes() -> None:
+    spec = zoo.get("zfnet")
+    layers = (*spec.stem, *spec.stages)
+    maps = [(c, h) for (c, h, w), layer in zip(cost(spec).stage_shapes, layers) if layer.block.kind != "lrn"]
+    assert tuple(maps) == ZF_MAPS
+
+
 # ---- aux_logits: both choices against torchvision built with the same argument --------------
 
 

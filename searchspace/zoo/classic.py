@@ -1,4 +1,4 @@
-"""Plain stacks of convolutions and poolings: LeNet-5, AlexNet and VGG.
+"""Plain stacks of convolutions and poolings: LeNet-5, AlexNet, ZF-Net and VGG.
 
 These nets have no blocks beyond conv(-norm)-act and pooling, so each layer
 is a stage of its own; a VGG group of equal convolutions is one stage whose
@@ -9,7 +9,7 @@ their heads pool to a fixed grid before large fully connected layers.
 
 from __future__ import annotations
 
-from searchspace.blocks import ConvSpec, PoolSpec
+from searchspace.blocks import ConvSpec, LRNSpec, PoolSpec
 from searchspace.spec import HeadSpec, NetSpec, Stage
 from searchspace.zoo.registry import Reference, ZooEntry, register
 
@@ -58,6 +58,31 @@ def alexnet_spec() -> NetSpec:
     )
 
 
+def zfnet_spec() -> NetSpec:
+    """ZF-Net as the layer table of Zeiler & Fergus (2013), Fig. 3, draws it.
+
+    Conv 7x7/2 of 96 maps (110x110), 3x3/2 max pool (55x55), contrast
+    normalisation; conv 5x5/2 of 256 (26x26), pool (13x13), normalisation;
+    three 3x3 convs of 384, 384 and 256 (13x13); pool (6x6); two fully
+    connected layers of 4096 and the 1000-way classifier.  The figure gives
+    sizes, not paddings: a padding of 1 on the first conv and ceil-mode
+    pooling give its 110, 55, 26, 13 and 6.  The normalisation is taken as
+    AlexNet's local response normalisation (the paper gives no constants); it
+    has no parameters.  Dropout 0.5 in layers 6 and 7 (Sec. 3).
+    """
+    def pool() -> Stage:
+        return Stage(block=PoolSpec(kernel=3, ceil_mode=True), stride=2)
+
+    def normalise() -> Stage:
+        return Stage(block=LRNSpec(k=2.0))
+
+    return NetSpec(
+        stem=(_conv(96, 7, stride=2, padding=1), pool(), normalise()),
+        stages=(_conv(256, 5, stride=2, padding=0), pool(), normalise(), _conv(384), _conv(384), _conv(256), pool()),
+        head=HeadSpec(pool_size=6, hidden=(4096, 4096), dropout=(0.0, 0.5, 0.5)),
+    )
+
+
 # Convolutions per group of the VGG configurations (A, B, D, E in the paper); widths 64 to 512.
 VGG_DEPTHS = {11: (1, 1, 2, 2, 2), 13: (2, 2, 2, 2, 2), 16: (2, 2, 3, 3, 3), 19: (2, 2, 4, 4, 4)}
 VGG_WIDTHS = (64, 128, 256, 512, 512)
@@ -87,5 +112,8 @@ register(
     ZooEntry("alexnet", "alexnet", alexnet_spec, Reference("torchvision", "alexnet", 224),
              note="torchvision's AlexNet, which follows One Weird Trick (Krizhevsky, 2014) rather than the 2012 "
                   "paper: one tower, no local response normalisation"),
+    ZooEntry("zfnet", "zfnet", zfnet_spec, Reference("paper", "ZF-Net", 224),
+             note="Visualizing and Understanding Convolutional Networks (Zeiler & Fergus, 2013), Fig. 3; "
+                  "paddings chosen to give its map sizes"),
     *(_vgg(depth, batch_norm) for depth in VGG_DEPTHS for batch_norm in (False, True)),
 )
