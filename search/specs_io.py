@@ -7,15 +7,28 @@ from pathlib import Path
 from search.errors import UserError, shown
 from search.user_files import is_file, read_user_text
 from searchspace import NetSpec, decode
+from searchspace.necks import BackboneNeckSpec, decode_backbone_neck
+from searchspace.necks.spec import SEPARATOR
+from searchspace.spec import spec_json_object
 
 SPEC_FILE_SUFFIXES = (".json", ".txt", ".spec")
 
 
-def read_spec(text: str) -> NetSpec:
-    """A spec from a compact string, a ``.json`` file or a file holding a compact string."""
+def read_spec(text: str) -> NetSpec | BackboneNeckSpec:
+    """A spec (a net, or a backbone with necks) from a compact string, a ``.json`` file or a file holding a compact string."""
     if "|" in text or not (Path(text).suffix in SPEC_FILE_SUFFIXES or is_file(text)):
-        return decode(text)  # a compact string always has "|" between its sections
+        return _decode(text)  # a compact string always has "|" between its sections
     if not is_file(text):
         raise UserError(f"spec file {shown(text)} does not exist")
     content = read_user_text(Path(text), f"spec file {shown(text)}")
-    return NetSpec.from_json(content) if content.lstrip().startswith("{") else decode(content)
+    return _from_json(content) if content.lstrip().startswith("{") else _decode(content)
+
+
+def _decode(text: str) -> NetSpec | BackboneNeckSpec:
+    return decode_backbone_neck(text) if SEPARATOR in text else decode(text)
+
+
+def _from_json(content: str) -> NetSpec | BackboneNeckSpec:
+    data = spec_json_object(content)
+    spec_class = BackboneNeckSpec if data.get("kind") == BackboneNeckSpec.kind else NetSpec
+    return spec_class.from_dict(data)  # type: ignore[return-value]

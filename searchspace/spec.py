@@ -166,24 +166,34 @@ class NetSpec(SpecBase):
 
     @classmethod
     def from_json(cls, text: str) -> NetSpec:
-        try:
-            data = json.loads(text)
-        except (ValueError, RecursionError) as error:  # malformed, a 5,000-digit number, or nested too deeply
-            reason = str(error) if isinstance(error, json.JSONDecodeError) else "a number too long or nesting too deep"
-            raise SpecError(f"spec JSON is malformed: {reason}") from None
-        if not isinstance(data, dict):
-            raise SpecError("spec JSON must be an object")
-        version = data.pop("format", JSON_FORMAT)
-        if version != JSON_FORMAT:
-            raise SpecError(f"spec JSON format = {shown(version)} is not allowed: this version reads format {JSON_FORMAT}")
-        return cls.from_dict(data)  # type: ignore[return-value]
+        return cls.from_dict(spec_json_object(text))  # type: ignore[return-value]
 
     def digest(self) -> str:
         """A content hash, equal for equal specs on any machine and in any process."""
-        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+        return content_digest(self)
 
     def __str__(self) -> str:
         from searchspace.codec import encode
 
         return encode(self)
+
+
+def spec_json_object(text: str) -> dict[str, Any]:
+    """The object a spec JSON file holds, its ``format`` checked and removed."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as error:  # malformed, a 5,000-digit number, or nested too deeply
+        reason = str(error) if isinstance(error, json.JSONDecodeError) else "a number too long or nesting too deep"
+        raise SpecError(f"spec JSON is malformed: {reason}") from None
+    if not isinstance(data, dict):
+        raise SpecError("spec JSON must be an object")
+    version = data.pop("format", JSON_FORMAT)
+    if version != JSON_FORMAT:
+        raise SpecError(f"spec JSON format = {shown(version)} is not allowed: this version reads format {JSON_FORMAT}")
+    return data
+
+
+def content_digest(spec: SpecBase) -> str:
+    """A hash of a spec's JSON, equal for equal specs on any machine and in any process."""
+    canonical = json.dumps(spec.to_dict(), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]

@@ -12,18 +12,33 @@ def describe(spec: str, as_json: bool) -> None:
     """Show a spec's canonical string, JSON and analytic cost.
 
     SPEC is a compact spec string or a path to a .json or text file holding one.
+    A backbone with necks (a net string, then "=> features_s8x16x32 fpn_c64 pan")
+    gets the cost of each part: backbone and each neck.
 
     \b
     Example:
       search describe "net_r32_n10 | conv_s2_c16 | mbconv_r2_s2_e6_c24 | head"
     """
     from search.specs_io import read_spec
+    from searchspace import NetSpec
 
     net = read_spec(spec)
     if as_json:
         click.echo(net.to_json())
         return
-    click.echo(cost_summary(net))
+    click.echo(cost_summary(net) if isinstance(net, NetSpec) else parts_summary(net))
+
+
+def parts_summary(spec) -> str:
+    """A backbone with necks: the cost of each part and the total."""
+    from searchspace.necks import backbone_neck_cost
+
+    cost = backbone_neck_cost(spec)
+    rows = [(p.name, p.params, p.macs, ", ".join("x".join(map(str, s)) for s in p.out_shapes)) for p in cost.parts]
+    lines = [str(spec), f"digest      {spec.digest()}",
+             *(f"{name:<11} params {params:>13,}  MACs {macs:>15,}  maps {maps}" for name, params, macs, maps in rows),
+             f"{'total':<11} params {cost.params:>13,}  MACs {cost.macs:>15,}  at {spec.backbone.resolution}x{spec.backbone.resolution}"]
+    return "\n".join(lines)
 
 
 def cost_summary(net) -> str:

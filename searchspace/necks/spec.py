@@ -11,7 +11,6 @@ Constructing the spec validates it by walking the shapes through every neck
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -20,7 +19,7 @@ from searchspace.codec import decode, encode
 from searchspace.fields import Codec, IntCodec, NestedCodec, NumberTupleCodec, SpecBase, SpecError, SpecStringError, knob, split_top_level
 from searchspace.necks.kinds import neck_by_name, neck_of
 from searchspace.shown import shown
-from searchspace.spec import JSON_FORMAT, NetSpec
+from searchspace.spec import JSON_FORMAT, NetSpec, content_digest, spec_json_object
 
 SEPARATOR = "=>"
 FEATURES = "features"
@@ -67,14 +66,10 @@ class BackboneNeckSpec(SpecBase):
 
     @classmethod
     def from_json(cls, text: str) -> BackboneNeckSpec:
-        data = json.loads(text)
-        if not isinstance(data, dict) or data.pop("format", JSON_FORMAT) != JSON_FORMAT:
-            raise SpecError(f"spec JSON must be an object of format {JSON_FORMAT}")
-        return cls.from_dict(data)  # type: ignore[return-value]
+        return cls.from_dict(spec_json_object(text))  # type: ignore[return-value]
 
     def digest(self) -> str:
-        canonical = json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+        return content_digest(self)
 
     def __str__(self) -> str:
         return encode_backbone_neck(self)
