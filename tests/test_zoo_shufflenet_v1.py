@@ -126,3 +126,31 @@ def test_the_channel_shuffle_lets_every_group_see_every_input_group() -> None:
     x = torch.randn(1, 36, 6, 6, requires_grad=True)
     unit.body(x)[:, :12].sum().backward()  # the first output group, before the identity is added
     assert all(x.grad[:, group * 12:(group + 1) * 12].abs().sum() > 0 for group in range(3))
+
+
+SPACE = """
+    # Widths in multiples of 24: every g of the paper divides them and the width a stride-2 unit adds.
+    stem: {width: 24}
+    all_stages: {block: [shufflev1, mbconv], groups: [1, 2, 3, 4, 8], kernel: [3, 5]}
+    stages:
+      - {stride: 2, depth: {low: 1, high: 3}, width: {low: 48, high: 72, step: 24}}
+      - {stride: 2, depth: 2, width: {low: 120, high: 192, step: 24}, block: shufflev1}
+    head: {width: 0}
+"""
+
+
+def test_the_unit_is_searchable_with_its_groups() -> None:
+    from search.spaces import RandomSuggest, SpaceContext
+    from tests.spaces_support import space_from_yaml
+    from tests.test_conformance import measured_cost
+
+    space = space_from_yaml(SPACE)
+    knobs = {k.name: k for k in space.knobs()}
+    assert knobs["stage0.groups"].when == "stage0.block == shufflev1" and knobs["stage1.groups"].when == ""
+    groups = set()
+    for seed in range(8):
+        spec = space.sample(RandomSuggest(seed=seed), SpaceContext(num_classes=10, resolution=32))
+        groups |= {stage.block.groups for stage in spec.stages if stage.block.kind == "shufflev1"}
+        params, macs, *_ = measured_cost(spec)
+        assert (params, macs) == (cost(spec).params, cost(spec).macs)
+    assert len(groups) > 1
