@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Self
 
 from searchspace.activations import ACTIVATION
 from searchspace.fields import (
@@ -135,8 +135,23 @@ class AuxHeadSpec(SpecBase):
     head: HeadSpec = knob("", NestedCodec(HeadSpec), HeadSpec(), doc="its classifier")
 
 
+class DocumentSpec(SpecBase):
+    """A spec that stands alone in a file: JSON with a format number, and a content digest."""
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps({"format": JSON_FORMAT, **self.to_dict()}, indent=indent)
+
+    @classmethod
+    def from_json(cls, text: str) -> Self:
+        return cls.from_dict(spec_json_object(text))  # type: ignore[return-value]
+
+    def digest(self) -> str:
+        """A content hash, equal for equal specs on any machine and in any process."""
+        return content_digest(self)
+
+
 @dataclass(frozen=True, kw_only=True)
-class NetSpec(SpecBase):
+class NetSpec(DocumentSpec):
     kind = "net"
 
     stem: tuple[Stage, ...] = knob("", _TupleCodec(Stage, allow_empty=True), (), doc="stages before the body")
@@ -158,19 +173,6 @@ class NetSpec(SpecBase):
 
         # Validate by walking the shapes; keep the result, specs are immutable.
         object.__setattr__(self, "_analysis", analyze(self))
-
-    # ---- identity and files -----------------------------------------------------------
-
-    def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps({"format": JSON_FORMAT, **self.to_dict()}, indent=indent)
-
-    @classmethod
-    def from_json(cls, text: str) -> NetSpec:
-        return cls.from_dict(spec_json_object(text))  # type: ignore[return-value]
-
-    def digest(self) -> str:
-        """A content hash, equal for equal specs on any machine and in any process."""
-        return content_digest(self)
 
     def __str__(self) -> str:
         from searchspace.codec import encode

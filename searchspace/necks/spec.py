@@ -11,7 +11,6 @@ Constructing the spec validates it by walking the shapes through every neck
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +18,7 @@ from searchspace.codec import decode, encode
 from searchspace.fields import Codec, IntCodec, NestedCodec, NumberTupleCodec, SpecBase, SpecError, SpecStringError, knob, split_top_level
 from searchspace.necks.kinds import neck_by_name, neck_of
 from searchspace.shown import shown
-from searchspace.spec import JSON_FORMAT, NetSpec, content_digest, spec_json_object
+from searchspace.spec import DocumentSpec, NetSpec
 
 SEPARATOR = "=>"
 FEATURES = "features"
@@ -46,7 +45,7 @@ class _NeckTupleCodec(Codec):
 
 
 @dataclass(frozen=True, kw_only=True)
-class BackboneNeckSpec(SpecBase):
+class BackboneNeckSpec(DocumentSpec):
     kind = "backbone_neck"
 
     backbone: NetSpec = knob("", NestedCodec(NetSpec), doc="the backbone (its head is not run)")
@@ -60,16 +59,6 @@ class BackboneNeckSpec(SpecBase):
         from searchspace.necks.cost import analyze_backbone_neck
 
         object.__setattr__(self, "_analysis", analyze_backbone_neck(self))
-
-    def to_json(self, indent: int | None = 2) -> str:
-        return json.dumps({"format": JSON_FORMAT, **self.to_dict()}, indent=indent)
-
-    @classmethod
-    def from_json(cls, text: str) -> BackboneNeckSpec:
-        return cls.from_dict(spec_json_object(text))  # type: ignore[return-value]
-
-    def digest(self) -> str:
-        return content_digest(self)
 
     def __str__(self) -> str:
         return encode_backbone_neck(self)
