@@ -33,6 +33,7 @@ from searchspace import (
     UIBSpec,
 )
 from searchspace.activations import activation_names
+from searchspace.necks import FPNSpec, PANSpec, SPPFSpec, SPPSpec
 
 activations = st.sampled_from(activation_names())
 widths = st.integers(2, 24)
@@ -175,3 +176,30 @@ def nets_of_kind(draw, kind: str) -> dict:
         norm_eps=draw(st.sampled_from([1e-5, 1e-3])),
         drop_path_rate=draw(st.sampled_from([0.0, 0.2])),
     )
+
+
+# ---- necks: chains of them on random pyramids of levels --------------------------------------
+
+odd_kernels = st.sampled_from([1, 3, 5])
+pool_necks = st.one_of(
+    st.builds(SPPSpec, kernels=st.lists(odd_kernels, min_size=1, max_size=3).map(tuple),
+              hidden_ratio=st.sampled_from([0.25, 0.5, 1.0]), out_channels=st.sampled_from([0, 8]), activation=activations),
+    st.builds(SPPFSpec, kernel=odd_kernels, hidden_ratio=st.sampled_from([0.25, 0.5]), out_channels=st.sampled_from([0, 8]),
+              activation=activations),
+)
+
+
+@st.composite
+def neck_chains(draw) -> tuple[tuple[tuple[int, int, int], ...], tuple]:
+    """(level shapes, finest first and halving in size; necks in order: a pooling neck, an FPN, a PAN, each optional)."""
+    finest = draw(st.sampled_from([8, 12, 16]))
+    count = draw(st.integers(1, 3))
+    levels = tuple((draw(widths), finest >> i, finest >> i) for i in range(count))
+    necks = []
+    if draw(st.booleans()):
+        necks.append(draw(pool_necks))
+    if draw(st.booleans()):
+        necks.append(FPNSpec(out_channels=draw(widths)))
+        if draw(st.booleans()):
+            necks.append(PANSpec(activation=draw(activations), norm=draw(st.booleans())))
+    return levels, tuple(necks)

@@ -7,6 +7,7 @@ from collections import OrderedDict
 
 import pytest
 import torch
+from hypothesis import given, settings
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 from torchvision.ops import FeaturePyramidNetwork
@@ -26,6 +27,7 @@ from searchspace.necks import (
     neck_of,
 )
 from searchspace.necks.cost import neck_cost
+from tests.strategies import neck_chains
 from tests.zoo_reference import assert_logits_close, randomize_
 
 # Three levels whose sizes do not halve exactly, so FPN's upsampling must go to the finer map's size.
@@ -208,3 +210,24 @@ def test_describe_prints_the_cost_of_each_part(capsys: pytest.CaptureFixture, tm
 def test_describe_refuses_a_bad_neck_in_one_line(capsys: pytest.CaptureFixture) -> None:
     assert main(["describe", str(detector().backbone) + " => features fpn_c32 nope"]) == 2
     assert "neck kind 'nope' is not known (allowed: fpn, pan, spp, sppf)" in capsys.readouterr().err
+
+
+# ---- conformance on hypothesis-drawn chains ---------------------------------------------------
+
+
+@settings(max_examples=25, deadline=None)
+@given(neck_chains())
+def test_drawn_neck_chains_are_costed_exactly(chain) -> None:
+    levels, necks = chain
+    shapes, modules = levels, []
+    params = macs = 0
+    for neck in necks:
+        part = neck_cost(neck, shapes, "neck")
+        modules.append(built_neck(neck, shapes))
+        params, macs, shapes = params + part.params, macs + part.macs, part.out_shapes
+    chained = nn.Sequential(*modules)
+    maps = [m[:1] for m in random_maps(levels)]
+    assert params == sum(p.numel() for p in chained.parameters())
+    assert macs == counted_macs(chained, maps)
+    with torch.no_grad():
+        assert [tuple(m.shape[1:]) for m in chained(maps)] == list(shapes)
