@@ -199,7 +199,7 @@ def neck_chains(draw) -> tuple[tuple[tuple[int, int, int], ...], tuple]:
     if draw(st.booleans()):
         necks.append(draw(pool_necks))
     if draw(st.booleans()):
-        necks.append(FPNSpec(out_channels=draw(widths)))
+        necks.append(FPNSpec(out_channels=draw(widths), extra_pool=draw(st.booleans())))
         if draw(st.booleans()):
             necks.append(PANSpec(activation=draw(activations), norm=draw(st.booleans())))
     return levels, tuple(necks)

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 from torchvision.ops import FeaturePyramidNetwork
+from torchvision.ops.feature_pyramid_network import LastLevelMaxPool
 
 from search.cli import main
 from searchspace import SpecError, build, create_model, zoo
@@ -63,12 +64,14 @@ def assert_costed_exactly(spec, shapes=LEVELS) -> None:
 # ---- FPN against torchvision.ops.FeaturePyramidNetwork ----------------------------------------
 
 
-def reference_fpn(out_channels: int) -> FeaturePyramidNetwork:
-    return randomize_(FeaturePyramidNetwork([c for c, _, _ in LEVELS], out_channels).to("meta")).eval()
+def reference_fpn(out_channels: int, extra_pool: bool = False) -> FeaturePyramidNetwork:
+    extra = LastLevelMaxPool() if extra_pool else None
+    return randomize_(FeaturePyramidNetwork([c for c, _, _ in LEVELS], out_channels, extra_blocks=extra).to("meta")).eval()
 
 
-def test_fpn_has_torchvisions_parameters_and_macs() -> None:
-    spec, reference = FPNSpec(out_channels=32), reference_fpn(32)
+@pytest.mark.parametrize("extra_pool", [False, True])
+def test_fpn_has_torchvisions_parameters_and_macs(extra_pool: bool) -> None:
+    spec, reference = FPNSpec(out_channels=32, extra_pool=extra_pool), reference_fpn(32, extra_pool)
     names = [str(i) for i in range(len(LEVELS))]
     maps = OrderedDict(zip(names, (m[:1] for m in random_maps(LEVELS))))
     analytic = neck_cost(spec, LEVELS, "neck")
@@ -77,9 +80,10 @@ def test_fpn_has_torchvisions_parameters_and_macs() -> None:
     assert_costed_exactly(spec)
 
 
-def test_fpn_computes_torchvisions_outputs_with_its_weights() -> None:
-    reference = reference_fpn(32)
-    ours = built_neck(FPNSpec(out_channels=32))
+@pytest.mark.parametrize("extra_pool", [False, True])
+def test_fpn_computes_torchvisions_outputs_with_its_weights(extra_pool: bool) -> None:
+    reference = reference_fpn(32, extra_pool)
+    ours = built_neck(FPNSpec(out_channels=32, extra_pool=extra_pool))
     # Both register the lateral (inner) convs, then the output (layer) convs, level by level.
     weights = dict(zip(ours.state_dict(), reference.state_dict().values(), strict=True))
     ours.load_state_dict(weights, strict=True)
@@ -87,7 +91,7 @@ def test_fpn_computes_torchvisions_outputs_with_its_weights() -> None:
     with torch.no_grad():
         expected = list(reference(OrderedDict((str(i), m) for i, m in enumerate(maps))).values())
         actual = ours(maps)
-    assert len(actual) == len(expected) == len(LEVELS)
+    assert len(actual) == len(expected) == len(LEVELS) + extra_pool
     for a, e in zip(actual, expected):
         assert_logits_close(a, e)
 
@@ -165,7 +169,7 @@ def test_string_and_json_forms_read_back() -> None:
     assert text.endswith("=> features_s4x8x16x32 sppf fpn_c32 pan")
     assert decode_backbone_neck(text) == spec
     assert BackboneNeckSpec.from_json(spec.to_json()) == spec
-    assert json.loads(spec.to_json())["necks"][1] == {"kind": "fpn", "out_channels": 32}
+    assert json.loads(spec.to_json())["necks"][1] == {"kind": "fpn", "out_channels": 32, "extra_pool": False}
     assert spec.digest() == decode_backbone_neck(text).digest() != detector().digest()
 
 

@@ -30,6 +30,8 @@ class FPNSpec(SpecBase):
     kind = "fpn"
 
     out_channels: int = knob("c", IntCodec(1), 256, doc="channels of every output level", role="channels")
+    extra_pool: bool = knob("", BoolCodec("p6", "nop6"), False,
+                            doc="one more, coarser level: the coarsest output max-pooled 1x1/2 (torchvision's LastLevelMaxPool)")
 
 
 class FeaturePyramid(nn.Module):
@@ -38,13 +40,17 @@ class FeaturePyramid(nn.Module):
         out = spec.out_channels
         self.lateral = nn.ModuleList(nn.Conv2d(channels, out, 1) for channels in in_channels)
         self.output = nn.ModuleList(nn.Conv2d(out, out, 3, padding=1) for _ in in_channels)
+        self.extra_pool = spec.extra_pool
 
     def forward(self, maps: list[torch.Tensor]) -> list[torch.Tensor]:
         merged = [self.lateral[-1](maps[-1])]
         for lateral, finer in zip(reversed(self.lateral[:-1]), reversed(maps[:-1])):
             upsampled = functional.interpolate(merged[0], size=finer.shape[-2:], mode="nearest")
             merged.insert(0, lateral(finer) + upsampled)
-        return [conv(level) for conv, level in zip(self.output, merged)]
+        outputs = [conv(level) for conv, level in zip(self.output, merged)]
+        if self.extra_pool:
+            outputs.append(functional.max_pool2d(outputs[-1], 1, 2, 0))
+        return outputs
 
 
 def _cost_fpn(spec: FPNSpec, levels: list[Tally]) -> list[Tally]:
@@ -56,6 +62,8 @@ def _cost_fpn(spec: FPNSpec, levels: list[Tally]) -> list[Tally]:
         finer.add(upsampled)
     for level in levels:
         level.conv(spec.out_channels, 3, bias=True, norm=False)
+    if spec.extra_pool:
+        levels.append(levels[-1].fork().pool(1, 2))
     return levels
 
 
