@@ -117,3 +117,18 @@ class Residual(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         identity = x if self.shortcut is None else self.shortcut(x)
         return self.act(self.drop_path(self.body(x)) + identity)
+
+
+class LayerNorm2d(nn.LayerNorm):
+    """Layer norm over the channels of an NCHW map, at each position (channels-first layout).
+
+    ``nn.LayerNorm`` itself normalises the last dimension, which is the channels
+    of a channels-last (NHWC) map; ConvNeXt uses both layouts, and a
+    transformer's tokens are channels-last too.  Module parameters are
+    ``weight`` and ``bias``, as torchvision's and timm's ``LayerNorm2d``.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.permute(0, 2, 3, 1)
+        x = nn.functional.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        return x.permute(0, 3, 1, 2)

@@ -32,6 +32,7 @@ from searchspace import (
     UIBSpec,
 )
 from searchspace.activations import activation_names
+from searchspace.blocks import ConvNeXtSpec, LayerNormSpec
 
 activations = st.sampled_from(activation_names())
 widths = st.integers(2, 24)
@@ -133,6 +134,10 @@ STAGES = {
                          repeats=st.just(1)),
     "inception": _stage(st.builds(InceptionSpec, branches=st.lists(inception_branches(), min_size=1, max_size=4).map(tuple)),
                         repeats=st.integers(1, 2)),
+    "layernorm": _stage(st.builds(LayerNormSpec, eps=st.sampled_from([1e-6, 1e-5])), repeats=st.just(1), stride=st.just(1)),
+    "convnext": _stage(st.builds(
+        ConvNeXtSpec, out_channels=widths, kernel=st.sampled_from([3, 7]), expand_ratio=st.sampled_from([1.0, 2.0, 4.0]),
+        activation=activations, layer_scale_init=st.sampled_from([1e-6, 0.5, 1.0]))),
     "shuffle": _stage(st.builds(ShuffleSpec, out_channels=even_widths, kernel=st.sampled_from([3, 5]), activation=activations),
                       stride=st.just(2)),
 }

@@ -3,17 +3,20 @@
 Adding a kind: write its module, add it to the register(...) line below (docs/adding_a_block_kind.md).
 """
 
+from searchspace.blocks.convnext import CONVNEXT, ConvNeXtSpec
 from searchspace.blocks.dense import DENSE, TRANSITION, DenseLayerSpec, TransitionSpec
 from searchspace.blocks.inception import INCEPTION, InceptionBranch, InceptionSpec
 from searchspace.blocks.inverted import FUSED, MBCONV, FusedMBConvSpec, MBConvSpec
 from searchspace.blocks.plain import (
     ADAPTIVE_POOL,
     CONV,
+    LAYER_NORM,
     LRN,
     NORM_ACT,
     POOL,
     AdaptivePoolSpec,
     ConvSpec,
+    LayerNormSpec,
     LRNSpec,
     NormActSpec,
     PoolSpec,
@@ -25,9 +28,11 @@ from searchspace.blocks.uib import UIB, UIBSpec
 from searchspace.registry import register
 
 register(CONV, POOL, ADAPTIVE_POOL, LRN, NORM_ACT, BASIC, BOTTLENECK, MBCONV, FUSED, UIB, DENSE, TRANSITION, INCEPTION, SHUFFLE)
+# The classics of issue 18, after the kinds above so that their search order stays as it was.
+register(LAYER_NORM, CONVNEXT)
 
 __all__ = [
-    "AdaptivePoolSpec", "BasicSpec", "BottleneckSpec", "ConvSpec", "DenseLayerSpec", "FusedMBConvSpec",
-    "InceptionBranch", "InceptionSpec", "LRNSpec", "MBConvSpec", "NormActSpec", "PoolSpec", "SESpec",
+    "AdaptivePoolSpec", "BasicSpec", "BottleneckSpec", "ConvNeXtSpec", "ConvSpec", "DenseLayerSpec", "FusedMBConvSpec",
+    "InceptionBranch", "InceptionSpec", "LayerNormSpec", "LRNSpec", "MBConvSpec", "NormActSpec", "PoolSpec", "SESpec",
     "ShuffleSpec", "TransitionSpec", "UIBSpec",
 ]

@@ -16,6 +16,7 @@ from typing import Any
 from searchspace.spec import NetSpec
 from searchspace.zoo import (  # noqa: F401  (each registers its entries)
     classic,
+    convnext,
     densenet,
     efficientnet,
     googlenet,
