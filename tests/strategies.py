@@ -32,7 +32,7 @@ from searchspace import (
     UIBSpec,
 )
 from searchspace.activations import activation_names
-from searchspace.blocks import ConvNeXtSpec, LayerNormSpec
+from searchspace.blocks import ConvNeXtSpec, LayerNormSpec, PreActBottleneckSpec
 
 activations = st.sampled_from(activation_names())
 widths = st.integers(2, 24)
@@ -138,6 +138,9 @@ STAGES = {
     "convnext": _stage(st.builds(
         ConvNeXtSpec, out_channels=widths, kernel=st.sampled_from([3, 7]), expand_ratio=st.sampled_from([1.0, 2.0, 4.0]),
         activation=activations, layer_scale_init=st.sampled_from([1e-6, 0.5, 1.0]))),
+    "preact": _stage(st.builds(
+        PreActBottleneckSpec, out_channels=st.integers(1, 6).map(lambda n: 8 * n), bottleneck_ratio=st.sampled_from([0.25, 0.5, 1.0]),
+        groups=st.sampled_from([1, 1, 2]), activation=activations, se=optional_se, downsample=st.sampled_from(["conv1x1", "avgpool"]))),
     "shuffle": _stage(st.builds(ShuffleSpec, out_channels=even_widths, kernel=st.sampled_from([3, 5]), activation=activations),
                       stride=st.just(2)),
 }

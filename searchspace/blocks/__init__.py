@@ -21,6 +21,7 @@ from searchspace.blocks.plain import (
     NormActSpec,
     PoolSpec,
 )
+from searchspace.blocks.preact import PREACT, PreActBottleneckSpec
 from searchspace.blocks.residual import BASIC, BOTTLENECK, BasicSpec, BottleneckSpec
 from searchspace.blocks.se import SESpec
 from searchspace.blocks.shuffle import SHUFFLE, ShuffleSpec
@@ -29,10 +30,10 @@ from searchspace.registry import register
 
 register(CONV, POOL, ADAPTIVE_POOL, LRN, NORM_ACT, BASIC, BOTTLENECK, MBCONV, FUSED, UIB, DENSE, TRANSITION, INCEPTION, SHUFFLE)
 # The classics of issue 18, after the kinds above so that their search order stays as it was.
-register(LAYER_NORM, CONVNEXT)
+register(LAYER_NORM, CONVNEXT, PREACT)
 
 __all__ = [
     "AdaptivePoolSpec", "BasicSpec", "BottleneckSpec", "ConvNeXtSpec", "ConvSpec", "DenseLayerSpec", "FusedMBConvSpec",
-    "InceptionBranch", "InceptionSpec", "LayerNormSpec", "LRNSpec", "MBConvSpec", "NormActSpec", "PoolSpec", "SESpec",
+    "InceptionBranch", "InceptionSpec", "LayerNormSpec", "LRNSpec", "MBConvSpec", "NormActSpec", "PoolSpec", "PreActBottleneckSpec", "SESpec",
     "ShuffleSpec", "TransitionSpec", "UIBSpec",
 ]

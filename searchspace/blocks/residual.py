@@ -34,22 +34,25 @@ DOWNSAMPLE_DOC = "projection shortcut when the shape changes: strided 1x1 conv, 
 
 
 class Projection(nn.Sequential):
-    def __init__(self, in_channels: int, out_channels: int, stride: int, style: str, ctx: BuildContext) -> None:
+    """The shortcut's 1x1 conv (after a 2x2 average pool in ResNet-D), and its norm unless the block is pre-activated."""
+
+    def __init__(self, in_channels: int, out_channels: int, stride: int, style: str, ctx: BuildContext, norm: bool = True) -> None:
         super().__init__()
         if style == "avgpool" and stride > 1:
             self.pool = nn.AvgPool2d(2, stride, ceil_mode=True, count_include_pad=False)
             stride = 1
         self.conv = nn.Conv2d(in_channels, out_channels, 1, stride=stride, bias=False)
-        self.norm = ctx.norm2d(out_channels)
+        if norm:
+            self.norm = ctx.norm2d(out_channels)
 
 
-def projection_if_needed(in_channels: int, out_channels: int, stride: int, style: str, ctx: BuildContext) -> nn.Module | None:
+def projection_if_needed(in_channels: int, out_channels: int, stride: int, style: str, ctx: BuildContext, norm: bool = True) -> nn.Module | None:
     if stride == 1 and in_channels == out_channels:
         return None
-    return Projection(in_channels, out_channels, stride, style, ctx)
+    return Projection(in_channels, out_channels, stride, style, ctx, norm)
 
 
-def cost_projection(tally: Tally, out_channels: int, stride: int, style: str) -> Tally:
+def cost_projection(tally: Tally, out_channels: int, stride: int, style: str, norm: bool = True) -> Tally:
     """The shortcut branch's tally (identity when the shape is kept)."""
     shortcut = tally.fork()
     if stride == 1 and tally.channels == out_channels:
@@ -57,7 +60,7 @@ def cost_projection(tally: Tally, out_channels: int, stride: int, style: str) ->
     if style == "avgpool" and stride > 1:
         shortcut.pool(2, stride, 0, ceil_mode=True)
         stride = 1
-    return shortcut.conv(out_channels, 1, stride)
+    return shortcut.conv(out_channels, 1, stride, norm=norm)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -28,6 +28,7 @@ from searchspace.zoo import (  # noqa: F401  (each registers its entries)
     mobilenet_v4,
     regnet,
     resnet,
+    resnetv2,
     shufflenet,
 )
 from searchspace.zoo import aliases as _aliases  # noqa: F401  (registers other libraries' names, after the nets)

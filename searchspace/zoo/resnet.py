@@ -1,4 +1,12 @@
-"""ResNet, ResNeXt and Wide ResNet (torchvision); SE-ResNet-50 and ResNet-50-D (timm).
+"""ResNet, ResNeXt and Wide ResNet (torchvision); SE-ResNet-50, ResNet-50-C and ResNet-50-D (timm).
+
+The variants of "Bag of Tricks" (He et al., 2019), each a change to the one before:
+ResNet-B puts the downsampling stride on the 3x3 instead of the first 1x1
+(torchvision's ResNet "v1.5", so every torchvision ResNet here is a ResNet-B);
+ResNet-C replaces the 7x7 stem by three 3x3 convs (``deep_stem``, timm's
+``resnet50c``); ResNet-D also average-pools before each strided projection
+(``downsample = avgpool``, timm's ``resnet50d``).  The original ResNet-A, with
+the stride on the 1x1, has no maintained reference and no entry.
 
 torchvision describes a bottleneck by ``planes``, ``groups`` and
 ``width_per_group``: the 3x3 has ``int(planes * width_per_group / 64) * groups``
@@ -70,6 +78,8 @@ register(
     _torchvision("wide_resnet101_2", 101, width_per_group=128),
     ZooEntry("seresnet50", "resnet", lambda: resnet_spec(50, se=SENET_SE), Reference("timm", "seresnet50", 224),
              note="Squeeze-and-Excitation Networks (Hu et al.): SE after the last 1x1 of every bottleneck"),
+    ZooEntry("resnet50c", "resnet", lambda: resnet_spec(50, deep_stem=True), Reference("timm", "resnet50c", 224),
+             note="Bag of Tricks (He et al.): ResNet-C, a deep stem of three 3x3 convs"),
     ZooEntry("resnet50d", "resnet", lambda: resnet_spec(50, deep_stem=True, downsample="avgpool"), Reference("timm", "resnet50d", 224),
              note="Bag of Tricks (He et al.): deep stem, average-pool shortcut"),
 )
