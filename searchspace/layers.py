@@ -107,8 +107,12 @@ def optional_drop_path(probability: float) -> nn.Module:
 class Residual(nn.Module):
     """``act(drop_path(body(x)) + shortcut(x))``; no shortcut module means identity."""
 
-    def __init__(self, body: nn.Module, shortcut: nn.Module | None, activation: str, drop_path: float) -> None:
+    def __init__(self, body: nn.Module, shortcut: nn.Module | None, activation: str, drop_path: float, shortcut_first: bool = False) -> None:
         super().__init__()
+        # The registration order is the state dict's: ``shortcut_first`` follows references (timm's
+        # Xception) that register the projection before the body.
+        if shortcut_first:
+            self.shortcut = shortcut
         self.body = body
         self.shortcut = shortcut
         self.drop_path = optional_drop_path(drop_path)

@@ -32,7 +32,7 @@ from searchspace import (
     UIBSpec,
 )
 from searchspace.activations import activation_names
-from searchspace.blocks import ConvNeXtSpec, LayerNormSpec, PreActBottleneckSpec
+from searchspace.blocks import ConvNeXtSpec, LayerNormSpec, PreActBottleneckSpec, XceptionSpec
 
 activations = st.sampled_from(activation_names())
 widths = st.integers(2, 24)
@@ -141,6 +141,9 @@ STAGES = {
     "preact": _stage(st.builds(
         PreActBottleneckSpec, out_channels=st.integers(1, 6).map(lambda n: 8 * n), bottleneck_ratio=st.sampled_from([0.25, 0.5, 1.0]),
         groups=st.sampled_from([1, 1, 2]), activation=activations, se=optional_se, downsample=st.sampled_from(["conv1x1", "avgpool"]))),
+    "xception": _stage(st.builds(
+        XceptionSpec, widths=st.lists(widths, min_size=1, max_size=3).map(tuple), activation=activations,
+        act_first=st.booleans(), skip=st.booleans())),
     "shuffle": _stage(st.builds(ShuffleSpec, out_channels=even_widths, kernel=st.sampled_from([3, 5]), activation=activations),
                       stride=st.just(2)),
 }

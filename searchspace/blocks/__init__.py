@@ -26,14 +26,15 @@ from searchspace.blocks.residual import BASIC, BOTTLENECK, BasicSpec, Bottleneck
 from searchspace.blocks.se import SESpec
 from searchspace.blocks.shuffle import SHUFFLE, ShuffleSpec
 from searchspace.blocks.uib import UIB, UIBSpec
+from searchspace.blocks.xception import XCEPTION, XceptionSpec
 from searchspace.registry import register
 
 register(CONV, POOL, ADAPTIVE_POOL, LRN, NORM_ACT, BASIC, BOTTLENECK, MBCONV, FUSED, UIB, DENSE, TRANSITION, INCEPTION, SHUFFLE)
 # The classics of issue 18, after the kinds above so that their search order stays as it was.
-register(LAYER_NORM, CONVNEXT, PREACT)
+register(LAYER_NORM, CONVNEXT, PREACT, XCEPTION)
 
 __all__ = [
     "AdaptivePoolSpec", "BasicSpec", "BottleneckSpec", "ConvNeXtSpec", "ConvSpec", "DenseLayerSpec", "FusedMBConvSpec",
     "InceptionBranch", "InceptionSpec", "LayerNormSpec", "LRNSpec", "MBConvSpec", "NormActSpec", "PoolSpec", "PreActBottleneckSpec", "SESpec",
-    "ShuffleSpec", "TransitionSpec", "UIBSpec",
+    "ShuffleSpec", "TransitionSpec", "UIBSpec", "XceptionSpec",
 ]

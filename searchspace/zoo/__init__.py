@@ -30,6 +30,7 @@ from searchspace.zoo import (  # noqa: F401  (each registers its entries)
     resnet,
     resnetv2,
     shufflenet,
+    xception,
 )
 from searchspace.zoo import aliases as _aliases  # noqa: F401  (registers other libraries' names, after the nets)
 from searchspace.zoo.convert import convert_state_dict
