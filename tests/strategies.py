@@ -32,7 +32,7 @@ from searchspace import (
     UIBSpec,
 )
 from searchspace.activations import activation_names
-from searchspace.blocks import ConvNeXtSpec, LayerNormSpec, PreActBottleneckSpec, XceptionSpec
+from searchspace.blocks import ConvNeXtSpec, InceptionResidualSpec, LayerNormSpec, PreActBottleneckSpec, XceptionSpec
 
 activations = st.sampled_from(activation_names())
 widths = st.integers(2, 24)
@@ -144,6 +144,9 @@ STAGES = {
     "xception": _stage(st.builds(
         XceptionSpec, widths=st.lists(widths, min_size=1, max_size=3).map(tuple), activation=activations,
         act_first=st.booleans(), skip=st.booleans())),
+    "inceptionres": _stage(st.builds(
+        InceptionResidualSpec, branches=st.lists(inception_branches(), min_size=1, max_size=3).map(tuple),
+        scale=st.sampled_from([0.1, 0.17, 1.0]), activation=activations), repeats=st.integers(1, 2), stride=st.just(1)),
     "shuffle": _stage(st.builds(ShuffleSpec, out_channels=even_widths, kernel=st.sampled_from([3, 5]), activation=activations),
                       stride=st.just(2)),
 }

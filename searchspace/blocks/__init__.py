@@ -6,6 +6,7 @@ Adding a kind: write its module, add it to the register(...) line below (docs/ad
 from searchspace.blocks.convnext import CONVNEXT, ConvNeXtSpec
 from searchspace.blocks.dense import DENSE, TRANSITION, DenseLayerSpec, TransitionSpec
 from searchspace.blocks.inception import INCEPTION, InceptionBranch, InceptionSpec
+from searchspace.blocks.inception_residual import INCEPTION_RESIDUAL, InceptionResidualSpec
 from searchspace.blocks.inverted import FUSED, MBCONV, FusedMBConvSpec, MBConvSpec
 from searchspace.blocks.plain import (
     ADAPTIVE_POOL,
@@ -31,10 +32,10 @@ from searchspace.registry import register
 
 register(CONV, POOL, ADAPTIVE_POOL, LRN, NORM_ACT, BASIC, BOTTLENECK, MBCONV, FUSED, UIB, DENSE, TRANSITION, INCEPTION, SHUFFLE)
 # The classics of issue 18, after the kinds above so that their search order stays as it was.
-register(LAYER_NORM, CONVNEXT, PREACT, XCEPTION)
+register(LAYER_NORM, CONVNEXT, PREACT, XCEPTION, INCEPTION_RESIDUAL)
 
 __all__ = [
     "AdaptivePoolSpec", "BasicSpec", "BottleneckSpec", "ConvNeXtSpec", "ConvSpec", "DenseLayerSpec", "FusedMBConvSpec",
-    "InceptionBranch", "InceptionSpec", "LayerNormSpec", "LRNSpec", "MBConvSpec", "NormActSpec", "PoolSpec", "PreActBottleneckSpec", "SESpec",
+    "InceptionBranch", "InceptionResidualSpec", "InceptionSpec", "LayerNormSpec", "LRNSpec", "MBConvSpec", "NormActSpec", "PoolSpec", "PreActBottleneckSpec", "SESpec",
     "ShuffleSpec", "TransitionSpec", "UIBSpec", "XceptionSpec",
 ]

@@ -21,6 +21,7 @@ from searchspace.zoo import (  # noqa: F401  (each registers its entries)
     efficientnet,
     googlenet,
     inception,
+    inception_resnet_v2,
     inception_v4,
     mnasnet,
     mobilenet_v1,
