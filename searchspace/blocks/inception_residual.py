@@ -58,12 +58,12 @@ def _build_inception_residual(spec: InceptionResidualSpec, in_channels: int, str
 
 
 def _cost_inception_residual(spec: InceptionResidualSpec, tally: Tally, stride: int) -> None:
-    in_channels = tally.channels
+    in_channels, identity = tally.channels, tally.fork()
     body = tally.fork()
     cost_branches(spec.branches, body, 1)
     body.conv(in_channels, 1, bias=True, norm=False)
     body.layer("residual_scale")
-    tally.become(body).add(tally.fork())
+    tally.become(body).add(identity)
 
 
 INCEPTION_RESIDUAL = BlockKind(
