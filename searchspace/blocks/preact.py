@@ -24,7 +24,14 @@ from torch import nn
 from searchspace.activations import ACTIVATION
 from searchspace.blocks.attention import AttentionSpec, attention_knob
 from searchspace.blocks.plain import NormAct
-from searchspace.blocks.residual import DOWNSAMPLE, DOWNSAMPLE_DOC, cost_projection, grouped_bottleneck, projection_if_needed
+from searchspace.blocks.residual import (
+    DOWNSAMPLE,
+    DOWNSAMPLE_DOC,
+    bottleneck_width,
+    cost_projection,
+    grouped_bottleneck,
+    projection_if_needed,
+)
 from searchspace.fields import FloatCodec, IntCodec, SpecBase, knob
 from searchspace.layers import BuildContext, ConvNormAct, Residual, optional_drop_path
 from searchspace.registry import BlockKind
@@ -44,7 +51,7 @@ class PreActBottleneckSpec(SpecBase):
     downsample: str = knob("", DOWNSAMPLE, "conv1x1", doc=DOWNSAMPLE_DOC)
 
     def mid_channels(self) -> int:
-        return max(1, round(self.out_channels * self.bottleneck_ratio))
+        return bottleneck_width(self.out_channels, self.bottleneck_ratio)
 
 
 def _plain_conv(in_channels: int, out_channels: int, kernel: int, ctx: BuildContext, **options: Any) -> ConvNormAct:

@@ -63,6 +63,11 @@ def cost_projection(tally: Tally, out_channels: int, stride: int, style: str, no
     return shortcut.conv(out_channels, 1, stride, norm=norm)
 
 
+def bottleneck_width(out_channels: int, ratio: float) -> int:
+    """The 3x3's width in a bottleneck: the output width times the ratio, rounded, at least 1."""
+    return max(1, round(out_channels * ratio))
+
+
 @dataclass(frozen=True, kw_only=True)
 class BasicSpec(SpecBase):
     kind = "basic"
@@ -106,7 +111,7 @@ class BottleneckSpec(SpecBase):
     downsample: str = knob("", DOWNSAMPLE, "conv1x1", doc=DOWNSAMPLE_DOC)
 
     def mid_channels(self) -> int:
-        return max(1, round(self.out_channels * self.bottleneck_ratio))
+        return bottleneck_width(self.out_channels, self.bottleneck_ratio)
 
 
 def _build_bottleneck(spec: BottleneckSpec, in_channels: int, stride: int, ctx: BuildContext) -> nn.Module:

@@ -12,21 +12,11 @@ The stem is Inception-v3's, followed by the Mixed 5b module; a 1x1 conv to
 
 from __future__ import annotations
 
-from searchspace.blocks import ConvSpec, InceptionResidualSpec, InceptionSpec, PoolSpec
+from searchspace.blocks import ConvSpec, InceptionResidualSpec, InceptionSpec
 from searchspace.spec import NetSpec, Stage
-from searchspace.zoo.inception import branch, conv, valid_conv
+from searchspace.zoo.inception import STEM, branch, conv, valid_conv
 from searchspace.zoo.inception_v4 import MAX_POOL, pool_then_1x1, reduction_a
 from searchspace.zoo.registry import Reference, ZooEntry, register
-
-STEM = (
-    Stage(block=valid_conv(32), stride=2),
-    Stage(block=valid_conv(32)),
-    Stage(block=conv(64, 3)),
-    Stage(block=PoolSpec(kernel=3), stride=2),
-    Stage(block=conv(80)),
-    Stage(block=valid_conv(192)),
-    Stage(block=PoolSpec(kernel=3), stride=2),
-)
 
 MIXED_5B = InceptionSpec(branches=(
     branch(conv(96)),
