@@ -81,3 +81,18 @@ def test_new_kinds_read_back_from_their_strings() -> None:
     spec = decode(text)
     assert str(spec) == text
     assert build(spec).eval()(torch.randn(1, 3, 32, 32)).shape == (1, 1000)
+
+
+def test_the_searchable_new_kinds_sample_and_build_from_a_space_file() -> None:
+    from search.spaces import RandomSuggest, SpaceContext
+    from search.spaces.files import space_from_data
+
+    stage = {"stride": 2, "depth": [1, 2], "block": ["convnext", "preact", "xception"], "width": [16, 32],
+             "kernel": [3, 7], "expansion": [2, 4], "se": [False, True], "bottleneck_ratio": [0.25, 0.5]}
+    space = space_from_data({"stages": [stage, {**stage, "width": [32, 48]}]}, "space file classics.yaml", "classics")
+    kinds = set()
+    for seed in range(12):
+        spec = space.sample(RandomSuggest(seed=seed), SpaceContext(num_classes=10, resolution=32))
+        kinds |= {s.block.kind for s in spec.stages}
+        assert build(spec).eval()(torch.randn(1, 3, 32, 32)).shape == (1, 10)
+    assert {"convnext", "preact", "xception"} <= kinds
