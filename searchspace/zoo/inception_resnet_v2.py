@@ -65,6 +65,6 @@ def inception_resnet_v2_spec() -> NetSpec:
 
 
 register(ZooEntry(
-    "inception_resnet_v2", "inception", inception_resnet_v2_spec, Reference("timm", "inception_resnet_v2", 299),
+    "inception_resnet_v2", "inception_resnet", inception_resnet_v2_spec, Reference("timm", "inception_resnet_v2", 299),
     note="Inception-ResNet-v2 (Szegedy et al., 2016) as timm builds it",
 ))

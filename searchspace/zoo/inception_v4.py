@@ -98,6 +98,6 @@ def inception_v4_spec() -> NetSpec:
 
 
 register(ZooEntry(
-    "inception_v4", "inception", inception_v4_spec, Reference("timm", "inception_v4", 299),
+    "inception_v4", "inception_v4", inception_v4_spec, Reference("timm", "inception_v4", 299),
     note="Inception-v4 (Szegedy et al., 2016) as timm builds it",
 ))
