@@ -346,3 +346,31 @@ def test_the_final_protocol_trains_the_known_nets_own_front_and_says_why_the_oth
     member = net(0.90, 0.89, 0.91, 2.0, 0.1, number=4)
     line = compare([member], beaten.but(final_skipped=reasons["beaten"]))
     assert line.endswith("not compared: " + reasons["beaten"])
+
+
+class TrainingCutShort(LatencyByMacs):
+    """Every net fits, but the phase's deadline stops the training of the second one evaluated."""
+
+    def evaluate(self, spec, *, train_when_infeasible: bool = False):
+        from search.run.proxy_score import TIME_LIMITED
+
+        record = super().evaluate(spec, train_when_infeasible=train_when_infeasible)
+        if len(self.evaluated) == 2:
+            record.update(state="failed", accuracy=None, error=f"{TIME_LIMITED} after 1 of 4 epochs")
+        return record
+
+
+def test_a_known_net_whose_training_the_deadline_cut_is_left_out_and_not_cached(tmp_path: Path) -> None:
+    from search.run.baseline_cache import BaselineCache
+    from search.run.baselines import BaselineRunner
+    from search.run.rundir import RunDir
+
+    config = RunConfig(name="x", budget_ms=1e9, resolution=32)
+    choice = choose_baselines(config, load_space("unified"))
+    evaluator, cache = TrainingCutShort(config), BaselineCache(tmp_path / "cache")
+    records, left_out = BaselineRunner(evaluator, RunDir(tmp_path / "run"), cache).run(
+        choice, stop=lambda: len(evaluator.evaluated) >= 3)
+    second = choice.names[1]
+    assert left_out[0] == second and second not in {r.baseline for r in records}
+    assert len(records) == 2 and all(r.state == "complete" for r in records)
+    assert len(list(cache.folder.glob("*.json"))) == 2  # the cut-short net is not remembered as a result
