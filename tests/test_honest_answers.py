@@ -22,7 +22,7 @@ from search.run.baselines import THROUGHPUT_MARGIN, choose_baselines
 from search.run.comparison import compare
 from search.run.config import RunConfig
 from search.run.final_protocol import mean_ci95
-from search.run.phases import BASELINE_SHARE, PhaseClock
+from search.run.phases import BASELINE_SHARE, FILES_RESERVE, PhaseClock
 from search.spaces import load_space
 from searchspace import decode
 from tests.report_run import make_tiny_run
@@ -130,11 +130,25 @@ def test_phase_deadlines_keep_time_for_the_search() -> None:
     assert PhaseClock(None, final_on=True).deadline("search") == float("inf")
 
 
+def test_known_nets_evaluated_for_the_first_time_have_their_own_allowance() -> None:
+    first = PhaseClock(600.0, final_on=True, started=0.0, allowance_s=300.0)
+    cached = PhaseClock(600.0, final_on=True, started=0.0, allowance_s=300.0)
+    assert first.deadline("baselines") == 300.0 + 600.0 * BASELINE_SHARE
+    first.grant(200.0)  # the known nets took 200 s: every later deadline moves by that
+    cached.grant(2.0)  # all cached: the run keeps (almost) its plain limit
+    for phase in ("search", "final", "files"):
+        assert first.deadline(phase) - cached.deadline(phase) == pytest.approx(198.0)
+    assert cached.deadline("files") == pytest.approx(2.0 + 600.0 * (1 - FILES_RESERVE))
+    first.grant(1e6)  # never more than the allowance: a first run ends within the limit plus it
+    assert first.granted_s == 300.0 and first.deadline("files") < 600.0 + 300.0
+    assert "+ 5 min 00 s for known nets evaluated for the first time" in first.lines()[0]
+
+
 def test_a_run_without_a_search_trial_says_why_and_exits_3(tmp_path: Path) -> None:
     # 1 ms: the search phase's deadline (0.65 ms after the start) passes while the run is still choosing
     # its baselines, however fast the machine, so no search trial can start.
     result = search(tmp_path, "run", "--budget", "200ms", "--trials", "3", "--time-limit", "0.001s", "--name", "short",
-                    "--baseline", "resnet18", *QUICK)
+                    "--known-nets-time", "0", "--baseline", "resnet18", *QUICK)
     assert result.returncode == 3, result.stderr[-2000:]
     error = [line for line in result.stderr.strip().splitlines() if line.startswith("search: ")]  # not the progress bar
     # Whichever phase the time limit caught first, the line names it.

@@ -176,7 +176,7 @@ class BaselineRunner:
 
 
 def evaluate_baselines(space, evaluator: CandidateEvaluator, rundir: RunDir, clock) -> list[TrialRecord]:
-    """The baseline phase: the chosen known nets, stopped at the phase's share of the time limit."""
+    """The baseline phase: the chosen known nets, stopped at the phase's share of the time limit plus its allowance."""
     choice = choose_baselines(evaluator.config, space)
     deadline = clock.deadline("baselines")
     with clock.phase("baselines") as phase:
@@ -188,6 +188,7 @@ def evaluate_baselines(space, evaluator: CandidateEvaluator, rundir: RunDir, clo
         if skipped:
             phase.limited = f"{len(skipped)} known nets not checked ({names_text(skipped)})"
             log.warning("baselines: the time limit left out %s", ", ".join(skipped))
+    clock.grant(phase.seconds)
     return records
 
 
