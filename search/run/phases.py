@@ -82,7 +82,7 @@ class PhaseClock:
     def lines(self) -> list[str]:
         """The accounting as the terminal and report show it."""
         limit = f" of the {_duration(self.limit_s) if self.limit_s >= 0.1 else f'{self.limit_s:.2g} s'} time limit" if self.limit_s else " (no time limit)"
-        if self.limit_s and self.granted_s:
+        if self.limit_s and self.granted_s >= 1.0:  # a cached run spends a fraction of a second: not worth a mention
             limit += f" + {_duration(self.granted_s)} for known nets evaluated for the first time"
         if self.limit_s and self.total_s() > self.limit_s + self.granted_s:
             limit += " (over it: the limit stops phases between evaluations, never in the middle of one)"
