@@ -31,7 +31,15 @@ from searchspace.fields import (
 )
 from searchspace.layers import BuildContext, ConvNormAct, Residual
 from searchspace.registry import BlockKind
-from searchspace.stage_knobs import ATTENTION_KNOBS, BOTTLENECK_RATIO, GROUP_WIDTH, SearchRecipe, se_from_knobs
+from searchspace.stage_knobs import (
+    ATTENTION_KNOBS,
+    BOTTLENECK_RATIO,
+    GROUP_WIDTH,
+    SPATIAL_CONV,
+    SearchRecipe,
+    se_from_knobs,
+    spatial_from_knobs,
+)
 from searchspace.tally import Tally
 
 DOWNSAMPLE = ChoiceCodec(("conv1x1", "avgpool"))
@@ -165,18 +173,21 @@ def grouped_bottleneck(width: int, ratio: float, group_width: int | None) -> tup
 
 
 def _search_basic(width: int, values: Mapping[str, Any]) -> BasicSpec:
-    return BasicSpec(out_channels=width, activation=values["activation"], se=se_from_knobs(values))
+    return BasicSpec(out_channels=width, activation=values["activation"], se=se_from_knobs(values), spatial=spatial_from_knobs(values))
 
 
 def _search_bottleneck(width: int, values: Mapping[str, Any]) -> BottleneckSpec:
     ratio, groups = grouped_bottleneck(width, values["bottleneck_ratio"], values.get("group_width"))
     se = se_from_knobs(values)
     position = "seout" if se is not None and values.get("se_style") == "output" else "semid"
-    return BottleneckSpec(out_channels=width, bottleneck_ratio=ratio, groups=groups, activation=values["activation"], se=se, se_position=position)
+    return BottleneckSpec(
+        out_channels=width, bottleneck_ratio=ratio, groups=groups, activation=values["activation"], se=se, se_position=position,
+        spatial=spatial_from_knobs(values),
+    )
 
 
-BASIC = BlockKind(BasicSpec, _build_basic, _cost_basic, residual=True, search=SearchRecipe(ATTENTION_KNOBS, _search_basic))
+BASIC = BlockKind(BasicSpec, _build_basic, _cost_basic, residual=True, search=SearchRecipe((*ATTENTION_KNOBS, SPATIAL_CONV), _search_basic))
 BOTTLENECK = BlockKind(
     BottleneckSpec, _build_bottleneck, _cost_bottleneck, residual=True,
-    search=SearchRecipe((*ATTENTION_KNOBS, BOTTLENECK_RATIO, GROUP_WIDTH), _search_bottleneck),
+    search=SearchRecipe((*ATTENTION_KNOBS, BOTTLENECK_RATIO, GROUP_WIDTH, SPATIAL_CONV), _search_bottleneck),
 )
