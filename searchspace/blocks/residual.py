@@ -21,7 +21,7 @@ from torch import nn
 
 from searchspace.activations import ACTIVATION
 from searchspace.blocks.attention import AttentionSpec, attention_knob
-from searchspace.blocks.spatial import SpatialConvSpec, cost_spatial_conv, spatial_conv, spatial_knob
+from searchspace.blocks.spatial import SPATIAL_LATENCY_OPS, SpatialConvSpec, cost_spatial_conv, spatial_conv, spatial_knob
 from searchspace.fields import (
     ChoiceCodec,
     FloatCodec,
@@ -186,8 +186,12 @@ def _search_bottleneck(width: int, values: Mapping[str, Any]) -> BottleneckSpec:
     )
 
 
-BASIC = BlockKind(BasicSpec, _build_basic, _cost_basic, residual=True, search=SearchRecipe((*ATTENTION_KNOBS, SPATIAL_CONV), _search_basic))
+BASIC = BlockKind(
+    BasicSpec, _build_basic, _cost_basic, residual=True, search=SearchRecipe((*ATTENTION_KNOBS, SPATIAL_CONV), _search_basic),
+    latency_ops=SPATIAL_LATENCY_OPS,
+)
 BOTTLENECK = BlockKind(
     BottleneckSpec, _build_bottleneck, _cost_bottleneck, residual=True,
     search=SearchRecipe((*ATTENTION_KNOBS, BOTTLENECK_RATIO, GROUP_WIDTH, SPATIAL_CONV), _search_bottleneck),
+    latency_ops=SPATIAL_LATENCY_OPS,
 )

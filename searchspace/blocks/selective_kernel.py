@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from searchspace.activations import make_activation
-from searchspace.blocks.spatial import register_spatial_conv
+from searchspace.blocks.spatial import SELECT_PATHS, pooled_attention, register_spatial_conv
 from searchspace.fields import BoolCodec, FloatCodec, IntCodec, SpecBase, SpecError, knob
 from searchspace.layers import BuildContext, ConvNormAct
 from searchspace.tally import Tally
@@ -84,12 +84,11 @@ class SelectiveKernelSpec(SpecBase):
         path_in = tally.channels // self.paths if self.split_input else tally.channels
         paths = [Tally(path_in, tally.height, tally.width, tally.layers).conv(out_channels, 3, stride, groups=groups, dilation=d)
                  for d in self.dilations()]
-        tally.become(paths[0])
-        for path in paths[1:]:
-            tally.add(path)
-        # The attention runs on the pooled 1x1 map: pool, two 1x1 convs, softmax, weighted sum.
-        attention = Tally(out_channels, 1, 1).conv(self.attention_channels(out_channels), 1).conv(out_channels * self.paths, 1, norm=False)
-        tally.layer("squeeze_excite", params=attention.params, macs=attention.macs, acts=attention.acts)
+        for path in paths:  # summed by the attention's weights (SELECT_PATHS), not a residual sum
+            tally.become(path)
+        attention = pooled_attention(tally, out_channels).conv(self.attention_channels(out_channels), 1)
+        tally.absorb(attention.conv(out_channels * self.paths, 1, norm=False))
+        tally.layer(SELECT_PATHS)
 
 
 register_spatial_conv(SelectiveKernelSpec)

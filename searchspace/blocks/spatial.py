@@ -41,6 +41,10 @@ class SpatialConvSpec(Protocol):
 
 _SPATIAL: dict[str, type[SpecBase]] = {}
 
+# The op a variant records for weighing its paths (or splits) by the attention's softmax and summing them.
+SELECT_PATHS = "select_paths"
+SPATIAL_LATENCY_OPS = {SELECT_PATHS: "elementwise"}  # for the kinds that take the slot (BlockKind.latency_ops)
+
 
 def register_spatial_conv(spec_class: type[SpecBase]) -> None:
     if spec_class.kind in _SPATIAL:
@@ -56,6 +60,11 @@ def spatial_knob(where: str) -> Any:
     """The slot; JSON leaves it out when empty, so nets with plain convs keep their digests."""
     doc = f"the 3x3 conv ({where}): absent, a conv-norm-act; or sk(...) (Selective Kernel), splat(...) (split attention)"
     return knob("", SlotCodec(_SPATIAL, "a spatial conv spec"), None, doc=doc, json_when_set=True)
+
+
+def pooled_attention(tally: Tally, channels: int) -> Tally:
+    """A tally for an attention's 1x1 convs on the globally pooled map (the pooling itself is not counted), recording with ``tally``."""
+    return Tally(channels, 1, 1, tally.layers)
 
 
 def spatial_conv(

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from searchspace.activations import make_activation
-from searchspace.blocks.spatial import register_spatial_conv
+from searchspace.blocks.spatial import SELECT_PATHS, pooled_attention, register_spatial_conv
 from searchspace.fields import BoolCodec, FloatCodec, IntCodec, SpecBase, knob
 from searchspace.layers import BuildContext, ConvNormAct
 from searchspace.tally import Tally
@@ -78,10 +78,9 @@ class SplitAttentionSpec(SpecBase):
     def cost(self, tally: Tally, out_channels: int, stride: int, groups: int) -> None:
         attention_width = self.attention_channels(tally.channels, groups)
         tally.conv(out_channels * self.radix, 3, self.conv_stride(stride), groups=groups * self.radix)
-        # The attention runs on the pooled 1x1 map: pool, two grouped 1x1 convs, softmax, weighted sum.
-        attention = Tally(out_channels, 1, 1).conv(attention_width, 1, groups=groups, bias=True)
-        attention.conv(out_channels * self.radix, 1, groups=groups, bias=True, norm=False)
-        tally.layer("squeeze_excite", out_channels=out_channels, params=attention.params, macs=attention.macs, acts=attention.acts)
+        attention = pooled_attention(tally, out_channels).conv(attention_width, 1, groups=groups, bias=True)
+        tally.absorb(attention.conv(out_channels * self.radix, 1, groups=groups, bias=True, norm=False))
+        tally.layer(SELECT_PATHS, out_channels=out_channels)
         if self.conv_stride(stride) != stride:
             tally.pool(3, stride, 1)
 
