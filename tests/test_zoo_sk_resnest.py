@@ -128,3 +128,16 @@ def test_the_unified_space_chooses_sk_and_split_attention() -> None:
     assert set(seen) == {"sk", "splat"}
     for net in seen.values():
         assert_analytic_cost_is_measured(net)
+
+
+@pytest.mark.parametrize("variant", ["sk(rd0.125_d16)", "sk(p3_nosplit)", "splat()", "splat(r4)"])
+def test_every_variant_survives_torchscript_as_the_export_writes_it(variant: str) -> None:
+    import torch
+
+    from searchspace import build, decode
+
+    spec = decode(f"net_r32_i3_n10 | conv_s2_c16 | basic_c32_{variant} bottleneck_s2_c64_{variant} | head")
+    net = build(spec).eval()
+    scripted = torch.jit.script(net)
+    image = torch.randn(2, 3, 32, 32)
+    torch.testing.assert_close(scripted(image), net(image))

@@ -55,9 +55,13 @@ class SelectiveKernelConv(nn.Module):
         self.attention = KernelAttention(out_channels, spec.paths, spec.attention_channels(out_channels), activation, ctx)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        inputs = x.chunk(len(self.paths), 1) if self.split_input else [x] * len(self.paths)
-        maps = torch.stack([path(part) for path, part in zip(self.paths, inputs)], 1)
-        return (maps * self.attention(maps)).sum(1)
+        # Indexed loops, not zip(): TorchScript (the .ts export) cannot zip a ModuleList with a tensor list.
+        inputs = x.chunk(len(self.paths), 1) if self.split_input else [x for _ in range(len(self.paths))]
+        maps = []
+        for index, path in enumerate(self.paths):
+            maps.append(path(inputs[index]))
+        stacked = torch.stack(maps, 1)
+        return (stacked * self.attention(stacked)).sum(1)
 
 
 @dataclass(frozen=True, kw_only=True)
