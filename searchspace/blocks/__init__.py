@@ -25,7 +25,9 @@ from searchspace.blocks.plain import (
 from searchspace.blocks.preact import PREACT, PreActBottleneckSpec
 from searchspace.blocks.residual import BASIC, BOTTLENECK, BasicSpec, BottleneckSpec
 from searchspace.blocks.se import SESpec
+from searchspace.blocks.selective_kernel import SelectiveKernelSpec
 from searchspace.blocks.shuffle import SHUFFLE, ShuffleSpec
+from searchspace.blocks.split_attention import SplitAttentionSpec
 from searchspace.blocks.uib import UIB, UIBSpec
 from searchspace.blocks.xception import XCEPTION, XceptionSpec
 from searchspace.registry import register
@@ -36,6 +38,6 @@ register(LAYER_NORM, CONVNEXT, PREACT, XCEPTION, INCEPTION_RESIDUAL)
 
 __all__ = [
     "AdaptivePoolSpec", "BasicSpec", "BottleneckSpec", "ConvNeXtSpec", "ConvSpec", "DenseLayerSpec", "FusedMBConvSpec",
-    "InceptionBranch", "InceptionResidualSpec", "InceptionSpec", "LayerNormSpec", "LRNSpec", "MBConvSpec", "NormActSpec", "PoolSpec", "PreActBottleneckSpec", "SESpec",
-    "ShuffleSpec", "TransitionSpec", "UIBSpec", "XceptionSpec",
+    "InceptionBranch", "InceptionResidualSpec", "InceptionSpec", "LayerNormSpec", "LRNSpec", "MBConvSpec", "NormActSpec", "PoolSpec",
+    "PreActBottleneckSpec", "SESpec", "SelectiveKernelSpec", "ShuffleSpec", "SplitAttentionSpec", "TransitionSpec", "UIBSpec", "XceptionSpec",
 ]

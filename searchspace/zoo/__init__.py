@@ -32,6 +32,7 @@ from searchspace.zoo import (  # noqa: F401  (each registers its entries)
     resnet,
     resnetv2,
     shufflenet,
+    sknet_resnest,
     xception,
 )
 from searchspace.zoo import aliases as _aliases  # noqa: F401  (registers other libraries' names, after the nets)
