@@ -74,13 +74,28 @@ def test_an_xception_block_needs_a_separable_conv() -> None:
         XceptionSpec(widths=())
 
 
+# A small net of every new kind: ConvNeXt's stem and head, a ConvNeXt stage with its downsampling, both xception forms.
+EVERY_NEW_KIND = ("net_r32_n10 | conv_s4_c16_k4_p0_identity_nonorm_bias layernorm | convnext_r2_c16 convnext_s2_c32_k3_e2 "
+                  "preact_s2_c64_avgpool xception_c32x48_actafter_noskip xception_s2_c48 "
+                  "inceptionres_b[conv_c8_k1|conv_c8_k1>conv_c8]_sc0.2_identity apool layernorm | head")
+
+
 def test_new_kinds_read_back_from_their_strings() -> None:
-    text = ("net_r32 | conv_s4_c16_k4_p0_identity_nonorm_bias layernorm | convnext_r2_c16 convnext_s2_c32_k3_e2 "
-            "preact_s2_c64_avgpool xception_c32x48_actafter_noskip "
-            "inceptionres_b[conv_c8_k1|conv_c8_k1>conv_c8]_sc0.2_identity apool layernorm | head")
-    spec = decode(text)
-    assert str(spec) == text
-    assert build(spec).eval()(torch.randn(1, 3, 32, 32)).shape == (1, 1000)
+    spec = decode(EVERY_NEW_KIND)
+    assert str(spec) == EVERY_NEW_KIND
+    assert build(spec).eval()(torch.randn(1, 3, 32, 32)).shape == (1, 10)
+
+
+@pytest.mark.parametrize("file_format", ["pt", "onnx", "torchscript", "python"])
+def test_new_kinds_export_in_every_format(file_format: str, tmp_path) -> None:
+    from search.export.formats import WRITERS
+
+    spec = decode(EVERY_NEW_KIND)
+    torch.manual_seed(0)
+    path = tmp_path / f"net.{file_format}"
+    # Each writer reads its file back and compares the outputs with PyTorch's, raising if they differ.
+    WRITERS[file_format](build(spec).eval(), spec, path, {})
+    assert path.stat().st_size > 0
 
 
 def test_the_searchable_new_kinds_sample_and_build_from_a_space_file() -> None:
