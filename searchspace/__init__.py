@@ -24,9 +24,11 @@ from searchspace.blocks import (
     MBConvSpec,
     NormActSpec,
     PoolSpec,
+    SelectiveKernelSpec,
     SESpec,
     ShuffleSpec,
     ShuffleV1Spec,
+    SplitAttentionSpec,
     TransitionSpec,
     UIBSpec,
 )
@@ -42,7 +44,7 @@ from searchspace.tally import LayerRecord
 __all__ = [
     "AdaptivePoolSpec", "AuxHeadSpec", "BasicSpec", "BlockCost", "BottleneckSpec", "ConvSpec", "Cost",
     "DenseLayerSpec", "FeatureInfo", "FeatureNet", "FusedMBConvSpec", "HeadSpec", "InceptionBranch", "InceptionSpec", "LayerRecord", "LRNSpec",
-    "MBConvSpec", "Net", "NetSpec", "NormActSpec", "PoolSpec", "SESpec", "ShuffleSpec", "ShuffleV1Spec", "SpecError",
+    "MBConvSpec", "Net", "NetSpec", "NormActSpec", "PoolSpec", "SESpec", "SelectiveKernelSpec", "ShuffleSpec", "ShuffleV1Spec", "SpecError", "SplitAttentionSpec",
     "SpecStringError", "Stage", "TransitionSpec", "UIBSpec", "block_costs", "build", "create_model", "decode", "encode", "feature_info",
     "kind_names", "layer_records", "net_cost",
 ]

@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from searchspace.analysis import block_costs
+from searchspace.blocks import AdaptivePoolSpec
 from searchspace.build import Net
 from searchspace.fields import SpecError
 from searchspace.spec import NetSpec
@@ -90,6 +91,8 @@ def feature_points(spec: NetSpec) -> list[FeaturePoint]:
     last: dict[int, tuple[str, int, int]] = {}
     blocks = block_costs(spec)
     for position, block in enumerate(blocks):
+        if isinstance(block.spec, AdaptivePoolSpec):
+            break  # a map pooled to a fixed size has no reduction, nor has what follows (ConvNeXt's closing norm)
         location = block.location.split(".")
         stage, index = int(location[1]), int(location[2])
         if location[0] == "stem":

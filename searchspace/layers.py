@@ -107,8 +107,12 @@ def optional_drop_path(probability: float) -> nn.Module:
 class Residual(nn.Module):
     """``act(drop_path(body(x)) + shortcut(x))``; no shortcut module means identity."""
 
-    def __init__(self, body: nn.Module, shortcut: nn.Module | None, activation: str, drop_path: float) -> None:
+    def __init__(self, body: nn.Module, shortcut: nn.Module | None, activation: str, drop_path: float, shortcut_first: bool = False) -> None:
         super().__init__()
+        # The registration order is the state dict's: ``shortcut_first`` follows references (timm's
+        # Xception) that register the projection before the body.
+        if shortcut_first:
+            self.shortcut = shortcut
         self.body = body
         self.shortcut = shortcut
         self.drop_path = optional_drop_path(drop_path)
@@ -117,3 +121,18 @@ class Residual(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         identity = x if self.shortcut is None else self.shortcut(x)
         return self.act(self.drop_path(self.body(x)) + identity)
+
+
+class LayerNorm2d(nn.LayerNorm):
+    """Layer norm over the channels of an NCHW map, at each position (channels-first layout).
+
+    ``nn.LayerNorm`` itself normalises the last dimension, which is the channels
+    of a channels-last (NHWC) map; ConvNeXt uses both layouts, and a
+    transformer's tokens are channels-last too.  Module parameters are
+    ``weight`` and ``bias``, as torchvision's and timm's ``LayerNorm2d``.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.permute(0, 2, 3, 1)
+        x = nn.functional.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+        return x.permute(0, 3, 1, 2)

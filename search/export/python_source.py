@@ -29,6 +29,7 @@ _LEAF_ARGUMENTS: dict[type[nn.Module], tuple[str, ...]] = {
     nn.AdaptiveAvgPool2d: ("output_size",),
     nn.AdaptiveMaxPool2d: ("output_size",),
     nn.LocalResponseNorm: ("size", "alpha", "beta", "k"),
+    nn.LayerNorm: ("normalized_shape", "eps"),
     nn.Dropout: ("p",),
     nn.Flatten: ("start_dim", "end_dim"),
     nn.GELU: ("approximate",),

@@ -140,11 +140,15 @@ class InceptionBranch(SpecBase):
         return strides, 1
 
 
+# The branches of a module (at least one); residual Inception modules use the same notation.
+BRANCHES = _BranchesCodec(allow_empty=False)
+
+
 @dataclass(frozen=True, kw_only=True)
 class InceptionSpec(SpecBase):
     kind = "inception"
 
-    branches: tuple[InceptionBranch, ...] = knob("b", _BranchesCodec(allow_empty=False), doc="parallel branches, concatenated in order")
+    branches: tuple[InceptionBranch, ...] = knob("b", BRANCHES, doc="parallel branches, concatenated in order")
 
 
 class BranchModule(nn.Module):
@@ -195,8 +199,18 @@ def _build_inception(spec: InceptionSpec, in_channels: int, stride: int, ctx: Bu
     return InceptionModule(spec, in_channels, stride, ctx)
 
 
+def cost_branches(branches: tuple[InceptionBranch, ...], tally: Tally, stride: int) -> Tally:
+    """Advance ``tally`` through the branches and their concatenation."""
+    return tally.concat([_cost_branch(b, tally, stride) for b in branches])
+
+
+def concat_width(branches: tuple[InceptionBranch, ...], in_channels: int) -> int:
+    """The channels the branches' concatenation has (widths never depend on the map size)."""
+    return cost_branches(branches, Tally(in_channels, 4096, 4096), 1).channels
+
+
 def _cost_inception(spec: InceptionSpec, tally: Tally, stride: int) -> None:
-    tally.concat([_cost_branch(b, tally, stride) for b in spec.branches])
+    cost_branches(spec.branches, tally, stride)
 
 
 INCEPTION = BlockKind(InceptionSpec, _build_inception, _cost_inception)

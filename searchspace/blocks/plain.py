@@ -1,4 +1,4 @@
-"""Plain layers as blocks: conv-norm-act, pooling, adaptive pooling, LRN, norm-act.
+"""Plain layers as blocks: conv-norm-act, pooling, adaptive pooling, LRN, norm-act, layer norm.
 
 Stacks of these express LeNet-5, AlexNet, VGG and the stems of most nets.
 Convolutions and poolings accept any stride (AlexNet's first convolution has
@@ -24,7 +24,7 @@ from searchspace.fields import (
     SpecBase,
     knob,
 )
-from searchspace.layers import BuildContext, ConvNormAct
+from searchspace.layers import BuildContext, ConvNormAct, LayerNorm2d
 from searchspace.registry import BlockKind
 from searchspace.stage_knobs import KERNEL, SearchRecipe
 from searchspace.tally import Tally, as_pair
@@ -149,8 +149,21 @@ def _build_norm_act(spec: NormActSpec, in_channels: int, stride: int, ctx: Build
     return NormAct(in_channels, spec.activation, ctx)
 
 
-def _cost_norm_act(spec: NormActSpec, tally: Tally, stride: int) -> None:
+def _cost_norm(spec: SpecBase, tally: Tally, stride: int) -> None:
     tally.norm()
+
+
+@dataclass(frozen=True, kw_only=True)
+class LayerNormSpec(SpecBase):
+    """A layer norm over the channels at each position (ConvNeXt's stem, downsampling and head)."""
+
+    kind = "layernorm"
+
+    eps: float = knob("eps", FloatCodec(0.0, 1.0, open_min=True), 1e-6, doc="epsilon (ConvNeXt: 1e-6)")
+
+
+def _build_layer_norm(spec: LayerNormSpec, in_channels: int, stride: int, ctx: BuildContext) -> nn.Module:
+    return LayerNorm2d(in_channels, eps=spec.eps)
 
 
 def _search_conv(width: int, values: Mapping[str, Any]) -> ConvSpec:
@@ -161,4 +174,6 @@ CONV = BlockKind(ConvSpec, _build_conv, _cost_conv, strides=None, search=SearchR
 POOL = BlockKind(PoolSpec, _build_pool, _cost_pool, strides=None, depth_scalable=False)
 ADAPTIVE_POOL = BlockKind(AdaptivePoolSpec, _build_adaptive_pool, _cost_adaptive_pool, strides=(1,), depth_scalable=False)
 LRN = BlockKind(LRNSpec, _build_lrn, _cost_identity, strides=(1,), depth_scalable=False)
-NORM_ACT = BlockKind(NormActSpec, _build_norm_act, _cost_norm_act, strides=(1,), depth_scalable=False)
+NORM_ACT = BlockKind(NormActSpec, _build_norm_act, _cost_norm, strides=(1,), depth_scalable=False)
+# A layer norm has a scale and a shift per channel, like a batch norm: the tally's norm() counts both.
+LAYER_NORM = BlockKind(LayerNormSpec, _build_layer_norm, _cost_norm, strides=(1,), depth_scalable=False)

@@ -16,10 +16,13 @@ from typing import Any
 from searchspace.spec import NetSpec
 from searchspace.zoo import (  # noqa: F401  (each registers its entries)
     classic,
+    convnext,
     densenet,
     efficientnet,
     googlenet,
     inception,
+    inception_resnet_v2,
+    inception_v4,
     mnasnet,
     mobilenet_v1,
     mobilenet_v2,
@@ -27,8 +30,11 @@ from searchspace.zoo import (  # noqa: F401  (each registers its entries)
     mobilenet_v4,
     regnet,
     resnet,
+    resnetv2,
     shufflenet,
     shufflenet_v1,
+    sknet_resnest,
+    xception,
 )
 from searchspace.zoo import aliases as _aliases  # noqa: F401  (registers other libraries' names, after the nets)
 from searchspace.zoo.convert import convert_state_dict

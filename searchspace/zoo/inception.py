@@ -15,34 +15,34 @@ from searchspace.tally import Size
 from searchspace.zoo.registry import Reference, ZooEntry, flag_option, register
 
 
-def _conv(channels: int, kernel: Size = 1, padding: int | None = None) -> ConvSpec:
+def conv(channels: int, kernel: Size = 1, padding: int | None = None) -> ConvSpec:
     return ConvSpec(out_channels=channels, kernel=kernel, padding=padding)
 
 
-def _valid(channels: int, kernel: int = 3) -> ConvSpec:
+def valid_conv(channels: int, kernel: int = 3) -> ConvSpec:
     """An unpadded convolution (TensorFlow's "VALID"), as the stem and the reductions use."""
-    return _conv(channels, kernel, padding=0)
+    return conv(channels, kernel, padding=0)
 
 
-def _branch(*layers: ConvSpec | PoolSpec, tails: tuple[InceptionBranch, ...] = ()) -> InceptionBranch:
+def branch(*layers: ConvSpec | PoolSpec, tails: tuple[InceptionBranch, ...] = ()) -> InceptionBranch:
     return InceptionBranch(layers=layers, tails=tails)
 
 
 def _pool_projection(channels: int) -> InceptionBranch:
     """3x3 average pool at stride 1, then a 1x1 projection (the last branch of A, C and E)."""
-    return _branch(PoolSpec(op="avg", kernel=3, padding=1), _conv(channels))
+    return branch(PoolSpec(op="avg", kernel=3, padding=1), conv(channels))
 
 
-def _split_3x3(channels: int) -> tuple[InceptionBranch, ...]:
+def split_3x3(channels: int) -> tuple[InceptionBranch, ...]:
     """A 3x3 factorised side by side into a 1x3 and a 3x1, their outputs concatenated."""
-    return (_branch(_conv(channels, (1, 3))), _branch(_conv(channels, (3, 1))))
+    return (branch(conv(channels, (1, 3))), branch(conv(channels, (3, 1))))
 
 
 def module_a(pool_features: int) -> InceptionSpec:
     return InceptionSpec(branches=(
-        _branch(_conv(64)),
-        _branch(_conv(48), _conv(64, 5)),
-        _branch(_conv(64), _conv(96, 3), _conv(96, 3)),
+        branch(conv(64)),
+        branch(conv(48), conv(64, 5)),
+        branch(conv(64), conv(96, 3), conv(96, 3)),
         _pool_projection(pool_features),
     ))
 
@@ -50,18 +50,18 @@ def module_a(pool_features: int) -> InceptionSpec:
 def reduction_b() -> InceptionSpec:
     """35x35 to 17x17; the stage stride lands on each branch's last spatial layer."""
     return InceptionSpec(branches=(
-        _branch(_valid(384)),
-        _branch(_conv(64), _conv(96, 3), _valid(96)),
-        _branch(PoolSpec(kernel=3)),
+        branch(valid_conv(384)),
+        branch(conv(64), conv(96, 3), valid_conv(96)),
+        branch(PoolSpec(kernel=3)),
     ))
 
 
 def module_c(channels_7x7: int) -> InceptionSpec:
     c7 = channels_7x7
     return InceptionSpec(branches=(
-        _branch(_conv(192)),
-        _branch(_conv(c7), _conv(c7, (1, 7)), _conv(192, (7, 1))),
-        _branch(_conv(c7), _conv(c7, (7, 1)), _conv(c7, (1, 7)), _conv(c7, (7, 1)), _conv(192, (1, 7))),
+        branch(conv(192)),
+        branch(conv(c7), conv(c7, (1, 7)), conv(192, (7, 1))),
+        branch(conv(c7), conv(c7, (7, 1)), conv(c7, (1, 7)), conv(c7, (7, 1)), conv(192, (1, 7))),
         _pool_projection(192),
     ))
 
@@ -69,17 +69,17 @@ def module_c(channels_7x7: int) -> InceptionSpec:
 def reduction_d() -> InceptionSpec:
     """17x17 to 8x8."""
     return InceptionSpec(branches=(
-        _branch(_conv(192), _valid(320)),
-        _branch(_conv(192), _conv(192, (1, 7)), _conv(192, (7, 1)), _valid(192)),
-        _branch(PoolSpec(kernel=3)),
+        branch(conv(192), valid_conv(320)),
+        branch(conv(192), conv(192, (1, 7)), conv(192, (7, 1)), valid_conv(192)),
+        branch(PoolSpec(kernel=3)),
     ))
 
 
 def module_e() -> InceptionSpec:
     return InceptionSpec(branches=(
-        _branch(_conv(320)),
-        _branch(_conv(384), tails=_split_3x3(384)),
-        _branch(_conv(448), _conv(384, 3), tails=_split_3x3(384)),
+        branch(conv(320)),
+        branch(conv(384), tails=split_3x3(384)),
+        branch(conv(448), conv(384, 3), tails=split_3x3(384)),
         _pool_projection(192),
     ))
 
@@ -98,12 +98,12 @@ BODY = (
 AUX_AFTER = 5  # the auxiliary classifier reads Mixed_6e's 17x17 output
 
 STEM = (
-    Stage(block=_valid(32), stride=2),
-    Stage(block=_valid(32)),
-    Stage(block=_conv(64, 3)),
+    Stage(block=valid_conv(32), stride=2),
+    Stage(block=valid_conv(32)),
+    Stage(block=conv(64, 3)),
     Stage(block=PoolSpec(kernel=3), stride=2),
-    Stage(block=_conv(80)),
-    Stage(block=_valid(192)),
+    Stage(block=conv(80)),
+    Stage(block=valid_conv(192)),
     Stage(block=PoolSpec(kernel=3), stride=2),
 )
 
@@ -112,8 +112,8 @@ AUX_HEAD = AuxHeadSpec(
     after_stage=AUX_AFTER,
     stages=(
         Stage(block=PoolSpec(op="avg", kernel=5), stride=3),
-        Stage(block=_conv(128)),
-        Stage(block=_valid(768, 5)),
+        Stage(block=conv(128)),
+        Stage(block=valid_conv(768, 5)),
     ),
     head=HeadSpec(),
 )
