@@ -3,6 +3,8 @@
 Adding a kind: write its module, add it to the register(...) line below (docs/adding_a_block_kind.md).
 """
 
+from searchspace.blocks import cbam, eca, gather_excite, global_context  # noqa: F401  (attention kinds register on import)
+from searchspace.blocks.bam import BAM, BAMSpec
 from searchspace.blocks.dense import DENSE, TRANSITION, DenseLayerSpec, TransitionSpec
 from searchspace.blocks.inception import INCEPTION, InceptionBranch, InceptionSpec
 from searchspace.blocks.inverted import FUSED, MBCONV, FusedMBConvSpec, MBConvSpec
@@ -24,10 +26,10 @@ from searchspace.blocks.shuffle import SHUFFLE, ShuffleSpec
 from searchspace.blocks.uib import UIB, UIBSpec
 from searchspace.registry import register
 
-register(CONV, POOL, ADAPTIVE_POOL, LRN, NORM_ACT, BASIC, BOTTLENECK, MBCONV, FUSED, UIB, DENSE, TRANSITION, INCEPTION, SHUFFLE)
+register(CONV, POOL, ADAPTIVE_POOL, LRN, NORM_ACT, BASIC, BOTTLENECK, MBCONV, FUSED, UIB, DENSE, TRANSITION, INCEPTION, SHUFFLE, BAM)
 
 __all__ = [
-    "AdaptivePoolSpec", "BasicSpec", "BottleneckSpec", "ConvSpec", "DenseLayerSpec", "FusedMBConvSpec",
+    "AdaptivePoolSpec", "BAMSpec", "BasicSpec", "BottleneckSpec", "ConvSpec", "DenseLayerSpec", "FusedMBConvSpec",
     "InceptionBranch", "InceptionSpec", "LRNSpec", "MBConvSpec", "NormActSpec", "PoolSpec", "SESpec",
     "ShuffleSpec", "TransitionSpec", "UIBSpec",
 ]
