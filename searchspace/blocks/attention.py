@@ -52,6 +52,11 @@ def attention_kinds() -> tuple[str, ...]:
     return tuple(_ATTENTION)
 
 
+def attention_spec_class(kind: str) -> type[SpecBase]:
+    """The spec class of a registered attention kind."""
+    return AttentionCodec._spec_class(kind, "attention")
+
+
 class AttentionCodec(Codec):
     """None (no attention) or a spec of any registered attention kind."""
 
