@@ -20,7 +20,7 @@ from torch import nn
 
 from searchspace.activations import ACTIVATION, GATE, make_activation, make_gate
 from searchspace.blocks.attention import register_attention
-from searchspace.blocks.se import DIVISOR_DOC, RATIO_DOC, RELATIVE_TO_DOC, SQUEEZE_RATIO, SQUEEZE_REFERENCE, SqueezeRule
+from searchspace.blocks.se import SqueezeRule, squeeze_divisor, squeeze_ratio, squeeze_reference
 from searchspace.fields import IntCodec, SpecBase, knob
 from searchspace.layers import BuildContext, ConvNormAct
 from searchspace.tally import Tally
@@ -66,9 +66,9 @@ class ConvBlockAttention(nn.Module):
 class CBAMSpec(SqueezeRule, SpecBase):
     kind = "cbam"
 
-    ratio: float = knob("r", SQUEEZE_RATIO, 1 / 16, doc=RATIO_DOC)
-    relative_to: str = knob("", SQUEEZE_REFERENCE, "out", doc=RELATIVE_TO_DOC)
-    divisor: int = knob("d", IntCodec(1), 1, doc=DIVISOR_DOC)
+    ratio: float = squeeze_ratio(1 / 16)
+    relative_to: str = squeeze_reference("out")
+    divisor: int = squeeze_divisor()
     spatial_kernel: int = knob("k", IntCodec(1, 99), 7, doc="odd kernel of the spatial gate's conv")
     activation: str = knob("", ACTIVATION, "relu", doc="activation inside the channel MLP")
     gate: str = knob("", GATE, "sigmoid", doc="gate of both the channel and the spatial attention")

@@ -19,7 +19,7 @@ from torch import nn
 
 from searchspace.activations import ACTIVATION, GATE, make_activation, make_gate
 from searchspace.blocks.attention import register_attention
-from searchspace.blocks.se import DIVISOR_DOC, RATIO_DOC, RELATIVE_TO_DOC, SQUEEZE_RATIO, SQUEEZE_REFERENCE, SqueezeRule
+from searchspace.blocks.se import SqueezeRule, squeeze_divisor, squeeze_ratio, squeeze_reference
 from searchspace.fields import BoolCodec, IntCodec, SpecBase, knob
 from searchspace.tally import Tally, pool_output_size
 
@@ -57,9 +57,9 @@ class GESpec(SqueezeRule, SpecBase):
 
     extent: int = knob("e", IntCodec(0, 64), 0, doc="gather extent: 0 for the whole map, else an even stride of the gathering windows")
     mlp: bool = knob("", BoolCodec("mlp", "nomlp"), True, doc="excite through a two-layer MLP (theta-plus) or gate the gathered map directly (theta-minus)")
-    ratio: float = knob("r", SQUEEZE_RATIO, 1 / 16, doc=RATIO_DOC)
-    relative_to: str = knob("", SQUEEZE_REFERENCE, "out", doc=RELATIVE_TO_DOC)
-    divisor: int = knob("d", IntCodec(1), 1, doc=DIVISOR_DOC)
+    ratio: float = squeeze_ratio(1 / 16)
+    relative_to: str = squeeze_reference("out")
+    divisor: int = squeeze_divisor()
     activation: str = knob("", ACTIVATION, "relu", doc="activation inside the MLP")
     gate: str = knob("", GATE, "sigmoid", doc="gate that turns the excitation into a scale")
 

@@ -19,7 +19,7 @@ from torch import nn
 
 from searchspace.activations import ACTIVATION, GATE, make_activation, make_gate
 from searchspace.blocks.attention import register_attention
-from searchspace.blocks.se import DIVISOR_DOC, RATIO_DOC, RELATIVE_TO_DOC, SQUEEZE_RATIO, SQUEEZE_REFERENCE, SqueezeRule
+from searchspace.blocks.se import SqueezeRule, squeeze_divisor, squeeze_ratio, squeeze_reference
 from searchspace.fields import ChoiceCodec, IntCodec, SpecBase, knob
 from searchspace.tally import Tally
 
@@ -66,9 +66,9 @@ class GlobalContext(nn.Module):
 class GCSpec(SqueezeRule, SpecBase):
     kind = "gc"
 
-    ratio: float = knob("r", SQUEEZE_RATIO, 1 / 8, doc=RATIO_DOC)
-    relative_to: str = knob("", SQUEEZE_REFERENCE, "mid", doc=RELATIVE_TO_DOC)
-    divisor: int = knob("d", IntCodec(1), 1, doc=DIVISOR_DOC)
+    ratio: float = squeeze_ratio(1 / 8)
+    relative_to: str = squeeze_reference("mid")
+    divisor: int = squeeze_divisor()
     pooling: str = knob("", ChoiceCodec(("attn", "avg")), "attn", doc="context pooling: softmax attention over positions, or a plain average")
     fusion: str = knob("", ChoiceCodec(("add", "scale")), "add", doc="fuse the context by adding it at every position, or by gating the map")
     activation: str = knob("", ACTIVATION, "relu", doc="activation inside the transform")

@@ -9,6 +9,7 @@ the rule is data: a ratio, the width it is relative to, and a divisor.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from torch import nn
 
@@ -20,13 +21,19 @@ from searchspace.tally import Tally
 from searchspace.widths import make_divisible
 
 
-# The squeeze knobs every squeezing attention kind declares alike (see SqueezeRule); a ratio
-# refers to the block's input, expanded or output width.
-SQUEEZE_RATIO = FloatCodec(0.0, 4.0, open_min=True)
-SQUEEZE_REFERENCE = ChoiceCodec(("in", "mid", "out"))
-RATIO_DOC = "squeeze width as a fraction of `relative_to`"
-RELATIVE_TO_DOC = "width the ratio applies to: block input, expanded (or bottleneck) width, or block output"
-DIVISOR_DOC = "round the squeeze width to a multiple of this (1: nearest integer)"
+# The squeeze knobs every squeezing attention kind declares alike (see SqueezeRule), each kind with
+# its own defaults; a ratio refers to the block's input, expanded or output width.
+def squeeze_ratio(default: float) -> Any:
+    return knob("r", FloatCodec(0.0, 4.0, open_min=True), default, doc="squeeze width as a fraction of `relative_to`")
+
+
+def squeeze_reference(default: str) -> Any:
+    return knob("", ChoiceCodec(("in", "mid", "out")), default,
+                doc="width the ratio applies to: block input, expanded (or bottleneck) width, or block output")
+
+
+def squeeze_divisor() -> Any:
+    return knob("d", IntCodec(1), 1, doc="round the squeeze width to a multiple of this (1: nearest integer)")
 
 
 class SqueezeRule:
@@ -49,9 +56,9 @@ class SqueezeRule:
 class SESpec(SqueezeRule, SpecBase):
     kind = "se"
 
-    ratio: float = knob("r", SQUEEZE_RATIO, 0.25, doc=RATIO_DOC)
-    relative_to: str = knob("", SQUEEZE_REFERENCE, "in", doc=RELATIVE_TO_DOC)
-    divisor: int = knob("d", IntCodec(1), 1, doc=DIVISOR_DOC)
+    ratio: float = squeeze_ratio(0.25)
+    relative_to: str = squeeze_reference("in")
+    divisor: int = squeeze_divisor()
     activation: str = knob("", ACTIVATION, "relu", doc="activation between the two 1x1 convs")
     gate: str = knob("", GATE, "sigmoid", doc="gate that turns the excitation into a scale")
 
