@@ -12,7 +12,9 @@ first three stages) and refines the map ``F`` into ``F * (1 + sigmoid(Mc + Ms))`
 The paper's equations give the batch norm that ends each branch; the authors'
 code (Jongchan/attention-module) adds the norm and activation inside the
 branches and gives every conv and linear layer a bias.  This follows both,
-which is what their ResNet-50 + BAM parameter count (25.92M) needs.
+which is what their ResNet-50 + BAM parameter count (25.92M) needs.  Like
+theirs, the channel branch's batch norms see one value per channel and image,
+so training needs batches of two or more images.
 """
 
 from __future__ import annotations

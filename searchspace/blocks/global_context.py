@@ -20,7 +20,7 @@ from torch import nn
 from searchspace.activations import ACTIVATION, GATE, make_activation, make_gate
 from searchspace.blocks.attention import register_attention
 from searchspace.blocks.se import SqueezeRule, squeeze_divisor, squeeze_ratio, squeeze_reference
-from searchspace.fields import ChoiceCodec, IntCodec, SpecBase, knob
+from searchspace.fields import ChoiceCodec, SpecBase, knob
 from searchspace.tally import Tally
 
 # timm's LayerNorm2d epsilon, which GCNet's transform uses.
