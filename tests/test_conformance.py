@@ -50,7 +50,7 @@ def measured_cost(spec: NetSpec) -> tuple[int, int, int, torch.Size, list[tuple[
         nonlocal activations
         activations += output.numel()
 
-    hooks = [m.register_forward_hook(count) for m in model.modules() if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Linear))]
+    hooks = [m.register_forward_hook(count) for m in model.modules() if isinstance(m, (nn.Conv2d, nn.Linear))]
     hooks += [s.register_forward_hook(lambda m, i, o: stage_shapes.append(tuple(o.shape[1:]))) for s in model.stages]
     counter = FlopCounterMode(display=False)
     with counter, torch.no_grad():

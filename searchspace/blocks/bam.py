@@ -87,7 +87,7 @@ def _build_bam(spec: BAMSpec, in_channels: int, stride: int, ctx: BuildContext) 
 def _cost_bam(spec: BAMSpec, tally: Tally, stride: int) -> None:
     channels = tally.channels
     hidden = spec.hidden_channels(channels)
-    channel = Tally(channels, 1, 1, tally.layers).linear(hidden, norm=True).linear(channels, norm=True)
+    channel = tally.fork().adaptive_pool(1).flatten().linear(hidden, norm=True).linear(channels, norm=True)
     spatial = tally.fork().conv(hidden, 1, bias=True)
     for _ in range(spec.dilated_convs):
         spatial.conv(hidden, 3, dilation=spec.dilation, bias=True)

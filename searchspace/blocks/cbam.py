@@ -81,11 +81,11 @@ class CBAMSpec(SqueezeRule, SpecBase):
         return ConvBlockAttention(channels, self.squeeze_channels(in_channels, mid_channels, out_channels), self)
 
     def cost(self, tally: Tally, in_channels: int, mid_channels: int, out_channels: int) -> None:
-        channels, squeeze = tally.channels, self.squeeze_channels(in_channels, mid_channels, out_channels)
-        # The shared MLP runs on the average- and on the max-pooled vector.
-        tally.layer("squeeze_excite", params=2 * channels * squeeze, macs=4 * channels * squeeze, acts=2 * (squeeze + channels))
+        squeeze = self.squeeze_channels(in_channels, mid_channels, out_channels)
+        # The shared MLP runs on the average- and on the max-pooled vector: 1x1 convs over a 1x2 map.
+        channel = Tally(tally.channels, 1, 2, tally.layers).conv(squeeze, 1, norm=False).conv(tally.channels, 1, norm=False)
         spatial = Tally(2, tally.height, tally.width, tally.layers).conv(1, self.spatial_kernel)
-        tally.include(spatial)
+        tally.include(channel).include(spatial)
 
 
 register_attention(CBAMSpec)

@@ -30,15 +30,20 @@ def adaptive_kernel(channels: int) -> int:
 
 
 class EfficientChannelAttention(nn.Module):
-    """Global average pool, a 1-D conv across channels, gate, rescale."""
+    """Global average pool, a 1-D conv across channels, gate, rescale.
+
+    The 1-D conv is a ``1 x k`` 2-D conv over the channels laid out as one row,
+    so it counts and records like every other conv (timm's ``Conv1d`` weight
+    of shape ``(1, 1, k)`` converts by a reshape).
+    """
 
     def __init__(self, kernel: int, gate: str) -> None:
         super().__init__()
-        self.conv = nn.Conv1d(1, 1, kernel, padding=(kernel - 1) // 2, bias=False)
+        self.conv = nn.Conv2d(1, 1, (1, kernel), padding=(0, (kernel - 1) // 2), bias=False)
         self.gate = make_gate(gate)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        pooled = x.mean((2, 3)).unsqueeze(1)  # (batch, 1, channels): channels are the 1-D axis
+        pooled = x.mean((2, 3)).view(x.shape[0], 1, 1, -1)  # (batch, 1, 1, channels): the channels are one row
         scale = self.gate(self.conv(pooled)).view(x.shape[0], -1, 1, 1)
         return x * scale
 
@@ -61,10 +66,9 @@ class ECASpec(SpecBase):
         return EfficientChannelAttention(self.kernel_for(channels), self.gate)
 
     def cost(self, tally: Tally, in_channels: int, mid_channels: int, out_channels: int) -> None:
-        # One output per channel, each a dot product of `kernel` weights (zero padding included).
-        channels = tally.channels
-        kernel = self.kernel_for(channels)
-        tally.layer("squeeze_excite", params=kernel, macs=channels * kernel, acts=channels)
+        kernel = self.kernel_for(tally.channels)
+        row = Tally(1, 1, tally.channels, tally.layers).conv(1, (1, kernel), padding=(0, (kernel - 1) // 2), norm=False)
+        tally.include(row)
 
 
 register_attention(ECASpec)

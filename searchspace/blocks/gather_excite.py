@@ -72,20 +72,18 @@ class GESpec(SqueezeRule, SpecBase):
         mlp = ExciteMlp(channels, squeeze, self.activation) if self.mlp else nn.Identity()
         return GatherExcite(self.extent, mlp, self.gate)
 
-    def gathered_area(self, height: int, width: int) -> int:
+    def gathered_size(self, height: int, width: int) -> tuple[int, int]:
         if self.extent == 0:
-            return 1
+            return 1, 1
         window, stride, padding = 2 * self.extent - 1, self.extent, self.extent - 1
-        return pool_output_size(height, window, stride, padding, False) * pool_output_size(width, window, stride, padding, False)
+        return pool_output_size(height, window, stride, padding, False), pool_output_size(width, window, stride, padding, False)
 
     def cost(self, tally: Tally, in_channels: int, mid_channels: int, out_channels: int) -> None:
-        channels, area = tally.channels, self.gathered_area(tally.height, tally.width)
-        if not self.mlp:
-            tally.layer("squeeze_excite")
-            return
-        squeeze = self.squeeze_channels(in_channels, mid_channels, out_channels)
-        params = 2 * channels * squeeze + squeeze + channels
-        tally.layer("squeeze_excite", params=params, macs=2 * channels * squeeze * area, acts=(squeeze + channels) * area)
+        # Gathering, resizing and gating count nothing (pooling and element-wise work); the MLP runs on the gathered map.
+        if self.mlp:
+            squeeze = self.squeeze_channels(in_channels, mid_channels, out_channels)
+            gathered = Tally(tally.channels, *self.gathered_size(tally.height, tally.width), tally.layers)
+            tally.include(gathered.conv(squeeze, 1, bias=True, norm=False).conv(tally.channels, 1, bias=True, norm=False))
 
 
 register_attention(GESpec)

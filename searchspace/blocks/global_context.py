@@ -80,13 +80,14 @@ class GCSpec(SqueezeRule, SpecBase):
     def cost(self, tally: Tally, in_channels: int, mid_channels: int, out_channels: int) -> None:
         channels, area = tally.channels, tally.height * tally.width
         squeeze = self.squeeze_channels(in_channels, mid_channels, out_channels)
-        pooling_macs = 0
         if self.pooling == "attn":
-            tally.include(tally.fork().conv(1, 1, bias=True, norm=False))
-            pooling_macs = channels * area  # the weighted sum over positions, one matrix product
-        # The transform's two convs and its layer norm's scale and shift, on the 1x1 context.
-        params = 2 * channels * squeeze + squeeze + channels + 2 * squeeze
-        tally.layer("squeeze_excite", params=params, macs=pooling_macs + 2 * channels * squeeze, acts=squeeze + channels)
+            # The 1x1 conv to the position logits, and the weighted sum over positions it drives
+            # (a matrix product of the same C*H*W MACs), recorded as one pointwise layer.
+            logits = tally.fork().layer("conv", out_channels=1, params=channels + 1, macs=2 * channels * area, acts=area)
+            tally.include(logits)
+        # The transform on the pooled 1x1 context: conv, layer norm, activation, conv.
+        transform = Tally(channels, 1, 1, tally.layers).conv(squeeze, 1, bias=True, norm=False).norm()
+        tally.include(transform.conv(channels, 1, bias=True, norm=False))
 
 
 register_attention(GCSpec)
