@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from searchspace.activations import activation_names
+from searchspace.blocks.attention import AttentionSpec, attention_kinds, attention_spec_class
 from searchspace.blocks.se import SESpec
 from searchspace.blocks.selective_kernel import SelectiveKernelSpec
 from searchspace.blocks.split_attention import SplitAttentionSpec
@@ -124,22 +125,35 @@ EXPANSION = StageKnob("expansion", "real", "must be a number above 0 and at most
 SE = StageKnob("se", "bool", default=False)
 SE_STYLE = StageKnob("se_style", "name", names=SE_STYLES, default="input", requires=(Requires("se", True),))
 SE_RATIO = StageKnob("se_ratio", "real", "must be a number above 0 and at most 4", lambda v: 0 < v <= 4, requires=(Requires("se", True),))
+# Which module fills the attention slot when `se` is on (the key keeps its name from when SE was the only one).
+ATTENTION = StageKnob("attention", "name", names=attention_kinds(), default="se", requires=(Requires("se", True),))
 BOTTLENECK_RATIO = StageKnob("bottleneck_ratio", "real", "must be a number above 0 and at most 64", lambda v: 0 < v <= 64, default=0.25)
 GROUP_WIDTH = StageKnob("group_width", "int", *_POSITIVE)
 UIB_VARIANT = StageKnob("uib_variant", "name", names=UIB_VARIANTS, default="ib")
 START_KERNEL = StageKnob("start_kernel", "int", *_ODD, default=3, requires=(Requires("uib_variant", "extradw"),))
 SPATIAL_CONV = StageKnob("spatial_conv", "name", names=SPATIAL_CONVS, default="plain")
-BUILTIN_KNOBS = (KERNEL, EXPANSION, SE, SE_STYLE, SE_RATIO, BOTTLENECK_RATIO, GROUP_WIDTH, UIB_VARIANT, START_KERNEL, SPATIAL_CONV)
+BUILTIN_KNOBS = (KERNEL, EXPANSION, SE, SE_STYLE, SE_RATIO, ATTENTION, BOTTLENECK_RATIO, GROUP_WIDTH, UIB_VARIANT, START_KERNEL,
+                 SPATIAL_CONV)
 
 # The attention keys, for the kinds with an attention slot.
-ATTENTION_KNOBS = (SE, SE_STYLE, SE_RATIO)
+ATTENTION_KNOBS = (SE, SE_STYLE, SE_RATIO, ATTENTION)
 ACTIVATION_NAMES = activation_names()
 
 
-def se_from_knobs(values: Mapping[str, Any]) -> SESpec | None:
-    """Squeeze-and-excitation as one of the reference families writes it, or None when ``se`` is off."""
+def se_from_knobs(values: Mapping[str, Any]) -> AttentionSpec | None:
+    """The stage's attention: None when ``se`` is off, else the ``attention`` kind (SE unless given).
+
+    SE follows one of the reference families (``se_style``); another kind takes
+    its own paper's defaults, with ``se_ratio`` as its squeeze ratio where it has one.
+    """
     if not values.get("se"):
         return None
+    kind = values.get("attention", "se")
+    if kind != "se":
+        spec_class = attention_spec_class(kind)
+        ratio = values.get("se_ratio")
+        has_ratio = any(name == "ratio" for name, _, _ in spec_class.knobs())
+        return spec_class(ratio=ratio) if ratio is not None and has_ratio else spec_class()
     style, ratio = values.get("se_style", "input"), values.get("se_ratio")
     if style == "input":  # EfficientNet, RegNetY: a quarter of the block input, the block's activation
         return SESpec(ratio=ratio or 0.25, relative_to="in", activation=values["activation"])

@@ -235,8 +235,8 @@ class Tally:
             self.layers.append(LayerRecord("add", 0, 0, 2 * elements, elements))
         return self
 
-    def absorb(self, branch: Tally) -> Tally:
-        """Add what a side branch counted, keeping this shape: an attention's convs on the pooled map, which only weigh it."""
+    def include(self, branch: Tally) -> Tally:
+        """Add what a side branch counted (an attention map computed from this path), keeping this shape."""
         self.params += branch.params
         self.macs += branch.macs
         self.acts += branch.acts

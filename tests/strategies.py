@@ -37,6 +37,11 @@ from searchspace import (
 from searchspace.activations import activation_names
 from searchspace.necks import FPNSpec, PANSpec, SPPFSpec, SPPSpec
 from searchspace.blocks import ConvNeXtSpec, InceptionResidualSpec, LayerNormSpec, PreActBottleneckSpec, XceptionSpec
+from searchspace.blocks.bam import BAMSpec
+from searchspace.blocks.cbam import CBAMSpec
+from searchspace.blocks.eca import ECASpec
+from searchspace.blocks.gather_excite import GESpec
+from searchspace.blocks.global_context import GCSpec
 
 activations = st.sampled_from(activation_names())
 widths = st.integers(2, 24)
@@ -54,7 +59,26 @@ def se_specs(draw) -> SESpec:
     )
 
 
-optional_se = st.one_of(st.none(), se_specs())
+squeeze_rules = st.fixed_dictionaries({
+    "ratio": st.sampled_from([0.0625, 0.25, 0.5, 1.0]),
+    "relative_to": st.sampled_from(["in", "mid", "out"]),
+    "divisor": st.sampled_from([1, 1, 4]),
+})
+gates = st.sampled_from(["sigmoid", "hardsigmoid"])
+attention_activations = st.sampled_from(["relu", "silu"])
+
+# One strategy per registered attention kind (tests/test_conformance.py checks that none is missing).
+ATTENTION = {
+    "se": se_specs(),
+    "eca": st.builds(ECASpec, kernel=st.sampled_from([None, None, 1, 3, 5]), gate=gates),
+    "cbam": st.builds(lambda rule, **kw: CBAMSpec(**rule, **kw), squeeze_rules, spatial_kernel=st.sampled_from([1, 3, 7]),
+                      activation=attention_activations, gate=gates),
+    "ge": st.builds(lambda rule, **kw: GESpec(**rule, **kw), squeeze_rules, extent=st.sampled_from([0, 0, 2, 4]),
+                    mlp=st.booleans(), activation=attention_activations, gate=gates),
+    "gc": st.builds(lambda rule, **kw: GCSpec(**rule, **kw), squeeze_rules, pooling=st.sampled_from(["attn", "avg"]),
+                    fusion=st.sampled_from(["add", "scale"]), activation=attention_activations, gate=gates),
+}
+optional_se = st.one_of(st.none(), *ATTENTION.values())
 
 # The residual kinds' 3x3 variants: Selective Kernel and split attention, at settings beyond their reference nets'.
 sk_specs = st.builds(
@@ -180,6 +204,8 @@ STAGES = {
         ShuffleV1Spec, out_channels=st.integers(3, 8).map(lambda n: groups * n), groups=st.just(groups),
         bottleneck_ratio=st.sampled_from([0.25, 0.5]), group_first=st.booleans(), kernel=st.sampled_from([3, 5]),
         activation=activations)), stride=st.just(2)),
+    "bam": _stage(st.builds(BAMSpec, reduction=st.integers(1, 8), dilation=st.integers(1, 4), dilated_convs=st.integers(0, 2),
+                            activation=activations), repeats=st.just(1), stride=st.just(1)),
 }
 
 

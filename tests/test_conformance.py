@@ -7,6 +7,8 @@ for MACs, forward hooks for activations and feature-map shapes.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 from hypothesis import HealthCheck, assume, given, settings
@@ -16,7 +18,9 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from evaluators.cost import cost
 from searchspace import NetSpec, SpecError, build, decode, encode, kind_names
-from tests.strategies import SPATIAL_STAGES, SPATIAL_VARIANTS, STAGES, nets_of_kind
+from searchspace.blocks.attention import ATTENTION_SLOT, attention_kinds
+from searchspace.registry import kind_by_name
+from tests.strategies import ATTENTION, SPATIAL_STAGES, SPATIAL_VARIANTS, STAGES, nets_of_kind
 
 KINDS = kind_names()
 CONFORMANCE = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
@@ -34,6 +38,7 @@ def draw_net(data: st.DataObject, kind: str, stage_strategy=None) -> NetSpec:
 
 def test_every_registered_kind_has_a_strategy() -> None:
     assert set(STAGES) == set(KINDS)
+    assert set(ATTENTION) == set(attention_kinds())
 
 
 def measured_cost(spec: NetSpec) -> tuple[int, int, int, torch.Size, list[tuple[int, ...]]]:
@@ -120,6 +125,34 @@ def test_digest_tells_specs_apart(kind: str, data: st.DataObject) -> None:
     first, second = draw_net(data, kind), draw_net(data, kind)
     assert (first.digest() == second.digest()) == (first == second)
     assert (hash(first) == hash(second)) or first != second
+
+
+# The block kinds with an attention slot, found from their fields rather than listed.
+SLOTTED = [k for k in KINDS if any(spec_knob.codec is ATTENTION_SLOT for _, spec_knob, _ in kind_by_name(k).spec.knobs())]
+
+
+def test_the_attention_slot_is_in_every_block_that_took_se() -> None:
+    assert {"basic", "bottleneck", "mbconv", "fused", "uib"} <= set(SLOTTED)
+
+
+@pytest.mark.parametrize("attention", attention_kinds())
+@pytest.mark.parametrize("kind", SLOTTED)
+@settings(max_examples=3, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(data=st.data())
+def test_every_attention_kind_in_every_slot_costs_and_round_trips(kind: str, attention: str, data: st.DataObject) -> None:
+    kwargs = data.draw(nets_of_kind(kind))
+    module = data.draw(ATTENTION[attention])
+    try:
+        stages = tuple(replace(s, block=replace(s.block, se=module)) for s in kwargs["stages"])
+        spec = NetSpec(**{**kwargs, "stages": stages})
+    except SpecError:
+        assume(False)
+        raise
+    params, macs, activations, output_shape, _ = measured_cost(spec)
+    analytic = cost(spec)
+    assert (analytic.params, analytic.macs, analytic.activations) == (params, macs, activations)
+    assert tuple(output_shape) == (1, *analytic.output_shape)
+    assert decode(encode(spec)) == spec and NetSpec.from_json(spec.to_json()) == spec
 
 
 def test_block_level_costs_add_up_to_the_net() -> None:

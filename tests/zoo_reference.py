@@ -32,6 +32,29 @@ def _regnet_generator_on_cpu() -> Iterator[None]:
         BlockParams.from_init_params = original
 
 
+@contextlib.contextmanager
+def _gather_excite_constructible() -> Iterator[None]:
+    """timm 1.0.31's ``GatherExcite`` passes ``*dd`` (the dict's keys) to ``ConvMlp``, which then fails.
+
+    The stray positional ``"device", "dtype"`` are dropped, and nothing else
+    changes: the module timm builds and runs is its own.
+    """
+    from timm.layers import gather_excite
+
+    original = gather_excite.ConvMlp
+
+    def conv_mlp(in_features, hidden_features, *stray, **kwargs):
+        if stray not in ((), ("device", "dtype")):
+            raise TypeError(f"unexpected positional arguments {stray!r}")
+        return original(in_features, hidden_features, **kwargs)
+
+    gather_excite.ConvMlp = conv_mlp
+    try:
+        yield
+    finally:
+        gather_excite.ConvMlp = original
+
+
 def _mnasnet_at_width(entry: ZooEntry, kwargs: dict) -> nn.Module:
     """torchvision's mnasnet0_5 ... mnasnet1_3 each fix alpha; another width needs the MNASNet class."""
     from torchvision.models import MNASNet
@@ -65,7 +88,7 @@ def reference_model(entry: ZooEntry, **options) -> nn.Module:
         if entry.reference.library == "timm":
             import timm
 
-            with torch.device("meta"):
+            with _gather_excite_constructible(), torch.device("meta"):
                 return timm.create_model(entry.reference.name, pretrained=False, **kwargs).eval()
     raise ValueError(f"{entry.name}: no buildable reference ({entry.reference.library})")
 

@@ -3,6 +3,8 @@
 Adding a kind: write its module, add it to the register(...) line below (docs/adding_a_block_kind.md).
 """
 
+from searchspace.blocks import cbam, eca, gather_excite, global_context  # noqa: F401  (attention kinds register on import)
+from searchspace.blocks.bam import BAM, BAMSpec
 from searchspace.blocks.convnext import CONVNEXT, ConvNeXtSpec
 from searchspace.blocks.dense import DENSE, TRANSITION, DenseLayerSpec, TransitionSpec
 from searchspace.blocks.inception import INCEPTION, InceptionBranch, InceptionSpec
@@ -34,11 +36,12 @@ from searchspace.blocks.xception import XCEPTION, XceptionSpec
 from searchspace.registry import register
 
 register(CONV, POOL, ADAPTIVE_POOL, LRN, NORM_ACT, BASIC, BOTTLENECK, MBCONV, FUSED, UIB, DENSE, TRANSITION, INCEPTION, SHUFFLE)
-# The classics of issue 18, after the kinds above so that their search order stays as it was.
-register(LAYER_NORM, CONVNEXT, PREACT, XCEPTION, INCEPTION_RESIDUAL, SHUFFLE_V1)
+# The kinds of issue 18, after the kinds above so that their search order stays as it was.
+register(LAYER_NORM, CONVNEXT, PREACT, XCEPTION, INCEPTION_RESIDUAL, SHUFFLE_V1, BAM)
 
 __all__ = [
-    "AdaptivePoolSpec", "BasicSpec", "BottleneckSpec", "ConvNeXtSpec", "ConvSpec", "DenseLayerSpec", "FusedMBConvSpec",
+    "AdaptivePoolSpec", "BAMSpec", "BasicSpec", "BottleneckSpec", "ConvNeXtSpec", "ConvSpec", "DenseLayerSpec", "FusedMBConvSpec",
     "InceptionBranch", "InceptionResidualSpec", "InceptionSpec", "LayerNormSpec", "LRNSpec", "MBConvSpec", "NormActSpec", "PoolSpec",
-    "PreActBottleneckSpec", "SESpec", "SelectiveKernelSpec", "ShuffleSpec", "ShuffleV1Spec", "SplitAttentionSpec", "TransitionSpec", "UIBSpec", "XceptionSpec",
+    "PreActBottleneckSpec", "SESpec", "SelectiveKernelSpec", "ShuffleSpec", "ShuffleV1Spec", "SplitAttentionSpec", "TransitionSpec",
+    "UIBSpec", "XceptionSpec",
 ]

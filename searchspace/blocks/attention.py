@@ -36,6 +36,7 @@ class AttentionSpec(Protocol):
 
 
 _ATTENTION: dict[str, type[SpecBase]] = {}
+ATTENTION_SLOT = SlotCodec(_ATTENTION, "an attention spec", json_default_kind="se")
 
 
 def register_attention(spec_class: type[SpecBase]) -> None:
@@ -52,6 +53,11 @@ def attention_kinds() -> tuple[str, ...]:
     return tuple(_ATTENTION)
 
 
+def attention_spec_class(kind: str) -> type[SpecBase]:
+    """The spec class of a registered attention kind (a one-line SpecError for an unknown one)."""
+    return ATTENTION_SLOT._spec_class(kind, "attention")
+
+
 ATTENTION_FIELD_DOC = "attention, any registered kind, e.g. se() or se(r0.25_mid_d8_hardsigmoid); absent: none"
 
 
@@ -61,4 +67,4 @@ def attention_knob(where: str) -> Any:
     The field keeps the name ``se`` it had when SE was the only attention: JSON
     files, digests and state-dict keys say ``se``.
     """
-    return knob("se", SlotCodec(_ATTENTION, "an attention spec", json_default_kind="se"), None, doc=f"{ATTENTION_FIELD_DOC} ({where})")
+    return knob("se", ATTENTION_SLOT, None, doc=f"{ATTENTION_FIELD_DOC} ({where})")

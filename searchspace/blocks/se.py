@@ -9,6 +9,7 @@ the rule is data: a ratio, the width it is relative to, and a divisor.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from torch import nn
 
@@ -20,19 +21,46 @@ from searchspace.tally import Tally
 from searchspace.widths import make_divisible
 
 
-@dataclass(frozen=True, kw_only=True)
-class SESpec(SpecBase):
-    kind = "se"
+# The squeeze knobs every squeezing attention kind declares alike (see SqueezeRule), each kind with
+# its own defaults; a ratio refers to the block's input, expanded or output width.
+def squeeze_ratio(default: float) -> Any:
+    return knob("r", FloatCodec(0.0, 4.0, open_min=True), default, doc="squeeze width as a fraction of `relative_to`")
 
-    ratio: float = knob("r", FloatCodec(0.0, 4.0, open_min=True), 0.25, doc="squeeze width as a fraction of `relative_to`")
-    relative_to: str = knob("", ChoiceCodec(("in", "mid", "out")), "in", doc="width the ratio applies to: block input, expanded (or bottleneck) width, or block output")
-    divisor: int = knob("d", IntCodec(1), 1, doc="round the squeeze width to a multiple of this (1: nearest integer)")
-    activation: str = knob("", ACTIVATION, "relu", doc="activation between the two 1x1 convs")
-    gate: str = knob("", GATE, "sigmoid", doc="gate that turns the excitation into a scale")
+
+def squeeze_reference(default: str) -> Any:
+    return knob("", ChoiceCodec(("in", "mid", "out")), default,
+                doc="width the ratio applies to: block input, expanded (or bottleneck) width, or block output")
+
+
+def squeeze_divisor() -> Any:
+    return knob("d", IntCodec(1), 1, doc="round the squeeze width to a multiple of this (1: nearest integer)")
+
+
+class SqueezeRule:
+    """The squeeze width of a spec with ``ratio``, ``relative_to`` and ``divisor`` fields.
+
+    SE, CBAM, Gather-Excite and Global Context all reduce a width by a ratio
+    before expanding back; the rule is the same data in each.
+    """
+
+    ratio: float
+    relative_to: str
+    divisor: int
 
     def squeeze_channels(self, in_channels: int, mid_channels: int, out_channels: int) -> int:
         reference = {"in": in_channels, "mid": mid_channels, "out": out_channels}[self.relative_to]
         return make_divisible(reference * self.ratio, self.divisor)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SESpec(SqueezeRule, SpecBase):
+    kind = "se"
+
+    ratio: float = squeeze_ratio(0.25)
+    relative_to: str = squeeze_reference("in")
+    divisor: int = squeeze_divisor()
+    activation: str = knob("", ACTIVATION, "relu", doc="activation between the two 1x1 convs")
+    gate: str = knob("", GATE, "sigmoid", doc="gate that turns the excitation into a scale")
 
     def module(self, channels: int, in_channels: int, mid_channels: int, out_channels: int) -> nn.Module:
         return SqueezeExcite(channels, self.squeeze_channels(in_channels, mid_channels, out_channels), self.activation, self.gate)

@@ -91,7 +91,7 @@ class SelectiveKernelSpec(SpecBase):
         for path in paths:  # summed by the attention's weights (SELECT_PATHS), not a residual sum
             tally.become(path)
         attention = pooled_attention(tally, out_channels).conv(self.attention_channels(out_channels), 1)
-        tally.absorb(attention.conv(out_channels * self.paths, 1, norm=False))
+        tally.include(attention.conv(out_channels * self.paths, 1, norm=False))
         tally.layer(SELECT_PATHS)
 
 

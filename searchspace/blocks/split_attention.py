@@ -79,7 +79,7 @@ class SplitAttentionSpec(SpecBase):
         attention_width = self.attention_channels(tally.channels, groups)
         tally.conv(out_channels * self.radix, 3, self.conv_stride(stride), groups=groups * self.radix)
         attention = pooled_attention(tally, out_channels).conv(attention_width, 1, groups=groups, bias=True)
-        tally.absorb(attention.conv(out_channels * self.radix, 1, groups=groups, bias=True, norm=False))
+        tally.include(attention.conv(out_channels * self.radix, 1, groups=groups, bias=True, norm=False))
         tally.layer(SELECT_PATHS, out_channels=out_channels)
         if self.conv_stride(stride) != stride:
             tally.pool(3, stride, 1)

@@ -15,6 +15,7 @@ from typing import Any
 
 from searchspace.spec import NetSpec
 from searchspace.zoo import (  # noqa: F401  (each registers its entries)
+    attention_resnets,
     classic,
     convnext,
     densenet,

@@ -10,12 +10,40 @@ mismatch is reported with both keys, so a wrong mapping cannot load silently.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Callable, Mapping
 
 import torch
 
 from searchspace.build import build
 from searchspace.zoo.registry import ZooError, entry
+
+
+def module_last(block: str, module: str) -> Callable[[list[str]], list[str]]:
+    """A ``reference_order`` for references that register a block's ``module`` before its main path.
+
+    ``block`` is a regular expression for a block's key prefix; each block's
+    keys under ``<block>.<module>.`` move after the block's other keys (this
+    toolkit registers a residual's shortcut after its body), all else keeps its place.
+    """
+    pattern = re.compile(rf"^({block})\.([^.]+)\.")
+
+    def reorder(keys: list[str]) -> list[str]:
+        block_start: dict[str, int] = {}
+        for index, key in enumerate(keys):
+            if match := pattern.match(key):
+                block_start.setdefault(match.group(1), index)
+
+        def order(item: tuple[int, str]) -> tuple[int, int, int]:
+            index, key = item
+            match = pattern.match(key)
+            if match is None:
+                return (index, 0, index)
+            return (block_start[match.group(1)], 1 if match.group(2) == module else 0, index)
+
+        return [key for _, key in sorted(enumerate(keys), key=order)]
+
+    return reorder
 
 
 def _reshapeable(source: torch.Size, target: torch.Size) -> bool:

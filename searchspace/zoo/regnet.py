@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
 from searchspace.regnet import regnet_spec
+from searchspace.zoo.convert import module_last
 from searchspace.zoo.registry import Reference, ZooEntry, register
 
 # name: (depth, w0, wa, wm, group width, SE ratio) as published in "Designing Network Design Spaces".
@@ -29,25 +28,8 @@ PARAMETERS = {
 # torchvision's default weights for the largest RegNetY (SWAG, end to end) are evaluated at 384 px.
 RESOLUTIONS = {"regnet_y_128gf": 384}
 
-_BLOCK = re.compile(r"^(trunk_output\.block\d+\.block\d+-\d+)\.(proj|f)\.")
-
-
-def projection_last(keys: list[str]) -> list[str]:
-    """torchvision registers a block's projection before its main path; this toolkit after it."""
-    def order(item: tuple[int, str]) -> tuple[int, int, int]:
-        index, key = item
-        match = _BLOCK.match(key)
-        if match is None:
-            return (index, 0, index)
-        first = block_start[match.group(1)]
-        return (first, 1 if match.group(2) == "proj" else 0, index)
-
-    block_start: dict[str, int] = {}
-    for index, key in enumerate(keys):
-        match = _BLOCK.match(key)
-        if match:
-            block_start.setdefault(match.group(1), index)
-    return [key for _, key in sorted(enumerate(keys), key=order)]
+# torchvision registers a block's projection before its main path; this toolkit after it.
+projection_last = module_last(r"trunk_output\.block\d+\.block\d+-\d+", "proj")
 
 
 def _entry(name: str, parameters: tuple) -> ZooEntry:

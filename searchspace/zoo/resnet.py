@@ -18,6 +18,7 @@ which is exact for every variant (1/4, 1/2 or 1).
 from __future__ import annotations
 
 from searchspace.blocks import BasicSpec, BottleneckSpec, ConvSpec, PoolSpec, SESpec
+from searchspace.blocks.attention import AttentionSpec
 from searchspace.blocks.spatial import SpatialConvSpec
 from searchspace.spec import HeadSpec, NetSpec, Stage
 from searchspace.zoo.registry import Reference, ZooEntry, register
@@ -40,7 +41,7 @@ def resnet_spec(
     *,
     groups: int = 1,
     width_per_group: int = 64,
-    se: SESpec | None = None,
+    se: AttentionSpec | None = None,
     deep_stem: bool = False,
     downsample: str = "conv1x1",
     spatial: SpatialConvSpec | None = None,
