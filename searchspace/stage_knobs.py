@@ -2,7 +2,8 @@
 
 A stage of a stage-template search space (search/spaces) has a few keys every
 kind reads (``depth``, ``block``, ``width``, ``activation``, ``stride``) and
-keys only some kinds read (``kernel``, ``expansion``, the attention keys, ...).
+keys only some kinds read (``kernel``, ``expansion``, the attention keys, ...),
+and keys that add a stage after the stage whatever its kind (``bam``).
 A kind that can be searched carries a :class:`SearchRecipe`: the
 :class:`StageKnob` keys it reads, a function that makes its block spec from
 the values drawn, and its stage rules.  Which keys exist, which kinds read
@@ -58,7 +59,7 @@ class Requires:
 
 @dataclass(frozen=True)
 class StageKnob:
-    """A stage key that only some kinds read, checked as space files give it."""
+    """A stage key that only some kinds read (or, ``every_kind``, one no block reads), checked as space files give it."""
 
     name: str
     type: str  # "int", "real", "name" or "bool"
