@@ -2,7 +2,8 @@
 
 A stage of a stage-template search space (search/spaces) has a few keys every
 kind reads (``depth``, ``block``, ``width``, ``activation``, ``stride``) and
-keys only some kinds read (``kernel``, ``expansion``, the attention keys, ...).
+keys only some kinds read (``kernel``, ``expansion``, the attention keys, ...),
+and keys that add a stage after the stage whatever its kind (``bam``).
 A kind that can be searched carries a :class:`SearchRecipe`: the
 :class:`StageKnob` keys it reads, a function that makes its block spec from
 the values drawn, and its stage rules.  Which keys exist, which kinds read
@@ -21,10 +22,11 @@ from typing import Any
 
 from searchspace.activations import activation_names
 from searchspace.blocks.attention import AttentionSpec, attention_kinds, attention_spec_class
+from searchspace.blocks.bam import BAMSpec
 from searchspace.blocks.se import SESpec
 from searchspace.blocks.selective_kernel import SelectiveKernelSpec
 from searchspace.blocks.split_attention import SplitAttentionSpec
-from searchspace.fields import SpecBase
+from searchspace.fields import SpecBase, SpecError
 
 
 def _any(value: Any) -> bool:
@@ -57,7 +59,7 @@ class Requires:
 
 @dataclass(frozen=True)
 class StageKnob:
-    """A stage key that only some kinds read, checked as space files give it."""
+    """A stage key that only some kinds read (or, ``every_kind``, one no block reads), checked as space files give it."""
 
     name: str
     type: str  # "int", "real", "name" or "bool"
@@ -66,6 +68,8 @@ class StageKnob:
     names: tuple[str, ...] = ()  # the allowed values of a "name" key
     default: Any = None  # what a stage that leaves the key out gets (None: the block spec's own default)
     requires: tuple[Requires, ...] = ()  # asked only when these hold, whatever the kind
+    # Read by every kind, no recipe lists it: it adds a stage after the stage (bam_from_knobs), not a block field.
+    every_kind: bool = False
 
 
 @dataclass(frozen=True)
@@ -132,8 +136,34 @@ GROUP_WIDTH = StageKnob("group_width", "int", *_POSITIVE)
 UIB_VARIANT = StageKnob("uib_variant", "name", names=UIB_VARIANTS, default="ib")
 START_KERNEL = StageKnob("start_kernel", "int", *_ODD, default=3, requires=(Requires("uib_variant", "extradw"),))
 SPATIAL_CONV = StageKnob("spatial_conv", "name", names=SPATIAL_CONVS, default="plain")
+
+
+def _spec_field_rule(spec_class: type[SpecBase], field: str) -> tuple[str, Callable[[Any], bool]]:
+    """(rule, check) of a spec field's own codec, so a stage key and the spec it sets allow the same values."""
+    codec = next(spec_knob.codec for name, spec_knob, _ in spec_class.knobs() if name == field)
+
+    def valid(value: Any) -> bool:
+        try:
+            codec.normalize(value, field)
+        except SpecError:
+            return False
+        return True
+
+    return codec.rule(), valid
+
+
+# BAM (Park et al. 2018) is a stage of its own, put right after the stage whose `bam` is on: after
+# that stage's last block, so before the next stage's downsampling, where the paper (and the zoo's
+# bam_resnet50) puts it.  It is a key of the stage it follows rather than a SearchRecipe on the `bam`
+# kind because a recipe makes a kind a stage's *block*: a space would then need a stride-1 BAM stage
+# of depth 0 or 1 between each pair of stages, renumbering every existing space's stage knobs, with
+# a width and a depth BAM cannot have (it keeps the map's shape, and is never repeated).
+_WITH_BAM = (Requires("bam", True),)
+BAM = StageKnob("bam", "bool", default=False, every_kind=True)
+BAM_REDUCTION = StageKnob("bam_reduction", "int", *_spec_field_rule(BAMSpec, "reduction"), requires=_WITH_BAM, every_kind=True)
+BAM_DILATION = StageKnob("bam_dilation", "int", *_spec_field_rule(BAMSpec, "dilation"), requires=_WITH_BAM, every_kind=True)
 BUILTIN_KNOBS = (KERNEL, EXPANSION, SE, SE_STYLE, SE_RATIO, ATTENTION, BOTTLENECK_RATIO, GROUP_WIDTH, UIB_VARIANT, START_KERNEL,
-                 SPATIAL_CONV)
+                 SPATIAL_CONV, BAM, BAM_REDUCTION, BAM_DILATION)
 
 # The attention keys, for the kinds with an attention slot.
 ATTENTION_KNOBS = (SE, SE_STYLE, SE_RATIO, ATTENTION)
@@ -169,6 +199,14 @@ def spatial_from_knobs(values: Mapping[str, Any]) -> SelectiveKernelSpec | Split
     if choice == "sk":
         return SelectiveKernelSpec()
     return SplitAttentionSpec() if choice == "splat" else None
+
+
+def bam_from_knobs(values: Mapping[str, Any]) -> BAMSpec | None:
+    """The BAM to put after the stage, None when ``bam`` is off; reduction and dilation are the spec's (the paper's) unless given."""
+    if not values.get("bam"):
+        return None
+    fields = {"bam_reduction": "reduction", "bam_dilation": "dilation"}
+    return BAMSpec(**{field: values[key] for key, field in fields.items() if values.get(key) is not None})
 
 
 def expansion_of(values: Mapping[str, Any]) -> dict[str, float]:

@@ -151,9 +151,10 @@ def _stage_conditions(key: str, stage: StageDefinition, knob_name: Callable[[str
     if knob is None:  # a key every kind reads
         return tuple(conditions)
     kinds = stage.kinds()
-    using = tuple(k for k in kinds_using(key) if k in kinds)
-    text = f"{knob_name('block')} == {using[0]}" if len(using) == 1 else f"{knob_name('block')} in ({', '.join(using)})"
-    conditions.append(Condition("block", lambda kind: kind in using, text))
+    if not knob.every_kind:
+        using = tuple(k for k in kinds_using(key) if k in kinds)
+        text = f"{knob_name('block')} == {using[0]}" if len(using) == 1 else f"{knob_name('block')} in ({', '.join(using)})"
+        conditions.append(Condition("block", lambda kind: kind in using, text))
     for required in knob.requires:
         conditions.append(Condition(required.key, required.holds, required.text(knob_name(required.key))))
     for kind, when in kind_conditions(key):

@@ -383,7 +383,7 @@ def _unused_reason(key: str, kinds: tuple[str, ...], settings: Mapping[str, Sett
     if key not in knobs:  # a key every kind reads
         return None
     users = kinds_using(key)
-    if not set(kinds) & set(users):
+    if not knobs[key].every_kind and not set(kinds) & set(users):
         return f"it applies to {', '.join(users)} blocks"
     for required in knobs[key].requires:
         given = settings.get(required.key, Fixed(knobs[required.key].default))

@@ -5,7 +5,8 @@ multipliers - asking each key that applies (see plan.py) and then building:
 
 * a stem conv (and, with ``pool``, a 3x3 stride-2 max-pool that takes the
   stride of the first stride-2 stage, so every net has the same total stride);
-* one stage per body stage whose depth is not 0, its block made by blocks.py;
+* one stage per body stage whose depth is not 0, its block made by blocks.py,
+  and after it a BAM stage when the stage's ``bam`` is on;
 * the head, the net settings;
 * the global multipliers: widths times ``width_mult`` rounded as MobileNet
   rounds them (``make_divisible(w * m, 8)``, the rule of
@@ -23,6 +24,7 @@ keep the nets that satisfy it, as pycls does.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +38,7 @@ from search.spaces.plan import Entry, StagePlan, TemplatePlan, plan_template
 from search.spaces.suggest import FixedSuggest, Suggest
 from searchspace import ConvSpec, HeadSpec, NetSpec, PoolSpec, SpecError, Stage
 from searchspace.scaling import scale_depth, scale_resolution
+from searchspace.stage_knobs import bam_from_knobs
 from searchspace.widths import make_divisible
 
 WIDTH_DIVISOR = 8  # multiplied widths are rounded to multiples of this, as MobileNets and EfficientNets do
@@ -110,17 +113,7 @@ class TemplateSpace(Space):
         stem_stages = [Stage(block=ConvSpec(out_channels=scaled(stem["width"]), kernel=stem["kernel"], activation=stem["activation"]), stride=stem["stride"])]
         if stem["pool"]:
             stem_stages.append(Stage(block=PoolSpec(kernel=3, padding=1), stride=2))
-        body = []
-        previous_width = 0
-        for plan, values in stages:
-            kind = values["block"]
-            width = stage_width(kind, scaled(values["width"]))
-            if "width" in self.definition.non_decreasing:
-                # Rounding (multiplier, even shuffle widths) can undo the order the knobs had.
-                width = stage_width(kind, max(width, previous_width))
-                previous_width = width
-            stride = 1 if plan.pool_takes_stride and stem["pool"] else plan.stride
-            body.append(Stage(block=make_block(kind, width, values), repeats=values["depth"], stride=stride))
+        body = self._body(stages, scaled, stem["pool"])
         head_width = scaled(head["width"]) if head["width"] else 0
         spec = NetSpec(
             stem=tuple(stem_stages),
@@ -138,6 +131,23 @@ class TemplateSpace(Space):
         if multipliers["resolution"] != 1.0:
             spec = scale_resolution(spec, multipliers["resolution"])
         return spec
+
+    def _body(self, stages: list[tuple[StagePlan, dict]], scaled: Callable[[int], int], stem_pools: bool) -> list[Stage]:
+        body = []
+        previous_width = 0
+        for plan, values in stages:
+            kind = values["block"]
+            width = stage_width(kind, scaled(values["width"]))
+            if "width" in self.definition.non_decreasing:
+                # Rounding (multiplier, even shuffle widths) can undo the order the knobs had.
+                width = stage_width(kind, max(width, previous_width))
+                previous_width = width
+            stride = 1 if plan.pool_takes_stride and stem_pools else plan.stride
+            body.append(Stage(block=make_block(kind, width, values), repeats=values["depth"], stride=stride))
+            bam = bam_from_knobs(values)
+            if bam is not None:  # a stage of its own after the stage's last block (searchspace/stage_knobs.py)
+                body.append(Stage(block=bam))
+        return body
 
     # ---- description --------------------------------------------------------------
 
