@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from search.spaces.knob_groups import GroupKnob, group_settings
-from search.spaces.mobile_layout import HEAD, LAYOUT, NET, STEM, block_group, block_spec, head_spec, run_stride, stem_stages
+from search.spaces.mobile_layout import HEAD, LAYOUT, NET, STEM, block_group, block_spec, depth_domain, head_spec, run_stride, stem_stages
 from searchspace import NetSpec, SpecError, Stage
 
 
@@ -28,7 +28,7 @@ def point_of(spec: NetSpec) -> dict[str, Any]:
     pool = len(spec.stem) == 2
     point = _found(STEM, "stem.", lambda values: stem_stages(values) == spec.stem, "the stem")
     for index, runs in enumerate(place_runs(spec.stages, pool)):
-        point.update(_stage_point(index, runs))
+        point.update(_stage_point(index, runs, pool))
     point.update(_found(HEAD, "head.", lambda values: head_spec(values) == spec.head, "the head"))
     settings = (spec.norm_eps, spec.norm_momentum)
     point.update(_found(NET, "net.", lambda values: (values["norm_eps"], values["norm_momentum"]) == settings, "the batch-norm settings"))
@@ -57,12 +57,16 @@ def _width(stage: Stage) -> int:
     return stage.block.out_channels
 
 
-def _stage_point(index: int, runs: list[Stage]) -> dict[str, Any]:
+def _stage_point(index: int, runs: list[Stage], pool: bool) -> dict[str, Any]:
     layout = LAYOUT[index]
-    point: dict[str, Any] = {f"stage{index}.depth": sum(run.repeats for run in runs)}
+    depth, width = sum(run.repeats for run in runs), _width(runs[0]) if runs else None
+    if not depth_domain(layout, pool).contains(depth) or (runs and not layout.width.contains(width)):
+        raise NotAPoint(f"stage{index} has {depth} blocks of width {width}: the space allows "
+                        f"{depth_domain(layout, pool).describe()} blocks of width {layout.width.describe()}")
+    point: dict[str, Any] = {f"stage{index}.depth": depth}
     if not runs:
         return point
-    width = point[f"stage{index}.width"] = _width(runs[0])
+    point[f"stage{index}.width"] = width
     position = 0
     for run in runs:
         group = block_group(layout.kinds, position == 0, layout.stride == 2)

@@ -19,6 +19,7 @@ a net's values are written nowhere else.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -46,7 +47,7 @@ KNOWN_NETS = (
     "mobilenet_v3_small", "mobilenet_v3_large", "mobilenetv4_conv_small", "mobilenetv4_conv_medium",
     "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3",
     "shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5", "shufflenet_v2_x2_0",
-    "mobilenetv1_100", "regnet_x_400mf",
+    "mobilenetv1_100", "mobilenet_v2", "regnet_x_400mf", "regnet_x_800mf", "regnet_y_400mf", "regnet_y_800mf",
 )
 
 
@@ -74,7 +75,7 @@ class MobileSpace(Space):
         "Per-block choices over a MobileNet-like layout: every block picks its kind (conv, mbconv, fused, uib, "
         "bottleneck, shuffle), activation, expansion, kernel and SE; stage depth, width and stride-1 stages; "
         "stem pooling, head conv and hidden layer, batch-norm settings. Holds MobileNetV1/V3/V4, MnasNet, "
-        "ShuffleNetV2 and RegNetX-400MF exactly."
+        "ShuffleNetV2 and small RegNets exactly."
     )
 
     @property
@@ -109,12 +110,18 @@ class MobileSpace(Space):
         return math.log10(total)
 
     def known_point(self, zoo_name: str) -> dict[str, Any]:
-        from search.spaces.mobile_points import point_of
-        from searchspace import zoo
-
         if zoo_name not in self.baselines:
             raise not_a_baseline(self, zoo_name)
-        return point_of(zoo.get(zoo_name))
+        return dict(_known_point(zoo_name))
+
+
+@functools.cache
+def _known_point(zoo_name: str) -> dict[str, Any]:
+    """Found once per process: the search walks every setting of each part's knobs."""
+    from search.spaces.mobile_points import point_of
+    from searchspace import zoo
+
+    return point_of(zoo.get(zoo_name))
 
 
 def _stage_infos(index: int, layout: StageLayout) -> list[KnobInfo]:
