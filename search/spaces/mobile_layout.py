@@ -16,8 +16,8 @@ how MobileNetV3's table rows stay separate stages.
 The values are the union of what the known nets use, so each is an exact
 point (``mobile_points``): MobileNetV3's expansions are its expanded widths
 over its input widths (184 / 80, 88 / 24), MnasNet's batch-norm momentum is
-TensorFlow's decay 0.9997 converted.  Widths move in steps of 4 because
-ShuffleNetV2's are multiples of 4, not of 8.
+TensorFlow's decay 0.9997 converted.  Widths are any integer in range
+(ShuffleNetV2's are multiples of 4, not of 8; a shuffle unit rounds an odd one up).
 """
 
 from __future__ import annotations
@@ -91,20 +91,22 @@ class StageLayout:
         return DOWNSAMPLING_KINDS if self.stride == 2 and not self.pool_takes_stride else BASE_KINDS
 
 
-def _stage(stride: int, depth: tuple[int, int], width: tuple[int, int], pool_takes_stride: bool = False) -> StageLayout:
-    return StageLayout(stride, Domain.integers(*depth), Domain.integers(*width, step=4), pool_takes_stride)
+def _stage(stride: int, depth: tuple[int, int], width: tuple[int, int], *, deep: bool = False, pool_takes_stride: bool = False) -> StageLayout:
+    return StageLayout(stride, Domain.integers(*depth, log=deep), Domain.integers(*width, log=True), pool_takes_stride)
 
 
 # Depths and widths reach the largest known net's in each stage (RegNetX-400MF's 12 blocks, MobileNetV1's 1024).
+# Widths, and the depths of the deep stages, are log-uniform: uniform ones would centre samples on nets
+# of several GMACs (median 2.6 GMACs at 224 px), far from the mobile nets the space is for.
 LAYOUT = (
     _stage(1, (0, 2), (8, 64)),
     _stage(2, (1, 4), (16, 128), pool_takes_stride=True),
     _stage(1, (0, 2), (16, 128)),
     _stage(2, (1, 4), (24, 256)),
     _stage(1, (0, 2), (24, 256)),
-    _stage(2, (1, 8), (40, 512)),
+    _stage(2, (1, 8), (40, 512), deep=True),
     _stage(1, (0, 4), (40, 512)),
-    _stage(2, (1, 12), (64, 1024)),
+    _stage(2, (1, 12), (64, 1024), deep=True),
     _stage(1, (0, 2), (96, 1024)),
 )
 

@@ -24,6 +24,7 @@ import math
 from typing import Any
 
 from search.spaces.base import KnobInfo, Space, SpaceContext, not_a_baseline, registered
+from search.spaces.blocks import stage_width
 from search.spaces.domains import Domain
 from search.spaces.knob_groups import draw_group, group_count, group_infos, group_settings
 from search.spaces.mobile_layout import (
@@ -57,6 +58,8 @@ def stage_blocks(index: int, layout: StageLayout, suggest: Suggest, pool: bool) 
     if depth == 0:
         return []
     width = layout.width.draw(suggest, f"stage{index}.width")
+    if "shuffle" in layout.kinds:  # any block may be a shuffle unit, which needs an even width: repaired once, for all
+        width = stage_width("shuffle", width)
     runs: list[list[Any]] = []  # [block, repeats]
     for position in range(depth):
         group = block_group(layout.kinds, position == 0, layout.stride == 2)
