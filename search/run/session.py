@@ -203,8 +203,10 @@ class SearchSession:
                 if self.config.baselines:  # here, before any trial trains: their latencies are not disturbed
                     self.outcome.baselines = evaluate_baselines(self.prepared.space, self.evaluator, self.rundir, self.clock)
                     self.predictor.refresh()  # the baselines' measurements may complete the first fit
-                    if self.config.warm_start and not self.study.get_trials(deepcopy=False):
-                        self.warm_start()
+                    if self.config.warm_start:
+                        self.warm_baselines = self.outcome.baselines  # also for queued copies a resumed run finds
+                        if not self.study.get_trials(deepcopy=False):
+                            self.warm_start()
                 self._search(backend)
             except KeyboardInterrupt:
                 interrupted = True
@@ -215,7 +217,6 @@ class SearchSession:
         """The known nets that fit, as the first trials, told with their baseline results (search.run.warm_start)."""
         points = known_points_to_enqueue(self.prepared.space, self.outcome.baselines)
         enqueue_known_points(self.study, points)
-        self.warm_baselines = self.outcome.baselines
         for _ in points:
             trial = self.study.ask()
             self.tell(trial, self.evaluate(trial))
