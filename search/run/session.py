@@ -24,7 +24,6 @@ from typing import Protocol
 import optuna
 
 from search.run.baselines import evaluate_baselines
-from search.run.warm_start import baseline_result, enqueue_known_points, known_points_to_enqueue, warm_trial_numbers
 from search.run.closing import Ending, close_run
 from search.run.config import RunConfig
 from search.run.evaluate import CandidateEvaluator
@@ -36,6 +35,7 @@ from search.run.progress import SearchProgress
 from search.run.records import TrialRecord
 from search.run.rundir import RunDir, environment
 from search.run.study import COUNTED, counted_trials, open_study, recover_interrupted, tell_study
+from search.run.warm_start import baseline_result, enqueue_known_points, known_points_to_enqueue, warm_trial_numbers
 from searchspace import NetSpec, encode
 
 log = logging.getLogger("search")
