@@ -25,10 +25,11 @@ REQUIRED = {
     "mobilenet_v3_small", "mobilenet_v3_large", "mobilenetv4_conv_small", "mobilenetv4_conv_medium", "mnasnet1_0",
     "shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5", "shufflenet_v2_x2_0", "mobilenetv1_100", "regnet_x_400mf",
 }
+UNIFIED = set(load_space("unified").baselines)  # mobile holds the default space's known nets too
 
 
 def test_the_space_lists_every_required_net_as_a_baseline() -> None:
-    assert REQUIRED <= set(SPACE.baselines) == set(KNOWN_NETS)
+    assert REQUIRED | UNIFIED <= set(SPACE.baselines) == set(KNOWN_NETS)
 
 
 @pytest.mark.parametrize("zoo_name", KNOWN_NETS)
@@ -43,7 +44,11 @@ def test_a_known_point_samples_the_zoo_net_itself(zoo_name: str, context: SpaceC
 
 def test_a_net_the_layout_cannot_hold_is_refused_by_name() -> None:
     with pytest.raises(NotAPoint, match="gives the stem"):
-        point_of(zoo.get("resnet18"))  # a 7x7 stem conv
+        point_of(zoo.get("alexnet"))  # an 11x11 stride-4 stem conv
+    with pytest.raises(NotAPoint, match="stage0 has 3 blocks of width 64"):
+        point_of(zoo.get("resnet34"))
+    with pytest.raises(NotAPoint, match="width None"):
+        point_of(zoo.get("densenet121"))
     five_downsamplings = decode("net | conv_s2_c16 | mbconv_s2_c16 mbconv_s2_c24 mbconv_s2_c40 mbconv_s2_c80 mbconv_s2_c160 | head")
     with pytest.raises(NotAPoint, match="strides"):
         point_of(five_downsamplings)
@@ -80,7 +85,7 @@ def test_every_listed_knob_is_asked_by_some_net() -> None:
     asked: set[str] = set()
     for kind in DOWNSAMPLING_KINDS:
         for pool in (False, True):
-            prefer = {".depth": "largest", ".repeat": False, ".kind": kind, "uib_variant": "extradw", "stem.pool": pool,
+            prefer = {".depth": "largest", ".repeat": False, ".kind": kind, "uib_variant": "extradw", ".se": True, "stem.pool": pool,
                       "head.width": 1280, "head.hidden": 1280}
             steered = _Steered(len(asked), prefer)
             SPACE.sample(steered, SpaceContext(resolution=32))

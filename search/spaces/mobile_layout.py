@@ -33,41 +33,44 @@ from searchspace import ConvSpec, HeadSpec, PoolSpec, Stage
 from searchspace.fields import SpecBase
 from searchspace.zoo.mnasnet import BN_MOMENTUM as MNASNET_MOMENTUM
 
-ACTIVATIONS = Domain.choices(("relu", "relu6", "hardswish"))
+ACTIVATIONS = Domain.choices(("relu", "relu6", "hardswish", "silu"))
 FLAGS = Domain.choices((False, True))
 KERNELS = Domain.choices((3, 5))
 
-BASE_KINDS = ("conv", "mbconv", "fused", "uib", "bottleneck")
+BASE_KINDS = ("conv", "mbconv", "fused", "uib", "basic", "bottleneck")
 # A ShuffleNetV2 unit changes its width only when it downsamples: only stages that always do may hold one.
 DOWNSAMPLING_KINDS = (*BASE_KINDS, "shuffle")
 
-# Squeeze-and-excitation as the family that uses it in each kind writes it (stage_knobs.se_from_knobs).
-SE_STYLE = {"mbconv": "expanded", "fused": "expanded", "uib": "expanded", "bottleneck": "input"}
+# Squeeze-and-excitation as the family that uses it in each kind writes it (stage_knobs.se_from_knobs);
+# mbconv chooses: MobileNetV3's (expanded) or EfficientNet's (input).
+SE_STYLE = {"mbconv": "expanded", "fused": "expanded", "uib": "expanded", "basic": "input", "bottleneck": "input"}
 # mbconv forms: MobileNetV2's inverted residual; no skip (MnasNet's first block); MobileNetV1's separable conv.
 MBCONV_FORMS = ("inverted", "noskip", "separable")
 
 # Each kind's own knobs, named "<kind>.<stage key>" (the keys space files use, docs/spaces.md).
-KIND_KNOBS: dict[str, tuple[tuple[str, Domain, tuple[Any, ...]], ...]] = {
-    # (key, values, values of the kind's first key under which it is asked; empty: always)
-    "conv": (("kernel", Domain.choices((1, 3)), ()),),
+KIND_KNOBS: dict[str, tuple[tuple[str, Domain, tuple[str, tuple[Any, ...]] | None], ...]] = {
+    # (key, values, (an earlier key of the kind, its values under which this one is asked); None: always)
+    "conv": (("kernel", Domain.choices((1, 3)), None),),
     "mbconv": (
-        ("expansion", Domain.choices((1.0, 184 / 80, 200 / 80, 3.0, 88 / 24, 4.0, 72 / 16, 6.0)), ()),
-        ("kernel", KERNELS, ()),
-        ("se", FLAGS, ()),
-        ("form", Domain.choices(MBCONV_FORMS), ()),
+        ("expansion", Domain.choices((1.0, 184 / 80, 200 / 80, 3.0, 88 / 24, 4.0, 72 / 16, 6.0)), None),
+        ("kernel", KERNELS, None),
+        ("se", FLAGS, None),
+        ("se_style", Domain.choices(("expanded", "input")), ("se", (True,))),
+        ("form", Domain.choices(MBCONV_FORMS), None),
     ),
-    "fused": (("expansion", Domain.choices((2.0, 4.0)), ()), ("se", FLAGS, ())),
+    "fused": (("expansion", Domain.choices((2.0, 4.0)), None), ("se", FLAGS, None)),
     "uib": (
-        ("uib_variant", Domain.choices(("ib", "convnext", "extradw", "ffn")), ()),
-        ("kernel", KERNELS, ("ib", "convnext", "extradw")),
-        ("start_kernel", KERNELS, ("extradw",)),
-        ("expansion", Domain.choices((2.0, 3.0, 4.0, 6.0)), ()),
-        ("se", FLAGS, ()),
+        ("uib_variant", Domain.choices(("ib", "convnext", "extradw", "ffn")), None),
+        ("kernel", KERNELS, ("uib_variant", ("ib", "convnext", "extradw"))),
+        ("start_kernel", KERNELS, ("uib_variant", ("extradw",))),
+        ("expansion", Domain.choices((2.0, 3.0, 4.0, 6.0)), None),
+        ("se", FLAGS, None),
     ),
+    "basic": (("se", FLAGS, None),),
     "bottleneck": (
-        ("bottleneck_ratio", Domain.choices((0.25, 1.0)), ()),
-        ("group_width", Domain.choices((8, 16, 32)), ()),
-        ("se", FLAGS, ()),
+        ("bottleneck_ratio", Domain.choices((0.25, 1.0)), None),
+        ("group_width", Domain.choices((8, 16, 32)), None),
+        ("se", FLAGS, None),
     ),
     "shuffle": (),
 }
@@ -133,8 +136,8 @@ def block_group(kinds: tuple[str, ...], first: bool, downsamples: bool) -> tuple
         for key, domain, under in KIND_KNOBS[kind]:
             if key == "uib_variant" and first and downsamples:
                 domain = DOWNSAMPLING_UIB_VARIANTS
-            needs = (f"{kind}.uib_variant",) if under else ("kind",)
-            knobs.append(GroupKnob(f"{kind}.{key}", domain, needs, under or (kind,)))
+            needs, values = ((f"{kind}.{under[0]}",), under[1]) if under else (("kind",), (kind,))
+            knobs.append(GroupKnob(f"{kind}.{key}", domain, needs, values))
     return tuple(knobs)
 
 
@@ -143,7 +146,7 @@ def block_spec(kind: str, width: int, values: dict[str, Any]) -> SpecBase:
     own = {key.split(".", 1)[1]: value for key, value in values.items() if key.startswith(kind + ".")}
     form = own.pop("form", None)
     if own.get("se"):
-        own["se_style"] = SE_STYLE[kind]
+        own.setdefault("se_style", SE_STYLE[kind])
     block = make_block(kind, stage_width(kind, width), {"activation": values["activation"], **own})
     if form is not None:
         block = replace(block, skip=form == "inverted", project_activation=form == "separable")
@@ -152,13 +155,14 @@ def block_spec(kind: str, width: int, values: dict[str, Any]) -> SpecBase:
 
 STEM = (
     GroupKnob("width", Domain.integers(8, 64, step=4)),
+    GroupKnob("kernel", Domain.choices((3, 7))),  # 7: ResNet's
     GroupKnob("activation", ACTIVATIONS),
     GroupKnob("pool", FLAGS),
 )
 
 
 def stem_stages(values: dict[str, Any]) -> tuple[Stage, ...]:
-    conv = Stage(block=ConvSpec(out_channels=values["width"], activation=values["activation"]), stride=2)
+    conv = Stage(block=ConvSpec(out_channels=values["width"], kernel=values["kernel"], activation=values["activation"]), stride=2)
     return (conv, Stage(block=PoolSpec(kernel=3, padding=1), stride=2)) if values["pool"] else (conv,)
 
 
@@ -184,8 +188,9 @@ def head_spec(values: dict[str, Any]) -> HeadSpec:
     )
 
 
-# PyTorch's defaults; TensorFlow's (MobileNetV3 in torchvision); MnasNet's decay 0.9997.
 NET = (
+    # PyTorch's defaults; TensorFlow's (MobileNetV3 in torchvision); MnasNet's decay 0.9997.
     GroupKnob("norm_eps", Domain.choices((1e-5, 1e-3))),
     GroupKnob("norm_momentum", Domain.choices((0.1, 0.01, MNASNET_MOMENTUM))),
+    GroupKnob("drop_path_rate", Domain.choices((0.0, 0.2))),  # stochastic depth (EfficientNet's 0.2)
 )

@@ -23,15 +23,15 @@ class NotAPoint(ValueError):
 
 
 def point_of(spec: NetSpec) -> dict[str, Any]:
-    if spec.aux_heads or spec.drop_path_rate:
-        raise NotAPoint("the mobile space has no auxiliary heads and no stochastic depth")
+    if spec.aux_heads:
+        raise NotAPoint("the mobile space has no auxiliary heads")
     pool = len(spec.stem) == 2
     point = _found(STEM, "stem.", lambda values: stem_stages(values) == spec.stem, "the stem")
     for index, runs in enumerate(place_runs(spec.stages, pool)):
         point.update(_stage_point(index, runs, pool))
     point.update(_found(HEAD, "head.", lambda values: head_spec(values) == spec.head, "the head"))
-    settings = (spec.norm_eps, spec.norm_momentum)
-    point.update(_found(NET, "net.", lambda values: (values["norm_eps"], values["norm_momentum"]) == settings, "the batch-norm settings"))
+    settings = (spec.norm_eps, spec.norm_momentum, spec.drop_path_rate)
+    point.update(_found(NET, "net.", lambda values: tuple(values.values()) == settings, "the batch-norm and stochastic-depth settings"))
     return point
 
 
@@ -53,8 +53,8 @@ def place_runs(stages: tuple[Stage, ...], pool: bool) -> list[list[Stage]]:
     return placed
 
 
-def _width(stage: Stage) -> int:
-    return stage.block.out_channels
+def _width(stage: Stage) -> int | None:
+    return getattr(stage.block, "out_channels", None)  # None for kinds without one (dense layers): no width fits
 
 
 def _stage_point(index: int, runs: list[Stage], pool: bool) -> dict[str, Any]:

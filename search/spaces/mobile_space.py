@@ -3,7 +3,7 @@
 The layout and each group's knobs are ``mobile_layout``; this module samples
 them define-by-run, lists them and counts them.  Knob names:
 
-* ``stem.width``, ``stem.activation``, ``stem.pool``;
+* ``stem.width``, ``stem.kernel``, ``stem.activation``, ``stem.pool``;
 * ``stage<i>.depth`` and ``stage<i>.width`` (the stage's output width);
 * ``stage<i>.block<j>.repeat`` (blocks after the first: the previous block
   once more), ``.kind``, ``.activation`` and the kind's own,
@@ -11,7 +11,7 @@ them define-by-run, lists them and counts them.  Knob names:
   have names of their own, since optuna needs one list of choices per name;
 * ``head.width`` (1x1 conv), ``head.hidden`` (hidden linear layer),
   ``head.activation``, ``head.hidden_norm``, ``head.dropout``;
-* ``net.norm_eps``, ``net.norm_momentum``.
+* ``net.norm_eps``, ``net.norm_momentum``, ``net.drop_path_rate``.
 
 Known points are found from the zoo specs themselves (``mobile_points``), so
 a net's values are written nowhere else.
@@ -49,6 +49,7 @@ KNOWN_NETS = (
     "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3",
     "shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5", "shufflenet_v2_x2_0",
     "mobilenetv1_100", "mobilenet_v2", "regnet_x_400mf", "regnet_x_800mf", "regnet_y_400mf", "regnet_y_800mf",
+    "efficientnet_b0", "efficientnet_b1", "resnet18",
 )
 
 
@@ -76,9 +77,9 @@ class MobileSpace(Space):
     name = "mobile"
     description = (
         "Per-block choices over a MobileNet-like layout: every block picks its kind (conv, mbconv, fused, uib, "
-        "bottleneck, shuffle), activation, expansion, kernel and SE; stage depth, width and stride-1 stages; "
-        "stem pooling, head conv and hidden layer, batch-norm settings. Holds MobileNetV1/V3/V4, MnasNet, "
-        "ShuffleNetV2 and small RegNets exactly."
+        "basic, bottleneck, shuffle), activation, expansion, kernel and SE; stage depth, width and stride-1 stages; "
+        "stem kernel and pooling, head conv and hidden layer, batch-norm settings. Holds MobileNetV1/V2/V3/V4, "
+        "MnasNet, ShuffleNetV2, small RegNets, EfficientNet-B0/B1 and ResNet-18 exactly."
     )
 
     @property
@@ -95,7 +96,7 @@ class MobileSpace(Space):
         return NetSpec(
             stem=stem_stages(stem), stages=tuple(stages), head=head_spec(head),
             resolution=context.resolution, in_channels=context.in_channels, num_classes=context.num_classes,
-            norm_eps=net["norm_eps"], norm_momentum=net["norm_momentum"],
+            norm_eps=net["norm_eps"], norm_momentum=net["norm_momentum"], drop_path_rate=net["drop_path_rate"],
         )
 
     def knobs(self) -> list[KnobInfo]:
