@@ -59,6 +59,10 @@ def test_baselines_are_their_own_table(tmp_path: Path) -> None:
     result = search.run(budget="500ms", trials=1, baseline_names=("resnet18",), out=str(tmp_path), name="b", quiet=True, **QUICK)
     assert result.baselines["baseline"].tolist() == ["resnet18"]
     assert result.trials["baseline"].isna().all()
+    # resnet18 is a point of the default space: warm start makes it trial 0, with the baseline's own result.
+    copy, baseline = result.trials.set_index("number").loc[0], result.baselines.iloc[0]
+    assert (copy["digest"], copy["accuracy"]) == (baseline["digest"], baseline["accuracy"])
+    assert len(result.trials) == 2  # the copy is not counted by --trials
     assert result.spec("resnet18").stages == build(result.spec("resnet18")).spec.stages
 
 

@@ -6,6 +6,7 @@ import base64
 import html
 import itertools
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -31,21 +32,40 @@ def analyse(rows: list[dict[str, Any]], config: ExploreConfig, labels: list[str]
     if scored:
         computed = statistics.complexity_weights([[float(r[complexity_column]) for r in done[label]] for label in scored])
         weights = dict(zip(scored, computed))
-    trends: dict[str, dict[str, list[statistics.TrendBin]]] = {}
-    knobs = sorted({key for label in scored for r in done[label] for key, v in r.items() if key.startswith("knob_") and v is not None})
-    for column in knobs:
-        per_space = {}
-        for label in scored:
-            values = [r.get(column) for r in done[label]]
-            if any(v is not None for v in values):
-                per_space[label] = statistics.knob_trend(values, [float(r["error"]) for r in done[label]])
-        trends[column.removeprefix("knob_")] = per_space
+    trends = knob_trends(done, scored)
     verdicts = [
         statistics.compare(a, errors[a], b, errors[b], (weights[a], weights[b]))
         for a, b in itertools.combinations(scored, 2) if len(errors[a]) > 1 and len(errors[b]) > 1
     ]
     return {"errors": errors, "weights": weights, "complexity": complexity_column, "trends": trends, "verdicts": verdicts,
             "best_of_k": {label: statistics.best_of_k_curve(errs) for label, errs in errors.items()}, "rows": done}
+
+
+# A per-block knob (the `mobile` space's ``stage3.block2.mbconv.kernel``) has its trend pooled over every block that
+# has it (``blocks.mbconv.kernel``): one position alone is asked of few nets, and a figure per position and kind
+# would be hundreds of figures of noise.
+_PER_BLOCK = re.compile(r"^knob_stage\d+\.block\d+\.")
+
+
+def trend_name(column: str) -> str:
+    return _PER_BLOCK.sub("blocks.", column).removeprefix("knob_")
+
+
+def knob_trends(done: dict[str, list[dict[str, Any]]], scored: list[str]) -> dict[str, dict[str, list[statistics.TrendBin]]]:
+    """Each knob's error per value, per space (per-block knobs pooled over their blocks)."""
+    columns = sorted({key for label in scored for r in done[label] for key, v in r.items() if key.startswith("knob_") and v is not None})
+    pooled: dict[str, list[str]] = {}
+    for column in columns:
+        pooled.setdefault(trend_name(column), []).append(column)
+    trends: dict[str, dict[str, list[statistics.TrendBin]]] = {}
+    for name, group in pooled.items():
+        per_space = {}
+        for label in scored:
+            pairs = [(r.get(column), float(r["error"])) for column in group for r in done[label]]
+            if any(value is not None for value, _ in pairs):
+                per_space[label] = statistics.knob_trend([v for v, _ in pairs], [e for _, e in pairs])
+        trends[name] = per_space
+    return trends
 
 
 def summary(analysis: dict[str, Any], config: ExploreConfig, labels: list[str], tallies: dict[str, Tally],

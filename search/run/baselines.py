@@ -73,7 +73,7 @@ def _family_nets(space) -> list[str]:
     from searchspace.registry import kind_of
 
     families = {zoo.info(name).family for name in space.baselines}
-    kinds = {value for knob in space.knobs() if knob.name.endswith(".block") for value in (knob.values or ())}
+    kinds = {value for knob in space.knobs() if knob.name.endswith((".block", ".kind")) for value in (knob.values or ())}
     by_family: dict[str, list[tuple[int, str]]] = {}
     for name in zoo.names():
         spec = zoo.get(name)

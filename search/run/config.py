@@ -82,6 +82,10 @@ class RunConfig:
     # Seeds of the final protocol (search.run.final_protocol); 0 turns it off.
     final_seeds: int = setting(3, help=f"Seeds of the final protocol (>= {MIN_FINAL_SEEDS}); 0 turns it off.")
     baselines: bool = setting(True, flag="--no-baselines", turns_off=True, help="Do not evaluate the known nets.")
+    warm_start: bool = setting(
+        True, flag="--no-warm-start", turns_off=True,
+        help="Do not start the search from the known nets that fit (their knob values as the first trials).",
+    )
     baseline_names: tuple[str, ...] = setting(
         (), flag="--baseline", repeatable=True,
         help="Compare against only this zoo net (repeatable); +NAME adds one to the default set.",

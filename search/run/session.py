@@ -35,6 +35,7 @@ from search.run.progress import SearchProgress
 from search.run.records import TrialRecord
 from search.run.rundir import RunDir, environment
 from search.run.study import COUNTED, counted_trials, open_study, recover_interrupted, tell_study
+from search.run.warm_start import baseline_result, enqueue_known_points, known_points_to_enqueue, warm_trial_numbers
 from searchspace import NetSpec, encode
 
 log = logging.getLogger("search")
@@ -116,6 +117,7 @@ class SearchSession:
         self.evaluator = CandidateEvaluator(config, prepared.dataset, prepared.train_device)
         self.predictor = PredictorRefresher(self.evaluator, config, rundir)
         self.known: dict[str, TrialRecord] = {}  # digest -> the record of the trial that evaluated it
+        self.warm_baselines: list[TrialRecord] = []  # the baselines warm-start trials reuse
         self.progress: SearchProgress | None = None
 
     # ---- the four steps ---------------------------------------------------------------
@@ -156,6 +158,9 @@ class SearchSession:
             spec = self.prepared.space.sample(OptunaSuggest(trial), self.context)
         except Exception as error:  # noqa: BLE001  (a space that produced an invalid net)
             return None, failed_record("sampling failed", error)
+        warm = baseline_result(trial, self.warm_baselines, spec.digest())
+        if warm is not None:
+            return spec, warm
         earlier = self.known.get(spec.digest())
         if earlier is not None:
             return spec, earlier.reused_by()
@@ -198,15 +203,29 @@ class SearchSession:
                 if self.config.baselines:  # here, before any trial trains: their latencies are not disturbed
                     self.outcome.baselines = evaluate_baselines(self.prepared.space, self.evaluator, self.rundir, self.clock)
                     self.predictor.refresh()  # the baselines' measurements may complete the first fit
+                    if self.config.warm_start:
+                        self.warm_baselines = self.outcome.baselines  # also for queued copies a resumed run finds
+                        if not self.study.get_trials(deepcopy=False):
+                            self.warm_start()
                 self._search(backend)
             except KeyboardInterrupt:
                 interrupted = True
                 log.warning("interrupted by the user")
         return self.finalize(interrupted=interrupted)
 
+    def warm_start(self) -> None:
+        """The known nets that fit, as the first trials, told with their baseline results (search.run.warm_start)."""
+        points = known_points_to_enqueue(self.prepared.space, self.outcome.baselines)
+        enqueue_known_points(self.study, points)
+        for _ in points:
+            trial = self.study.ask()
+            self.tell(trial, self.evaluate(trial))
+
     def new_nets(self) -> int:
-        """Finished trials that evaluated a net of their own: what --trials counts (a reused duplicate does not)."""
-        return sum(1 for r in counted_trials(self.study) if r.duplicate_of is None)
+        """Finished trials that evaluated a net of their own: what --trials counts (a reused duplicate, a warm-start
+        copy of a baseline, does not)."""
+        warm = warm_trial_numbers(self.study)
+        return sum(1 for r in counted_trials(self.study) if r.duplicate_of is None and r.number not in warm)
 
     def _search(self, backend: Backend) -> None:
         config = self.config

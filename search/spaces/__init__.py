@@ -13,7 +13,7 @@ With optuna, one trial per net::
     net = space.sample(OptunaSuggest(trial), context)
 
 Built-in spaces: ``unified`` (the default), ``mobilenet``, ``resnet``,
-``regnet``, ``efficientnet``.  Space files are described in docs/spaces.md.
+``regnet``, ``efficientnet``, ``mobile`` (per-block knobs).  Space files are described in docs/spaces.md.
 """
 
 from search.spaces.base import KnobInfo, Space, SpaceContext

@@ -4,7 +4,8 @@
 ``builtin/`` (the same format users write, so they double as examples);
 ``resnet`` is code (torchvision's constructor arguments as knobs) and
 ``efficientnet`` wraps the ``builtin/efficientnet_base.yaml`` template with
-compound scaling.
+compound scaling; ``mobile`` is code too (per-block knobs, known points found
+from the zoo specs: search/spaces/mobile_space.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from search.spaces.base import Space
 from search.spaces.definition import RegNetDefinition, TemplateDefinition
 from search.spaces.efficientnet_space import EfficientNetSpace
 from search.spaces.files import read_document
+from search.spaces.mobile_space import MobileSpace
 from search.spaces.regnet_space import RegNetSpace
 from search.spaces.resnet_space import ResNetSpace
 from search.spaces.schema import parse_space
@@ -39,6 +41,7 @@ def _load_builtins() -> dict[str, Space]:
         ResNetSpace(),
         RegNetSpace(_definition("regnet.yaml")),
         EfficientNetSpace(TemplateSpace(_definition("efficientnet_base.yaml"))),
+        MobileSpace(),
     ]
     return {space.name: space for space in spaces}
 
