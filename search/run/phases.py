@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -43,6 +43,8 @@ class PhaseClock:
     final_on: bool
     started: float = field(default_factory=time.monotonic)
     phases: list[Phase] = field(default_factory=list)
+    # Told each phase's name as it begins and None as it ends (the progress view).
+    on_phase: Callable[[str | None], None] | None = None
 
     def deadline(self, name: str) -> float:
         if not self.limit_s:
@@ -57,11 +59,15 @@ class PhaseClock:
     def phase(self, name: str) -> Iterator[Phase]:
         entry = Phase(name)
         self.phases.append(entry)
+        if self.on_phase is not None:
+            self.on_phase(name)
         began = time.monotonic()
         try:
             yield entry
         finally:
             entry.seconds += time.monotonic() - began
+            if self.on_phase is not None:
+                self.on_phase(None)
 
     def total_s(self) -> float:
         return time.monotonic() - self.started
