@@ -15,6 +15,7 @@ from pathlib import Path
 from wsgiref.util import setup_testing_defaults
 
 import optuna
+import pandas as pd
 import pytest
 from optuna_dashboard import wsgi
 
@@ -115,3 +116,27 @@ def test_two_runs_share_a_storage_under_two_study_names(tmp_path: Path) -> None:
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 2 and result.stderr.strip().count("\n") == 0, result.stderr[-2000:]
     assert "already holds a study named 'first'" in result.stderr and "--study-name" in result.stderr
+
+
+def test_a_run_written_before_study_names_and_tidy_attributes_resumes(tmp_path: Path) -> None:
+    import sqlite3
+    from contextlib import closing
+
+    search.run(name="old", out=str(tmp_path), **QUICKEST)
+    folder, storage = tmp_path / "old", f"sqlite:///{tmp_path / 'old' / 'study.db'}"
+    # As the previous format wrote it: one study named "search", each trial's record its only user attribute,
+    # no answer study, and no study_name in run.json.
+    optuna.delete_study(study_name="old.final", storage=storage)
+    with closing(sqlite3.connect(folder / "study.db")) as database, database:
+        database.execute("UPDATE studies SET study_name = 'search'")
+        database.execute("DELETE FROM trial_user_attributes WHERE key != 'record'")
+    stored = json.loads((folder / "run.json").read_text())
+    del stored["config"]["study_name"]
+    (folder / "run.json").write_text(json.dumps(stored))
+
+    search.run(name="old", out=str(tmp_path), resume=True, trials=2, quiet=True)
+    assert set(optuna.get_all_study_names(storage)) == {"search", "search.final"}
+    first, second = optuna.load_study(study_name="search", storage=storage).get_trials()
+    assert set(first.user_attrs) == {"record"} and first.user_attrs["record"]["state"] == "complete"  # kept as it was
+    assert second.user_attrs["spec"] == second.user_attrs["record"]["spec"] != first.user_attrs["record"]["spec"]
+    assert pd.read_csv(folder / "trials.csv")["number"].tolist() == [0, 1]

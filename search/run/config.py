@@ -105,6 +105,8 @@ class RunConfig:
         if not self.name or len(self.name.encode()) > 200 or self.name in (".", "..") or "/" in self.name or "\0" in self.name:
             raise UserError(f"--name {shown(self.name)} is not allowed: use a plain folder name of at most 200 bytes")
         check_fields(self)
+        if self.study_name is not None and (not self.study_name.strip() or len(self.study_name) > 200):
+            raise UserError(f"--study-name {shown(self.study_name)} is not allowed: give 1 to 200 characters")
         if self.final_seeds < 0 or 0 < self.final_seeds < MIN_FINAL_SEEDS:
             raise UserError(f"--final-seeds {self.final_seeds} is not allowed: 0 (off) or at least {MIN_FINAL_SEEDS}")
         if self.scheduler == "asha" and self.backend != "ray":

@@ -39,7 +39,7 @@ class SearchProgress:
     """Progress of a run or an exploration; silent with ``quiet``; plain lines when ``lines`` (default: not a tty)."""
 
     def __init__(self, total: int | None, objective: str, *, quiet: bool, done: int = 0, lines: bool | None = None,
-                 time_left: Callable[[str], float | None] = lambda phase: None) -> None:
+                 time_left: Callable[[str], float | None] = lambda phase: None, phase: str = "search") -> None:
         self.quiet, self.objective, self.time_left = quiet, objective, time_left
         self.lines = (not sys.stderr.isatty()) if lines is None else lines
         self.feasible, self.best = 0, None
@@ -52,11 +52,11 @@ class SearchProgress:
                 TextColumn("{task.fields[status]}"), TimeElapsedColumn(), TextColumn("{task.fields[eta]}"),
                 TextColumn("[dim]{task.fields[activity]}"), console=Console(stderr=True), transient=False,
             )
-            self._task = self._progress.add_task("run", total=total, completed=done, phase="search", status="",
+            self._task = self._progress.add_task("run", total=total, completed=done, phase="starting", status="",
                                                  eta="", activity="")
             self._progress.start()
         if total is not None:
-            self.phase("search", total=total, done=done)
+            self.phase(phase, total=total, done=done)
 
     # ---- events ------------------------------------------------------------------------
 
@@ -111,8 +111,9 @@ class SearchProgress:
 
     def _trial_line(self, record: TrialRecord, number: int | None, front: int | None) -> str:
         value = record.objective
-        figures = [f"trial {number if number is not None else '-'} {record.state}", f"{self.objective} {_figure(value)}",
-                   f"latency {'-' if record.latency_ms is None else f'{record.latency_ms:.1f} ms'}"]
+        figures = [record.state if number is None else f"trial {number} {record.state}", f"{self.objective} {_figure(value)}"]
+        if number is not None or record.latency_ms is not None:
+            figures.append(f"latency {'-' if record.latency_ms is None else f'{record.latency_ms:.1f} ms'}")
         if front is not None:
             figures.append(f"front {front}")
         if record.duplicate_of is not None:
