@@ -31,7 +31,7 @@ import pandas as pd
 from evaluators import validate
 from search.errors import UserError, option_error
 from search.explore.config import ExploreConfig, count_range, latency_range
-from search.quantities import parse_count, parse_duration_s, parse_latency_ms
+from search.quantities import parse_allowance_s, parse_count, parse_duration_s, parse_latency_ms
 from search.run.config import RunConfig
 
 # Keywords that say where the folder goes and how to treat it, not what to search.
@@ -61,6 +61,7 @@ def _range_parser(parse_range: Callable[[str, str], Any]) -> Callable[[Any, str]
 RUN_UNITS = {
     "budget": Keyword("budget_ms", parse_latency_ms, "str | float | None"),
     "time_limit": Keyword("time_limit_s", parse_duration_s, "str | float | None"),
+    "known_nets_time": Keyword("known_nets_time_s", parse_allowance_s, "str | float"),
     "max_params": Keyword("max_params", parse_count, "str | int | None"),
     "max_macs": Keyword("max_macs", parse_count, "str | int | None"),
 }

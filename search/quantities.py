@@ -52,6 +52,13 @@ def parse_duration_s(text: str, option: str = "--time-limit") -> float:
     return _parse(text, option, _DURATION_UNITS, "10m, 90s, 1.5h or a number of seconds", case_sensitive=True)
 
 
+def parse_allowance_s(text: str, option: str) -> float:
+    """A duration that may also be 0 (no allowance): ``0``, ``5m``, ``90s``."""
+    if _PATTERN.match(str(text)) and float(_PATTERN.match(str(text)).group(1)) == 0:
+        return 0.0
+    return parse_duration_s(text, option)
+
+
 def format_count(value: float) -> str:
     for unit, scale in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
         if abs(value) >= scale:

@@ -24,8 +24,10 @@ from searchspace.blocks import (
     MBConvSpec,
     NormActSpec,
     PoolSpec,
+    SelectiveKernelSpec,
     SESpec,
     ShuffleSpec,
+    SplitAttentionSpec,
     TransitionSpec,
     UIBSpec,
 )
@@ -41,7 +43,7 @@ from searchspace.tally import LayerRecord
 __all__ = [
     "AdaptivePoolSpec", "AuxHeadSpec", "BasicSpec", "BlockCost", "BottleneckSpec", "ConvSpec", "Cost",
     "DenseLayerSpec", "FeatureInfo", "FeatureNet", "FusedMBConvSpec", "HeadSpec", "InceptionBranch", "InceptionSpec", "LayerRecord", "LRNSpec",
-    "MBConvSpec", "Net", "NetSpec", "NormActSpec", "PoolSpec", "SESpec", "ShuffleSpec", "SpecError",
+    "MBConvSpec", "Net", "NetSpec", "NormActSpec", "PoolSpec", "SESpec", "SelectiveKernelSpec", "ShuffleSpec", "SpecError", "SplitAttentionSpec",
     "SpecStringError", "Stage", "TransitionSpec", "UIBSpec", "block_costs", "build", "create_model", "decode", "encode", "feature_info",
     "kind_names", "layer_records", "net_cost",
 ]

@@ -373,11 +373,14 @@ class Knob:
     codec: Codec
     doc: str
     role: str = ""  # "channels" for widths that width scaling multiplies
+    # A field added after stored forms existed: JSON leaves it out while it has its
+    # default, so the JSON and digest of every spec that does not use it stay as they were.
+    json_when_set: bool = False
 
 
-def knob(key: str, codec: Codec, default: Any = MISSING, *, doc: str = "", role: str = "") -> Any:
+def knob(key: str, codec: Codec, default: Any = MISSING, *, doc: str = "", role: str = "", json_when_set: bool = False) -> Any:
     """Declare a spec field with its compact-string key and its codec."""
-    meta = {"knob": Knob(key, codec, doc, role)}
+    meta = {"knob": Knob(key, codec, doc, role, json_when_set)}
     if default is MISSING:
         return dataclasses.field(metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
@@ -451,8 +454,11 @@ class SpecBase:
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"kind": self.kind}
-        for name, spec_knob, _ in self.knobs():
-            data[name] = spec_knob.codec.to_json(getattr(self, name))
+        for name, spec_knob, default in self.knobs():
+            value = getattr(self, name)
+            if spec_knob.json_when_set and value == default:
+                continue
+            data[name] = spec_knob.codec.to_json(value)
         return data
 
     @classmethod

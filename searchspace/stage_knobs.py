@@ -21,6 +21,8 @@ from typing import Any
 
 from searchspace.activations import activation_names
 from searchspace.blocks.se import SESpec
+from searchspace.blocks.selective_kernel import SelectiveKernelSpec
+from searchspace.blocks.split_attention import SplitAttentionSpec
 from searchspace.fields import SpecBase
 
 
@@ -114,6 +116,8 @@ _POSITIVE = ("must be a positive integer", lambda v: v >= 1)
 SE_STYLES = ("input", "expanded", "output")
 # UIB variants: which of its depthwise convolutions exist (start, middle).
 UIB_VARIANTS = ("ib", "convnext", "extradw", "ffn")
+# The residual kinds' 3x3: a plain conv, or a variant that replaces it (searchspace/blocks/spatial.py).
+SPATIAL_CONVS = ("plain", "sk", "splat")
 
 KERNEL = StageKnob("kernel", "int", *_ODD, default=3)
 EXPANSION = StageKnob("expansion", "real", "must be a number above 0 and at most 64", lambda v: 0 < v <= 64)
@@ -124,7 +128,8 @@ BOTTLENECK_RATIO = StageKnob("bottleneck_ratio", "real", "must be a number above
 GROUP_WIDTH = StageKnob("group_width", "int", *_POSITIVE)
 UIB_VARIANT = StageKnob("uib_variant", "name", names=UIB_VARIANTS, default="ib")
 START_KERNEL = StageKnob("start_kernel", "int", *_ODD, default=3, requires=(Requires("uib_variant", "extradw"),))
-BUILTIN_KNOBS = (KERNEL, EXPANSION, SE, SE_STYLE, SE_RATIO, BOTTLENECK_RATIO, GROUP_WIDTH, UIB_VARIANT, START_KERNEL)
+SPATIAL_CONV = StageKnob("spatial_conv", "name", names=SPATIAL_CONVS, default="plain")
+BUILTIN_KNOBS = (KERNEL, EXPANSION, SE, SE_STYLE, SE_RATIO, BOTTLENECK_RATIO, GROUP_WIDTH, UIB_VARIANT, START_KERNEL, SPATIAL_CONV)
 
 # The attention keys, for the kinds with an attention slot.
 ATTENTION_KNOBS = (SE, SE_STYLE, SE_RATIO)
@@ -142,6 +147,14 @@ def se_from_knobs(values: Mapping[str, Any]) -> SESpec | None:
         return SESpec(ratio=ratio or 0.25, relative_to="mid", divisor=8, activation="relu", gate="hardsigmoid")
     # "output", SENet: a sixteenth of the block output
     return SESpec(ratio=ratio or 1 / 16, relative_to="out", divisor=8)
+
+
+def spatial_from_knobs(values: Mapping[str, Any]) -> SelectiveKernelSpec | SplitAttentionSpec | None:
+    """The 3x3 variant a stage drew, with its reference net's settings (timm's SelectiveKernel, ResNeSt's radix 2 and avd)."""
+    choice = values.get("spatial_conv", "plain")
+    if choice == "sk":
+        return SelectiveKernelSpec()
+    return SplitAttentionSpec() if choice == "splat" else None
 
 
 def expansion_of(values: Mapping[str, Any]) -> dict[str, float]:

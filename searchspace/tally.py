@@ -235,6 +235,13 @@ class Tally:
             self.layers.append(LayerRecord("add", 0, 0, 2 * elements, elements))
         return self
 
+    def absorb(self, branch: Tally) -> Tally:
+        """Add what a side branch counted, keeping this shape: an attention's convs on the pooled map, which only weigh it."""
+        self.params += branch.params
+        self.macs += branch.macs
+        self.acts += branch.acts
+        return self
+
     def become(self, branch: Tally) -> Tally:
         """Take the shape of ``branch`` and add what it counted (the block's main path)."""
         self.params += branch.params

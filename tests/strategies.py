@@ -25,8 +25,10 @@ from searchspace import (
     MBConvSpec,
     NormActSpec,
     PoolSpec,
+    SelectiveKernelSpec,
     SESpec,
     ShuffleSpec,
+    SplitAttentionSpec,
     Stage,
     TransitionSpec,
     UIBSpec,
@@ -50,6 +52,17 @@ def se_specs(draw) -> SESpec:
 
 
 optional_se = st.one_of(st.none(), se_specs())
+
+# The residual kinds' 3x3 variants: Selective Kernel and split attention, at settings beyond their reference nets'.
+sk_specs = st.builds(
+    SelectiveKernelSpec, paths=st.sampled_from([2, 2, 3]), ratio=st.sampled_from([1 / 16, 1 / 8, 0.5]),
+    divisor=st.sampled_from([1, 8, 16]), split_input=st.booleans(),
+)
+splat_specs = st.builds(
+    SplitAttentionSpec, radix=st.sampled_from([1, 2, 2, 4]), ratio=st.sampled_from([0.25, 0.5]),
+    divisor=st.sampled_from([1, 4, 8]), min_channels=st.sampled_from([1, 6, 32]), avd=st.booleans(),
+)
+optional_spatial = st.one_of(st.none(), sk_specs, splat_specs)
 
 
 @st.composite
@@ -101,6 +114,23 @@ def inception_branches(draw, depth: int = 0) -> InceptionBranch:
     return InceptionBranch(layers=tuple(layers), tails=tails)
 
 
+def basic_stages(spatial):
+    return _stage(st.builds(BasicSpec, out_channels=widths, activation=activations, se=optional_se,
+                            downsample=st.sampled_from(["conv1x1", "avgpool"]), spatial=spatial))
+
+
+def bottleneck_stages(spatial):
+    return _stage(st.builds(
+        BottleneckSpec, out_channels=st.integers(1, 6).map(lambda n: 8 * n),
+        bottleneck_ratio=st.sampled_from([0.25, 0.5, 1.0]), groups=st.sampled_from([1, 1, 2, 4]),
+        activation=activations, se=optional_se, se_position=st.sampled_from(["semid", "seout"]),
+        downsample=st.sampled_from(["conv1x1", "avgpool"]), spatial=spatial))
+
+
+# Every block kind that takes a spatial-conv variant, and every variant, for tests that pair them all.
+SPATIAL_STAGES = {"basic": basic_stages, "bottleneck": bottleneck_stages}
+SPATIAL_VARIANTS = {"sk": sk_specs, "splat": splat_specs}
+
 STAGES = {
     "conv": _stage(conv_specs(), stride=st.sampled_from([1, 2, 3])),
     "pool": _stage(pool_specs(), repeats=st.just(1), stride=st.sampled_from([1, 2, 3])),
@@ -109,13 +139,8 @@ STAGES = {
     "lrn": _stage(st.builds(LRNSpec, size=st.integers(1, 5), alpha=st.floats(1e-5, 1e-3), beta=st.floats(0.5, 1.0),
                             k=st.floats(1.0, 2.0)), repeats=st.just(1), stride=st.just(1)),
     "normact": _stage(st.builds(NormActSpec, activation=activations), repeats=st.just(1), stride=st.just(1)),
-    "basic": _stage(st.builds(BasicSpec, out_channels=widths, activation=activations, se=optional_se,
-                              downsample=st.sampled_from(["conv1x1", "avgpool"]))),
-    "bottleneck": _stage(st.builds(
-        BottleneckSpec, out_channels=st.integers(1, 6).map(lambda n: 8 * n),
-        bottleneck_ratio=st.sampled_from([0.25, 0.5, 1.0]), groups=st.sampled_from([1, 1, 2, 4]),
-        activation=activations, se=optional_se, se_position=st.sampled_from(["semid", "seout"]),
-        downsample=st.sampled_from(["conv1x1", "avgpool"]))),
+    "basic": basic_stages(optional_spatial),
+    "bottleneck": bottleneck_stages(optional_spatial),
     "mbconv": _stage(st.builds(
         MBConvSpec, out_channels=widths, expand_ratio=st.sampled_from([1.0, 2.5, 3.0, 4.0, 6.0]),
         kernel=st.sampled_from([3, 5, (3, 5)]), group_size=st.sampled_from([1, 1, 1, 2, 8]), activation=activations,
@@ -155,9 +180,9 @@ def heads(draw) -> HeadSpec:
 
 
 @st.composite
-def nets_of_kind(draw, kind: str) -> dict:
-    """Keyword arguments for a NetSpec with one or two stages of ``kind``."""
-    stages = tuple(draw(st.lists(STAGES[kind], min_size=1, max_size=2)))
+def nets_of_kind(draw, kind: str, stage_strategy=None) -> dict:
+    """Keyword arguments for a NetSpec with one or two stages of ``kind`` (drawn from ``stage_strategy`` if given)."""
+    stages = tuple(draw(st.lists(STAGES[kind] if stage_strategy is None else stage_strategy, min_size=1, max_size=2)))
     if kind == "shuffle" or kind == "inception":
         stages = stages[:1]
     return dict(

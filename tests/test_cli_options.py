@@ -39,7 +39,8 @@ def test_every_setting_is_an_option_whose_help_shows_the_dataclass_default(comma
 def test_shown_defaults_are_the_field_values():
     fields = {f.name: f for f in dataclasses.fields(RunConfig)}
     assert shown_default(fields["trials"]) == str(RunConfig.trials) == "30"
-    assert shown_default(fields["time_limit_s"]) == "12m" and RunConfig.time_limit_s == 720.0
+    assert shown_default(fields["time_limit_s"]) == "10m" and RunConfig.time_limit_s == 600.0
+    assert shown_default(fields["known_nets_time_s"]) == "5m" and RunConfig.known_nets_time_s == 300.0
     assert shown_default(fields["cpus_per_trial"]) == "1"
     assert shown_default(fields["download"]) is None  # a flag shows no default
 

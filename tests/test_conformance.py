@@ -16,14 +16,14 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from evaluators.cost import cost
 from searchspace import NetSpec, SpecError, build, decode, encode, kind_names
-from tests.strategies import STAGES, nets_of_kind
+from tests.strategies import SPATIAL_STAGES, SPATIAL_VARIANTS, STAGES, nets_of_kind
 
 KINDS = kind_names()
 CONFORMANCE = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 
-def draw_net(data: st.DataObject, kind: str) -> NetSpec:
-    kwargs = data.draw(nets_of_kind(kind))
+def draw_net(data: st.DataObject, kind: str, stage_strategy=None) -> NetSpec:
+    kwargs = data.draw(nets_of_kind(kind, stage_strategy))
     try:
         return NetSpec(**kwargs)
     except SpecError:
@@ -60,7 +60,10 @@ def measured_cost(spec: NetSpec) -> tuple[int, int, int, torch.Size, list[tuple[
 @CONFORMANCE
 @given(data=st.data())
 def test_analytic_cost_equals_built_model(kind: str, data: st.DataObject) -> None:
-    spec = draw_net(data, kind)
+    assert_analytic_cost_is_measured(draw_net(data, kind))
+
+
+def assert_analytic_cost_is_measured(spec: NetSpec) -> None:
     params, macs, activations, output_shape, stage_shapes = measured_cost(spec)
     analytic = cost(spec)
     assert analytic.params == params
@@ -68,6 +71,18 @@ def test_analytic_cost_equals_built_model(kind: str, data: st.DataObject) -> Non
     assert analytic.activations == activations
     assert tuple(output_shape) == (1, *analytic.output_shape)
     assert stage_shapes == list(analytic.stage_shapes[len(spec.stem):])
+
+
+@pytest.mark.parametrize("variant", list(SPATIAL_VARIANTS))
+@pytest.mark.parametrize("kind", list(SPATIAL_STAGES))
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(data=st.data())
+def test_every_spatial_conv_variant_in_every_kind_that_takes_it(kind: str, variant: str, data: st.DataObject) -> None:
+    # The kinds' own strategies draw the variants too, among plain convs; here each pair is drawn every time.
+    spec = draw_net(data, kind, SPATIAL_STAGES[kind](SPATIAL_VARIANTS[variant]))
+    assert all(stage.block.spatial.kind == variant for stage in spec.stages)
+    assert_analytic_cost_is_measured(spec)
+    assert decode(encode(spec)) == spec and NetSpec.from_json(spec.to_json()) == spec
 
 
 @pytest.mark.parametrize("kind", KINDS)

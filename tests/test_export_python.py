@@ -22,7 +22,7 @@ ZOO = {
     "lenet5": 32, "densenet121": 32, "googlenet": 64, "mobilenetv1_100": 32,
     "mobilenet_v3_small": 32, "mobilenetv4_conv_medium": 32, "efficientnet_v2_s": 32, "mnasnet0_5": 32,
     "regnet_y_400mf": 32, "resnext50_32x4d": 32, "seresnet50": 32, "resnet50d": 32, "shufflenet_v2_x0_5": 32,
-    "inception_v3": 75,
+    "inception_v3": 75, "skresnet18": 32, "resnest14d": 32,
 }
 RANDOM_SEEDS = range(6)
 # What the zoo nets above leave out (every kind is also exported on random nets, below): LRN, adaptive pooling, basic blocks with SE and a ResNet-D shortcut, SE after the last 1x1.

@@ -22,7 +22,7 @@ from search.run.baselines import THROUGHPUT_MARGIN, choose_baselines
 from search.run.comparison import compare
 from search.run.config import RunConfig
 from search.run.final_protocol import mean_ci95
-from search.run.phases import BASELINE_SHARE, PhaseClock
+from search.run.phases import BASELINE_SHARE, FILES_RESERVE, PhaseClock
 from search.spaces import load_space
 from searchspace import decode
 from tests.report_run import make_tiny_run
@@ -130,11 +130,25 @@ def test_phase_deadlines_keep_time_for_the_search() -> None:
     assert PhaseClock(None, final_on=True).deadline("search") == float("inf")
 
 
+def test_known_nets_evaluated_for_the_first_time_have_their_own_allowance() -> None:
+    first = PhaseClock(600.0, final_on=True, started=0.0, allowance_s=300.0)
+    cached = PhaseClock(600.0, final_on=True, started=0.0, allowance_s=300.0)
+    assert first.deadline("baselines") == 300.0 + 600.0 * BASELINE_SHARE
+    first.grant(200.0)  # the known nets took 200 s: every later deadline moves by that
+    cached.grant(2.0)  # all cached: the run keeps (almost) its plain limit
+    for phase in ("search", "final", "files"):
+        assert first.deadline(phase) - cached.deadline(phase) == pytest.approx(198.0)
+    assert cached.deadline("files") == pytest.approx(2.0 + 600.0 * (1 - FILES_RESERVE))
+    first.grant(1e6)  # never more than the allowance: a first run ends within the limit plus it
+    assert first.granted_s == 300.0 and first.deadline("files") < 600.0 + 300.0
+    assert "+ 5 min 00 s for known nets evaluated for the first time" in first.lines()[0]
+
+
 def test_a_run_without_a_search_trial_says_why_and_exits_3(tmp_path: Path) -> None:
     # 1 ms: the search phase's deadline (0.65 ms after the start) passes while the run is still choosing
     # its baselines, however fast the machine, so no search trial can start.
     result = search(tmp_path, "run", "--budget", "200ms", "--trials", "3", "--time-limit", "0.001s", "--name", "short",
-                    "--baseline", "resnet18", *QUICK)
+                    "--known-nets-time", "0", "--baseline", "resnet18", *QUICK)
     assert result.returncode == 3, result.stderr[-2000:]
     error = [line for line in result.stderr.strip().splitlines() if line.startswith("search: ")]  # not the progress bar
     # Whichever phase the time limit caught first, the line names it.
@@ -346,3 +360,31 @@ def test_the_final_protocol_trains_the_known_nets_own_front_and_says_why_the_oth
     member = net(0.90, 0.89, 0.91, 2.0, 0.1, number=4)
     line = compare([member], beaten.but(final_skipped=reasons["beaten"]))
     assert line.endswith("not compared: " + reasons["beaten"])
+
+
+class TrainingCutShort(LatencyByMacs):
+    """Every net fits, but the phase's deadline stops the training of the second one evaluated."""
+
+    def evaluate(self, spec, *, train_when_infeasible: bool = False):
+        from search.run.proxy_score import TIME_LIMITED
+
+        record = super().evaluate(spec, train_when_infeasible=train_when_infeasible)
+        if len(self.evaluated) == 2:
+            record.update(state="failed", accuracy=None, error=f"{TIME_LIMITED} after 1 of 4 epochs")
+        return record
+
+
+def test_a_known_net_whose_training_the_deadline_cut_is_left_out_and_not_cached(tmp_path: Path) -> None:
+    from search.run.baseline_cache import BaselineCache
+    from search.run.baselines import BaselineRunner
+    from search.run.rundir import RunDir
+
+    config = RunConfig(name="x", budget_ms=1e9, resolution=32)
+    choice = choose_baselines(config, load_space("unified"))
+    evaluator, cache = TrainingCutShort(config), BaselineCache(tmp_path / "cache")
+    records, left_out = BaselineRunner(evaluator, RunDir(tmp_path / "run"), cache).run(
+        choice, stop=lambda: len(evaluator.evaluated) >= 3)
+    second = choice.names[1]
+    assert left_out[0] == second and second not in {r.baseline for r in records}
+    assert len(records) == 2 and all(r.state == "complete" for r in records)
+    assert len(list(cache.folder.glob("*.json"))) == 2  # the cut-short net is not remembered as a result

@@ -67,3 +67,22 @@ def test_baselines_are_trained_even_over_budget() -> None:
 def test_training_free_proxies_fill_the_score(proxy: str) -> None:
     record = evaluator(proxy=proxy).evaluate(SMALL)
     assert record.state == "complete" and record.score is not None and record.accuracy is None
+
+
+def test_a_proxy_deadline_that_has_passed_stops_training_and_fails_the_record() -> None:
+    import time
+
+    from search.run.proxy_score import TIME_LIMITED
+
+    def three_epochs() -> CandidateEvaluator:
+        config = RunConfig(name="t", proxy_epochs=3, proxy_batch_size=8, budget_ms=1e6)
+        return CandidateEvaluator(config, random_image_dataset(images=32, channels=1, side=16, classes=3), "cpu")
+
+    timed = three_epochs()
+    timed.proxy_deadline = time.monotonic() - 1.0  # the phase's time is up before training starts
+    record = timed.evaluate(SMALL)
+    # A net trained for 1 of 3 epochs is not comparable with fully trained ones: no accuracy is kept.
+    assert record.state == "failed" and record.error.startswith(TIME_LIMITED) and "1 of 3 epochs" in record.error
+    assert record.accuracy is None and record.latency_ms is not None
+    untimed = three_epochs().evaluate(SMALL)
+    assert untimed.state == "complete" and untimed.epochs == 3

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from search.run.baseline_cache import BaselineCache, cache_key, rebudgeted
 from search.run.evaluate import CandidateEvaluator, adapt_to_run
 from search.run.phases import names_text
+from search.run.proxy_score import TIME_LIMITED
 from search.run.records import TrialRecord
 from search.run.rundir import RunDir, write_atomic
 from searchspace import NetSpec, SpecError, zoo
@@ -117,6 +118,9 @@ class BaselineRunner:
                     skipped.append(name)
                     continue
                 record = self._evaluate(name, spec, required)
+                if record.state == "failed" and (record.error or "").startswith(TIME_LIMITED):
+                    skipped.append(name)  # cut short by the phase's deadline: not a result, not cached
+                    continue
             record = rebudgeted(record, self.config).but(baseline=name)
             self._learn_throughput(record)
             if record.state != "complete" and name not in choice.required:
@@ -172,14 +176,19 @@ class BaselineRunner:
 
 
 def evaluate_baselines(space, evaluator: CandidateEvaluator, rundir: RunDir, clock) -> list[TrialRecord]:
-    """The baseline phase: the chosen known nets, stopped at the phase's share of the time limit."""
+    """The baseline phase: the chosen known nets, stopped at the phase's share of the time limit plus its allowance."""
     choice = choose_baselines(evaluator.config, space)
     deadline = clock.deadline("baselines")
     with clock.phase("baselines") as phase:
-        records, skipped = BaselineRunner(evaluator, rundir).run(choice, stop=lambda: time.monotonic() > deadline)
+        evaluator.proxy_deadline = deadline if deadline != float("inf") else None
+        try:
+            records, skipped = BaselineRunner(evaluator, rundir).run(choice, stop=lambda: time.monotonic() > deadline)
+        finally:
+            evaluator.proxy_deadline = None
         if skipped:
             phase.limited = f"{len(skipped)} known nets not checked ({names_text(skipped)})"
             log.warning("baselines: the time limit left out %s", ", ".join(skipped))
+    clock.grant(phase.seconds)
     return records
 
 

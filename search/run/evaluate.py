@@ -61,6 +61,9 @@ class CandidateEvaluator:
     # Multi-fidelity schedulers (Ray's ASHA) compare learning curves: they need
     # a validation pass after every epoch and a callback that reports it.
     per_epoch_accuracy: bool = False
+    # When set (time.monotonic()), a proxy training still running at this time stops and fails with
+    # TIME_LIMITED: the baseline phase sets it, so that one slow known net cannot outlast its share.
+    proxy_deadline: float | None = None
 
     def epoch_callback(self, record: TrialRecord) -> Callable[[EpochRecord], None] | None:
         """Called after each proxy epoch of ``record``'s net; none by default."""
@@ -191,7 +194,10 @@ class CandidateEvaluator:
             record.violation = excess if record.violation is None else max(record.violation, excess)
 
     def _run_proxy(self, record: TrialRecord, spec: NetSpec) -> None:
-        scorer = ProxyScorer(ProxyJob.of(self.config, self.train_device), self.dataset)
+        job = ProxyJob.of(self.config, self.train_device)
+        if self.proxy_deadline is not None:
+            job = replace(job, time_limit_s=max(1e-3, self.proxy_deadline - time.monotonic()))  # > 0: settings refuse 0
+        scorer = ProxyScorer(job, self.dataset)
         outcome = scorer.score(spec, record.proxy_resolution, per_epoch_accuracy=self.per_epoch_accuracy,
                                on_epoch=self.epoch_callback(record))
         record.update(**outcome.fields())

@@ -4,7 +4,12 @@
 eat it all (on a busy machine the known nets once used the whole default
 limit and no search trial ran), so each phase has its own deadline:
 
-* the known nets (baselines) may use at most :data:`BASELINE_SHARE` of it;
+* the known nets (baselines) may use at most :data:`BASELINE_SHARE` of it,
+  plus ``--known-nets-time``: evaluating a known net for the first time is a
+  once-per-machine cost (its results are cached), so it has an allowance of
+  its own.  What the known nets used of that allowance is added to the run's
+  time (``granted_s``) and every later deadline moves by it: a first run ends
+  within ``--time-limit`` plus the allowance, a cached run within the limit;
 * the search runs until the time kept for the end is all that is left;
 * the final protocol (re-measurement and training with several seeds) uses
   what remains, less :data:`FILES_RESERVE` for writing the tables and report.
@@ -43,14 +48,22 @@ class PhaseClock:
     final_on: bool
     started: float = field(default_factory=time.monotonic)
     phases: list[Phase] = field(default_factory=list)
+    allowance_s: float = 0.0  # --known-nets-time: the known nets' own extra time
+    granted_s: float = 0.0  # what they used of it, added to the run's time
     # Told each phase's name as it begins and None as it ends (the progress view).
     on_phase: Callable[[str | None], None] | None = None
 
     def deadline(self, name: str) -> float:
         if not self.limit_s:
             return float("inf")
-        share = {"baselines": BASELINE_SHARE, "search": 1.0 - FILES_RESERVE - (FINAL_SHARE if self.final_on else 0.0)}
-        return self.started + self.limit_s * share.get(name, 1.0 - FILES_RESERVE)
+        if name == "baselines":
+            return self.started + self.allowance_s + self.limit_s * BASELINE_SHARE
+        share = {"search": 1.0 - FILES_RESERVE - (FINAL_SHARE if self.final_on else 0.0)}
+        return self.started + self.granted_s + self.limit_s * share.get(name, 1.0 - FILES_RESERVE)
+
+    def grant(self, seconds: float) -> None:
+        """Charge up to ``seconds`` of the known nets' time to their allowance instead of the limit."""
+        self.granted_s = min(self.allowance_s, max(0.0, seconds))
 
     def remaining(self, name: str) -> float:
         return self.deadline(name) - time.monotonic()
@@ -75,7 +88,9 @@ class PhaseClock:
     def lines(self) -> list[str]:
         """The accounting as the terminal and report show it."""
         limit = f" of the {_duration(self.limit_s) if self.limit_s >= 0.1 else f'{self.limit_s:.2g} s'} time limit" if self.limit_s else " (no time limit)"
-        if self.limit_s and self.total_s() > self.limit_s:
+        if self.limit_s and self.granted_s >= 1.0:  # a cached run spends a fraction of a second: not worth a mention
+            limit += f" + {_duration(self.granted_s)} for known nets evaluated for the first time"
+        if self.limit_s and self.total_s() > self.limit_s + self.granted_s:
             limit += " (over it: the limit stops phases between evaluations, never in the middle of one)"
         lines = [f"Time: {_duration(self.total_s())}{limit}"]
         for entry in self.phases:
@@ -85,7 +100,7 @@ class PhaseClock:
     def write(self, folder: Path) -> None:
         from search.run.rundir import write_atomic
 
-        data = {"limit_s": self.limit_s, "total_s": round(self.total_s(), 1),
+        data = {"limit_s": self.limit_s, "granted_s": round(self.granted_s, 1), "total_s": round(self.total_s(), 1),
                 "phases": [dict(asdict(p), seconds=round(p.seconds, 1)) for p in self.phases]}
         write_atomic(folder / PHASES_FILE, json.dumps(data, indent=2) + "\n")
 
@@ -102,7 +117,8 @@ def read_lines(folder: Path) -> list[str]:
     if not path.is_file():
         return []
     data = json.loads(path.read_text())
-    clock = PhaseClock(data.get("limit_s"), final_on=False, phases=[Phase(**p) for p in data.get("phases", [])])
+    clock = PhaseClock(data.get("limit_s"), final_on=False, phases=[Phase(**p) for p in data.get("phases", [])],
+                       granted_s=data.get("granted_s", 0.0))
     clock.started = time.monotonic() - data.get("total_s", 0.0)
     return clock.lines()
 

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from search.run.config import TRAINING_PROXY
 
+TIME_LIMITED = "stopped by the time limit"
+
 if TYPE_CHECKING:
     from evaluators.data import ImageDataset
     from evaluators.proxy import EpochRecord
@@ -28,6 +30,9 @@ class ProxyJob:
     batch_size: int
     seed: int
     device: str
+    # Training stops after the epoch that passes this many seconds; the score is then a failure
+    # (TIME_LIMITED), since a net trained for part of the recipe is not comparable with the others.
+    time_limit_s: float | None = None
 
     @classmethod
     def of(cls, config: Any, device: str) -> ProxyJob:
@@ -76,10 +81,13 @@ class ProxyScorer:
         from evaluators.proxy import ProxySettings, TrainingFailure, train
 
         settings = ProxySettings(epochs=self.job.epochs, batch_size=self.job.batch_size, resolution=resolution,
-                                 seed=self.job.seed, eval_each_epoch=per_epoch_accuracy)
+                                 seed=self.job.seed, eval_each_epoch=per_epoch_accuracy, time_limit_s=self.job.time_limit_s)
         outcome = train(net, self.dataset, settings, device=self.job.device, on_epoch=on_epoch)
         if isinstance(outcome, TrainingFailure):
             return ProxyScore("failed", error=f"{outcome.reason}: {outcome.message}", epochs=outcome.epochs_run)
+        if outcome.time_limited:
+            return ProxyScore("failed", error=f"{TIME_LIMITED} after {outcome.epochs_run} of {self.job.epochs} epochs",
+                              epochs=outcome.epochs_run)
         return ProxyScore(
             "complete", accuracy=outcome.accuracy, train_loss=outcome.train_loss, train_seconds=outcome.train_seconds,
             images_per_second=outcome.images_per_second, peak_mem_mb=outcome.peak_memory_mb, regime=outcome.regime,

@@ -114,7 +114,7 @@ class SearchSession:
                  verbose: bool = False) -> None:
         self.rundir, self.config, self.prepared, self.resumed, self.quiet = rundir, config, prepared, resumed, quiet
         self.verbose = verbose  # one line per finished trial even on a terminal
-        self.clock = PhaseClock(config.time_limit_s, final_on=bool(config.final_seeds))
+        self.clock = PhaseClock(config.time_limit_s, final_on=bool(config.final_seeds), allowance_s=config.known_nets_time_s)
         self.outcome = RunOutcome(rundir, config, clock=self.clock)
         self.evaluator = CandidateEvaluator(config, prepared.dataset, prepared.train_device)
         self.predictor = PredictorRefresher(self.evaluator, config, rundir)

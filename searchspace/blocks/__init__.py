@@ -20,7 +20,9 @@ from searchspace.blocks.plain import (
 )
 from searchspace.blocks.residual import BASIC, BOTTLENECK, BasicSpec, BottleneckSpec
 from searchspace.blocks.se import SESpec
+from searchspace.blocks.selective_kernel import SelectiveKernelSpec
 from searchspace.blocks.shuffle import SHUFFLE, ShuffleSpec
+from searchspace.blocks.split_attention import SplitAttentionSpec
 from searchspace.blocks.uib import UIB, UIBSpec
 from searchspace.registry import register
 
@@ -29,5 +31,5 @@ register(CONV, POOL, ADAPTIVE_POOL, LRN, NORM_ACT, BASIC, BOTTLENECK, MBCONV, FU
 __all__ = [
     "AdaptivePoolSpec", "BasicSpec", "BottleneckSpec", "ConvSpec", "DenseLayerSpec", "FusedMBConvSpec",
     "InceptionBranch", "InceptionSpec", "LRNSpec", "MBConvSpec", "NormActSpec", "PoolSpec", "SESpec",
-    "ShuffleSpec", "TransitionSpec", "UIBSpec",
+    "SelectiveKernelSpec", "ShuffleSpec", "SplitAttentionSpec", "TransitionSpec", "UIBSpec",
 ]

@@ -5,6 +5,10 @@ The bottleneck covers ResNet, ResNeXt (``groups``), Wide ResNet and RegNet
 SENet and RegNetY (``se``, after the 3x3 or after the last 1x1), and ResNet-D
 (``downsample = avgpool``: average pooling before the projection).  The stride
 sits on the 3x3, as in torchvision's ResNet v1.5.
+
+``spatial`` replaces that 3x3 (the basic block's first) with a Selective
+Kernel (SKNet) or split-attention (ResNeSt) conv: variants of one layer of
+these blocks rather than kinds of their own (spatial.py says why).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from torch import nn
 
 from searchspace.activations import ACTIVATION
 from searchspace.blocks.attention import AttentionSpec, attention_knob
+from searchspace.blocks.spatial import SPATIAL_LATENCY_OPS, SpatialConvSpec, cost_spatial_conv, spatial_conv, spatial_knob
 from searchspace.fields import (
     ChoiceCodec,
     FloatCodec,
@@ -26,7 +31,15 @@ from searchspace.fields import (
 )
 from searchspace.layers import BuildContext, ConvNormAct, Residual
 from searchspace.registry import BlockKind
-from searchspace.stage_knobs import ATTENTION_KNOBS, BOTTLENECK_RATIO, GROUP_WIDTH, SearchRecipe, se_from_knobs
+from searchspace.stage_knobs import (
+    ATTENTION_KNOBS,
+    BOTTLENECK_RATIO,
+    GROUP_WIDTH,
+    SPATIAL_CONV,
+    SearchRecipe,
+    se_from_knobs,
+    spatial_from_knobs,
+)
 from searchspace.tally import Tally
 
 DOWNSAMPLE = ChoiceCodec(("conv1x1", "avgpool"))
@@ -68,12 +81,13 @@ class BasicSpec(SpecBase):
     activation: str = knob("", ACTIVATION, "relu", doc="activation inside the block and after the sum")
     se: AttentionSpec | None = attention_knob("applied after the second 3x3")
     downsample: str = knob("", DOWNSAMPLE, "conv1x1", doc=DOWNSAMPLE_DOC)
+    spatial: SpatialConvSpec | None = spatial_knob("the first, strided one")
 
 
 def _build_basic(spec: BasicSpec, in_channels: int, stride: int, ctx: BuildContext) -> nn.Module:
     out = spec.out_channels
     body = nn.Sequential()
-    body.conv_a = ConvNormAct(in_channels, out, 3, ctx, stride=stride, activation=spec.activation)
+    body.conv_a = spatial_conv(spec.spatial, in_channels, out, stride, 1, spec.activation, ctx)
     body.conv_b = ConvNormAct(out, out, 3, ctx)
     if spec.se is not None:
         body.se = spec.se.module(out, in_channels, out, out)
@@ -84,7 +98,9 @@ def _build_basic(spec: BasicSpec, in_channels: int, stride: int, ctx: BuildConte
 def _cost_basic(spec: BasicSpec, tally: Tally, stride: int) -> None:
     out = spec.out_channels
     shortcut = cost_projection(tally, out, stride, spec.downsample)
-    body = tally.fork().conv(out, 3, stride).conv(out, 3)
+    body = tally.fork()
+    cost_spatial_conv(spec.spatial, body, out, stride, 1)
+    body.conv(out, 3)
     if spec.se is not None:
         spec.se.cost(body, tally.channels, out, out)
     tally.become(body).add(shortcut)
@@ -101,6 +117,7 @@ class BottleneckSpec(SpecBase):
     se: AttentionSpec | None = attention_knob("after the 3x3 or the last 1x1, see se_position")
     se_position: str = knob("", ChoiceCodec(("semid", "seout")), "semid", doc="SE after the 3x3 (RegNetY) or after the last 1x1 (SENet)")
     downsample: str = knob("", DOWNSAMPLE, "conv1x1", doc=DOWNSAMPLE_DOC)
+    spatial: SpatialConvSpec | None = spatial_knob("the strided, grouped one")
 
     def mid_channels(self) -> int:
         return max(1, round(self.out_channels * self.bottleneck_ratio))
@@ -110,7 +127,7 @@ def _build_bottleneck(spec: BottleneckSpec, in_channels: int, stride: int, ctx: 
     out, mid = spec.out_channels, spec.mid_channels()
     body = nn.Sequential()
     body.conv_a = ConvNormAct(in_channels, mid, 1, ctx, activation=spec.activation)
-    body.conv_b = ConvNormAct(mid, mid, 3, ctx, stride=stride, groups=spec.groups, activation=spec.activation)
+    body.conv_b = spatial_conv(spec.spatial, mid, mid, stride, spec.groups, spec.activation, ctx)
     if spec.se is not None and spec.se_position == "semid":
         body.se = spec.se.module(mid, in_channels, mid, out)
     body.conv_c = ConvNormAct(mid, out, 1, ctx)
@@ -123,7 +140,8 @@ def _build_bottleneck(spec: BottleneckSpec, in_channels: int, stride: int, ctx: 
 def _cost_bottleneck(spec: BottleneckSpec, tally: Tally, stride: int) -> None:
     out, mid, in_channels = spec.out_channels, spec.mid_channels(), tally.channels
     shortcut = cost_projection(tally, out, stride, spec.downsample)
-    body = tally.fork().conv(mid, 1).conv(mid, 3, stride, groups=spec.groups)
+    body = tally.fork().conv(mid, 1)
+    cost_spatial_conv(spec.spatial, body, mid, stride, spec.groups)
     if spec.se is not None and spec.se_position == "semid":
         spec.se.cost(body, in_channels, mid, out)
     body.conv(out, 1)
@@ -155,18 +173,25 @@ def grouped_bottleneck(width: int, ratio: float, group_width: int | None) -> tup
 
 
 def _search_basic(width: int, values: Mapping[str, Any]) -> BasicSpec:
-    return BasicSpec(out_channels=width, activation=values["activation"], se=se_from_knobs(values))
+    return BasicSpec(out_channels=width, activation=values["activation"], se=se_from_knobs(values), spatial=spatial_from_knobs(values))
 
 
 def _search_bottleneck(width: int, values: Mapping[str, Any]) -> BottleneckSpec:
     ratio, groups = grouped_bottleneck(width, values["bottleneck_ratio"], values.get("group_width"))
     se = se_from_knobs(values)
     position = "seout" if se is not None and values.get("se_style") == "output" else "semid"
-    return BottleneckSpec(out_channels=width, bottleneck_ratio=ratio, groups=groups, activation=values["activation"], se=se, se_position=position)
+    return BottleneckSpec(
+        out_channels=width, bottleneck_ratio=ratio, groups=groups, activation=values["activation"], se=se, se_position=position,
+        spatial=spatial_from_knobs(values),
+    )
 
 
-BASIC = BlockKind(BasicSpec, _build_basic, _cost_basic, residual=True, search=SearchRecipe(ATTENTION_KNOBS, _search_basic))
+BASIC = BlockKind(
+    BasicSpec, _build_basic, _cost_basic, residual=True, search=SearchRecipe((*ATTENTION_KNOBS, SPATIAL_CONV), _search_basic),
+    latency_ops=SPATIAL_LATENCY_OPS,
+)
 BOTTLENECK = BlockKind(
     BottleneckSpec, _build_bottleneck, _cost_bottleneck, residual=True,
-    search=SearchRecipe((*ATTENTION_KNOBS, BOTTLENECK_RATIO, GROUP_WIDTH), _search_bottleneck),
+    search=SearchRecipe((*ATTENTION_KNOBS, BOTTLENECK_RATIO, GROUP_WIDTH, SPATIAL_CONV), _search_bottleneck),
+    latency_ops=SPATIAL_LATENCY_OPS,
 )

@@ -28,6 +28,7 @@ from searchspace.zoo import (  # noqa: F401  (each registers its entries)
     regnet,
     resnet,
     shufflenet,
+    sknet_resnest,
 )
 from searchspace.zoo import aliases as _aliases  # noqa: F401  (registers other libraries' names, after the nets)
 from searchspace.zoo.convert import convert_state_dict

@@ -10,11 +10,13 @@ which is exact for every variant (1/4, 1/2 or 1).
 from __future__ import annotations
 
 from searchspace.blocks import BasicSpec, BottleneckSpec, ConvSpec, PoolSpec, SESpec
+from searchspace.blocks.spatial import SpatialConvSpec
 from searchspace.spec import HeadSpec, NetSpec, Stage
 from searchspace.zoo.registry import Reference, ZooEntry, register
 
 PLANES = (64, 128, 256, 512)
-DEPTHS = {18: (2, 2, 2, 2), 34: (3, 4, 6, 3), 50: (3, 4, 6, 3), 101: (3, 4, 23, 3), 152: (3, 8, 36, 3)}
+DEPTHS = {14: (1, 1, 1, 1), 18: (2, 2, 2, 2), 26: (2, 2, 2, 2), 34: (3, 4, 6, 3), 50: (3, 4, 6, 3), 101: (3, 4, 23, 3), 152: (3, 8, 36, 3)}
+BASIC_DEPTHS = (18, 34)  # the others are bottleneck nets: depth = 2 + 3 * blocks (14, 26, 50, ...)
 
 
 def _stem(deep: bool = False) -> tuple[Stage, ...]:
@@ -33,18 +35,24 @@ def resnet_spec(
     se: SESpec | None = None,
     deep_stem: bool = False,
     downsample: str = "conv1x1",
+    spatial: SpatialConvSpec | None = None,
 ) -> NetSpec:
-    """ResNet of the given depth; ``groups``/``width_per_group`` as torchvision's constructor."""
+    """ResNet of the given depth; ``groups``/``width_per_group`` as torchvision's constructor.
+
+    ``deep_stem`` and ``downsample="avgpool"`` make the ``d`` variant (timm's
+    ``stem_type="deep", stem_width=32, avg_down=True``); ``spatial`` replaces
+    the 3x3 of every block (SKNet, ResNeSt).
+    """
     stages = []
     for index, (planes, repeats) in enumerate(zip(PLANES, DEPTHS[depth])):
         stride = 1 if index == 0 else 2
-        if depth < 50:
-            block = BasicSpec(out_channels=planes, se=se, downsample=downsample)
+        if depth in BASIC_DEPTHS:
+            block = BasicSpec(out_channels=planes, se=se, downsample=downsample, spatial=spatial)
         else:
             mid = int(planes * width_per_group / 64) * groups
             block = BottleneckSpec(
                 out_channels=4 * planes, bottleneck_ratio=mid / (4 * planes), groups=groups,
-                se=se, se_position="seout", downsample=downsample,
+                se=se, se_position="seout", downsample=downsample, spatial=spatial,
             )
         stages.append(Stage(block=block, repeats=repeats, stride=stride))
     return NetSpec(stem=_stem(deep_stem), stages=tuple(stages), head=HeadSpec())
