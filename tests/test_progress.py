@@ -34,10 +34,13 @@ def test_a_piped_run_writes_its_phases_known_nets_and_one_line_per_trial(tiny: P
 
     # The phases in the order they ran, each known net named as it starts training.
     order = [first("[known nets] started"), first("[known nets] evaluating baseline resnet18"), first("[search] started"),
-             first("[re-measure] started"), first("[final protocol] started"), first("[final protocol] final protocol: training")]
+             first("[re-measure] started"), first("[final protocol] started")]
     assert order == sorted(order)
-
     trials = pd.read_csv(tiny / "trials.csv")
+    # A line per net the final protocol trains (a busy machine's time limit may leave some out: they have no seeds).
+    training = [i for i, line in enumerate(lines) if line.startswith("[final protocol] final protocol: training ")]
+    assert len(training) >= trials["final_seeds"].notna().sum() and all(i > order[-1] for i in training)
+
     searched = trials[trials["baseline"].isna()].set_index("number")
     matches = [TRIAL_LINE.match(line) for line in lines if line.startswith("[search] trial")]
     assert all(matches), [line for line in lines if line.startswith("[search] trial")]
