@@ -15,7 +15,10 @@ seeds (bootstrap 95% intervals over nets), whether its top 5 holds the
 reference's best net, and its seconds per net.
 
 Jobs run ``--workers`` at a time (one thread each) and are logged as they
-finish, so an interrupted run resumes where it stopped.  Run from anywhere::
+finish (``<--output-dir>/proxy_fidelity_<dataset>.jsonl``, beside the chosen
+nets), so an interrupted run resumes where it stopped.  The summary is written
+as every benchmark's result is (:mod:`benchmarks._common`): a committed one is
+never replaced unless ``--overwrite`` or ``--output`` asks.  Run from anywhere::
 
     python -m benchmarks.proxy_fidelity --dataset digits
     python -m benchmarks.proxy_fidelity --dataset shapes --dataset-option size=5000
@@ -28,7 +31,7 @@ import dataclasses
 import json
 from pathlib import Path
 
-from benchmarks._common import RESULTS_DIR, environment
+from benchmarks._common import RESULTS_DIR, add_output_arguments, environment, output_path, write_json
 from benchmarks.fidelity.analysis import summarise
 from benchmarks.fidelity.jobs import ZERO_COST, Job, run_all
 from benchmarks.fidelity.nets import known_nets, random_nets
@@ -89,7 +92,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--only", action="append", help="run only these variants (repeatable)")
     parser.add_argument("--analyse-only", action="store_true", help="summarise what the log holds; train nothing")
-    parser.add_argument("--output-dir", type=Path, default=RESULTS_DIR)
+    parser.add_argument("--output-dir", type=Path, default=RESULTS_DIR, help="where the job log and the chosen nets are kept")
+    add_output_arguments(parser, "proxy_fidelity_DATASET")
     args = parser.parse_args()
 
     from search.run.resources import default_proxy_resolution
@@ -113,8 +117,10 @@ def main() -> None:
                "command": "python -m benchmarks.proxy_fidelity --dataset " + args.dataset
                + "".join(f" --dataset-option {o}" for o in args.dataset_option),
                "summary": summary, "nets": nets}
-    stem.with_suffix(".json").write_text(json.dumps(payload, indent=2) + "\n")
-    print(f"written to {stem.with_suffix('.json')} (raw rows: {log})")
+    # Another --output-dir holds its own summary; the committed folder's is replaced only when asked.
+    chosen = args.output or (None if args.output_dir == RESULTS_DIR else stem.with_suffix(".json"))
+    path = write_json(output_path(stem.name, chosen, overwrite=args.overwrite), payload)
+    print(f"written to {path} (raw rows: {log})")
 
 
 if __name__ == "__main__":

@@ -124,7 +124,9 @@ def _read_table(folder: Path, stem: str) -> pd.DataFrame:
     if parquet.is_file():
         return pd.read_parquet(parquet)
     if csv.is_file() and csv.stat().st_size:
-        return pd.read_csv(csv)
+        from search.run.records import read_csv_table
+
+        return read_csv_table(csv)
     return pd.DataFrame()
 
 

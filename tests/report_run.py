@@ -37,12 +37,17 @@ def make_tiny_run(tmp_path_factory) -> Path:
             result = search(folder, "run", "--budget", "200ms", "--trials", "5", "--name", "tiny", "--baseline", "resnet18", *QUICK)
             assert result.returncode == 0, result.stderr[-3000:]
             (folder / "stdout.txt").write_text(result.stdout)
+            (folder / "stderr.txt").write_text(result.stderr)  # piped: the progress view's plain lines
             (folder / "done").write_text("")
     return run
 
 
 def run_stdout(run: Path) -> str:
     return (run.parent.parent / "stdout.txt").read_text()
+
+
+def run_stderr(run: Path) -> str:
+    return (run.parent.parent / "stderr.txt").read_text()
 
 
 def copy_run(run: Path, destination: Path) -> Path:

@@ -61,3 +61,15 @@ def test_the_installed_packages_include_the_benchmarks_and_their_space_file() ->
     assert "benchmarks" in packages
     patterns = setuptools_config["package-data"]["benchmarks"]
     assert any((REPO / "benchmarks").glob(pattern) for pattern in patterns)
+
+
+def test_proxy_fidelity_writes_its_summary_where_asked_and_leaves_committed_files_alone(tmp_path: Path) -> None:
+    committed = {path: path.read_bytes() for path in (REPO / "results" / "benchmarks").glob("proxy_fidelity_digits*")}
+    output = tmp_path / "fidelity.json"
+    environment = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    result = subprocess.run([sys.executable, "-m", "benchmarks.proxy_fidelity", "--analyse-only", "--output", str(output)],
+                            cwd=tmp_path, env=environment, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(output.read_text())["summary"] == json.loads(
+        (REPO / "results" / "benchmarks" / "proxy_fidelity_digits.json").read_text())["summary"]  # the committed log's
+    assert {path: path.read_bytes() for path in committed} == committed and len(committed) == 3

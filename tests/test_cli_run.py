@@ -48,7 +48,7 @@ def finished_trials(run: Path) -> list[optuna.trial.FrozenTrial]:
     if not db.exists():
         return []
     try:
-        study = optuna.load_study(study_name="search", storage=f"sqlite:///{db}")
+        study = optuna.load_study(study_name=run.name, storage=f"sqlite:///{db}")
     except (KeyError, Exception):  # the study is being created
         return []
     return [t for t in study.get_trials(deepcopy=False) if t.state in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL)]
@@ -145,7 +145,7 @@ def test_resume_after_kill_loses_and_repeats_nothing(tmp_path: Path) -> None:
 
     resumed = search(tmp_path, *args[:-len(QUICK)], "--resume", *QUICK)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
-    study = optuna.load_study(study_name="search", storage=f"sqlite:///{run / 'study.db'}")
+    study = optuna.load_study(study_name=run.name, storage=f"sqlite:///{run / 'study.db'}")
     trials = study.get_trials()
     for number, (state, digest, values) in before.items():  # nothing completed was lost or changed
         assert (trials[number].state, trials[number].user_attrs["record"].get("digest"), trials[number].values) == (state, digest, values)

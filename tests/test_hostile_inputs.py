@@ -113,7 +113,7 @@ def run_dir(root: Path) -> Path:
 
 
 def records(run: Path) -> list[dict]:
-    study = optuna.load_study(study_name="search", storage=f"sqlite:///{run / 'study.db'}")
+    study = optuna.load_study(study_name=run.name, storage=f"sqlite:///{run / 'study.db'}")
     return [dict(t.user_attrs.get("record", {}), number=t.number, optuna_state=t.state.name) for t in study.get_trials()]
 
 

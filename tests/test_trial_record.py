@@ -8,7 +8,7 @@ import math
 import optuna
 import pandas as pd
 
-from search.run.records import COLUMNS, RECORD_ATTR, TrialRecord, csv_text, parquet_bytes, table
+from search.run.records import COLUMNS, RECORD_ATTR, TrialRecord, csv_text, parquet_bytes, read_csv_table, table
 
 MEASURED = TrialRecord(
     state="complete", spec="net_r32_n10 | conv_s2_c8 | head", digest="abc123", params=12_345, macs=678_900,
@@ -49,3 +49,34 @@ def test_a_record_an_older_run_stored_loads_with_missing_fields_empty() -> None:
 def test_nan_and_infinities_are_stored_as_json_can_hold_them() -> None:
     stored = TrialRecord(score=float("nan"), latency_ms=float("inf")).stored()
     assert stored["score"] is None and stored["latency_ms"] == 1e300
+
+
+def test_csv_and_parquet_agree_on_dtypes_with_an_integer_number_and_a_timestamp() -> None:
+    knobs = [{"kernel": 3, "se": True, "act": "relu", "ratio": 0.25}, {"kernel": 5, "se": None, "act": "silu"}, {}]
+    records = [MEASURED.but(number=n, knobs=k) for n, k in enumerate(knobs[:2])]
+    records.append(MEASURED.but(baseline="resnet18", latency_contended=True, knobs=knobs[2]))  # a known net: no number
+    frame = table(records)
+    from_csv = read_csv_table(io.StringIO(csv_text(frame)))
+    from_parquet = pd.read_parquet(io.BytesIO(parquet_bytes(frame)))
+    pd.testing.assert_frame_equal(from_csv, from_parquet)
+    pd.testing.assert_frame_equal(frame, from_parquet)
+    assert str(from_parquet["number"].dtype) == "Int64" and from_parquet["number"].tolist()[:2] == [0, 1]
+    assert from_parquet["number"].isna().tolist() == [False, False, True] and from_parquet["baseline"].iloc[2] == "resnet18"
+    assert isinstance(from_parquet["started"].dtype, pd.DatetimeTZDtype)
+    assert from_parquet["started"].iloc[0] == pd.Timestamp(MEASURED.started)
+    assert "2026-01-01T00:00:00+00:00" in csv_text(frame)  # the CSV keeps ISO 8601 text
+    assert str(from_parquet["param_se"].dtype) == "boolean" and str(from_parquet["param_kernel"].dtype) == "float64"  # missing on the known net
+
+
+def test_a_real_runs_tables_agree_and_its_specs_carry_no_float_noise(tmp_path_factory) -> None:
+    from tests.report_run import make_tiny_run
+
+    run = make_tiny_run(tmp_path_factory)
+    for stem in ("trials", "pareto"):
+        parquet = run / f"{stem}.parquet"
+        from_csv = read_csv_table(run / f"{stem}.csv")
+        if parquet.is_file():
+            pd.testing.assert_frame_equal(from_csv, pd.read_parquet(parquet))
+        assert str(from_csv["number"].dtype) == "Int64" and isinstance(from_csv["started"].dtype, pd.DatetimeTZDtype)
+        # 64/56 is written 8/7, 1 - 0.9997 as 1-0.0003: no 13-digit decimals in a spec string
+        assert not from_csv["spec"].str.contains(r"\d\.\d{13,}").any()

@@ -25,6 +25,8 @@ Examples:
 @click.option("--resume", is_flag=True, help="Continue the run --name.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing run folder --name.")
 @click.option("--quiet", is_flag=True, help="No progress bar or summary.")
+@click.option("--verbose", is_flag=True, help="One line per finished trial and per step, even on a terminal "
+              "(the default when the output is not a terminal).")
 def run(**options: Any) -> None:
     """Search the space for nets that fit the budget; write the run folder and its Pareto front."""
     from search.run.api import run_from_options

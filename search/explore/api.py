@@ -164,7 +164,7 @@ def score_pending(rundir: RunDir, rows: list[dict[str, Any]], config: ExploreCon
     draws = {(d.space, d.index): d for accepted in prepared.draws.values() for d in accepted}
     objective = "accuracy" if config.proxy == TRAINING_PROXY else config.proxy
     done = sum(r["state"] != folder.PENDING for r in rows)
-    progress = SearchProgress(len(rows), objective, quiet=quiet, done=done)
+    progress = SearchProgress(len(rows), objective, quiet=quiet, done=done, phase="explore")
     try:
         with sigterm_as_interrupt():
             for row in rows:

@@ -21,7 +21,7 @@ def load_study(data: RunData) -> optuna.Study | None:
     if storage is None:
         return None
     try:
-        return optuna.load_study(study_name="search", storage=storage)
+        return optuna.load_study(study_name=data.config.optuna_study, storage=storage)
     except Exception:  # a moved or copied run folder without its database: the report goes on without it
         return None
 

@@ -15,12 +15,11 @@ from search.run.config import RunConfig, option_name
 from search.run.inputs import prepare
 from search.run.loop import execute
 from search.run.session import RunOutcome
-from search.run.study import STUDY_NAME
-from search.run.preflight import check_study
+from search.run.preflight import check_new_study, check_study
 from search.run.rundir import RunDir
 from search.run.space_check import RUN_RECORD_KEY, check_same_space
 
-_NOT_CONFIG = ("name", "resume", "overwrite", "quiet")
+_NOT_CONFIG = ("name", "resume", "overwrite", "quiet", "verbose")
 
 
 def given_settings(options: dict[str, Any]) -> dict[str, Any]:
@@ -64,8 +63,9 @@ def check_resume_options(resume: bool, overwrite: bool, name: str | None, what: 
 
 
 def run_from_options(options: dict[str, Any]) -> RunOutcome:
-    name, resume, overwrite, quiet = (options.get(k) for k in _NOT_CONFIG)
-    outcome = start_run(given_settings(options), name=name, resume=bool(resume), overwrite=bool(overwrite), quiet=bool(quiet))
+    name, resume, overwrite, quiet, verbose = (options.get(k) for k in _NOT_CONFIG)
+    outcome = start_run(given_settings(options), name=name, resume=bool(resume), overwrite=bool(overwrite), quiet=bool(quiet),
+                        verbose=bool(verbose))
     if not quiet:
         click.echo(outcome.summary)
         click.echo(f"results: {outcome.rundir.path}")
@@ -74,7 +74,8 @@ def run_from_options(options: dict[str, Any]) -> RunOutcome:
     return outcome
 
 
-def start_run(settings: dict[str, Any], *, name: str | None, resume: bool, overwrite: bool, quiet: bool) -> RunOutcome:
+def start_run(settings: dict[str, Any], *, name: str | None, resume: bool, overwrite: bool, quiet: bool,
+              verbose: bool = False) -> RunOutcome:
     """A new or resumed run from configuration fields (``settings``); the command line and ``search.run()`` both come here."""
     check_resume_options(resume, overwrite, name, "run")
     settings = dict(settings)
@@ -82,9 +83,11 @@ def start_run(settings: dict[str, Any], *, name: str | None, resume: bool, overw
     if resume:
         stored = RunDir.open_existing(out, name)
         config = stored.read_config().resumed_with(settings)
-        check_study(stored.storage_url(config), STUDY_NAME)
+        check_study(stored.storage_url(config), config.optuna_study)
     else:
         config = RunConfig(name=name or time.strftime("run-%Y%m%d-%H%M%S"), out=out, **settings)
+        if config.storage:  # a shared database: the run folder being new says nothing about its studies
+            check_new_study(config)
     prepared = prepare(config)  # bad devices, spaces, datasets and storage fail here, before any folder changes
     if resume:
         check_same_space(stored.read_run_file().get(RUN_RECORD_KEY), prepared.space_record)
@@ -97,4 +100,4 @@ def start_run(settings: dict[str, Any], *, name: str | None, resume: bool, overw
         run_search = execute_ray
     # A resumed run's folder is the one named now: run.json's name may be a copied folder's old one.
     with claimed_folder(out, name if resume else config.name, resume=resume, overwrite=overwrite) as rundir:
-        return run_search(rundir, config, prepared, resumed=resume, quiet=quiet)
+        return run_search(rundir, config, prepared, resumed=resume, quiet=quiet, verbose=verbose)

@@ -20,6 +20,9 @@ SCHEDULERS = ("fifo", "asha")
 TRAINING_PROXY = "training"
 MIN_FINAL_SEEDS = 3  # fewer make a t-interval too wide to support any claim
 
+# Every run's study had this name before --study-name (see RunConfig.from_dict).
+LEGACY_STUDY_NAME = "search"
+
 # Options a resumed run may change: how much more to do and where to do it.
 RESUMABLE_OVERRIDES = ("trials", "time_limit_s", "known_nets_time_s", "workers", "ray_address", "final_seeds")
 
@@ -95,6 +98,8 @@ class RunConfig:
         None, help="Optuna storage URL (e.g. postgresql://...).",
         shown_default="SQLite in the run folder",
     )
+    # Several runs may share one --storage: each needs a study of its own (and optuna-dashboard lists them by name).
+    study_name: str | None = setting(None, help="Name of the run's optuna study in --storage.", shown_default="the run's --name")
     backend: str = setting("optuna", choices=BACKENDS, help="Where trials run: in this process, or on Ray Tune.")
     workers: int = setting(1, minimum=1, help=f"Parallel trials {_RAY}.")
     ray_address: str | None = setting(None, help=f"Ray cluster: auto or HOST:PORT {_RAY}.", shown_default="a local Ray")
@@ -111,6 +116,8 @@ class RunConfig:
         if not self.name or len(self.name.encode()) > 200 or self.name in (".", "..") or "/" in self.name or "\0" in self.name:
             raise UserError(f"--name {shown(self.name)} is not allowed: use a plain folder name of at most 200 bytes")
         check_fields(self)
+        if self.study_name is not None and (not self.study_name.strip() or len(self.study_name) > 200):
+            raise UserError(f"--study-name {shown(self.study_name)} is not allowed: give 1 to 200 characters")
         if self.final_seeds < 0 or 0 < self.final_seeds < MIN_FINAL_SEEDS:
             raise UserError(f"--final-seeds {self.final_seeds} is not allowed: 0 (off) or at least {MIN_FINAL_SEEDS}")
         if self.scheduler == "asha" and self.backend != "ray":
@@ -125,6 +132,11 @@ class RunConfig:
             raise UserError("--cpus-per-trial must be positive and --gpus-per-trial non-negative")
 
     @property
+    def optuna_study(self) -> str:
+        """The run's optuna study (its known nets and final figures are in ``<this>.final``)."""
+        return self.study_name or self.name
+
+    @property
     def objective_name(self) -> str:
         return "accuracy" if self.proxy == TRAINING_PROXY else self.proxy
 
@@ -136,6 +148,7 @@ class RunConfig:
         """The configuration stored in a run.json; a field of the wrong type is a user error, not a crash."""
         hints = typing.get_type_hints(cls)
         values = {k: v for k, v in data.items() if k in hints}
+        values.setdefault("study_name", LEGACY_STUDY_NAME)  # a run.json from before --study-name
         if isinstance(values.get("baseline_names"), list):  # JSON has lists, the configuration tuples
             values["baseline_names"] = tuple(values["baseline_names"])
         for key, value in values.items():

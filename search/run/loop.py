@@ -58,6 +58,7 @@ class OptunaBackend:
             done, duplicates_in_a_row = done + (not reused), (duplicates_in_a_row + 1 if reused else 0)
 
 
-def execute(rundir: RunDir, config: RunConfig, prepared: Prepared, *, resumed: bool, quiet: bool) -> RunOutcome:
+def execute(rundir: RunDir, config: RunConfig, prepared: Prepared, *, resumed: bool, quiet: bool,
+            verbose: bool = False) -> RunOutcome:
     """Run (or continue) the search described by ``config`` in ``rundir``, in this process."""
-    return SearchSession(rundir, config, prepared, resumed=resumed, quiet=quiet).run(OptunaBackend())
+    return SearchSession(rundir, config, prepared, resumed=resumed, quiet=quiet, verbose=verbose).run(OptunaBackend())

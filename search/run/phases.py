@@ -23,7 +23,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -50,6 +50,8 @@ class PhaseClock:
     phases: list[Phase] = field(default_factory=list)
     allowance_s: float = 0.0  # --known-nets-time: the known nets' own extra time
     granted_s: float = 0.0  # what they used of it, added to the run's time
+    # Told each phase's name as it begins and None as it ends (the progress view).
+    on_phase: Callable[[str | None], None] | None = None
 
     def deadline(self, name: str) -> float:
         if not self.limit_s:
@@ -70,11 +72,15 @@ class PhaseClock:
     def phase(self, name: str) -> Iterator[Phase]:
         entry = Phase(name)
         self.phases.append(entry)
+        if self.on_phase is not None:
+            self.on_phase(name)
         began = time.monotonic()
         try:
             yield entry
         finally:
             entry.seconds += time.monotonic() - began
+            if self.on_phase is not None:
+                self.on_phase(None)
 
     def total_s(self) -> float:
         return time.monotonic() - self.started

@@ -68,6 +68,21 @@ def check_study(url: str, study_name: str) -> None:
             raise UserError(f"the run's storage {shown(url)} has no study {study_name!r} to resume") from None
 
 
+def check_new_study(config: RunConfig) -> None:
+    """A new run's study is not in ``--storage`` yet (two runs writing one study would mix their trials)."""
+    import optuna
+
+    with storage_errors(f"--storage {shown(config.storage)} cannot be read"):
+        names = {summary.study_name for summary in optuna.get_all_study_summaries(config.storage, include_best_trial=False)}
+    if config.optuna_study in names:
+        raise UserError(study_exists(config))
+
+
+def study_exists(config: RunConfig) -> str:
+    return (f"the storage already holds a study named {config.optuna_study!r}: continue that run with --resume, "
+            "or give this one another --study-name")
+
+
 def check_latency_cache() -> None:
     """The latency cache can be opened and read (a damaged or unwritable one would fail every trial)."""
     from evaluators.latency.cache import CACHE_FILE_NAME, LatencyCache

@@ -61,7 +61,6 @@ from search.run.ray_trainable import DECIDED, NUMBER, SPEC, evaluate_trial
 from search.run.records import TrialRecord, annotate
 from search.run.rundir import RunDir
 from search.run.session import RunOutcome, SearchSession
-from search.run.study import STUDY_NAME
 
 log = logging.getLogger("search")
 
@@ -88,9 +87,10 @@ class RayBackend:
             _tune(session, remaining, budget)
 
 
-def execute_ray(rundir: RunDir, config: RunConfig, prepared: Prepared, *, resumed: bool, quiet: bool) -> RunOutcome:
+def execute_ray(rundir: RunDir, config: RunConfig, prepared: Prepared, *, resumed: bool, quiet: bool,
+                verbose: bool = False) -> RunOutcome:
     """Run (or continue) the search on Ray; the same files as :func:`search.run.loop.execute`."""
-    return SearchSession(rundir, config, prepared, resumed=resumed, quiet=quiet).run(RayBackend())
+    return SearchSession(rundir, config, prepared, resumed=resumed, quiet=quiet, verbose=verbose).run(RayBackend())
 
 
 def _tune(session: SearchSession, remaining: int, budget_s: float | None) -> None:
@@ -156,7 +156,7 @@ class RunSearcher(OptunaSearch):
         self.session = session
         config = session.config
         super().__init__(space=self.sample, metric=[config.objective_name, LATENCY_METRIC], mode=["max", "min"],
-                         sampler=session.study.sampler, study_name=STUDY_NAME, storage=session.storage)
+                         sampler=session.study.sampler, study_name=config.optuna_study, storage=session.storage)
 
     def sample(self, trial) -> dict[str, Any]:
         """The define-by-run space: the session samples our space on the optuna trial; the net goes to the worker as

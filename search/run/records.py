@@ -22,10 +22,16 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import optuna
 import pandas as pd
 
-RECORD_ATTR = "record"
+RECORD_ATTR = "record"  # the whole record, for resume and the tables
+# The same record as one user attribute per figure, for people and optuna-dashboard: field -> attribute name.
+TIDY_ATTRS = {"state": "state", "error": "reason", "spec": "spec", "digest": "digest", "params": "params", "macs": "macs",
+              "latency_ms": "latency_ms", "latency_source": "latency_source", "accuracy": "accuracy", "score": "score",
+              "remeasured_latency_ms": "remeasured_latency_ms", "final_accuracy": "final_accuracy",
+              "duplicate_of": "duplicate_of", "baseline": "baseline"}
 # Finished trials are read-only in optuna; what the run learns about a trial
 # afterwards (its re-measured latency, that it left the front, that it was
 # queued again) is kept in the study's own attributes, keyed by trial number.
@@ -127,6 +133,12 @@ class TrialRecord:
         """The optuna-attribute (and JSON) form: every column, NaN as null, infinities as the largest float."""
         return {name: _jsonable(getattr(self, name)) for name in COLUMNS}
 
+    def user_attrs(self) -> dict[str, Any]:
+        """What a trial in the study carries: the whole record, and each figure set under its own name."""
+        stored = self.stored()
+        tidy = {name: stored[field] for field, name in TIDY_ATTRS.items() if stored[field] is not None}
+        return {RECORD_ATTR: stored, **tidy}
+
     @classmethod
     def of_trial(cls, trial: optuna.trial.FrozenTrial, notes: dict[str, dict[str, Any]] | None = None) -> TrialRecord:
         """A trial's record: its stored record, later annotations, its number, and its state as the study knows it."""
@@ -160,7 +172,7 @@ COLUMNS = tuple(_TYPES)
 
 
 def _missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA
+    return value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NA or value is pd.NaT
 
 
 def _typed(value: Any, kind: type) -> Any:
@@ -168,6 +180,8 @@ def _typed(value: Any, kind: type) -> Any:
         return value if isinstance(value, bool) else str(value).strip().lower() in ("true", "1")
     if kind is int:
         return int(float(value)) if isinstance(value, str) else int(value)
+    if kind is str and hasattr(value, "isoformat"):  # a table's timestamp: the ISO text the record holds
+        return value.isoformat()
     return kind(value)
 
 
@@ -197,40 +211,74 @@ def study_records(study: optuna.Study, *, with_notes: bool = True) -> list[Trial
 
 
 def table(records: list[TrialRecord]) -> pd.DataFrame:
-    """Rows in a stable column order: the fixed columns, then the space's knobs."""
+    """Rows in a stable column order: the fixed columns, then the space's knobs; typed by :func:`typed`."""
     knobs = sorted({c for r in records for c in r.row() if c.startswith(KNOB_PREFIX)})
     frame = pd.DataFrame.from_records([r.row() for r in records], columns=list(COLUMNS) + knobs)
-    frame["pareto"] = frame["pareto"].fillna(False).astype(bool)
-    return frame
+    frame["pareto"] = frame["pareto"].fillna(False)
+    return typed(frame)
 
 
 def csv_text(frame: pd.DataFrame) -> str:
-    return frame.to_csv(index=False)
+    """The table as CSV; timestamps in ISO 8601 (``2026-01-01T00:00:00+00:00``), as the records hold them."""
+    text = frame.copy()
+    for column in text.columns[[pd.api.types.is_datetime64_any_dtype(t) for t in text.dtypes]]:
+        text[column] = text[column].map(lambda moment: moment.isoformat() if pd.notna(moment) else None)
+    return text.to_csv(index=False)
 
 
 def parquet_bytes(frame: pd.DataFrame) -> bytes:
     import io
 
     buffer = io.BytesIO()
-    _one_type_per_column(frame).to_parquet(buffer, index=False)
+    typed(frame).to_parquet(buffer, index=False)
     return buffer.getvalue()
 
 
-def _one_type_per_column(frame: pd.DataFrame) -> pd.DataFrame:
-    """One type per column, as parquet needs: booleans, numbers, or else text.
+def read_csv_table(source) -> pd.DataFrame:
+    """A ``trials.csv`` or ``pareto.csv`` with the dtypes its ``.parquet`` twin has (:func:`typed`)."""
+    text_columns = {name: "string" for name, kind in _TYPES.items() if kind is str and name != "started"}
+    return typed(pd.read_csv(source, dtype=text_columns))
 
-    Knob columns mix types across block kinds (a kernel size here, ``None``
-    there), so each object column gets the narrowest type that holds it.
+
+# pandas dtypes by field type: nullable integers and booleans, so a missing value (a known net has no trial
+# number) stays missing instead of turning the column into floats or objects.
+_DTYPES = {bool: "boolean", int: "Int64", float: "float64", str: "string"}
+
+
+def typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """One dtype per column, the same whether the table is built, read from CSV or from parquet.
+
+    Fixed columns take their field's type (``number`` is ``Int64``: empty for a
+    known net, whose row is named by ``baseline``; ``started`` is a UTC
+    timestamp; ``pareto`` is a plain bool).  Knob columns mix types across
+    block kinds (a kernel size here, ``None`` there), so each gets the
+    narrowest type that holds it: booleans, numbers, or else text.
     """
-    typed = frame.copy()
-    for column in typed.columns:
-        if typed[column].dtype != object:
-            continue
-        values = typed[column].dropna()
-        if len(values) and values.map(lambda v: isinstance(v, bool)).all():
-            typed[column] = typed[column].astype("boolean")
-        elif len(values) and values.map(lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)).all():
-            typed[column] = pd.to_numeric(typed[column])
+    result = frame.copy()
+    for column in result.columns:
+        if column == "started":
+            result[column] = pd.to_datetime(result[column], utc=True, format="ISO8601")
+        elif column == "pareto":
+            result[column] = result[column].fillna(False).astype(bool)
+        elif column in _TYPES:
+            result[column] = _as_field_type(result[column], _TYPES[column])
         else:
-            typed[column] = typed[column].astype("string")
-    return typed
+            result[column] = _narrowest(result[column])
+    return result
+
+
+def _as_field_type(values: pd.Series, kind: type) -> pd.Series:
+    if kind in (int, float):
+        return pd.to_numeric(values.astype(object).where(values.notna(), None)).astype(_DTYPES[kind])
+    return values.astype(_DTYPES[kind])
+
+
+def _narrowest(values: pd.Series) -> pd.Series:
+    present = values.dropna()
+    if not len(present):
+        return values.astype("float64")  # what CSV gives an empty column
+    if present.map(lambda v: isinstance(v, (bool, np.bool_))).all():
+        return values.astype("boolean") if values.isna().any() else values.astype(bool)
+    if present.map(lambda v: isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_))).all():
+        return pd.to_numeric(values.astype(object).where(values.notna(), None))
+    return values.astype("string")

@@ -27,11 +27,12 @@ from search.run.baselines import evaluate_baselines
 from search.run.closing import Ending, close_run
 from search.run.config import RunConfig
 from search.run.evaluate import CandidateEvaluator
+from search.run.final_study import write_final_study
 from search.run.inputs import Prepared
 from search.run.latency_model import PredictorRefresher
 from search.run.outputs import finalize
 from search.run.phases import PhaseClock
-from search.run.progress import SearchProgress
+from search.run.progress import ActivityLog, SearchProgress
 from search.run.records import TrialRecord
 from search.run.rundir import RunDir, environment
 from search.run.study import COUNTED, counted_trials, open_study, recover_interrupted, tell_study
@@ -110,8 +111,10 @@ def failed_record(stage: str, error: Exception, spec: NetSpec | None = None) -> 
 class SearchSession:
     """A run's search, driven by a backend: see the module's docstring."""
 
-    def __init__(self, rundir: RunDir, config: RunConfig, prepared: Prepared, *, resumed: bool, quiet: bool) -> None:
+    def __init__(self, rundir: RunDir, config: RunConfig, prepared: Prepared, *, resumed: bool, quiet: bool,
+                 verbose: bool = False) -> None:
         self.rundir, self.config, self.prepared, self.resumed, self.quiet = rundir, config, prepared, resumed, quiet
+        self.verbose = verbose  # one line per finished trial even on a terminal
         self.clock = PhaseClock(config.time_limit_s, final_on=bool(config.final_seeds), allowance_s=config.known_nets_time_s)
         self.outcome = RunOutcome(rundir, config, clock=self.clock)
         self.evaluator = CandidateEvaluator(config, prepared.dataset, prepared.train_device)
@@ -144,6 +147,8 @@ class SearchSession:
         spec, record = self.propose(trial, screen=False)
         if record is not None:
             return record
+        if self.progress is not None:
+            self.progress.activity(f"trial {trial.number}: {encode(spec)}", line=False)
         try:
             return self.evaluator.evaluate(spec)
         except Exception as error:  # noqa: BLE001  (left RUNNING, the trial would be stranded and the run lost)
@@ -176,16 +181,17 @@ class SearchSession:
         tell_study(self.study, trial, record, self.config)
         if record.state in COUNTED and record.duplicate_of is None:
             self._remember(record.but(number=trial.number))
-        if record.state in COUNTED and self.progress is not None:
-            self.progress.note(record, advance=record.duplicate_of is None)
         log.info("trial %d %s %s", trial.number, record.state, record.spec or record.error or "")
         finalize(self.study, self.rundir, self.config, self.outcome)
+        if record.state in COUNTED and self.progress is not None:
+            self.progress.note(record, advance=record.duplicate_of is None, number=trial.number, front=len(self.outcome.front))
         self.predictor.after_trial()  # the backend's measurements are in the latency cache: refit on them
 
     def finalize(self, *, interrupted: bool) -> RunOutcome:
         """Re-measure, final protocol, tables, report; raise :class:`RunInterrupted` after writing all of it."""
         close_run(self.study, self.rundir, self.config, self.outcome,
                   Ending(self.prepared.dataset, self.prepared.train_device, self.clock), interrupted=interrupted)
+        write_final_study(self.storage, self.config, self.outcome.front, self.outcome.baselines)
         log.info("finished: %d trials, %d on the front", len(self.outcome.trials), len(self.outcome.front))
         write_report_safely(self.outcome)
         if interrupted:
@@ -198,20 +204,46 @@ class SearchSession:
         """Prepare, evaluate the known nets, let ``backend`` search, finalize; Ctrl-C or SIGTERM stop cleanly."""
         self.prepare(backend)
         interrupted = False
-        with sigterm_as_interrupt():
-            try:
-                if self.config.baselines:  # here, before any trial trains: their latencies are not disturbed
-                    self.outcome.baselines = evaluate_baselines(self.prepared.space, self.evaluator, self.rundir, self.clock)
-                    self.predictor.refresh()  # the baselines' measurements may complete the first fit
-                    if self.config.warm_start:
-                        self.warm_baselines = self.outcome.baselines  # also for queued copies a resumed run finds
-                        if not self.study.get_trials(deepcopy=False):
-                            self.warm_start()
-                self._search(backend)
-            except KeyboardInterrupt:
-                interrupted = True
-                log.warning("interrupted by the user")
-        return self.finalize(interrupted=interrupted)
+        with self._shown_progress():
+            with sigterm_as_interrupt():
+                try:
+                    if self.config.baselines:  # here, before any trial trains: their latencies are not disturbed
+                        self.outcome.baselines = evaluate_baselines(self.prepared.space, self.evaluator, self.rundir, self.clock)
+                        write_final_study(self.storage, self.config, [], self.outcome.baselines)
+                        self.predictor.refresh()  # the baselines' measurements may complete the first fit
+                        if self.config.warm_start:
+                            self.warm_baselines = self.outcome.baselines  # also for queued copies a resumed run finds
+                            if not self.study.get_trials(deepcopy=False):
+                                self.warm_start()
+                    self._search(backend)
+                except KeyboardInterrupt:
+                    interrupted = True
+                    log.warning("interrupted by the user")
+            return self.finalize(interrupted=interrupted)
+
+    @contextlib.contextmanager
+    def _shown_progress(self) -> Iterator[None]:
+        """The progress view for the whole run: told each phase by the clock, each known net by the log."""
+        limited = bool(self.config.time_limit_s)  # as PhaseClock.deadline reads it
+        self.progress = SearchProgress(None, self.config.objective_name, quiet=self.quiet, lines=True if self.verbose else None,
+                                       time_left=lambda phase: self.clock.remaining(phase) if limited else None)
+        self.clock.on_phase = self._phase_started
+        handler = ActivityLog(self.progress)
+        log.addHandler(handler)
+        try:
+            yield
+        finally:
+            log.removeHandler(handler)
+            self.clock.on_phase = None
+            self.progress.close()
+
+    def _phase_started(self, name: str | None) -> None:
+        if name is None:
+            self.progress.phase_ended()
+            return
+        searching = name == "search"
+        done = min(self.new_nets(), self.config.trials) if searching else 0
+        self.progress.phase(name, total=self.config.trials if searching else None, done=done)
 
     def warm_start(self) -> None:
         """The known nets that fit, as the first trials, told with their baseline results (search.run.warm_start)."""
@@ -229,15 +261,10 @@ class SearchSession:
 
     def _search(self, backend: Backend) -> None:
         config = self.config
-        done = self.new_nets()
-        self.progress = SearchProgress(config.trials, config.objective_name, quiet=self.quiet, done=min(done, config.trials))
-        try:
-            with self.clock.phase("search") as phase:
-                backend.search(self)
-                if self.new_nets() < config.trials:
-                    phase.limited = f"{self.new_nets()} of {config.trials} trials finished"
-        finally:
-            self.progress.close()
+        with self.clock.phase("search") as phase:
+            backend.search(self)
+            if self.new_nets() < config.trials:
+                phase.limited = f"{self.new_nets()} of {config.trials} trials finished"
 
     def _remember(self, record: TrialRecord) -> None:
         if record.digest and record.state in ("complete", "infeasible") and record.duplicate_of is None:
