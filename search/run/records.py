@@ -80,6 +80,7 @@ class TrialRecord:
     final_epochs: int | None = None
     error: str | None = None  # the reason for a failure or an infeasible verdict
     duplicate_of: int | None = None  # the trial whose result a reused net carries
+    warm_start: str | None = None  # the known net a warm-start trial copies (search.run.warm_start): not a search draw
     seconds: float | None = None
     latency_seconds: float | None = None
     proxy_seconds: float | None = None

@@ -42,7 +42,8 @@ def baseline_result(trial: optuna.Trial, baselines: list[TrialRecord], digest: s
     name = trial.user_attrs.get(WARM_ATTR)
     for record in baselines:
         if name is not None and record.baseline == name and record.digest == digest:
-            return record.but(baseline=None, number=None, pareto=False, remeasured_latency_ms=None, seconds=0.0)
+            return record.but(baseline=None, number=None, pareto=False, remeasured_latency_ms=None, seconds=0.0,
+                              warm_start=name)
     return None
 
 
