@@ -38,6 +38,8 @@ class LatencyResult:
     measured_at: str  # ISO 8601, UTC
     model_key: str | None = None  # spec digest or caller's cache key; None for anonymous modules
     cached: bool = False  # True when read back from the cache instead of measured now
+    # What ran the net (evaluators.latency.runtimes); results stored before runtimes existed were eager.
+    runtime: str = "eager"
 
     @property
     def batch_size(self) -> int:

@@ -111,7 +111,7 @@ def mark_departures(records: list[Record], front: list[Record], stage: str, note
 def _remeasure(members: list[Record], config: RunConfig, note: Note) -> None:
     from search.run.remeasure import remeasure
 
-    results = remeasure({r.number: decode(r.spec) for r in members}, config.device, config.threads)
+    results = remeasure({r.number: decode(r.spec) for r in members}, config.device, config.threads, config.runtime)
     for record in members:
         result = results[record.number]
         figures = {"remeasured_latency_ms": result.median_ms, "remeasured_spread_ms": result.spread_ms,

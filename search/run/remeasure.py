@@ -73,25 +73,28 @@ def calibration_ms(device: torch.device, threads: int) -> float:
     return best
 
 
-def remeasure(specs: Mapping[int, object], device: str, threads: int | None) -> dict[int, Remeasured]:
-    """Interleaved, calibrated latencies of ``specs`` (keyed by trial number) at batch 1."""
+def remeasure(specs: Mapping[int, object], device: str, threads: int | None, runtime: str = "eager") -> dict[int, Remeasured]:
+    """Interleaved, calibrated latencies of ``specs`` (keyed by trial number) at batch 1, in ``runtime``.
+
+    Each member is converted for the runtime once, then timed in every block.
+    """
     from evaluators.devices import resolve_device
-    from evaluators.latency import TimingProtocol, measure_module
+    from evaluators.latency import TimingProtocol, ready_net
     from searchspace import build
 
     target = resolve_device(device)
     thread_count = threads or torch.get_num_threads()
-    modules = {key: build(spec).eval() for key, spec in specs.items()}
-    shapes = {key: (1, spec.in_channels, spec.resolution, spec.resolution) for key, spec in specs.items()}
+    nets = {key: ready_net(build(spec), (1, spec.in_channels, spec.resolution, spec.resolution), target, thread_count,
+                           runtime=runtime)
+            for key, spec in specs.items()}
     protocol = TimingProtocol(warmup_runs=2, warmup_time_s=0.0, min_runs=BLOCK_RUNS, min_time_s=BLOCK_MIN_TIME_S, max_runs=100)
-    keys = list(modules)
+    keys = list(nets)
     blocks: list[_Block] = []
     while len(blocks) < BLOCKS + MAX_EXTRA_BLOCKS and _clean_count(blocks) < BLOCKS:
         shift = len(blocks) % len(keys)
         order = keys[shift:] + keys[:shift]  # rotated: no member always runs first, or right after the same one
         before = calibration_ms(target, thread_count)
-        medians = {key: measure_module(modules[key], shapes[key], target, thread_count, protocol=protocol).median_ms
-                   for key in order}
+        medians = {key: nets[key].time(protocol).median_ms for key in order}
         after = calibration_ms(target, thread_count)
         blocks.append(_Block(medians, max(before, after)))
     return {key: _summarise(key, blocks) for key in keys}
