@@ -288,8 +288,8 @@ def fit_from_cache(
 def _too_few_cached(data: TrainingSet, cache: LatencyCache) -> str:
     setting = data.setting
     described = (
-        f"device {setting.device!r}, runtime {setting.runtime}, threads={setting.threads}, batch size {setting.batch_size}, "
-        f"{setting.dtype}, torch {setting.torch_version}"
+        f"device {setting.device!r}, threads={setting.threads}, batch size {setting.batch_size}, "
+        f"{setting.dtype}, torch {setting.torch_version}, runtime {setting.runtime}"
     )
     message = (
         f"a latency predictor needs at least {MIN_MEASUREMENTS} measured nets with a stored spec; "
