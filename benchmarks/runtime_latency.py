@@ -38,7 +38,7 @@ from evaluators.latency import RUNTIMES, ConversionFailed, TimingProtocol, ready
 from searchspace import build, zoo
 
 # One round's share of a runtime: a few passes, so that rounds are many and close together in time.
-ROUND_PROTOCOL = TimingProtocol(warmup_runs=2, warmup_time_s=0.0, min_runs=5, min_time_s=0.2, max_runs=200)
+ROUND_PROTOCOL = TimingProtocol(warmup_runs=2, warmup_time_s=0.0, min_runs=5, min_time_s=0.2, max_runs=200, calibrated=False)
 
 
 def time_runtimes(name: str, resolution: int, runtimes: list[str], rounds: int, threads: int) -> dict[str, Any]:

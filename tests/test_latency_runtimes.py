@@ -159,6 +159,12 @@ def test_an_onnxruntime_runs_front_fits_the_budget_when_onnxruntime_times_its_ex
     assert len(front) >= 1 and (front["remeasured_latency_ms"] <= budget_ms).all()
     assert remeasured_in and set(remeasured_in) == {"onnxruntime"}
     assert LatencyCache().entries(runtime="eager") == []  # nothing of this run was timed in eager
+    protocol = json.loads((run / "latency_protocol.json").read_text())  # the contention-aware protocol's record
+    assert protocol["protocol"]["runtime"] == "onnxruntime"
+    assert protocol["measurements"] and all(entry["slowdown"] >= 1.0 for entry in protocol["measurements"])
+    repeatability = {member["number"]: member for member in protocol["front_repeatability"]["members"]}
+    assert set(front["number"]) <= set(repeatability)
+    assert all(len(member["block_medians_ms"]) >= 1 for member in repeatability.values())
 
     for number in front["number"]:
         path = export_net(run, str(number), "onnx", tmp_path / f"{number}.onnx", untrained=True)

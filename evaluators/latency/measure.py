@@ -17,7 +17,10 @@ Order of work, and why:
    that no one else needs to wait for, and is never part of a timed pass.
 5. Warm-up and timing run under ``hold_device(device, exclusive=True)``: other
    measurements and trainings (which hold the device shared) never overlap the
-   timed passes, in this process or any other.
+   timed passes, in this process or any other.  A calibration kernel timed
+   before and after them says whether other processes slowed the machine
+   meanwhile (:mod:`evaluators.latency.calibration`); a slowed timing is
+   taken again, or kept with its slowdown and flagged.
 """
 
 from __future__ import annotations
@@ -42,7 +45,7 @@ from evaluators.latency.environment import evaluation_mode, torch_threads
 from evaluators.latency.protocol import PROTOCOL_VERSION, TimingProtocol
 from evaluators.latency.result import LatencyResult, latency_statistics
 from evaluators.latency.runtimes import EAGER, Forward, check_runtime, runtime_forward
-from evaluators.latency.timing import device_synchronizer, time_runs
+from evaluators.latency.calibration import calibrated_runs
 
 _DEFAULTS = TimingProtocol()
 _DEFAULT_IMAGE_CHANNELS = 3
@@ -134,7 +137,8 @@ def cached_latency(
 
 
 # Two warm-up passes, then three timed: enough to tell a net far over a limit from one near it.
-PROBE_PROTOCOL = TimingProtocol(warmup_runs=2, warmup_time_s=0.0, min_runs=3, max_runs=3, min_time_s=1e-6)
+# Not calibrated: its verdict rests on the fastest pass, which load can only slow down.
+PROBE_PROTOCOL = TimingProtocol(warmup_runs=2, warmup_time_s=0.0, min_runs=3, max_runs=3, min_time_s=1e-6, calibrated=False)
 
 
 @dataclass(frozen=True)
@@ -270,7 +274,8 @@ class ReadyNet:
             evaluation_mode(self.module),
             torch.inference_mode(),
         ):
-            runs = time_runs(self.forward, device_synchronizer(self.device), protocol)
+            calibrated = calibrated_runs(self.forward, self.device, self.threads, protocol)
+        runs, slowdown = calibrated.runs, calibrated.slowdown
         return LatencyResult(
             **latency_statistics(runs.samples_s),
             runs=len(runs.samples_s),
@@ -285,6 +290,9 @@ class ReadyNet:
             model_key=model_key,
             cached=False,
             runtime=self.runtime,
+            slowdown=slowdown,
+            contended=slowdown is not None and slowdown > 1.0 + protocol.contention_tolerance,
+            retimed_runs=calibrated.discarded_runs,
         )
 
 
