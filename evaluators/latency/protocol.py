@@ -61,7 +61,7 @@ class TimingProtocol:
         require_seconds("min_time_s", self.min_time_s, allow_zero=False)
         require_int_at_least("max_runs", self.max_runs, 1)
         validate.flag("calibrated", self.calibrated, fail=validate.must_be)
-        require_seconds("contention_tolerance", self.contention_tolerance, allow_zero=False)
+        validate.number("contention_tolerance", self.contention_tolerance, 0.0, open_ends="low", fail=validate.must_be)
         require_int_at_least("contention_retries", self.contention_retries, 0)
         if self.max_runs < self.min_runs:
             raise ValueError(f"max_runs must be >= min_runs ({self.min_runs}), got {self.max_runs}")
