@@ -38,12 +38,17 @@ from evaluators.latency.timing import TimedRuns, device_synchronizer, time_runs
 from evaluators.paths import cache_dir
 
 CALIBRATION_SIZE = 256  # side of the calibration matrices: ~17M MACs, a millisecond or two on one core
-CALIBRATION_RUNS = 5  # the fastest of these is the calibration time
+# One calibration sample is this many products back to back (20-40 ms on one core): it must span
+# several scheduler time slices (a few ms each), or it runs in the gaps a competing process leaves
+# and never sees it.  Measured with benchmarks/latency_contention.py: a single 1-2 ms product (the
+# fastest of five) read 1.02-1.10x while MobileNetV2 ran 3-4x slower beside two busy loops.
+CALIBRATION_PRODUCTS = 16
+CALIBRATION_RUNS = 3  # the fastest of these samples is the calibration time
 REFERENCE_FILE_NAME = "calibration.json"
 
 
 def calibration_ms(device: torch.device, threads: int) -> float:
-    """The fastest of a few timings of a fixed matrix product on ``device`` with ``threads`` threads."""
+    """The fastest of a few timings of a fixed run of matrix products on ``device`` with ``threads`` threads."""
     generator = torch.Generator().manual_seed(0)
     a = torch.randn(CALIBRATION_SIZE, CALIBRATION_SIZE, generator=generator).to(device)
     b = torch.randn(CALIBRATION_SIZE, CALIBRATION_SIZE, generator=generator).to(device)
@@ -54,7 +59,8 @@ def calibration_ms(device: torch.device, threads: int) -> float:
         for _ in range(CALIBRATION_RUNS):
             synchronize()
             started = time.perf_counter()
-            torch.mm(a, b)
+            for _ in range(CALIBRATION_PRODUCTS):
+                torch.mm(a, b)
             synchronize()
             best = min(best, (time.perf_counter() - started) * 1e3)
     return best
