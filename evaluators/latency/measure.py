@@ -41,11 +41,11 @@ from evaluators.latency._checks import (
     require_int_at_least,
 )
 from evaluators.latency.cache import CacheKey, LatencyCache
+from evaluators.latency.calibration import calibrated_runs
 from evaluators.latency.environment import evaluation_mode, torch_threads
 from evaluators.latency.protocol import PROTOCOL_VERSION, TimingProtocol
 from evaluators.latency.result import LatencyResult, latency_statistics
 from evaluators.latency.runtimes import EAGER, Forward, check_runtime, runtime_forward
-from evaluators.latency.calibration import calibrated_runs
 
 _DEFAULTS = TimingProtocol()
 _DEFAULT_IMAGE_CHANNELS = 3
