@@ -48,8 +48,8 @@ def final_figures(table: pd.DataFrame) -> list[tuple[float, float]]:
 def test_a_member_made_slower_leaves_the_front_with_its_reason_everywhere(tmp_path, monkeypatch, capsys) -> None:
     real, slowed = remeasure_module.remeasure, []
 
-    def one_member_slower(specs, device, threads):
-        results = real(specs, device, threads)
+    def one_member_slower(specs, device, threads, runtime):
+        results = real(specs, device, threads, runtime)
         if not slowed:  # the fastest member of the first re-measurement: as if the machine had slowed it 1000x
             number = min(results, key=lambda n: results[n].median_ms)
             slowed.append(number)

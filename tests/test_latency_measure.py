@@ -48,14 +48,14 @@ def test_forward_count_is_warmup_plus_timed_runs():
     result = measure(module, resolution=8, protocol=dataclasses.replace(FAST_PROTOCOL, warmup_runs=4, min_runs=9))
     assert result.warmup_runs >= 4
     assert result.runs >= 9
-    assert module.calls == result.warmup_runs + result.runs
+    assert module.calls == result.warmup_runs + result.runs + result.retimed_runs
 
 
 def test_max_runs_caps_timed_runs_before_min_time_is_reached():
     module = RecordingModule()
     result = measure(module, resolution=8, protocol=dataclasses.replace(FAST_PROTOCOL, min_time_s=60.0, min_runs=2, max_runs=6))
     assert result.runs == 6
-    assert module.calls == result.warmup_runs + 6
+    assert module.calls == result.warmup_runs + 6 + result.retimed_runs
 
 
 def test_input_geometry_and_metadata_are_recorded():

@@ -14,6 +14,12 @@ Schema (table ``measurements``): the key columns model_key, device, input_shape
 (``"1x3x224x224"``), threads, dtype, torch_version, protocol_version form the
 primary key; ``result`` holds the whole :class:`LatencyResult` as JSON.
 
+Eager measurements live in ``measurements``; those of another runtime in a
+table of the same schema named after it (``measurements_onnxruntime``, ...).
+A table per runtime, rather than a runtime column, leaves the file readable
+and writable by an older checkout, which knows only eager and must never be
+served an onnxruntime figure as an eager one.
+
 Table ``specs`` maps a model_key to the net spec's JSON, so that a latency
 predictor can be fitted from the cache alone: a measurement says how long a
 net took, the spec says what the net was.  It is a table of its own because a
@@ -34,6 +40,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from evaluators.latency.result import LatencyResult
+from evaluators.latency.runtimes import EAGER, RUNTIMES
 from evaluators.paths import cache_dir
 
 CACHE_FILE_NAME = "latency.sqlite"
@@ -45,8 +52,9 @@ _RETRY_DEADLINE_S = 120.0
 _RETRY_FIRST_PAUSE_S = 0.05
 _RETRY_LONGEST_PAUSE_S = 1.0
 
+_EAGER_TABLE = "measurements"
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS measurements (
+CREATE TABLE IF NOT EXISTS {table} (
     model_key        TEXT    NOT NULL,
     device           TEXT    NOT NULL,
     input_shape      TEXT    NOT NULL,
@@ -80,6 +88,7 @@ class CacheKey:
     dtype: str
     torch_version: str
     protocol_version: int
+    runtime: str = EAGER  # which table the measurement lives in
 
     @classmethod
     def of(cls, result: LatencyResult) -> CacheKey:
@@ -93,6 +102,7 @@ class CacheKey:
             dtype=result.dtype,
             torch_version=result.torch_version,
             protocol_version=result.protocol_version,
+            runtime=result.runtime,
         )
 
     def row(self) -> tuple[object, ...]:
@@ -111,7 +121,7 @@ class LatencyCache:
     def get(self, key: CacheKey) -> LatencyResult | None:
         """The stored result for ``key`` (with ``cached=True``), or None if never measured."""
         condition = " AND ".join(f"{column} = ?" for column in _KEY_COLUMNS)
-        query = f"SELECT result FROM measurements WHERE {condition}"
+        query = f"SELECT result FROM {_table(key.runtime)} WHERE {condition}"
         rows = self._with_retry(lambda: self._read(query, key.row()))
         return _decode(rows[0][0]) if rows else None
 
@@ -127,7 +137,7 @@ class LatencyCache:
         stored = json.dumps({**result.to_dict(), "cached": False}, sort_keys=True)
         columns = ", ".join((*_KEY_COLUMNS, "result"))
         placeholders = ", ".join("?" for _ in range(len(_KEY_COLUMNS) + 1))
-        statements = [(f"INSERT OR REPLACE INTO measurements ({columns}) VALUES ({placeholders})", (*key.row(), stored))]
+        statements = [(f"INSERT OR REPLACE INTO {_table(key.runtime)} ({columns}) VALUES ({placeholders})", (*key.row(), stored))]
         if spec_json is not None:
             statements.append(("INSERT OR REPLACE INTO specs (model_key, spec_json) VALUES (?, ?)", (key.model_key, spec_json)))
         self._with_retry(lambda: self._write(statements))
@@ -140,17 +150,18 @@ class LatencyCache:
             return stored
         return {key: stored[key] for key in model_keys if key in stored}
 
-    def entries(self, device: str | None = None) -> list[LatencyResult]:
-        """All stored results, oldest first; only those of one ``device`` name if given.
+    def entries(self, device: str | None = None, runtime: str = EAGER) -> list[LatencyResult]:
+        """All stored results of ``runtime``, oldest first; only those of one ``device`` name if given.
 
         ``device`` is a :func:`evaluators.devices.device_name` string (the
         ``device`` field of a result), not a device as typed on the command
         line, so measurements of a named machine can be read on another one.
         """
+        table = _table(runtime)
         if device is None:
-            rows = self._with_retry(lambda: self._read("SELECT result FROM measurements", ()))
+            rows = self._with_retry(lambda: self._read(f"SELECT result FROM {table}", ()))
         else:
-            rows = self._with_retry(lambda: self._read("SELECT result FROM measurements WHERE device = ?", (device,)))
+            rows = self._with_retry(lambda: self._read(f"SELECT result FROM {table} WHERE device = ?", (device,)))
         results = [_decode(text) for (text,) in rows]
         return sorted(results, key=lambda result: result.measured_at)
 
@@ -170,7 +181,8 @@ class LatencyCache:
         with self._connection() as connection:
             # WAL mode is a property of the file: set once, it holds for every later connection.
             connection.execute("PRAGMA journal_mode = WAL")
-            connection.execute(_SCHEMA)
+            for runtime in RUNTIMES:
+                connection.execute(_SCHEMA.format(table=_table(runtime)))
             connection.execute(_SPECS_SCHEMA)
 
     def _read(self, query: str, parameters: tuple[object, ...]) -> list[tuple[str, ...]]:
@@ -202,6 +214,13 @@ class LatencyCache:
                     raise
             time.sleep(pause)
             pause = min(pause * 2, _RETRY_LONGEST_PAUSE_S)
+
+
+def _table(runtime: str) -> str:
+    """The table of one runtime's measurements; only known names reach SQL."""
+    if runtime not in RUNTIMES:
+        raise ValueError(f"runtime must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
+    return _EAGER_TABLE if runtime == EAGER else f"{_EAGER_TABLE}_{runtime}"
 
 
 def _is_contention(error: sqlite3.OperationalError) -> bool:

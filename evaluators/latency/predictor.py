@@ -78,6 +78,7 @@ from evaluators.latency.accuracy import accuracy_metrics
 from evaluators.latency.cache import LatencyCache
 from evaluators.latency.features import FEATURE_NAMES, feature_matrix, spec_features
 from evaluators.latency.regressors import AdditiveRegression
+from evaluators.latency.runtimes import EAGER
 from evaluators.latency.training_data import (
     Setting,
     TrainingSet,
@@ -102,8 +103,8 @@ _FOLD_SEED = 0
 class LatencyPredictor:
     """Predicts the batch-1 inference latency of a net spec on one device and setting.
 
-    ``device``, ``threads``, ``torch_version``, ``batch_size`` and ``dtype``
-    describe the measurements it is fitted on; they are recorded in the
+    ``device``, ``threads``, ``torch_version``, ``batch_size``, ``dtype`` and
+    ``runtime`` describe the measurements it is fitted on; they are recorded in the
     metadata and the saved file (a predictor is only valid for them) but do
     not change how it predicts.
     """
@@ -116,6 +117,7 @@ class LatencyPredictor:
         torch_version: str | None = None,
         batch_size: int = 1,
         dtype: str = "float32",
+        runtime: str = EAGER,
     ) -> None:
         self._setting: dict[str, Any] = {
             "device": device,
@@ -123,6 +125,7 @@ class LatencyPredictor:
             "torch_version": torch_version,
             "batch_size": batch_size,
             "dtype": dtype,
+            "runtime": runtime,
         }
         self._regression: AdditiveRegression | None = None
         self._held_out: dict[str, float] | None = None
@@ -221,7 +224,9 @@ class LatencyPredictor:
     def from_dict(cls, data: Any, where: str = "latency predictor") -> LatencyPredictor:
         _check_file(data, where)
         metadata = data["metadata"]
-        predictor = cls(**{key: metadata.get(key) for key in ("device", "threads", "torch_version", "batch_size", "dtype")})
+        # A file written before runtimes existed describes eager measurements.
+        predictor = cls(**{key: metadata.get(key) for key in ("device", "threads", "torch_version", "batch_size", "dtype")},
+                        runtime=metadata.get("runtime", EAGER))
         regression = AdditiveRegression()
         regression.overhead_ms = float(data["overhead_ms"])
         regression.costs_ms = np.asarray(data["costs_ms"], dtype=np.float64)
@@ -245,8 +250,9 @@ def fit_from_cache(
     batch_size: int = 1,
     dtype: str = "float32",
     torch_version: str | None = None,
+    runtime: str = EAGER,
 ) -> LatencyPredictor:
-    """A predictor fitted on every cached measurement of one device and setting.
+    """A predictor fitted on every cached measurement of one device, runtime and setting.
 
     ``device`` is a device as typed (``cpu``, ``cuda:0``), meaning this
     machine's hardware, or a stored hardware name such as ``"cpu:AMD EPYC"``.
@@ -266,6 +272,7 @@ def fit_from_cache(
         batch_size=batch_size,
         dtype=dtype,
         torch_version=torch_version if torch_version is not None else torch.__version__,
+        runtime=runtime,
     )
     cache = cache if cache is not None else LatencyCache()
     data = cached_training_set(cache, setting)
@@ -273,7 +280,7 @@ def fit_from_cache(
         raise ValueError(_too_few_cached(data, cache))
     predictor = LatencyPredictor(
         device=setting.device, threads=setting.threads, torch_version=setting.torch_version,
-        batch_size=setting.batch_size, dtype=setting.dtype,
+        batch_size=setting.batch_size, dtype=setting.dtype, runtime=setting.runtime,
     )
     return predictor.fit(data.specs, data.latencies_ms)
 
@@ -282,7 +289,7 @@ def _too_few_cached(data: TrainingSet, cache: LatencyCache) -> str:
     setting = data.setting
     described = (
         f"device {setting.device!r}, threads={setting.threads}, batch size {setting.batch_size}, "
-        f"{setting.dtype}, torch {setting.torch_version}"
+        f"{setting.dtype}, torch {setting.torch_version}, runtime {setting.runtime}"
     )
     message = (
         f"a latency predictor needs at least {MIN_MEASUREMENTS} measured nets with a stored spec; "

@@ -17,6 +17,15 @@ Defaults and the reasons for them:
   samples of fast nets to average out scheduler noise; the cap bounds the
   cost for microsecond-scale blocks, where 1000 samples already pin the median.
 
+* Contention (:mod:`evaluators.latency.calibration`): with ``calibrated``, a
+  fixed calibration kernel is timed before and after the passes; a timing
+  taken while it ran more than ``contention_tolerance`` = 10% slower than
+  this machine's quietest calibration is taken again, at most
+  ``contention_retries`` = 2 times, and one still slowed after that is kept
+  with its slowdown and flagged.  10% because that is the error a budget can
+  bear (issue 21: a loaded measurement must stay within 10% of the quiet one,
+  or say it did not); two retries bound the cost on a machine that stays busy.
+
 These numbers trade precision for cost; they change *how well* a latency is
 known, not *what* is measured, so they are not part of the cache key.
 :data:`PROTOCOL_VERSION` is: bump it whenever a change would make new numbers
@@ -27,9 +36,11 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+from evaluators import validate
 from evaluators.latency._checks import require_int_at_least, require_seconds
 
 PROTOCOL_VERSION = 1
+CONTENTION_TOLERANCE = 0.10
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,6 +50,9 @@ class TimingProtocol:
     min_runs: int = 10
     min_time_s: float = 0.5
     max_runs: int = 1000
+    calibrated: bool = True
+    contention_tolerance: float = CONTENTION_TOLERANCE
+    contention_retries: int = 2
 
     def __post_init__(self) -> None:
         require_int_at_least("warmup_runs", self.warmup_runs, 0)
@@ -46,8 +60,11 @@ class TimingProtocol:
         require_int_at_least("min_runs", self.min_runs, 1)
         require_seconds("min_time_s", self.min_time_s, allow_zero=False)
         require_int_at_least("max_runs", self.max_runs, 1)
+        validate.flag("calibrated", self.calibrated, fail=validate.must_be)
+        validate.number("contention_tolerance", self.contention_tolerance, 0.0, open_ends="low", fail=validate.must_be)
+        require_int_at_least("contention_retries", self.contention_retries, 0)
         if self.max_runs < self.min_runs:
             raise ValueError(f"max_runs must be >= min_runs ({self.min_runs}), got {self.max_runs}")
 
-    def to_dict(self) -> dict[str, float]:
+    def to_dict(self) -> dict[str, float | bool]:
         return asdict(self)

@@ -38,6 +38,13 @@ class LatencyResult:
     measured_at: str  # ISO 8601, UTC
     model_key: str | None = None  # spec digest or caller's cache key; None for anonymous modules
     cached: bool = False  # True when read back from the cache instead of measured now
+    # What ran the net (evaluators.latency.runtimes); results stored before runtimes existed were eager.
+    runtime: str = "eager"
+    # How much slower than quiet the machine ran during the timing (evaluators.latency.calibration);
+    # None when the protocol was not calibrated.  contended: still over the tolerance after the retries.
+    slowdown: float | None = None
+    contended: bool = False
+    retimed_runs: int = 0  # passes of timings taken again because the machine was slowed: neither warm-up nor timed
 
     @property
     def batch_size(self) -> int:

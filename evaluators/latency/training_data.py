@@ -1,7 +1,7 @@
 """Training data for a latency predictor, read from the latency cache.
 
-A usable measurement is one of the requested setting (device, threads, batch
-size, dtype, torch version, protocol version) whose net spec the cache holds:
+A usable measurement is one of the requested setting (device, runtime,
+threads, batch size, dtype, torch version, protocol version) whose net spec the cache holds:
 :func:`evaluators.latency.measure` stores a spec's JSON next to its
 measurement.  Measurements of plain modules, and those stored before specs
 were, have none and are counted as skipped.
@@ -23,6 +23,7 @@ from evaluators.devices import DeviceError, device_name
 from evaluators.latency.cache import LatencyCache
 from evaluators.latency.protocol import PROTOCOL_VERSION
 from evaluators.latency.result import LatencyResult
+from evaluators.latency.runtimes import EAGER
 from searchspace import NetSpec, SpecError
 
 
@@ -36,10 +37,12 @@ class Setting:
     dtype: str = "float32"
     torch_version: str = field(default_factory=lambda: torch.__version__)
     protocol_version: int = PROTOCOL_VERSION
+    runtime: str = EAGER  # what ran the nets: a predictor of eager latency says nothing of onnxruntime's
 
     def matches(self, result: LatencyResult) -> bool:
         return (
             result.device == self.device
+            and result.runtime == self.runtime
             and result.threads == self.threads
             and result.batch_size == self.batch_size
             and result.dtype == self.dtype
@@ -68,7 +71,7 @@ def stored_device_name(device: str) -> str:
 
 def cached_training_set(cache: LatencyCache, setting: Setting) -> TrainingSet:
     """Every usable measurement of ``setting`` in ``cache``, the latest one per net and resolution."""
-    entries = cache.entries(device=setting.device)
+    entries = cache.entries(device=setting.device, runtime=setting.runtime)
     latest: dict[tuple[str, tuple[int, ...]], LatencyResult] = {}
     for result in entries:  # oldest first, so later measurements replace earlier ones
         if setting.matches(result) and result.model_key is not None:

@@ -45,6 +45,6 @@ def export_net(run_dir: str | Path, trial: str, fmt: str, out: str | Path | None
     net.model.eval()
     info = {"trial": None if record.number is None else int(record.number), "baseline": record.baseline, "run": str(rundir.path),
             "trained": net.trained, "trained_epochs": net.epochs, "accuracy": net.accuracy, "dataset": config.dataset,
-            "preprocessing": preprocessing(dataset, net.spec, record)}
+            "preprocessing": preprocessing(dataset, net.spec, record, config)}
     WRITERS[fmt](net.model, net.spec, path, info)
     return path

@@ -13,6 +13,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from evaluators.latency.runtimes import ONNX_INPUT_NAME, onnx_model_bytes, scripted
 from search.errors import UserError
 from search.export.python_source import python_source
 from search.run.rundir import write_atomic
@@ -85,11 +86,11 @@ def write_pt(model: nn.Module, spec: NetSpec, path: Path, info: dict) -> None:
 
 
 def write_torchscript(model: nn.Module, spec: NetSpec, path: Path, info: dict) -> None:
+    script = scripted(model)  # the same conversion --runtime torchscript times
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch.jit's deprecation notice
-        scripted = torch.jit.script(model)
         extra = {METADATA_KEY + ".json": _metadata_json(info)}
-        write_atomic(path, _bytes_of(lambda buffer: torch.jit.save(scripted, buffer, _extra_files=extra)))
+        write_atomic(path, _bytes_of(lambda buffer: torch.jit.save(script, buffer, _extra_files=extra)))
         loaded = torch.jit.load(str(path))
     _compare(model, loaded, spec, "TorchScript", path)
 
@@ -100,16 +101,11 @@ def write_onnx(model: nn.Module, spec: NetSpec, path: Path, info: dict) -> None:
         import onnxruntime
     except ImportError:
         raise UserError("--format onnx needs onnx and onnxruntime: pip install 'convspace[export]'") from None
-    example = example_input(spec, batch=1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the legacy exporter's notice; the dynamo one needs onnxscript
-        data = _bytes_of(lambda buffer: torch.onnx.export(
-            model, (example,), buffer, dynamo=False, input_names=["images"], output_names=["logits"],
-            dynamic_axes={"images": {0: "batch"}, "logits": {0: "batch"}},
-        ))
+    # The exporter call --runtime onnxruntime times, so the file is the graph whose latency the run reports.
+    data = onnx_model_bytes(model, example_input(spec, batch=1))
     write_atomic(path, _with_onnx_metadata(data, info))
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    _compare(model, lambda x: torch.from_numpy(session.run(None, {"images": x.numpy()})[0]), spec, "onnxruntime", path)
+    _compare(model, lambda x: torch.from_numpy(session.run(None, {ONNX_INPUT_NAME: x.numpy()})[0]), spec, "onnxruntime", path)
 
 
 def write_python(model: nn.Module, spec: NetSpec, path: Path, info: dict) -> None:

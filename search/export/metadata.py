@@ -6,7 +6,11 @@ from ``--train E``; both train at the trial's proxy resolution, so the file's
 input resolution IS that resolution (a net trained on 20-pixel images is at
 chance on 140-pixel ones, so exporting it at the spec's nominal resolution
 would deliver a different net).  The latency the run reports was measured at
-the nominal resolution; both are recorded.
+the nominal resolution, in the run's ``--runtime``; all three are recorded.
+With ``--runtime onnxruntime``, the ONNX file comes from the same exporter call
+at the same opset as the graph that was timed
+(:func:`evaluators.latency.runtimes.onnx_model_bytes`); when the file's input
+resolution is the latency resolution, it is that graph.
 
 Every format carries the same ``preprocessing`` record: input resolution,
 channels, mean and std (of ``pixel / 255``), class names, and how images were
@@ -38,8 +42,10 @@ class TrainedNet:
     epochs: int
 
 
-def preprocessing(dataset, spec: NetSpec, record: TrialRecord) -> dict[str, Any]:
+def preprocessing(dataset, spec: NetSpec, record: TrialRecord, config: RunConfig) -> dict[str, Any]:
     """What an input must look like for the exported file (the same record in every format)."""
+    from evaluators.latency.runtimes import ONNX_OPSET
+
     return {
         "input_resolution": spec.resolution, "channels": spec.in_channels, "layout": "NCHW float32",
         "scale": "pixel / 255", "mean": list(dataset.mean), "std": list(dataset.std),
@@ -47,6 +53,7 @@ def preprocessing(dataset, spec: NetSpec, record: TrialRecord) -> dict[str, Any]
         "resize": RESIZE, "source_resolution": dataset.resolution, "dataset": dataset.name,
         "latency_resolution": int(record.resolution) if record.resolution else None,
         "latency_ms": record.remeasured_latency_ms or record.latency_ms,
+        "latency_runtime": config.runtime, "onnx_opset": ONNX_OPSET,
     }
 
 

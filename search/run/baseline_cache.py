@@ -40,9 +40,17 @@ def cache_key(digest: str, config: RunConfig, kind: str, **extra: Any) -> dict[s
         "proxy": {"method": config.proxy, "epochs": config.proxy_epochs, "batch_size": config.proxy_batch_size,
                   "resolution": config.proxy_resolution, "seed": config.seed},
         "latency_device": device_name(config.device), "threads": config.threads or torch.get_num_threads(),
+        **_runtime_key(config),
         "train_device": device_name(training_device(config.train_device)),
         "torch": torch.__version__, **extra,
     }
+
+
+def _runtime_key(config: RunConfig) -> dict[str, str]:
+    """The latency runtime, for runtimes other than eager: an eager entry keeps the key it had before runtimes existed."""
+    from evaluators.latency.runtimes import EAGER
+
+    return {} if config.runtime == EAGER else {"latency_runtime": config.runtime}
 
 
 class BaselineCache:

@@ -43,6 +43,7 @@ class Ending:
 
 
 def close_run(study: optuna.Study, rundir: RunDir, config: RunConfig, outcome, ending: Ending, *, interrupted: bool) -> None:
+    from search.run.latency_protocol import write_latency_protocol
     from search.run.outputs import write_tables
 
     records = study_records(study)
@@ -51,8 +52,10 @@ def close_run(study: optuna.Study, rundir: RunDir, config: RunConfig, outcome, e
         annotate(study, number, **fields)
 
     if not interrupted:
+        remeasured: dict[int, Any] = {}
         with ending.clock.phase("re-measure"):
-            settle_front(records, config, note)
+            settle_front(records, config, note, remeasured=remeasured)
+        write_latency_protocol(rundir, records, config, remeasured)
         if config.final_seeds and config.proxy == TRAINING_PROXY:
             _final_protocol(records, rundir, config, outcome, ending, note)
     write_tables(rundir, records, outcome, config)

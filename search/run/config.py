@@ -9,6 +9,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
+from evaluators.latency.runtimes import EAGER, RUNTIMES
 from search import options
 from search.errors import UserError, shown
 from search.options import check_fields, setting
@@ -64,6 +65,11 @@ class RunConfig:
     device: str = setting("cpu", help="Where latency is measured: cpu, cuda, cuda:N.")  # the deployment device
     train_device: str | None = setting(None, help="Where proxies train.", shown_default="cuda if available, else cpu")
     threads: int | None = setting(None, minimum=1, help="CPU threads for latency.", shown_default="torch's default")
+    # What --budget means: the net is timed (searched, re-measured, exported) in the runtime it will ship in.
+    runtime: str = setting(
+        EAGER, choices=RUNTIMES,
+        help="What runs the net when latency is timed: PyTorch eager, onnxruntime, TorchScript or torch.compile.",
+    )
     resolution: int = setting(224, minimum=8, help="Deployment resolution used for latency.")  # a space may scale it
     dataset: str = setting(
         "digits", help="digits, shapes, cifar10, cifar100, mnist, fashionmnist, fake, imagefolder:PATH."

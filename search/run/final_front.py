@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from search.run.config import RunConfig
 from search.run.pareto import pareto_indices
 from search.run.records import TrialRecord
 from searchspace import decode
+
+if TYPE_CHECKING:
+    from search.run.remeasure import Remeasured
 
 log = logging.getLogger("search")
 
@@ -75,17 +78,21 @@ def dominator(record: Record, front: list[Record]) -> Record | None:
     return None
 
 
-def settle_front(records: list[Record], config: RunConfig, note: Note, *, stage: str = "re-measurement") -> list[Record]:
+def settle_front(records: list[Record], config: RunConfig, note: Note, *, stage: str = "re-measurement",
+                 remeasured: dict[int, Remeasured] | None = None) -> list[Record]:
     """Re-measure the front until every member holds final figures; return the front.
 
     Members that leave keep their reason in ``left_front`` (and through ``note``).
+    ``remeasured`` collects each re-measurement by trial number, for the run's latency protocol file.
     """
     checked: set[int] = set()
     while True:
         unmeasured = [r for r in front_of(records) if r.number not in checked and r.remeasured_latency_ms is None]
         if not unmeasured:
             break
-        _remeasure(unmeasured, config, note)
+        results = _remeasure(unmeasured, config, note)
+        if remeasured is not None:
+            remeasured.update(results)
         checked.update(r.number for r in unmeasured)
     return mark_departures(records, front_of(records), stage, note)
 
@@ -108,10 +115,10 @@ def mark_departures(records: list[Record], front: list[Record], stage: str, note
     return front
 
 
-def _remeasure(members: list[Record], config: RunConfig, note: Note) -> None:
+def _remeasure(members: list[Record], config: RunConfig, note: Note) -> dict[int, Remeasured]:
     from search.run.remeasure import remeasure
 
-    results = remeasure({r.number: decode(r.spec) for r in members}, config.device, config.threads)
+    results = remeasure({r.number: decode(r.spec) for r in members}, config.device, config.threads, config.runtime)
     for record in members:
         result = results[record.number]
         figures = {"remeasured_latency_ms": result.median_ms, "remeasured_spread_ms": result.spread_ms,
@@ -123,6 +130,7 @@ def _remeasure(members: list[Record], config: RunConfig, note: Note) -> None:
                         record.number, result.blocks)
         if config.budget_ms is not None and result.median_ms > config.budget_ms:
             leave(record, f"re-measured at {result.median_ms:.2f} ms, over the {config.budget_ms:g} ms budget", note)
+    return results
 
 
 def leave(record: Record, reason: str, note: Note) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from search.errors import UserError
 from search.run.config import RunConfig
 from search.run.preflight import check_batch_size, check_latency_cache, check_storage
 from search.run.resources import checked_training_device, load_search_dataset
@@ -25,14 +26,24 @@ class Prepared:
     space_record: dict[str, Any] = field(default_factory=dict)  # stored in run.json: a resume must find the same space
 
 
-def prepare(config: RunConfig) -> Prepared:
+def check_runtime_available(config: RunConfig) -> None:
+    """``--runtime`` can run on ``--device`` here: a missing package is one line now, not a failed trial per net."""
     from evaluators.devices import resolve_device
+    from evaluators.latency import RuntimeUnavailable, check_runtime
+
+    try:
+        check_runtime(config.runtime, resolve_device(config.device))
+    except RuntimeUnavailable as error:
+        raise UserError(f"--runtime {config.runtime} cannot run here: {error}") from None
+
+
+def prepare(config: RunConfig) -> Prepared:
     from search.spaces import load_space
     from searchspace import zoo
 
     for name in config.baseline_names:
         zoo.info(name.removeprefix("+"))  # an unknown baseline is a user error, before any work
-    resolve_device(config.device)
+    check_runtime_available(config)
     train_device = checked_training_device(config.train_device)
     space = load_space(config.space)
     dataset = load_search_dataset(config)

@@ -1,7 +1,7 @@
 """Keeping the run's latency predictor fitted on this machine's own measurements.
 
 The predictor (``evaluators.latency.LatencyPredictor``) is fitted on every
-measurement of the deployment device in the latency cache, from this run and
+measurement of the deployment device and runtime in the latency cache, from this run and
 earlier ones, and refitted as the run measures more nets.  Until the cache
 holds enough nets for a held-out error estimate, the run measures everything.
 The evaluator only skips a measurement when the prediction exceeds the budget
@@ -32,7 +32,7 @@ class PredictorRefresher:
         if self.config.budget_ms is None:
             return  # without a budget a prediction cannot save a measurement
         try:
-            predictor = fit_from_cache(self.config.device, self.config.threads)
+            predictor = fit_from_cache(self.config.device, self.config.threads, runtime=self.config.runtime)
         except ValueError as reason:  # too few measured nets so far
             log.info("no latency predictor yet: %s", reason)
             return

@@ -22,17 +22,19 @@ again under this protocol:
 from __future__ import annotations
 
 import statistics
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import torch
 
+from evaluators.latency.calibration import calibration_ms
+
 BLOCKS = 5  # clean blocks wanted per member
 MAX_EXTRA_BLOCKS = 4  # blocks taken beyond BLOCKS to replace contended ones
-CONTENTION_TOLERANCE = 0.25  # calibration this much slower than the quietest: someone else had the machine
-CALIBRATION_SIZE = 256  # side of the calibration matrices: ~17M MACs, a millisecond or two on one core
-CALIBRATION_RUNS = 5  # the fastest of these is the calibration time
+# Calibration this much slower than the quietest block's: someone else had the machine.  Looser
+# than a single measurement's (evaluators.latency.protocol): here every member shares each block's
+# slowdown, so a block is only thrown away when the machine was clearly taken.
+CONTENTION_TOLERANCE = 0.25
 # One member's share of a block: short, so blocks are many and close together in time.
 BLOCK_RUNS = 5
 BLOCK_MIN_TIME_S = 0.1
@@ -44,6 +46,7 @@ class Remeasured:
     spread_ms: float  # half the range of those block medians
     blocks: int  # blocks the median is taken over
     contended: bool  # True when fewer than BLOCKS clean blocks could be had
+    block_medians_ms: tuple[float, ...] = ()  # the medians the figure is taken over: its repeatability
 
 
 @dataclass
@@ -52,46 +55,30 @@ class _Block:
     calibration_ms: float  # the slower of the before and after calibrations
 
 
-def calibration_ms(device: torch.device, threads: int) -> float:
-    """The fastest of a few timings of a fixed matrix product on ``device`` with ``threads`` threads."""
-    from evaluators.latency.environment import torch_threads
-    from evaluators.latency.timing import device_synchronizer
+def remeasure(specs: Mapping[int, object], device: str, threads: int | None, runtime: str = "eager") -> dict[int, Remeasured]:
+    """Interleaved, calibrated latencies of ``specs`` (keyed by trial number) at batch 1, in ``runtime``.
 
-    generator = torch.Generator().manual_seed(0)
-    a = torch.randn(CALIBRATION_SIZE, CALIBRATION_SIZE, generator=generator).to(device)
-    b = torch.randn(CALIBRATION_SIZE, CALIBRATION_SIZE, generator=generator).to(device)
-    synchronize = device_synchronizer(device)
-    best = float("inf")
-    with torch_threads(threads), torch.inference_mode():
-        torch.mm(a, b)  # warm-up: first-call allocation and kernel selection
-        for _ in range(CALIBRATION_RUNS):
-            synchronize()
-            started = time.perf_counter()
-            torch.mm(a, b)
-            synchronize()
-            best = min(best, (time.perf_counter() - started) * 1e3)
-    return best
-
-
-def remeasure(specs: Mapping[int, object], device: str, threads: int | None) -> dict[int, Remeasured]:
-    """Interleaved, calibrated latencies of ``specs`` (keyed by trial number) at batch 1."""
+    Each member is converted for the runtime once, then timed in every block.
+    """
     from evaluators.devices import resolve_device
-    from evaluators.latency import TimingProtocol, measure_module
+    from evaluators.latency import TimingProtocol, ready_net
     from searchspace import build
 
     target = resolve_device(device)
     thread_count = threads or torch.get_num_threads()
-    modules = {key: build(spec).eval() for key, spec in specs.items()}
-    shapes = {key: (1, spec.in_channels, spec.resolution, spec.resolution) for key, spec in specs.items()}
-    protocol = TimingProtocol(warmup_runs=2, warmup_time_s=0.0, min_runs=BLOCK_RUNS, min_time_s=BLOCK_MIN_TIME_S, max_runs=100)
-    keys = list(modules)
+    nets = {key: ready_net(build(spec), (1, spec.in_channels, spec.resolution, spec.resolution), target, thread_count,
+                           runtime=runtime)
+            for key, spec in specs.items()}
+    # Not calibrated member by member: each block is calibrated as a whole, before and after.
+    protocol = TimingProtocol(warmup_runs=2, warmup_time_s=0.0, min_runs=BLOCK_RUNS, min_time_s=BLOCK_MIN_TIME_S, max_runs=100,
+                              calibrated=False)
+    keys = list(nets)
     blocks: list[_Block] = []
     while len(blocks) < BLOCKS + MAX_EXTRA_BLOCKS and _clean_count(blocks) < BLOCKS:
         shift = len(blocks) % len(keys)
         order = keys[shift:] + keys[:shift]  # rotated: no member always runs first, or right after the same one
         before = calibration_ms(target, thread_count)
-        medians = {key: measure_module(modules[key], shapes[key], target, thread_count, protocol=protocol).median_ms
-                   for key in order}
+        medians = {key: nets[key].time(protocol).median_ms for key in order}
         after = calibration_ms(target, thread_count)
         blocks.append(_Block(medians, max(before, after)))
     return {key: _summarise(key, blocks) for key in keys}
@@ -119,4 +106,5 @@ def _summarise(key: int, blocks: list[_Block]) -> Remeasured:
     clean = [block for block in blocks if _is_clean(block, quietest)]
     used = clean or blocks
     values = [block.medians_ms[key] for block in used]
-    return Remeasured(statistics.median(values), (max(values) - min(values)) / 2, len(values), len(clean) < BLOCKS)
+    return Remeasured(statistics.median(values), (max(values) - min(values)) / 2, len(values), len(clean) < BLOCKS,
+                      tuple(values))

@@ -173,8 +173,9 @@ def environment(config: RunConfig) -> dict[str, Any]:
     return {
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "packages": {p: version(p) for p in ("convspace", "torch", "torchvision", "optuna", "ray", "pandas", "numpy")},
+        "packages": {p: version(p) for p in ("convspace", "torch", "torchvision", "optuna", "ray", "pandas", "numpy", "onnxruntime")},
         "latency_device": device_name(config.device),
+        "latency_runtime": getattr(config, "runtime", "eager"),  # explorations time in eager
         "train_device": device_name(config.train_device or "cpu"),
         "latency_threads": config.threads or torch.get_num_threads(),
         "cpu_count": os.cpu_count(),
