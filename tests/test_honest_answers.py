@@ -144,6 +144,16 @@ def test_known_nets_evaluated_for_the_first_time_have_their_own_allowance() -> N
     assert "+ 5 min 00 s for known nets evaluated for the first time" in first.lines()[0]
 
 
+def test_the_known_nets_allowance_is_a_duration_or_zero() -> None:
+    from search.errors import UserError
+    from search.quantities import parse_allowance_s
+
+    assert parse_allowance_s("0", "--known-nets-time") == 0.0 and parse_allowance_s("5m", "--known-nets-time") == 300.0
+    for bad in ("-5", "abc", "5M"):
+        with pytest.raises(UserError, match=f"--known-nets-time '{bad}' is not understood"):
+            parse_allowance_s(bad, "--known-nets-time")
+
+
 def test_a_run_without_a_search_trial_says_why_and_exits_3(tmp_path: Path) -> None:
     # 1 ms: the search phase's deadline (0.65 ms after the start) passes while the run is still choosing
     # its baselines, however fast the machine, so no search trial can start.
