@@ -72,6 +72,7 @@ def check_new_study(config: RunConfig) -> None:
     """A new run's study is not in ``--storage`` yet (two runs writing one study would mix their trials)."""
     import optuna
 
+    check_storage(config.storage)  # an unusable URL gets its own message first, as in every other command
     with storage_errors(f"--storage {shown(config.storage)} cannot be read"):
         names = {summary.study_name for summary in optuna.get_all_study_summaries(config.storage, include_best_trial=False)}
     if config.optuna_study in names:
