@@ -54,7 +54,8 @@ def parse_duration_s(text: str, option: str = "--time-limit") -> float:
 
 def parse_allowance_s(text: str, option: str) -> float:
     """A duration that may also be 0 (no allowance): ``0``, ``5m``, ``90s``."""
-    if _PATTERN.match(str(text)) and float(_PATTERN.match(str(text)).group(1)) == 0:
+    match = _PATTERN.match(str(text))
+    if match and float(match.group(1)) == 0:
         return 0.0
     return parse_duration_s(text, option)
 

@@ -27,12 +27,13 @@ from searchspace.blocks.plain import NormAct
 from searchspace.blocks.residual import (
     DOWNSAMPLE,
     DOWNSAMPLE_DOC,
+    bottleneck_ratio_knob,
     bottleneck_width,
     cost_projection,
     grouped_bottleneck,
     projection_if_needed,
 )
-from searchspace.fields import FloatCodec, IntCodec, SpecBase, knob
+from searchspace.fields import IntCodec, SpecBase, knob
 from searchspace.layers import BuildContext, ConvNormAct, Residual, optional_drop_path
 from searchspace.registry import BlockKind
 from searchspace.stage_knobs import ATTENTION_KNOBS, BOTTLENECK_RATIO, GROUP_WIDTH, SearchRecipe, se_from_knobs
@@ -44,7 +45,7 @@ class PreActBottleneckSpec(SpecBase):
     kind = "preact"
 
     out_channels: int = knob("c", IntCodec(1), doc="output channels", role="channels")
-    bottleneck_ratio: float = knob("b", FloatCodec(0.0, 64.0, open_min=True), 0.25, doc="width of the 3x3 as a fraction of the output (rounded to the nearest integer)")
+    bottleneck_ratio: float = bottleneck_ratio_knob()
     groups: int = knob("g", IntCodec(1), 1, doc="groups of the 3x3")
     activation: str = knob("", ACTIVATION, "relu", doc="activation after each norm")
     se: AttentionSpec | None = attention_knob("after the 3x3")

@@ -76,6 +76,12 @@ def cost_projection(tally: Tally, out_channels: int, stride: int, style: str, no
     return shortcut.conv(out_channels, 1, stride, norm=norm)
 
 
+def bottleneck_ratio_knob() -> Any:
+    """The 3x3's width as a fraction of the output: one declaration for both bottleneck kinds."""
+    return knob("b", FloatCodec(0.0, 64.0, open_min=True), 0.25,
+                doc="width of the 3x3 as a fraction of the output (rounded to the nearest integer)")
+
+
 def bottleneck_width(out_channels: int, ratio: float) -> int:
     """The 3x3's width in a bottleneck: the output width times the ratio, rounded, at least 1."""
     return max(1, round(out_channels * ratio))
@@ -119,7 +125,7 @@ class BottleneckSpec(SpecBase):
     kind = "bottleneck"
 
     out_channels: int = knob("c", IntCodec(1), doc="output channels", role="channels")
-    bottleneck_ratio: float = knob("b", FloatCodec(0.0, 64.0, open_min=True), 0.25, doc="width of the 3x3 as a fraction of the output (rounded to the nearest integer)")
+    bottleneck_ratio: float = bottleneck_ratio_knob()
     groups: int = knob("g", IntCodec(1), 1, doc="groups of the 3x3 (ResNeXt cardinality; RegNet: bottleneck width / group width)")
     activation: str = knob("", ACTIVATION, "relu", doc="activation inside the block and after the sum")
     se: AttentionSpec | None = attention_knob("after the 3x3 or the last 1x1, see se_position")
