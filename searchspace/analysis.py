@@ -54,7 +54,7 @@ class Cost:
     activations: int
     aux_params: int
     aux_macs: int
-    stage_shapes: tuple[Shape, ...]  # output of every stem and body stage, in order
+    stage_shapes: tuple[tuple[int, ...], ...]  # output tensor of every stem and body stage, in order ((T, C) for tokens)
     output_shape: tuple[int]
 
     @property
@@ -70,10 +70,10 @@ def analyze(spec: NetSpec) -> Cost:
     aux_params = aux_macs = 0
     for i, stage in enumerate(spec.stem):
         walk_stage(stage, tally, f"stem[{i}]")
-        shapes.append(tally.shape)
+        shapes.append(tally.tensor_shape)
     for i, stage in enumerate(spec.stages):
         walk_stage(stage, tally, f"stages[{i}]")
-        shapes.append(tally.shape)
+        shapes.append(tally.tensor_shape)
         if i in aux_at:
             aux = tally.fork()
             for j, aux_stage in enumerate(aux_at[i].stages):
@@ -95,6 +95,7 @@ def analyze(spec: NetSpec) -> Cost:
 
 def walk_stage(stage: Stage, tally: Tally, where: str, record: list[BlockCost] | None = None) -> None:
     kind = kind_of(stage.block)
+    check_layout(kind.name, kind.takes_tokens, tally, where)
     for index in range(stage.repeats):
         stride = stage.stride if index == 0 else 1
         in_shape, params, macs, acts = tally.shape, tally.params, tally.macs, tally.acts
@@ -115,7 +116,22 @@ def walk_stage(stage: Stage, tally: Tally, where: str, record: list[BlockCost] |
             return
 
 
+def check_layout(name: str, takes_tokens: bool, tally: Tally, where: str) -> None:
+    """A block reads the layout it is given: a map, or a token sequence after a ``tokens`` stage."""
+    if takes_tokens and not tally.tokens:
+        raise SpecError(f"{where}: a {name} block reads a token sequence; put a tokens stage (class token and "
+                        "position embedding) before it")
+    if tally.tokens and not takes_tokens:
+        raise SpecError(f"{where}: a {name} block reads a feature map, and its input here is a token sequence")
+
+
 def walk_head(head: HeadSpec, tally: Tally, num_classes: int, where: str) -> None:
+    if (head.pool == "token") != tally.tokens:
+        raise SpecError(f"{where}: pool = {head.pool} is not allowed: a head after a token sequence reads its "
+                        "class token (pool 'token'), a head after a feature map pools it")
+    if head.pool == "token":
+        walk_token_head(head, tally, num_classes)
+        return
     try:
         if head.conv_channels:
             tally.conv(head.conv_channels, 1)
@@ -127,6 +143,17 @@ def walk_head(head: HeadSpec, tally: Tally, num_classes: int, where: str) -> Non
         tally.linear(num_classes)
     except SpecError as error:
         raise SpecError(f"{where}: {error}") from None
+
+
+def walk_token_head(head: HeadSpec, tally: Tally, num_classes: int) -> None:
+    """Classify the class token; with ``token_heads`` 2, a second linear head reads the distillation token (DeiT)."""
+    tally.tokens, tally.height = False, 1
+    distilled = tally.fork() if head.token_heads == 2 else None
+    for width in head.hidden:
+        tally.linear(width, bias=head.hidden_bias, norm=head.hidden_norm)
+    tally.linear(num_classes)
+    if distilled is not None:
+        tally.include(distilled.linear(num_classes))
 
 
 def block_costs(spec: NetSpec) -> list[BlockCost]:

@@ -9,6 +9,7 @@ zoo map reference weights onto them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import torch
 from torch import nn
@@ -33,6 +34,9 @@ class Head(nn.Module):
             self.pool = nn.AdaptiveMaxPool2d(spec.pool_size)
         self.flatten = nn.Flatten(1)
         features = channels * (height * width if spec.pool == "flatten" else spec.pool_size**2)
+        if spec.pool == "token":
+            self.pool = ClassToken()
+            features = channels
         self.classifier = nn.Sequential()
         for i, width in enumerate(spec.hidden):
             self._add_dropout(f"drop{i}", spec.dropout_before(i))
@@ -44,17 +48,36 @@ class Head(nn.Module):
             features = width
         self._add_dropout("drop", spec.dropout_before(len(spec.hidden)))
         self.classifier.add_module("fc", nn.Linear(features, num_classes))
+        if spec.token_heads == 2:
+            self.distill_pool = ClassToken(index=1)
+            self.distill_classifier = nn.Sequential()
+            self._add_dropout("drop", spec.dropout_before(0), self.distill_classifier)
+            self.distill_classifier.add_module("fc", nn.Linear(features, num_classes))
 
-    def _add_dropout(self, name: str, rate: float) -> None:
+    def _add_dropout(self, name: str, rate: float, classifier: nn.Sequential | None = None) -> None:
         if rate > 0:
-            self.classifier.add_module(name, nn.Dropout(rate))
+            (self.classifier if classifier is None else classifier).add_module(name, nn.Dropout(rate))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if hasattr(self, "distill_classifier"):
+            # DeiT's two heads; timm averages them at inference (and so in training here: one set of logits).
+            return (self.classifier(self.pool(x)) + self.distill_classifier(self.distill_pool(x))) / 2
         if hasattr(self, "conv"):
             x = self.conv(x)
         if hasattr(self, "pool"):
             x = self.pool(x)
         return self.classifier(self.flatten(x))
+
+
+class ClassToken(nn.Module):
+    """The token at ``index`` of a sequence (N, T, C): what a ViT's head classifies."""
+
+    def __init__(self, index: int = 0) -> None:
+        super().__init__()
+        self.index = index
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x[:, self.index]
 
 
 class Net(nn.Module):
@@ -123,7 +146,8 @@ def _build_blocks(stage: Stage, tally: Tally, context: Callable[[bool], BuildCon
     blocks = nn.Sequential()
     for index in range(stage.repeats):
         stride = stage.stride if index == 0 else 1
-        blocks.append(kind.build(stage.block, tally.channels, stride, context(kind.residual)))
+        ctx = replace(context(kind.residual), in_size=(tally.height, tally.width))
+        blocks.append(kind.build(stage.block, tally.channels, stride, ctx))
         kind.cost(stage.block, tally, stride)
     return blocks
 

@@ -24,6 +24,8 @@ class BuildContext:
     norm_eps: float = 1e-5
     norm_momentum: float = 0.1
     drop_path: float = 0.0  # stochastic-depth probability of this block
+    # Height and width of the block's input (a position embedding is sized by its token grid).
+    in_size: tuple[int, int] = (0, 0)
 
     def norm2d(self, channels: int) -> nn.BatchNorm2d:
         return nn.BatchNorm2d(channels, eps=self.norm_eps, momentum=self.norm_momentum)

@@ -51,6 +51,9 @@ class BlockKind:
     # The latency family (evaluators/latency/features.py) of each layer op the kind's
     # cost function records beyond the tally's own (``Tally.layer``).
     latency_ops: Mapping[str, str] = field(default_factory=dict)
+    # Whether it reads a token sequence (N, T, C) rather than a map (N, C, H, W); a kind that
+    # turns a map into tokens reads a map and sets ``tally.tokens`` (docs/token_sequences.md).
+    takes_tokens: bool = False
 
     @property
     def name(self) -> str:

@@ -105,14 +105,21 @@ class HeadSpec(SpecBase):
 
     conv_channels: int = knob("c", IntCodec(0), 0, doc="1x1 conv-norm-act before pooling (MobileNetV2/V3, EfficientNet); 0: none", role="channels")
     activation: str = knob("", ACTIVATION, "relu", doc="activation after the head conv and the hidden layers")
-    pool: str = knob("", ChoiceCodec(("avg", "max", "flatten")), "avg", doc="adaptive pooling, or flatten the map as is")
+    pool: str = knob("", ChoiceCodec(("avg", "max", "flatten", "token")), "avg",
+                     doc="adaptive pooling, or flatten the map as is, or (after a token sequence) read the class token")
     pool_size: int = knob("p", IntCodec(1), 1, doc="pooled height and width (AlexNet 6, VGG 7)")
     hidden: tuple[int, ...] = knob("h", NumberTupleCodec(IntCodec(1)), (), doc="widths of hidden linear layers, e.g. 4096x4096", role="channels")
     hidden_norm: bool = knob("", BoolCodec("hnorm", "nohnorm"), False, doc="batch norm after each hidden linear layer")
     hidden_bias: bool = knob("", BoolCodec("hbias", "nohbias"), True, doc="bias in the hidden linear layers")
     dropout: tuple[float, ...] = knob("d", NumberTupleCodec(FloatCodec(0.0, 1.0)), (), doc="dropout before each linear layer")
+    token_heads: int = knob("th", IntCodec(1, 2), 1, json_when_set=True,
+                            doc="with pool 'token': 2 adds DeiT's distillation head on the second token, averaged with the first")
 
     def check(self) -> None:
+        if self.token_heads == 2 and (self.pool != "token" or self.hidden):
+            raise self.fail("token_heads", self.token_heads, "a distillation head needs pool 'token' and no hidden layers")
+        if self.pool == "token" and self.conv_channels:
+            raise self.fail("conv_channels", self.conv_channels, "a head reading the class token has no conv")
         if self.dropout and len(self.dropout) != len(self.hidden) + 1:
             raise self.fail("dropout", self.dropout, f"give one rate per linear layer ({len(self.hidden) + 1}) or none")
         if any(rate >= 1.0 for rate in self.dropout):

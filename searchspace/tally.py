@@ -21,6 +21,12 @@ layer it counts, for latency features.  Parallel branches (``fork``) append to
 the same list, so the records' MACs and parameters add up to the tally's own.
 Without a list the only extra work is one ``is None`` test per layer (a few
 percent of the plain cost walk, which stays well above its 2,000 nets/s goal).
+
+Token sequences (ViT, DeiT): a tally in the token layout (``tokens`` true)
+holds a tensor of shape (N, T, C) as ``channels`` C, ``height`` T and
+``width`` 1, so every per-position count (a linear layer at each token, a
+norm, an add) reads as it does on a map; :attr:`Tally.tensor_shape` gives the
+real (T, C).  docs/token_sequences.md describes the layout.
 """
 
 from __future__ import annotations
@@ -77,20 +83,28 @@ class LayerRecord(NamedTuple):
 
 
 class Tally:
-    __slots__ = ("channels", "height", "width", "params", "macs", "acts", "layers")
+    __slots__ = ("channels", "height", "width", "params", "macs", "acts", "layers", "tokens")
 
     def __init__(self, channels: int, height: int, width: int, layers: list[LayerRecord] | None = None) -> None:
         self.channels, self.height, self.width = channels, height, width
         self.params = self.macs = self.acts = 0
         self.layers = layers
+        self.tokens = False  # the token layout: (N, height tokens, channels), width 1
 
     @property
     def shape(self) -> tuple[int, int, int]:
         return (self.channels, self.height, self.width)
 
+    @property
+    def tensor_shape(self) -> tuple[int, ...]:
+        """The shape of the tensor at this point, batch left out: (C, H, W) for a map, (T, C) for tokens."""
+        return (self.height, self.channels) if self.tokens else self.shape
+
     def fork(self) -> Tally:
         """A new tally at this shape with nothing counted (a parallel branch); it records into the same list."""
-        return Tally(self.channels, self.height, self.width, self.layers)
+        branch = Tally(self.channels, self.height, self.width, self.layers)
+        branch.tokens = self.tokens
+        return branch
 
     # ---- layers -----------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ Adding a kind: write its module, add it to the register(...) line below (docs/ad
 from searchspace.blocks import cbam, eca, gather_excite, global_context  # noqa: F401  (attention kinds register on import)
 from searchspace.blocks.bam import BAM, BAMSpec
 from searchspace.blocks.convnext import CONVNEXT, ConvNeXtSpec
+from searchspace.blocks.encoder import ENCODER, EncoderSpec
 from searchspace.blocks.dense import DENSE, TRANSITION, DenseLayerSpec, TransitionSpec
 from searchspace.blocks.inception import INCEPTION, InceptionBranch, InceptionSpec
 from searchspace.blocks.inception_residual import INCEPTION_RESIDUAL, InceptionResidualSpec
@@ -31,6 +32,7 @@ from searchspace.blocks.selective_kernel import SelectiveKernelSpec
 from searchspace.blocks.shuffle import SHUFFLE, ShuffleSpec
 from searchspace.blocks.shuffle_v1 import SHUFFLE_V1, ShuffleV1Spec
 from searchspace.blocks.split_attention import SplitAttentionSpec
+from searchspace.blocks.tokens import PATCH_EMBED, TOKEN_NORM, TOKENS, PatchEmbedSpec, TokenNormSpec, TokensSpec
 from searchspace.blocks.uib import UIB, UIBSpec
 from searchspace.blocks.xception import XCEPTION, XceptionSpec
 from searchspace.registry import register
@@ -38,9 +40,11 @@ from searchspace.registry import register
 register(CONV, POOL, ADAPTIVE_POOL, LRN, NORM_ACT, BASIC, BOTTLENECK, MBCONV, FUSED, UIB, DENSE, TRANSITION, INCEPTION, SHUFFLE)
 # The kinds of issue 18, after the kinds above so that their search order stays as it was.
 register(LAYER_NORM, CONVNEXT, PREACT, XCEPTION, INCEPTION_RESIDUAL, SHUFFLE_V1, BAM)
+# Token nets (ViT, DeiT; issue 19): a map becomes a token sequence (docs/token_sequences.md).
+register(PATCH_EMBED, TOKENS, ENCODER, TOKEN_NORM)
 
 __all__ = [
-    "AdaptivePoolSpec", "BAMSpec", "BasicSpec", "BottleneckSpec", "ConvNeXtSpec", "ConvSpec", "DenseLayerSpec", "FusedMBConvSpec",
+    "AdaptivePoolSpec", "BAMSpec", "EncoderSpec", "PatchEmbedSpec", "TokenNormSpec", "TokensSpec", "BasicSpec", "BottleneckSpec", "ConvNeXtSpec", "ConvSpec", "DenseLayerSpec", "FusedMBConvSpec",
     "InceptionBranch", "InceptionResidualSpec", "InceptionSpec", "LayerNormSpec", "LRNSpec", "MBConvSpec", "NormActSpec", "PoolSpec",
     "PreActBottleneckSpec", "SESpec", "SelectiveKernelSpec", "ShuffleSpec", "ShuffleV1Spec", "SplitAttentionSpec", "TransitionSpec",
     "UIBSpec", "XceptionSpec",
