@@ -142,8 +142,19 @@ def converted_zoo_net(name: str, reference: nn.Module, resolution: int, **option
     """The zoo net at ``resolution``, in eval mode, holding ``reference``'s weights through the converter."""
     with torch.device("meta"):
         ours = build(zoo.get(name, resolution=resolution, **options)).eval()
-    ours.load_state_dict(zoo.convert_state_dict(name, reference.state_dict(), **options), strict=True, assign=True)
+    converted = zoo.convert_state_dict(name, reference.state_dict(), resolution=resolution, **options)
+    ours.load_state_dict(converted, strict=True, assign=True)
     return ours
+
+
+# Families whose references are built for one image size (a ViT's position embedding has one entry per
+# patch): the argument that sizes them, per library, so the outputs can be compared at a small resolution.
+_IMAGE_SIZE_ARGUMENT = {"vit": {"torchvision": "image_size", "timm": "img_size"}, "deit": {"timm": "img_size"}}
+
+
+def image_size_options(entry: ZooEntry, resolution: int) -> dict:
+    argument = _IMAGE_SIZE_ARGUMENT.get(entry.family, {}).get(entry.reference.library)
+    return {argument: resolution} if argument and resolution != entry.reference.resolution else {}
 
 
 def random_images(resolution: int, batch: int = 2) -> torch.Tensor:
@@ -158,7 +169,8 @@ def assert_logits_close(actual: torch.Tensor, expected: torch.Tensor) -> None:
 
 def assert_outputs_equal_reference(name: str, resolution: int, **options) -> None:
     """The zoo net, given the reference's random weights through the converter, computes the reference's logits."""
-    reference = randomize_(reference_model(zoo.info(name), **options))
+    entry = zoo.info(name)
+    reference = randomize_(reference_model(entry, **options, **image_size_options(entry, resolution)))
     ours = converted_zoo_net(name, reference, resolution, **options)
     images = random_images(resolution)
     with torch.no_grad():

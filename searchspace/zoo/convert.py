@@ -52,8 +52,13 @@ def _reshapeable(source: torch.Size, target: torch.Size) -> bool:
     return squeeze(source) == squeeze(target)
 
 
+# The same tensor under another name: timm's and torchvision's ViT tokens, torchvision's packed attention input.
+_SAME_ROLE = {"cls_token": "class_token", "pos_embed": "pos_embedding", "in_proj_weight": "weight", "in_proj_bias": "bias"}
+
+
 def _role(key: str) -> str:
-    return key.rsplit(".", 1)[-1]
+    role = key.rsplit(".", 1)[-1]
+    return _SAME_ROLE.get(role, role)
 
 
 def convert_state_dict(name: str, reference_state_dict: Mapping[str, torch.Tensor], **options) -> dict[str, torch.Tensor]:
