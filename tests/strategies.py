@@ -35,8 +35,10 @@ from searchspace import (
     UIBSpec,
 )
 from searchspace.activations import activation_names
+from searchspace.registry import kind_by_name
 from searchspace.necks import FPNSpec, PANSpec, SPPFSpec, SPPSpec
 from searchspace.blocks import ConvNeXtSpec, InceptionResidualSpec, LayerNormSpec, PreActBottleneckSpec, XceptionSpec
+from searchspace.blocks import EncoderSpec, PatchEmbedSpec, TokenNormSpec, TokensSpec
 from searchspace.blocks.bam import BAMSpec
 from searchspace.blocks.cbam import CBAMSpec
 from searchspace.blocks.eca import ECASpec
@@ -158,6 +160,9 @@ def bottleneck_stages(spatial):
 SPATIAL_STAGES = {"basic": basic_stages, "bottleneck": bottleneck_stages}
 SPATIAL_VARIANTS = {"sk": sk_specs, "splat": splat_specs}
 
+# A token net's stem ends in the layout change; grid 0 follows the input, 2 and 5 resample the position embedding.
+token_specs = st.builds(TokensSpec, distill=st.booleans(), grid=st.sampled_from([0, 0, 2, 5]))
+
 STAGES = {
     "conv": _stage(conv_specs(), stride=st.sampled_from([1, 2, 3])),
     "pool": _stage(pool_specs(), repeats=st.just(1), stride=st.sampled_from([1, 2, 3])),
@@ -204,6 +209,13 @@ STAGES = {
         ShuffleV1Spec, out_channels=st.integers(3, 8).map(lambda n: groups * n), groups=st.just(groups),
         bottleneck_ratio=st.sampled_from([0.25, 0.5]), group_first=st.booleans(), kernel=st.sampled_from([3, 5]),
         activation=activations)), stride=st.just(2)),
+    "patch": _stage(st.builds(PatchEmbedSpec, out_channels=widths, patch=st.integers(1, 3)), repeats=st.just(1), stride=st.just(1)),
+    "tokens": _stage(token_specs, repeats=st.just(1), stride=st.just(1)),
+    "encoder": _stage(st.builds(
+        EncoderSpec, heads=st.sampled_from([1, 2, 4]), mlp_ratio=st.sampled_from([0.5, 2.0, 4.0]), activation=activations,
+        qkv_bias=st.booleans(), layer_scale_init=st.sampled_from([0.0, 1e-5, 0.5]), norm_eps=st.sampled_from([1e-6, 1e-5])),
+        stride=st.just(1)),
+    "tokennorm": _stage(st.builds(TokenNormSpec, eps=st.sampled_from([1e-6, 1e-5])), repeats=st.just(1), stride=st.just(1)),
     "bam": _stage(st.builds(BAMSpec, reduction=st.integers(1, 8), dilation=st.integers(1, 4), dilated_convs=st.integers(0, 2),
                             activation=activations), repeats=st.just(1), stride=st.just(1)),
 }
@@ -226,15 +238,31 @@ def heads(draw) -> HeadSpec:
 
 
 @st.composite
+def token_heads(draw) -> HeadSpec:
+    """A head on the class token; DeiT's second head (on the next token) only without hidden layers."""
+    two = draw(st.booleans())
+    hidden = () if two else tuple(draw(st.lists(st.integers(2, 12), max_size=1)))
+    dropout = draw(st.one_of(st.just(()), st.just(tuple(0.1 for _ in range(len(hidden) + 1)))))
+    return HeadSpec(pool="token", token_heads=2 if two else 1, hidden=hidden, activation=draw(activations), dropout=dropout)
+
+
+@st.composite
 def nets_of_kind(draw, kind: str, stage_strategy=None) -> dict:
-    """Keyword arguments for a NetSpec with one or two stages of ``kind`` (drawn from ``stage_strategy`` if given)."""
+    """Keyword arguments for a NetSpec with one or two stages of ``kind`` (drawn from ``stage_strategy`` if given).
+
+    Kinds that read a token sequence get a stem that ends in a ``tokens`` stage and a head on the class token.
+    """
     stages = tuple(draw(st.lists(STAGES[kind] if stage_strategy is None else stage_strategy, min_size=1, max_size=2)))
-    if kind in ("shuffle", "shufflev1", "inception"):
+    if kind in ("shuffle", "shufflev1", "inception", "tokens"):
         stages = stages[:1]
+    stem = (Stage(block=ConvSpec(out_channels=draw(st.sampled_from([4, 8, 16])), kernel=3), stride=2),)
+    reads_tokens = kind_by_name(kind).takes_tokens
+    if reads_tokens:
+        stem += (Stage(block=draw(token_specs)),)
     return dict(
-        stem=(Stage(block=ConvSpec(out_channels=draw(st.sampled_from([4, 8, 16])), kernel=3), stride=2),),
+        stem=stem,
         stages=stages,
-        head=draw(heads()),
+        head=draw(token_heads() if reads_tokens or kind == "tokens" else heads()),
         resolution=draw(st.sampled_from([12, 16, 24, 32])),
         in_channels=draw(st.sampled_from([1, 3])),
         num_classes=draw(st.integers(2, 12)),
