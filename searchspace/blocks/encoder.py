@@ -1,6 +1,6 @@
 """The pre-norm transformer encoder block of ViT and DeiT (timm's ``Block``, torchvision's ``EncoderBlock``).
 
-``x + ls1 * attn(norm1(x))``, then ``x + ls2 * mlp(norm2(x))``: layer norms over
+``x + ls1 * attn(norm1(x))``, then ``x + ls2 * mlp(norm2(x))``, each a :class:`Residual`: layer norms over
 each token's channels, multi-head self-attention (blocks/self_attention.py),
 and an MLP of two linear layers with an activation (GELU) between them.
 Layer scale (CaiT, DeiT III) multiplies each branch by a learned per-channel
@@ -21,7 +21,7 @@ from searchspace.blocks.convnext import cost_positionwise_linear
 from searchspace.blocks.self_attention import MultiHeadSelfAttention, cost_self_attention
 from searchspace.blocks.tokens import EPS, check_divides
 from searchspace.fields import BoolCodec, FloatCodec, IntCodec, SpecBase, knob
-from searchspace.layers import BuildContext, optional_drop_path
+from searchspace.layers import BuildContext, Residual
 from searchspace.registry import BlockKind
 from searchspace.tally import Tally
 
@@ -61,22 +61,24 @@ class MLP(nn.Module):
         return self.fc2(self.act(self.fc1(x)))
 
 
-class EncoderBlock(nn.Module):
+class EncoderBlock(nn.Sequential):
+    """Two pre-norm residual branches, each ``x + drop_path(scale(layer(norm(x))))``."""
+
     def __init__(self, spec: EncoderSpec, in_channels: int, stride: int, ctx: BuildContext) -> None:
         super().__init__()
-        scaled = spec.layer_scale_init > 0
-        self.norm1 = nn.LayerNorm(in_channels, eps=spec.norm_eps)
-        self.attn = MultiHeadSelfAttention(in_channels, spec.heads, spec.qkv_bias)
-        self.ls1 = LayerScale(in_channels, spec.layer_scale_init) if scaled else nn.Identity()
-        self.drop_path1 = optional_drop_path(ctx.drop_path)
-        self.norm2 = nn.LayerNorm(in_channels, eps=spec.norm_eps)
-        self.mlp = MLP(in_channels, spec.hidden_channels(in_channels), spec.activation)
-        self.ls2 = LayerScale(in_channels, spec.layer_scale_init) if scaled else nn.Identity()
-        self.drop_path2 = optional_drop_path(ctx.drop_path)
+        attention = MultiHeadSelfAttention(in_channels, spec.heads, spec.qkv_bias)
+        mlp = MLP(in_channels, spec.hidden_channels(in_channels), spec.activation)
+        self.attention = Residual(_pre_norm_branch(spec, in_channels, attention), None, "identity", ctx.drop_path)
+        self.mlp = Residual(_pre_norm_branch(spec, in_channels, mlp), None, "identity", ctx.drop_path)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.drop_path1(self.ls1(self.attn(self.norm1(x))))
-        return x + self.drop_path2(self.ls2(self.mlp(self.norm2(x))))
+
+def _pre_norm_branch(spec: EncoderSpec, channels: int, layer: nn.Module) -> nn.Sequential:
+    branch = nn.Sequential()
+    branch.norm = nn.LayerNorm(channels, eps=spec.norm_eps)
+    branch.layer = layer
+    if spec.layer_scale_init > 0:
+        branch.scale = LayerScale(channels, spec.layer_scale_init)
+    return branch
 
 
 def _cost_encoder(spec: EncoderSpec, tally: Tally, stride: int) -> None:
