@@ -6,6 +6,7 @@
   repeat count times the multiplier, rounded up.
 * :func:`scale_resolution` - MobileNet's resolution multiplier rho (beta).
 * :func:`compound` - EfficientNet's compound scaling by phi.
+* :func:`at_resolution` - another input size, a token net's patch scaled with it (the proxy's rule).
 
 The result of each is an ordinary, concrete spec: building it never rescales.
 Families differ in a few details of the width rule (whether the stem and head
@@ -21,6 +22,7 @@ from dataclasses import replace
 from typing import Any
 
 from searchspace.analysis import block_costs, stage_out_channels
+from searchspace.blocks.tokens import PatchEmbedSpec
 from searchspace.fields import SpecBase, SpecError
 from searchspace.registry import kind_of
 from searchspace.spec import AuxHeadSpec, HeadSpec, NetSpec, Stage
@@ -164,6 +166,24 @@ def scale_resolution(spec: NetSpec, multiplier: float) -> NetSpec:
     if not 0 < multiplier < math.inf:  # also refuses nan, which compares false with everything
         raise SpecError(f"resolution multiplier = {multiplier!r} is not allowed: must be a finite number > 0")
     return replace(spec, resolution=max(1, round(spec.resolution * multiplier)))
+
+
+def at_resolution(spec: NetSpec, resolution: int) -> NetSpec:
+    """The net at another input ``resolution``, its patch embeddings' patches scaled alike.
+
+    A token net keeps its token grid (and so its attention's shape): ViT-Ti/16's 14x14
+    tokens at 224 px stay 16x16 at 32 px with a 2-px patch, where a 16-px patch would
+    leave 2x2.  Nets without a patch embedding only change resolution.
+    """
+    def patch_scaled(stage: Stage) -> Stage:
+        if not isinstance(stage.block, PatchEmbedSpec):
+            return stage
+        patch = max(1, round(stage.block.patch * resolution / spec.resolution))
+        return replace(stage, block=replace(stage.block, patch=patch))
+
+    if not any(isinstance(stage.block, PatchEmbedSpec) for stage in (*spec.stem, *spec.stages)):
+        return replace(spec, resolution=resolution)
+    return replace(spec, resolution=resolution, stem=tuple(map(patch_scaled, spec.stem)), stages=tuple(map(patch_scaled, spec.stages)))
 
 
 def compound(spec: NetSpec, phi: float, alpha: float = 1.2, beta: float = 1.1, gamma: float = 1.15, **width_options: Any) -> NetSpec:

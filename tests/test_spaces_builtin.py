@@ -45,8 +45,8 @@ def space(request) -> Space:
     return get_space(request.param)
 
 
-def test_builtins_are_the_documented_six_with_the_default_first() -> None:
-    assert BUILTIN == ["unified", "mobilenet", "resnet", "regnet", "efficientnet", "mobile"]
+def test_builtins_are_the_documented_seven_with_the_default_first() -> None:
+    assert BUILTIN == ["unified", "mobilenet", "resnet", "regnet", "efficientnet", "mobile", "vit"]
     assert DEFAULT_SPACE == BUILTIN[0]
     for name in BUILTIN:
         assert load_space(name) is builtin_spaces()[name]
@@ -110,6 +110,7 @@ def test_known_points_reproduce_the_zoo_nets_exactly(space_name: str, zoo_name: 
         ("resnet", {"resnet18", "resnet34", "resnet50", "resnext50_32x4d"}),
         ("regnet", {"regnet_x_400mf", "regnet_y_400mf", "regnet_x_800mf", "regnet_y_800mf"}),
         ("efficientnet", {"efficientnet_b0", "efficientnet_b1"}),
+        ("vit", {"vit_tiny_patch16_224", "deit_tiny_patch16_224", "deit_small_patch16_224"}),
     ],
 )
 def test_each_builtin_holds_its_families_reference_nets(space_name: str, expected: set[str]) -> None:

@@ -39,12 +39,12 @@ def materialise(spec_or_module: object, *, in_channels: int, num_classes: int, r
     check_candidate_type(spec_or_module)
     if isinstance(spec_or_module, nn.Module):
         return Candidate(spec_or_module, module_fingerprint(spec_or_module))
-    from searchspace import (
-        build,  # imported here: evaluators must not need the search space to load
-    )
+    from searchspace import build  # imported here: evaluators must not need the search space to load
+    from searchspace.scaling import at_resolution
 
     try:
-        spec = dataclasses.replace(spec_or_module, in_channels=in_channels, num_classes=num_classes, resolution=resolution)  # type: ignore[type-var]
+        # A token net's patch scales with the resolution, which keeps its token grid (docs/proxy.md).
+        spec = at_resolution(dataclasses.replace(spec_or_module, in_channels=in_channels, num_classes=num_classes), resolution)  # type: ignore[type-var]
         module = build(spec)
     except ValueError as exc:
         raise InvalidSpecError(f"spec cannot be trained at {in_channels}x{resolution}x{resolution} with {num_classes} classes: {exc}") from exc

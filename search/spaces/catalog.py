@@ -5,7 +5,8 @@
 ``resnet`` is code (torchvision's constructor arguments as knobs) and
 ``efficientnet`` wraps the ``builtin/efficientnet_base.yaml`` template with
 compound scaling; ``mobile`` is code too (per-block knobs, known points found
-from the zoo specs: search/spaces/mobile_space.py).
+from the zoo specs: search/spaces/mobile_space.py); ``vit`` is code too (plain vision
+transformers: search/spaces/vit_space.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from search.spaces.regnet_space import RegNetSpace
 from search.spaces.resnet_space import ResNetSpace
 from search.spaces.schema import parse_space
 from search.spaces.template import TemplateSpace
+from search.spaces.vit_space import ViTSpace
 
 DEFAULT_SPACE = "unified"
 
@@ -42,6 +44,7 @@ def _load_builtins() -> dict[str, Space]:
         RegNetSpace(_definition("regnet.yaml")),
         EfficientNetSpace(TemplateSpace(_definition("efficientnet_base.yaml"))),
         MobileSpace(),
+        ViTSpace(),
     ]
     return {space.name: space for space in spaces}
 

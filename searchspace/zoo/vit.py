@@ -25,11 +25,11 @@ from searchspace.spec import HeadSpec, NetSpec, Stage
 from searchspace.zoo.registry import Reference, ZooEntry, register
 
 
-def vit_spec(patch: int, width: int, depth: int, heads: int, distilled: bool = False) -> NetSpec:
-    """ViT/DeiT at 224 px: ``depth`` encoder blocks of ``heads`` heads on ``width``-wide tokens, MLP ratio 4."""
+def vit_spec(patch: int, width: int, depth: int, heads: int, distilled: bool = False, mlp_ratio: float = 4.0) -> NetSpec:
+    """ViT/DeiT at 224 px: ``depth`` encoder blocks of ``heads`` heads on ``width``-wide tokens (MLP ratio 4 in the papers)."""
     return NetSpec(
         stem=(Stage(block=PatchEmbedSpec(out_channels=width, patch=patch)), Stage(block=TokensSpec(distill=distilled))),
-        stages=(Stage(block=EncoderSpec(heads=heads), repeats=depth), Stage(block=TokenNormSpec())),
+        stages=(Stage(block=EncoderSpec(heads=heads, mlp_ratio=mlp_ratio), repeats=depth), Stage(block=TokenNormSpec())),
         head=HeadSpec(pool="token", token_heads=2 if distilled else 1),
     )
 
