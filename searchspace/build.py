@@ -166,6 +166,9 @@ def initialize_weights(module: nn.Module) -> None:
             nn.init.normal_(layer.weight, 0.0, 0.01)
             if layer.bias is not None:
                 nn.init.zeros_(layer.bias)
+    for layer in module.modules():
+        if hasattr(layer, "initialize_for_training"):  # a block with a start of its own (transformer blocks)
+            layer.initialize_for_training()
 
 
 def build(spec: NetSpec) -> Net:

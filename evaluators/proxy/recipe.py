@@ -48,7 +48,9 @@ def zero_init_residual_branches(model: nn.Module) -> int:
     for block in model.modules():
         if isinstance(block, Residual):
             norm = _last_norm(block.body)
-            if norm is not None:
+            # A branch that opens with its only norm (a transformer's pre-norm) is left as built:
+            # zeroing that norm would silence the branch's input, and ViTs on digits then stay at chance.
+            if norm is not None and next(block.body.children(), None) is not norm:
                 nn.init.zeros_(norm.weight)
                 zeroed += 1
     return zeroed

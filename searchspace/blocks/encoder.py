@@ -71,6 +71,14 @@ class EncoderBlock(nn.Sequential):
         self.attention = Residual(_pre_norm_branch(spec, in_channels, attention), None, "identity", ctx.drop_path)
         self.mlp = Residual(_pre_norm_branch(spec, in_channels, mlp), None, "identity", ctx.drop_path)
 
+    def initialize_for_training(self) -> None:
+        """Xavier-uniform linear layers with zero biases, as torchvision's ViT; the net-wide 0.01 normal stalls a ViT on SGD."""
+        for layer in self.modules():
+            if isinstance(layer, nn.Linear):
+                nn.init.xavier_uniform_(layer.weight)
+                if layer.bias is not None:
+                    nn.init.zeros_(layer.bias)
+
 
 def _pre_norm_branch(spec: EncoderSpec, channels: int, layer: nn.Module) -> nn.Sequential:
     branch = nn.Sequential()
