@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from searchspace.analysis import block_costs
-from searchspace.blocks import AdaptivePoolSpec
+from searchspace.blocks import AdaptivePoolSpec, TokensSpec
 from searchspace.build import Net
 from searchspace.fields import SpecError
 from searchspace.spec import NetSpec
@@ -91,8 +91,10 @@ def feature_points(spec: NetSpec) -> list[FeaturePoint]:
     last: dict[int, tuple[str, int, int]] = {}
     blocks = block_costs(spec)
     for position, block in enumerate(blocks):
-        if isinstance(block.spec, AdaptivePoolSpec):
-            break  # a map pooled to a fixed size has no reduction, nor has what follows (ConvNeXt's closing norm)
+        if isinstance(block.spec, (AdaptivePoolSpec, TokensSpec)):
+            # A map pooled to a fixed size has no reduction, nor has what follows (ConvNeXt's closing norm);
+            # a token sequence is no map (a ViT's only map is its patch embedding's).
+            break
         location = block.location.split(".")
         stage, index = int(location[1]), int(location[2])
         if location[0] == "stem":

@@ -19,7 +19,8 @@ from searchspace import create_model, feature_info, zoo
 
 PYRAMID = (4, 8, 16, 32)
 # LeNet-5 subsamples twice: its 32 px digits end as 5x5 maps, a reduction of about 8 at any resolution.
-NOT_BACKBONES = {"lenet5"}
+# ViT and DeiT are single-scale: their one map is the patch embedding's (1/16 or 1/32), then tokens.
+NOT_BACKBONES = {"lenet5"} | {n for n in zoo.names() if zoo.info(n).family in ("vit", "deit")}
 def pyramid_indices(name: str, resolution: int) -> tuple[int, ...]:
     info = feature_info(zoo.get(name, resolution=resolution))
     return tuple(info.reduction().index(r) for r in PYRAMID if r in info.reduction())

@@ -68,3 +68,9 @@ def test_resolution_option_gives_the_net_the_libraries_build_for_that_image_size
     with torch.device("meta"):
         reference = timm.create_model("deit_tiny_distilled_patch16_224", img_size=64)
     assert cost(zoo.get("deit_tiny_distilled_patch16_224", resolution=64)).params == sum(p.numel() for p in reference.parameters())
+
+
+def test_a_vits_only_feature_map_is_its_patch_embeddings() -> None:
+    from searchspace import feature_info
+
+    assert (feature_info(zoo.get("vit_b_32")).channels(), feature_info(zoo.get("vit_b_32")).reduction()) == ([768], [32])
