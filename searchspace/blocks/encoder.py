@@ -17,9 +17,9 @@ import torch
 from torch import nn
 
 from searchspace.activations import ACTIVATION, make_activation
-from searchspace.blocks.convnext import cost_positionwise_linear
+from searchspace.blocks.convnext import EPS, cost_positionwise_linear
 from searchspace.blocks.self_attention import MultiHeadSelfAttention, cost_self_attention
-from searchspace.blocks.tokens import EPS, check_divides
+from searchspace.blocks.tokens import check_divides
 from searchspace.fields import BoolCodec, FloatCodec, IntCodec, SpecBase, knob
 from searchspace.layers import BuildContext, Residual
 from searchspace.registry import BlockKind

@@ -22,12 +22,11 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from searchspace.fields import BoolCodec, FloatCodec, IntCodec, SpecBase, SpecError, knob
+from searchspace.blocks.convnext import EPS
+from searchspace.fields import BoolCodec, IntCodec, SpecBase, SpecError, knob
 from searchspace.layers import BuildContext
 from searchspace.registry import BlockKind
 from searchspace.tally import Tally
-
-EPS = FloatCodec(0.0, 1.0, open_min=True)
 
 
 @dataclass(frozen=True, kw_only=True)
