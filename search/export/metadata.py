@@ -19,7 +19,7 @@ resized, so that a user can feed the file exactly what it was trained on.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -29,6 +29,7 @@ from search.run.config import RunConfig
 from search.run.records import TrialRecord
 from search.run.rundir import RunDir
 from searchspace import NetSpec, build, decode
+from searchspace.scaling import at_resolution
 
 RESIZE = "bilinear, antialias=True, align_corners=False (torch.nn.functional.interpolate), rounded to uint8"
 
@@ -62,7 +63,8 @@ def trained_net(rundir: RunDir, record: TrialRecord, config: RunConfig, dataset,
     from search.run.final_protocol import label_of, weights_path
 
     spec = decode(record.spec)
-    trained_spec = replace(spec, resolution=int(record.proxy_resolution or spec.resolution))
+    # As the proxy trained it: a token net's patch scales with the resolution (searchspace.scaling.at_resolution).
+    trained_spec = at_resolution(spec, int(record.proxy_resolution or spec.resolution))
     torch.manual_seed(config.seed)  # the same starting weights on every export of this trial
     if untrained:
         return TrainedNet(build(spec), spec, "untrained (random weights)", None, 0)
