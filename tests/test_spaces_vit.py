@@ -31,9 +31,9 @@ def test_a_small_vit_learns_digits_at_proxy_resolution() -> None:
 
     data = load_dataset("digits")
     spec = replace(vit_spec(8, 32, 2, 2, mlp_ratio=2.0), resolution=32)  # at 16 px: 4-px patches, 4x4 tokens
-    result = train(spec, data, ProxySettings(epochs=4, batch_size=32, resolution=16, seed=0))
+    result = train(spec, data, ProxySettings(epochs=3, batch_size=32, resolution=16, seed=0))
     assert result.resolution == 16
-    assert result.accuracy > 3 * (1 / data.num_classes)  # measured 0.47 (chance 0.10)
+    assert result.accuracy > 3 * (1 / data.num_classes)  # measured 0.40 (chance 0.10)
 
 
 @pytest.mark.parametrize("file_format", ["onnx", "python"])
