@@ -110,7 +110,7 @@ def test_known_points_reproduce_the_zoo_nets_exactly(space_name: str, zoo_name: 
         ("resnet", {"resnet18", "resnet34", "resnet50", "resnext50_32x4d"}),
         ("regnet", {"regnet_x_400mf", "regnet_y_400mf", "regnet_x_800mf", "regnet_y_800mf"}),
         ("efficientnet", {"efficientnet_b0", "efficientnet_b1"}),
-        ("vit", {"vit_tiny_patch16_224", "deit_tiny_patch16_224", "deit_small_patch16_224"}),
+        ("vit", {"vit_b_16", "vit_b_32", "vit_tiny_patch16_224", "deit_tiny_patch16_224", "deit_small_patch16_224"}),
     ],
 )
 def test_each_builtin_holds_its_families_reference_nets(space_name: str, expected: set[str]) -> None:

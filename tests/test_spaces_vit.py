@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from evaluators.cost import cost
-from search.spaces import RandomSuggest, SpaceContext, builtin_spaces
+from search.spaces import FixedSuggest, SpaceContext, builtin_spaces
 from searchspace import build, zoo
 from searchspace.scaling import at_resolution
 from searchspace.zoo.vit import vit_spec
@@ -40,7 +40,9 @@ def test_a_small_vit_learns_digits_at_proxy_resolution() -> None:
 def test_a_sampled_vit_exports_and_reads_back_equal(file_format: str, tmp_path) -> None:
     from search.export.formats import WRITERS
 
-    spec = builtin_spaces()["vit"].sample(RandomSuggest(seed=1), SpaceContext(in_channels=1, num_classes=10, resolution=32))
+    point = {"depth": 2, "width": 96, "heads": 3, "mlp_ratio": 2.0, "patch": 8, "resolution_mult": 0.75}
+    spec = builtin_spaces()["vit"].sample(FixedSuggest(point), SpaceContext(in_channels=1, num_classes=10, resolution=32))
+    assert str(spec) == "net_r24_i1_n10 | patch_c96_p8 tokens | encoder_r2_h3_e2 tokennorm | head_token"
     torch.manual_seed(0)
     # Each writer reads its file back (onnxruntime for ONNX) and compares the outputs with PyTorch's.
     WRITERS[file_format](build(spec).eval(), spec, tmp_path / f"net.{file_format}", {})

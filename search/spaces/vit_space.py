@@ -3,13 +3,13 @@
 Knobs, all net-wide as in the ViT and DeiT papers:
 
 * ``depth``: encoder blocks;
-* ``width``: the token width, a multiple of 96 so that every ``heads`` choice divides it (no repair);
+* ``width``: the token width, a multiple of 96 (2^5 * 3) so that every ``heads`` choice divides it (no repair);
 * ``heads``: attention heads;
 * ``mlp_ratio``: the MLP's hidden width over the token width;
 * ``patch``: the patch side in pixels at the sampled resolution;
 * ``resolution_mult``: the context's resolution times this, as in the resnet space.
 
-ViT-Ti/16 and DeiT-Ti/16 (the same net) and DeiT-S/16 are exact points at any
+ViT-B/16 and B/32, ViT-Ti/16 and DeiT-Ti/16 (the same net) and DeiT-S/16 are exact points at any
 context resolution: their position embedding follows the input
 (docs/token_sequences.md).  A patch larger than the sampled resolution is cut
 to the resolution (one patch token), so every sample builds.
@@ -25,17 +25,20 @@ from search.spaces.domains import Domain
 from search.spaces.suggest import Suggest
 from searchspace import NetSpec
 from searchspace.scaling import scale_resolution
-from searchspace.zoo.vit import TIMM_VITS, vit_spec
+from searchspace.zoo.vit import TIMM_VITS, TORCHVISION_VITS, vit_spec
 
-DEPTH = Domain.integers(2, 12)
-WIDTH = Domain.choices((96, 192, 288, 384))
-HEADS = Domain.choices((2, 3, 4, 6, 8))
-MLP_RATIO = Domain.choices((2.0, 3.0, 4.0))
+DEPTH = Domain.integers(1, 24)
+WIDTH = Domain.integers(96, 768, 96)
+HEADS = Domain.choices((1, 2, 3, 4, 6, 8, 12, 16))
+MLP_RATIO = Domain.choices((1.0, 2.0, 3.0, 4.0))
 PATCH = Domain.choices((4, 8, 16, 32))
-RESOLUTION = Domain.choices((0.5, 0.75, 1.0))
+RESOLUTION = Domain.choices((0.5, 0.625, 0.75, 0.875, 1.0))
 KNOBS = {"depth": DEPTH, "width": WIDTH, "heads": HEADS, "mlp_ratio": MLP_RATIO, "patch": PATCH, "resolution_mult": RESOLUTION}
-# The undistilled timm nets whose values lie in these ranges (the zoo's own table gives their values).
-_BASELINES = ("vit_tiny_patch16_224", "deit_tiny_patch16_224", "deit_small_patch16_224")
+# The zoo's nets whose values lie in these ranges, as (patch, width, depth, heads) from the zoo's own tables.
+_BASELINES = {
+    **{name: TORCHVISION_VITS[name] for name in ("vit_b_16", "vit_b_32")},
+    **{name: TIMM_VITS[name][1] for name in ("vit_tiny_patch16_224", "deit_tiny_patch16_224", "deit_small_patch16_224")},
+}
 
 
 class ViTSpace(Space):
@@ -65,5 +68,5 @@ class ViTSpace(Space):
     def known_point(self, zoo_name: str) -> dict[str, Any]:
         if zoo_name not in _BASELINES:
             raise not_a_baseline(self, zoo_name)
-        _, (patch, width, depth, heads), _ = TIMM_VITS[zoo_name]
+        patch, width, depth, heads = _BASELINES[zoo_name]
         return {"depth": depth, "width": width, "heads": heads, "mlp_ratio": 4.0, "patch": patch, "resolution_mult": 1.0}
