@@ -1,0 +1,171 @@
+"""Swin Transformer's block and patch merging (Liu et al., 2021; V2: Liu et al., 2022), as torchvision builds them.
+
+A Swin block is window attention (blocks/window_attention.py) and an MLP,
+each a residual branch with stochastic depth.  V1 normalises each branch's
+input (pre-norm); V2 normalises its output (post-norm).  A stage's odd blocks
+(the second, fourth, ...) shift their windows by half a window, so that
+information crosses window borders from one block to the next; ``noshift``
+turns that off.
+
+Blocks take and give NCHW maps, like every other kind, and work channels-last
+inside (permutes cost nothing), so a Swin stage may follow convolutional ones.
+
+Patch merging halves the map: each 2x2 neighbourhood is concatenated into
+``4C`` channels (an odd side is padded with zeros first), then a layer norm
+and a linear layer without bias make the output width (torchvision's ``2C``).
+V2 normalises after the linear layer instead.  A Swin block whose stride is 2
+or whose width differs from its input starts with patch merging (at stride 1,
+a layer norm and a linear projection), as a ConvNeXt block starts with its
+downsampling layer, so a Swin stage in a searched net can change width and
+resolution the way the paper's stages do.  Patch merging is also a kind of
+its own (``patchmerge``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from searchspace.attention_cost import cost_token_linear
+from searchspace.blocks.window_attention import WindowAttention, cost_window_attention
+from searchspace.fields import BoolCodec, ChoiceCodec, FloatCodec, IntCodec, SpecBase, knob
+from searchspace.layers import BuildContext, optional_drop_path
+from searchspace.registry import BlockKind
+from searchspace.tally import Tally
+
+VERSION = ChoiceCodec(("v1", "v2"))
+EPS = FloatCodec(0.0, 1.0, open_min=True)
+
+
+@dataclass(frozen=True, kw_only=True)
+class PatchMergingSpec(SpecBase):
+    kind = "patchmerge"
+
+    out_channels: int = knob("c", IntCodec(1), doc="output channels (Swin: twice the input)", role="channels")
+    version: str = knob("", VERSION, "v1", doc="v1: layer norm, then the linear layer; v2: the other way round")
+    norm_eps: float = knob("eps", EPS, 1e-5, doc="epsilon of the layer norm")
+
+
+@dataclass(frozen=True, kw_only=True)
+class SwinSpec(SpecBase):
+    kind = "swin"
+
+    out_channels: int = knob("c", IntCodec(1), doc="output channels (the tokens' width)", role="channels")
+    heads: int = knob("h", IntCodec(1), doc="attention heads (must divide the width; Swin: width / 32)")
+    window: int = knob("w", IntCodec(2), 7, doc="window side in tokens (V1: 7, V2: 8); the map is padded to whole windows")
+    shift: bool = knob("", BoolCodec("shift", "noshift"), True, doc="odd blocks of a stage shift their windows by half a window")
+    expand_ratio: float = knob("e", FloatCodec(0.0, 64.0, open_min=True), 4.0, doc="hidden width of the MLP / block width")
+    version: str = knob("", VERSION, "v1", doc="v1: pre-norm, scaled dot products, a bias table; v2: post-norm, "
+                                                 "cosine attention, a position-bias MLP on log-spaced offsets")
+    norm_eps: float = knob("eps", EPS, 1e-5, doc="epsilon of the layer norms")
+
+    def check(self) -> None:
+        if self.out_channels % self.heads:
+            raise self.fail("heads", self.heads, f"must divide the width ({self.out_channels})")
+
+    def hidden_channels(self) -> int:
+        return int(self.out_channels * self.expand_ratio)  # torchvision truncates
+
+
+def merge_neighbours(x: torch.Tensor, stride: int) -> torch.Tensor:
+    """``(B, H, W, C)`` -> ``(B, ceil(H/s), ceil(W/s), s*s*C)``: each s x s neighbourhood, column offset outer (torchvision's order)."""
+    height, width = x.shape[1], x.shape[2]
+    x = F.pad(x, (0, 0, 0, -width % stride, 0, -height % stride))
+    return torch.cat([x[:, row::stride, column::stride, :] for column in range(stride) for row in range(stride)], -1)
+
+
+class PatchMerging(nn.Module):
+    def __init__(self, in_channels: int, out_channels: int, stride: int, version: str, eps: float) -> None:
+        super().__init__()
+        merged = stride * stride * in_channels
+        # torchvision registers the linear layer first in both versions: the same order keeps the state dicts aligned.
+        self.reduction = nn.Linear(merged, out_channels, bias=False)
+        self.norm = nn.LayerNorm(out_channels if version == "v2" else merged, eps=eps)
+        self.stride, self.norm_last = stride, version == "v2"
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = merge_neighbours(x.permute(0, 2, 3, 1), self.stride)
+        x = self.norm(self.reduction(x)) if self.norm_last else self.reduction(self.norm(x))
+        return x.permute(0, 3, 1, 2)
+
+
+def cost_patch_merging(tally: Tally, out_channels: int, stride: int, version: str) -> None:
+    tally.height, tally.width = -(-tally.height // stride), -(-tally.width // stride)
+    tally.channels *= stride * stride  # the neighbourhoods, concatenated
+    if version == "v1":
+        tally.norm()
+    cost_token_linear(tally, tally.height * tally.width, out_channels, bias=False)
+    tally.channels = out_channels
+    if version == "v2":
+        tally.norm()
+
+
+class SwinBlock(nn.Module):
+    """Window attention and an MLP on a channels-last map, each a residual branch (pre- or post-norm)."""
+
+    def __init__(self, spec: SwinSpec, shift: int, drop_path: float) -> None:
+        super().__init__()
+        channels = spec.out_channels
+        self.norm1 = nn.LayerNorm(channels, eps=spec.norm_eps)
+        self.attn = WindowAttention(channels, spec.heads, spec.window, shift, cosine=spec.version == "v2")
+        self.drop_path = optional_drop_path(drop_path)
+        self.norm2 = nn.LayerNorm(channels, eps=spec.norm_eps)
+        self.mlp = nn.Sequential(nn.Linear(channels, spec.hidden_channels()), nn.GELU(), nn.Linear(spec.hidden_channels(), channels))
+        self.post_norm = spec.version == "v2"
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x.permute(0, 2, 3, 1)
+        if self.post_norm:
+            x = x + self.drop_path(self.norm1(self.attn(x)))
+            x = x + self.drop_path(self.norm2(self.mlp(x)))
+        else:
+            x = x + self.drop_path(self.attn(self.norm1(x)))
+            x = x + self.drop_path(self.mlp(self.norm2(x)))
+        return x.permute(0, 3, 1, 2)
+
+
+def needs_merging(in_channels: int, out_channels: int, stride: int) -> bool:
+    return stride > 1 or in_channels != out_channels
+
+
+def _build_swin(spec: SwinSpec, in_channels: int, stride: int, ctx: BuildContext) -> nn.Module:
+    shift = spec.window // 2 if spec.shift and ctx.position % 2 else 0
+    block = SwinBlock(spec, shift, ctx.drop_path)
+    if not needs_merging(in_channels, spec.out_channels, stride):
+        return block
+    stage_entry = nn.Sequential()
+    stage_entry.downsample = PatchMerging(in_channels, spec.out_channels, stride, spec.version, spec.norm_eps)
+    stage_entry.block = block
+    return stage_entry
+
+
+def _cost_swin(spec: SwinSpec, tally: Tally, stride: int) -> None:
+    channels = spec.out_channels
+    if needs_merging(tally.channels, channels, stride):
+        cost_patch_merging(tally, channels, stride, spec.version)
+    tally.norm()
+    cost_window_attention(tally, spec.heads, spec.window, cosine=spec.version == "v2")
+    tally.add_identity()
+    tally.norm()
+    area = tally.height * tally.width
+    cost_token_linear(tally, area, spec.hidden_channels())
+    cost_token_linear(tally, area, channels, in_features=spec.hidden_channels())
+    tally.add_identity()
+
+
+def _build_patch_merging(spec: PatchMergingSpec, in_channels: int, stride: int, ctx: BuildContext) -> nn.Module:
+    return PatchMerging(in_channels, spec.out_channels, stride, spec.version, spec.norm_eps)
+
+
+def _cost_patch_merging(spec: PatchMergingSpec, tally: Tally, stride: int) -> None:
+    cost_patch_merging(tally, spec.out_channels, stride, spec.version)
+
+
+SWIN = BlockKind(
+    SwinSpec, _build_swin, _cost_swin, residual=True,
+    latency_ops={"logit_scale": "elementwise", "position_bias_table": "elementwise", "attention_matmul": "linear"},
+)
+PATCH_MERGING = BlockKind(PatchMergingSpec, _build_patch_merging, _cost_patch_merging, depth_scalable=False)
