@@ -27,9 +27,12 @@ def cost_token_linear(tally: Tally, tokens: int, out_features: int, *, in_featur
     in_features = tally.channels if in_features is None else in_features
     weights = in_features * out_features
     params = weights + (out_features if bias else 0)
-    return tally.layer("linear", params=params, macs=tokens * weights, acts=tokens * out_features)
+    written = tokens * out_features
+    return tally.layer("linear", params=params, macs=tokens * weights, acts=written, elements=(tokens * in_features, written))
 
 
 def cost_attention_matmuls(tally: Tally, queries: int, keys_per_query: int, channels: int) -> Tally:
     """``q @ k^T`` and ``attn @ v`` for ``queries`` tokens, each attending to ``keys_per_query`` keys, over ``channels``."""
-    return tally.layer(ATTENTION_MATMUL, macs=2 * queries * keys_per_query * channels)
+    # Read: queries, keys and values; written: one output per query and channel (the scores stay inside the op's record).
+    tokens = queries * channels
+    return tally.layer(ATTENTION_MATMUL, macs=2 * queries * keys_per_query * channels, elements=(3 * tokens, tokens))

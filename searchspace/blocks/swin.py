@@ -23,6 +23,7 @@ its own (``patchmerge``).
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import torch
@@ -32,7 +33,7 @@ from torch.nn import functional as F
 from searchspace.attention_cost import cost_token_linear
 from searchspace.blocks.window_attention import WindowAttention, cost_window_attention
 from searchspace.fields import BoolCodec, ChoiceCodec, FloatCodec, IntCodec, SpecBase, knob
-from searchspace.layers import BuildContext, optional_drop_path
+from searchspace.layers import BuildContext, Residual
 from searchspace.registry import BlockKind
 from searchspace.tally import Tally
 
@@ -104,27 +105,23 @@ def cost_patch_merging(tally: Tally, out_channels: int, stride: int, version: st
 
 
 class SwinBlock(nn.Module):
-    """Window attention and an MLP on a channels-last map, each a residual branch (pre- or post-norm)."""
+    """Window attention and an MLP on a channels-last map, each a residual branch (norm first in V1, last in V2)."""
 
     def __init__(self, spec: SwinSpec, shift: int, drop_path: float) -> None:
         super().__init__()
-        channels = spec.out_channels
-        self.norm1 = nn.LayerNorm(channels, eps=spec.norm_eps)
-        self.attn = WindowAttention(channels, spec.heads, spec.window, shift, cosine=spec.version == "v2")
-        self.drop_path = optional_drop_path(drop_path)
-        self.norm2 = nn.LayerNorm(channels, eps=spec.norm_eps)
-        self.mlp = nn.Sequential(nn.Linear(channels, spec.hidden_channels()), nn.GELU(), nn.Linear(spec.hidden_channels(), channels))
-        self.post_norm = spec.version == "v2"
+        channels, hidden, post_norm = spec.out_channels, spec.hidden_channels(), spec.version == "v2"
+        attention = WindowAttention(channels, spec.heads, spec.window, shift, cosine=post_norm)
+        mlp = nn.Sequential(nn.Linear(channels, hidden), nn.GELU(), nn.Linear(hidden, channels))
+        self.attention = Residual(normed_branch("attn", attention, channels, spec.norm_eps, post_norm), None, "identity", drop_path)
+        self.feedforward = Residual(normed_branch("mlp", mlp, channels, spec.norm_eps, post_norm), None, "identity", drop_path)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x.permute(0, 2, 3, 1)
-        if self.post_norm:
-            x = x + self.drop_path(self.norm1(self.attn(x)))
-            x = x + self.drop_path(self.norm2(self.mlp(x)))
-        else:
-            x = x + self.drop_path(self.attn(self.norm1(x)))
-            x = x + self.drop_path(self.mlp(self.norm2(x)))
-        return x.permute(0, 3, 1, 2)
+        return self.feedforward(self.attention(x.permute(0, 2, 3, 1))).permute(0, 3, 1, 2)
+
+
+def normed_branch(name: str, layer: nn.Module, channels: int, eps: float, post_norm: bool) -> nn.Sequential:
+    norm = nn.LayerNorm(channels, eps=eps)
+    return nn.Sequential(OrderedDict([(name, layer), ("norm", norm)] if post_norm else [("norm", norm), (name, layer)]))
 
 
 def needs_merging(in_channels: int, out_channels: int, stride: int) -> bool:
@@ -143,17 +140,24 @@ def _build_swin(spec: SwinSpec, in_channels: int, stride: int, ctx: BuildContext
 
 
 def _cost_swin(spec: SwinSpec, tally: Tally, stride: int) -> None:
-    channels = spec.out_channels
+    channels, hidden, post_norm = spec.out_channels, spec.hidden_channels(), spec.version == "v2"
     if needs_merging(tally.channels, channels, stride):
         cost_patch_merging(tally, channels, stride, spec.version)
-    tally.norm()
-    cost_window_attention(tally, spec.heads, spec.window, cosine=spec.version == "v2")
+    _cost_norm_unless(post_norm, tally)
+    cost_window_attention(tally, spec.heads, spec.window, cosine=post_norm)
+    _cost_norm_unless(not post_norm, tally)
     tally.add_identity()
-    tally.norm()
-    area = tally.height * tally.width
-    cost_token_linear(tally, area, spec.hidden_channels())
-    cost_token_linear(tally, area, channels, in_features=spec.hidden_channels())
+    _cost_norm_unless(post_norm, tally)
+    cost_token_linear(tally, tally.height * tally.width, hidden)
+    cost_token_linear(tally, tally.height * tally.width, channels, in_features=hidden)
+    _cost_norm_unless(not post_norm, tally)
     tally.add_identity()
+
+
+def _cost_norm_unless(skip: bool, tally: Tally) -> None:
+    """A branch's layer norm, counted before its layers (pre-norm) or after them (post-norm)."""
+    if not skip:
+        tally.norm()
 
 
 def _build_patch_merging(spec: PatchMergingSpec, in_channels: int, stride: int, ctx: BuildContext) -> nn.Module:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from searchspace.blocks import ConvSpec, LayerNormSpec, SwinSpec
 from searchspace.spec import NetSpec, Stage
+from searchspace.zoo.convert import modules_ranked
 from searchspace.zoo.registry import Reference, ZooEntry, register
 
 PATCH = 4
@@ -47,8 +48,20 @@ def without_derived_buffers(keys: list[str]) -> list[str]:
     return [key for key in keys if key.rsplit(".", 1)[-1] not in DERIVED_BUFFERS]
 
 
+# torchvision registers each block's norm1, attn, norm2, mlp in that order whether a norm comes before its
+# branch (V1) or after it (V2); this toolkit registers each branch's layers in the order they run.
+_POST_NORM_RANK = {"attn": 0, "norm1": 1, "mlp": 2, "norm2": 3}
+_norms_after_branches = modules_ranked(r"features\.\d+\.\d+", _POST_NORM_RANK.__getitem__)
+
+
+def post_norm_order(keys: list[str]) -> list[str]:
+    """V2's reference keys, without the derived buffers, with each norm after the branch it closes."""
+    return _norms_after_branches(without_derived_buffers(keys))
+
+
 def _entry(name: str, make: Callable[[], NetSpec], resolution: int, note: str) -> ZooEntry:
-    return ZooEntry(name, "swin", make, Reference("torchvision", name, resolution), reference_order=without_derived_buffers, note=note)
+    order = post_norm_order if "v2" in name else without_derived_buffers
+    return ZooEntry(name, "swin", make, Reference("torchvision", name, resolution), reference_order=order, note=note)
 
 
 register(
