@@ -23,8 +23,11 @@ its own (``patchmerge``).
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -35,6 +38,7 @@ from searchspace.blocks.window_attention import WindowAttention, cost_window_att
 from searchspace.fields import BoolCodec, ChoiceCodec, FloatCodec, IntCodec, SpecBase, knob
 from searchspace.layers import BuildContext, Residual
 from searchspace.registry import BlockKind
+from searchspace.stage_knobs import EXPANSION, SearchRecipe, StageKnob, expansion_of
 from searchspace.tally import Tally
 
 VERSION = ChoiceCodec(("v1", "v2"))
@@ -168,8 +172,19 @@ def _cost_patch_merging(spec: PatchMergingSpec, tally: Tally, stride: int) -> No
     cost_patch_merging(tally, spec.out_channels, stride, spec.version)
 
 
+# A Swin stage's keys besides width, depth and stride: heads, window and the MLP ratio (`expansion`).
+HEADS = StageKnob("heads", "int", "must be a positive integer", lambda v: v >= 1, default=4)
+WINDOW = StageKnob("window", "int", "must be an integer of at least 2", lambda v: v >= 2, default=7)
+
+
+def _search_swin(width: int, values: Mapping[str, Any]) -> SwinSpec:
+    # A search space repairs heads that do not divide the width: the largest common divisor of the two.
+    return SwinSpec(out_channels=width, heads=math.gcd(width, values["heads"]), window=values["window"], **expansion_of(values))
+
+
 SWIN = BlockKind(
     SwinSpec, _build_swin, _cost_swin, residual=True,
+    search=SearchRecipe((HEADS, WINDOW, EXPANSION), _search_swin),
     latency_ops={"logit_scale": "elementwise", "position_bias_table": "elementwise", "attention_matmul": "linear"},
 )
 PATCH_MERGING = BlockKind(PatchMergingSpec, _build_patch_merging, _cost_patch_merging, depth_scalable=False)
