@@ -78,8 +78,13 @@ class SwinSpec(SpecBase):
 def merge_neighbours(x: torch.Tensor, stride: int) -> torch.Tensor:
     """``(B, H, W, C)`` -> ``(B, ceil(H/s), ceil(W/s), s*s*C)``: each s x s neighbourhood, column offset outer (torchvision's order)."""
     height, width = x.shape[1], x.shape[2]
-    x = F.pad(x, (0, 0, 0, -width % stride, 0, -height % stride))
-    return torch.cat([x[:, row::stride, column::stride, :] for column in range(stride) for row in range(stride)], -1)
+    # Non-negative operands only: traced for ONNX, integer division and remainder truncate instead of flooring.
+    x = F.pad(x, (0, 0, 0, (stride - width % stride) % stride, 0, (stride - height % stride) % stride))
+    parts = []
+    for column in range(stride):
+        for row in range(stride):
+            parts.append(x[:, row::stride, column::stride, :])
+    return torch.cat(parts, -1)
 
 
 class PatchMerging(nn.Module):
@@ -125,7 +130,9 @@ class SwinBlock(nn.Module):
 
 def normed_branch(name: str, layer: nn.Module, channels: int, eps: float, post_norm: bool) -> nn.Sequential:
     norm = nn.LayerNorm(channels, eps=eps)
-    return nn.Sequential(OrderedDict([(name, layer), ("norm", norm)] if post_norm else [("norm", norm), (name, layer)]))
+    # The two orders name the norm differently: TorchScript takes containers with the same children's
+    # names and types for one type, whatever their order, and would run one order's code for both.
+    return nn.Sequential(OrderedDict([(name, layer), ("post_norm", norm)] if post_norm else [("norm", norm), (name, layer)]))
 
 
 def needs_merging(in_channels: int, out_channels: int, stride: int) -> bool:

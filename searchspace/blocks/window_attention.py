@@ -31,13 +31,12 @@ from searchspace.tally import Tally
 
 # V2's continuous position bias MLP: hidden width, and the range log-spaced coordinates are scaled to.
 POSITION_MLP_HIDDEN = 512
-MASKED = -100.0  # torchvision's value for pairs of tokens from different regions of a shifted window
-MAX_LOGIT_SCALE = math.log(100.0)
 
 
 def relative_position_index(window: int, device: torch.device) -> torch.Tensor:
     """For each pair of tokens in a window, the row of its offset in a ``(2w-1)^2`` table (flattened, ``w^4``)."""
-    coords = torch.stack(torch.meshgrid(torch.arange(window, device=device), torch.arange(window, device=device), indexing="ij")).flatten(1)
+    side = torch.arange(window, device=device)
+    coords = torch.stack(torch.meshgrid([side, side], indexing="ij")).flatten(1)
     offsets = coords[:, :, None] - coords[:, None, :] + window - 1  # 2, T, T: each in 0 .. 2w-2
     return (offsets[0] * (2 * window - 1) + offsets[1]).flatten()
 
@@ -45,7 +44,7 @@ def relative_position_index(window: int, device: torch.device) -> torch.Tensor:
 def log_spaced_coordinates(window: int, device: torch.device) -> torch.Tensor:
     """V2's ``(1, 2w-1, 2w-1, 2)`` table of relative offsets, scaled to +-8 and log-spaced."""
     offsets = torch.arange(-(window - 1), window, dtype=torch.float32, device=device)
-    table = torch.stack(torch.meshgrid(offsets, offsets, indexing="ij")).permute(1, 2, 0).unsqueeze(0)
+    table = torch.stack(torch.meshgrid([offsets, offsets], indexing="ij")).permute(1, 2, 0).unsqueeze(0)
     table = table / (window - 1) * 8
     return torch.sign(table) * torch.log2(torch.abs(table) + 1.0) / 3.0
 
@@ -58,16 +57,20 @@ def region_labels(size: int, window: int, shift: int, device: torch.device) -> t
 
 
 def shifted_window_mask(height: int, width: int, window: int, shifts: tuple[int, int], like: torch.Tensor) -> torch.Tensor:
-    """``(windows, T, T)``, of ``like``'s dtype: 0 where two tokens of a window come from one region of the map, else -100."""
-    rows, columns = (region_labels(size, window, shift, like.device) for size, shift in zip((height, width), shifts))
+    """``(windows, T, T)``, of ``like``'s dtype: 0 where two tokens of a window come from one region of the map, else -100.
+
+    -100 is torchvision's value (a literal here: TorchScript reads no float globals).
+    """
+    rows = region_labels(height, window, shifts[0], like.device)
+    columns = region_labels(width, window, shifts[1], like.device)
     labels = partition_windows((rows[:, None] * 3 + columns[None, :])[None, :, :, None], window).squeeze(-1)
     different = labels[:, None, :] != labels[:, :, None]
-    return torch.zeros(different.shape, dtype=like.dtype, device=like.device).masked_fill(different, MASKED)
+    return torch.zeros(different.shape, dtype=like.dtype, device=like.device).masked_fill(different, -100.0)
 
 
 def partition_windows(x: torch.Tensor, window: int) -> torch.Tensor:
     """``(B, H, W, C)`` -> ``(B * windows, window * window, C)``, windows in row-major order."""
-    batch, height, width, channels = x.shape
+    batch, height, width, channels = x.shape[0], x.shape[1], x.shape[2], x.shape[3]
     x = x.view(batch, height // window, window, width // window, window, channels)
     return x.permute(0, 1, 3, 2, 4, 5).reshape(-1, window * window, channels)
 
@@ -79,7 +82,8 @@ def merge_windows(x: torch.Tensor, window: int, batch: int, height: int, width: 
 
 
 def padded(size: int, window: int) -> int:
-    return -(-size // window) * window
+    # Non-negative operands only: traced for ONNX, integer division truncates instead of flooring.
+    return (size + window - 1) // window * window
 
 
 class KeyBiasFreeLinear(nn.Linear):
@@ -87,6 +91,7 @@ class KeyBiasFreeLinear(nn.Linear):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         third = self.out_features // 3
+        assert self.bias is not None  # for TorchScript: the layer is made with a bias
         bias = torch.cat((self.bias[:third], torch.zeros_like(self.bias[third:2 * third]), self.bias[2 * third:]))
         return F.linear(x, self.weight, bias)
 
@@ -106,12 +111,12 @@ class WindowAttention(nn.Module):
         self.proj = nn.Linear(channels, channels)
         if cosine:
             self.cpb_mlp = nn.Sequential(nn.Linear(2, POSITION_MLP_HIDDEN), nn.ReLU(), nn.Linear(POSITION_MLP_HIDDEN, heads, bias=False))
-        self.heads, self.window, self.shift, self.cosine = heads, window, shift, cosine
+        self.heads, self.window, self.shift = heads, window, shift
 
     def position_bias(self, device: torch.device) -> torch.Tensor:
         """``(1, heads, T, T)``: the learned bias of each head for each pair of tokens in a window."""
-        tokens = self.window**2
-        if self.cosine:
+        tokens = self.window * self.window
+        if hasattr(self, "cpb_mlp"):  # V2 (hasattr: TorchScript compiles only the branch whose modules exist)
             table = 16 * torch.sigmoid(self.cpb_mlp(log_spaced_coordinates(self.window, device)).view(-1, self.heads))
         else:
             table = self.relative_position_bias_table
@@ -119,15 +124,16 @@ class WindowAttention(nn.Module):
         return bias.permute(2, 0, 1).unsqueeze(0)
 
     def logits(self, q: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
-        if self.cosine:
-            scale = torch.clamp(self.logit_scale, max=MAX_LOGIT_SCALE).exp()
+        if hasattr(self, "logit_scale"):
+            scale = torch.clamp(self.logit_scale, max=math.log(100.0)).exp()  # logits scaled by at most 100
             return F.normalize(q, dim=-1) @ F.normalize(k, dim=-1).transpose(-2, -1) * scale
         return (q * q.shape[-1] ** -0.5) @ k.transpose(-2, -1)
 
     def attend(self, windows: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
         """Attention within each of ``(B * nW, T, C)`` windows; ``mask`` is ``(nW, T, T)`` or None."""
-        count, tokens, channels = windows.shape
-        q, k, v = self.qkv(windows).reshape(count, tokens, 3, self.heads, channels // self.heads).permute(2, 0, 3, 1, 4)
+        count, tokens, channels = windows.shape[0], windows.shape[1], windows.shape[2]
+        qkv = self.qkv(windows).reshape(count, tokens, 3, self.heads, channels // self.heads).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv[0], qkv[1], qkv[2]
         attn = self.logits(q, k) + self.position_bias(windows.device)
         if mask is not None:
             attn = (attn.view(-1, mask.shape[0], self.heads, tokens, tokens) + mask[None, :, None]).view(count, self.heads, tokens, tokens)
@@ -135,17 +141,17 @@ class WindowAttention(nn.Module):
         return self.proj(out.transpose(1, 2).reshape(count, tokens, channels))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        batch, height, width, _ = x.shape
-        window = self.window
+        batch, height, width, window = x.shape[0], x.shape[1], x.shape[2], self.window
         x = F.pad(x, (0, 0, 0, padded(width, window) - width, 0, padded(height, window) - height))
         padded_height, padded_width = x.shape[1], x.shape[2]
-        shifts = tuple(self.shift if side > window else 0 for side in (padded_height, padded_width))
-        mask = None
-        if any(shifts):
+        shifts = (self.shift if padded_height > window else 0, self.shift if padded_width > window else 0)
+        shifted = shifts[0] > 0 or shifts[1] > 0
+        mask: torch.Tensor | None = None
+        if shifted:
             x = torch.roll(x, shifts=(-shifts[0], -shifts[1]), dims=(1, 2))
             mask = shifted_window_mask(padded_height, padded_width, window, shifts, x)
         x = merge_windows(self.attend(partition_windows(x, window), mask), window, batch, padded_height, padded_width)
-        if any(shifts):
+        if shifted:
             x = torch.roll(x, shifts=shifts, dims=(1, 2))
         return x[:, :height, :width, :].contiguous()
 
