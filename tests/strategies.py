@@ -42,6 +42,7 @@ from searchspace.blocks.cbam import CBAMSpec
 from searchspace.blocks.eca import ECASpec
 from searchspace.blocks.gather_excite import GESpec
 from searchspace.blocks.global_context import GCSpec
+from searchspace.blocks.swin import PatchMergingSpec, SwinSpec
 
 activations = st.sampled_from(activation_names())
 widths = st.integers(2, 24)
@@ -154,6 +155,17 @@ def bottleneck_stages(spatial):
         downsample=st.sampled_from(["conv1x1", "avgpool"]), spatial=spatial))
 
 
+@st.composite
+def swin_specs(draw) -> SwinSpec:
+    """Windows that tile the map and windows the map is padded to; shifted and not; V1 and V2."""
+    heads = draw(st.integers(1, 3))
+    return SwinSpec(
+        out_channels=heads * draw(st.integers(1, 6)), heads=heads, window=draw(st.sampled_from([2, 3, 4, 6])),
+        shift=draw(st.booleans()), expand_ratio=draw(st.sampled_from([1.0, 2.0, 2.5, 4.0])),
+        version=draw(st.sampled_from(["v1", "v2"])), norm_eps=draw(st.sampled_from([1e-6, 1e-5])),
+    )
+
+
 # Every block kind that takes a spatial-conv variant, and every variant, for tests that pair them all.
 SPATIAL_STAGES = {"basic": basic_stages, "bottleneck": bottleneck_stages}
 SPATIAL_VARIANTS = {"sk": sk_specs, "splat": splat_specs}
@@ -206,6 +218,9 @@ STAGES = {
         activation=activations)), stride=st.just(2)),
     "bam": _stage(st.builds(BAMSpec, reduction=st.integers(1, 8), dilation=st.integers(1, 4), dilated_convs=st.integers(0, 2),
                             activation=activations), repeats=st.just(1), stride=st.just(1)),
+    "swin": _stage(swin_specs()),
+    "patchmerge": _stage(st.builds(PatchMergingSpec, out_channels=widths, version=st.sampled_from(["v1", "v2"])),
+                         repeats=st.just(1)),
 }
 
 

@@ -31,6 +31,7 @@ from searchspace.blocks.selective_kernel import SelectiveKernelSpec
 from searchspace.blocks.shuffle import SHUFFLE, ShuffleSpec
 from searchspace.blocks.shuffle_v1 import SHUFFLE_V1, ShuffleV1Spec
 from searchspace.blocks.split_attention import SplitAttentionSpec
+from searchspace.blocks.swin import PATCH_MERGING, SWIN, PatchMergingSpec, SwinSpec
 from searchspace.blocks.uib import UIB, UIBSpec
 from searchspace.blocks.xception import XCEPTION, XceptionSpec
 from searchspace.registry import register
@@ -38,10 +39,11 @@ from searchspace.registry import register
 register(CONV, POOL, ADAPTIVE_POOL, LRN, NORM_ACT, BASIC, BOTTLENECK, MBCONV, FUSED, UIB, DENSE, TRANSITION, INCEPTION, SHUFFLE)
 # The kinds of issue 18, after the kinds above so that their search order stays as it was.
 register(LAYER_NORM, CONVNEXT, PREACT, XCEPTION, INCEPTION_RESIDUAL, SHUFFLE_V1, BAM)
+register(SWIN, PATCH_MERGING)  # issue 19's Swin kinds
 
 __all__ = [
     "AdaptivePoolSpec", "BAMSpec", "BasicSpec", "BottleneckSpec", "ConvNeXtSpec", "ConvSpec", "DenseLayerSpec", "FusedMBConvSpec",
     "InceptionBranch", "InceptionResidualSpec", "InceptionSpec", "LayerNormSpec", "LRNSpec", "MBConvSpec", "NormActSpec", "PoolSpec",
-    "PreActBottleneckSpec", "SESpec", "SelectiveKernelSpec", "ShuffleSpec", "ShuffleV1Spec", "SplitAttentionSpec", "TransitionSpec",
+    "PatchMergingSpec", "PreActBottleneckSpec", "SESpec", "SelectiveKernelSpec", "ShuffleSpec", "ShuffleV1Spec", "SplitAttentionSpec", "SwinSpec", "TransitionSpec",
     "UIBSpec", "XceptionSpec",
 ]
