@@ -51,5 +51,7 @@ def test_the_listing_and_size_add_up_over_the_parts() -> None:
     assert knobs[0].name == PART_KNOB and set(knobs[0].values) == set(UNION.parts)
     assert len(knobs) == 1 + sum(len(part.knobs()) for part in UNION.parts.values())
     assert all(k.when.startswith(f"{PART_KNOB} == ") for k in knobs[1:])
+    depth = next(k for k in knobs if k.name == "mobile.stage0.width")
+    assert depth.when == "part == mobile and mobile.stage0.depth > 0"  # conditions name the part's knobs as listed
     total = sum(10 ** part.log10_size() for part in UNION.parts.values())
     assert UNION.log10_size() == pytest.approx(math.log10(total))

@@ -15,6 +15,7 @@ proves its own known points exact.  The union adds no knowledge of its own.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -60,8 +61,13 @@ class UnionSpace(Space):
     def knobs(self) -> list[KnobInfo]:
         listed = [KnobInfo(PART_KNOB, "categorical", values=tuple(self.parts), note="which part's knobs follow")]
         for name, part in self.parts.items():
-            for knob in part.knobs():
-                when = f"{PART_KNOB} == {name}" + (f" and {knob.when}" if knob.when else "")
+            knobs = part.knobs()
+            # A condition names other knobs of its part: the longest name first, so stage1.depth is not read inside stage1.depth_x.
+            pattern = re.compile("|".join(rf"(?<![\w.]){re.escape(k.name)}(?![\w.])"
+                                          for k in sorted(knobs, key=lambda k: -len(k.name))))
+            for knob in knobs:
+                inner = pattern.sub(lambda match: f"{name}.{match.group(0)}", knob.when) if knob.when else ""
+                when = f"{PART_KNOB} == {name}" + (f" and {inner}" if inner else "")
                 listed.append(replace(knob, name=f"{name}.{knob.name}", when=when))
         return listed
 
