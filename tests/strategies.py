@@ -42,6 +42,7 @@ from searchspace.blocks.cbam import CBAMSpec
 from searchspace.blocks.eca import ECASpec
 from searchspace.blocks.gather_excite import GESpec
 from searchspace.blocks.global_context import GCSpec
+from searchspace.blocks.mobile_mqa import MobileMQASpec
 
 activations = st.sampled_from(activation_names())
 widths = st.integers(2, 24)
@@ -158,6 +159,8 @@ def bottleneck_stages(spatial):
 SPATIAL_STAGES = {"basic": basic_stages, "bottleneck": bottleneck_stages}
 SPATIAL_VARIANTS = {"sk": sk_specs, "splat": splat_specs}
 
+layer_scales = st.sampled_from([None, None, 1e-5, 0.5])
+
 STAGES = {
     "conv": _stage(conv_specs(), stride=st.sampled_from([1, 2, 3])),
     "pool": _stage(pool_specs(), repeats=st.just(1), stride=st.sampled_from([1, 2, 3])),
@@ -178,7 +181,8 @@ STAGES = {
     "uib": _stage(st.builds(
         UIBSpec, out_channels=widths, expand_ratio=st.sampled_from([1.0, 2.0, 4.0]),
         start_kernel=st.sampled_from([0, 3, 5]), mid_kernel=st.sampled_from([0, 3, 5]),
-        end_kernel=st.sampled_from([0, 0, 3]), activation=activations, se=optional_se, skip=st.booleans())),
+        end_kernel=st.sampled_from([0, 0, 3]), activation=activations, se=optional_se, skip=st.booleans(),
+        layer_scale_init=layer_scales)),
     "dense": _stage(st.builds(DenseLayerSpec, growth_rate=st.integers(1, 8), bottleneck=st.integers(0, 4),
                               activation=activations), repeats=st.integers(1, 4), stride=st.just(1)),
     "transition": _stage(st.builds(TransitionSpec, compression=st.sampled_from([0.25, 0.5, 1.0]), activation=activations),
@@ -206,6 +210,9 @@ STAGES = {
         activation=activations)), stride=st.just(2)),
     "bam": _stage(st.builds(BAMSpec, reduction=st.integers(1, 8), dilation=st.integers(1, 4), dilated_convs=st.integers(0, 2),
                             activation=activations), repeats=st.just(1), stride=st.just(1)),
+    "mqa": _stage(st.builds(
+        MobileMQASpec, out_channels=widths, heads=st.integers(1, 4), key_dim=st.integers(1, 8), kv_stride=st.integers(1, 3),
+        kv_kernel=st.sampled_from([1, 3, 5]), layer_scale_init=layer_scales, skip=st.booleans()), stride=st.just(1)),
 }
 
 
