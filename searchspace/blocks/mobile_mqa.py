@@ -122,6 +122,5 @@ def _cost_mqa(spec: MobileMQASpec, tally: Tally, stride: int) -> None:
 
 MOBILE_MQA = BlockKind(
     MobileMQASpec, _build_mqa, _cost_mqa, strides=(1,), residual=True,
-    # The attention products run as batched matmuls, the kernels of linear layers.
-    latency_ops={ATTENTION_OP: "linear", LAYER_SCALE_OP: "elementwise"},
+    latency_ops={ATTENTION_OP: "attention", LAYER_SCALE_OP: "elementwise"},
 )
