@@ -45,8 +45,8 @@ def space(request) -> Space:
     return get_space(request.param)
 
 
-def test_builtins_are_the_documented_six_with_the_default_first() -> None:
-    assert BUILTIN == ["unified", "mobilenet", "resnet", "regnet", "efficientnet", "mobile"]
+def test_builtins_are_the_documented_seven_with_the_default_first() -> None:
+    assert BUILTIN == ["unified", "mobilenet", "resnet", "regnet", "efficientnet", "mobile", "hybrid"]
     assert DEFAULT_SPACE == BUILTIN[0]
     for name in BUILTIN:
         assert load_space(name) is builtin_spaces()[name]

@@ -1,6 +1,6 @@
 """The built-in spaces.
 
-``unified``, ``mobilenet`` and ``regnet`` are space files shipped in
+``unified``, ``mobilenet``, ``regnet`` and ``hybrid`` are space files shipped in
 ``builtin/`` (the same format users write, so they double as examples);
 ``resnet`` is code (torchvision's constructor arguments as knobs) and
 ``efficientnet`` wraps the ``builtin/efficientnet_base.yaml`` template with
@@ -42,6 +42,7 @@ def _load_builtins() -> dict[str, Space]:
         RegNetSpace(_definition("regnet.yaml")),
         EfficientNetSpace(TemplateSpace(_definition("efficientnet_base.yaml"))),
         MobileSpace(),
+        TemplateSpace(_definition("hybrid.yaml")),
     ]
     return {space.name: space for space in spaces}
 

@@ -35,6 +35,7 @@ from searchspace.fields import BoolCodec, IntCodec, SpecBase, knob
 from searchspace.layer_scale import LAYER_SCALE_OP, LayerScale, cost_layer_scale, layer_scale_knob
 from searchspace.layers import BuildContext, ConvNormAct
 from searchspace.registry import BlockKind
+from searchspace.stage_knobs import SearchRecipe, StageKnob
 from searchspace.tally import Tally
 
 @dataclass(frozen=True, kw_only=True)
@@ -120,7 +121,18 @@ def _cost_mqa(spec: MobileMQASpec, tally: Tally, stride: int) -> None:
         tally.add_identity()
 
 
+_POSITIVE = ("must be a positive integer", lambda v: v >= 1)
+HEADS = StageKnob("heads", "int", *_POSITIVE, default=4)
+KEY_DIM = StageKnob("key_dim", "int", *_POSITIVE, default=64)
+KV_STRIDE = StageKnob("kv_stride", "int", "must be an integer from 1 to 8", lambda v: 1 <= v <= 8, default=1)
+
+
+def _search_mqa(width: int, values: Mapping[str, Any]) -> MobileMQASpec:
+    return MobileMQASpec(out_channels=width, heads=values["heads"], key_dim=values["key_dim"], kv_stride=values["kv_stride"])
+
+
 MOBILE_MQA = BlockKind(
     MobileMQASpec, _build_mqa, _cost_mqa, strides=(1,), residual=True,
+    search=SearchRecipe((HEADS, KEY_DIM, KV_STRIDE), _search_mqa),
     latency_ops={ATTENTION_OP: "attention", LAYER_SCALE_OP: "elementwise"},
 )
