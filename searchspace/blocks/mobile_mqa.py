@@ -38,6 +38,7 @@ from searchspace.registry import BlockKind
 from searchspace.stage_knobs import SearchRecipe, StageKnob
 from searchspace.tally import Tally
 
+
 @dataclass(frozen=True, kw_only=True)
 class MobileMQASpec(SpecBase):
     kind = "mqa"
