@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from searchspace.tally import Tally
 
-# The op name of the two attention products in a recording tally's layer list.
-ATTENTION_MATMUL = "attention_matmul"
+# The op name of the two attention products in a recording tally's layer list; block kinds map it
+# to the latency predictor's "attention" family (evaluators/latency/features.py).
+ATTENTION_OP = "attention"
 
 
 def cost_token_linear(tally: Tally, tokens: int, out_features: int, *, in_features: int | None = None, bias: bool = True) -> Tally:
@@ -31,8 +32,15 @@ def cost_token_linear(tally: Tally, tokens: int, out_features: int, *, in_featur
     return tally.layer("linear", params=params, macs=tokens * weights, acts=written, elements=(tokens * in_features, written))
 
 
-def cost_attention_matmuls(tally: Tally, queries: int, keys_per_query: int, channels: int) -> Tally:
-    """``q @ k^T`` and ``attn @ v`` for ``queries`` tokens, each attending to ``keys_per_query`` keys, over ``channels``."""
+def cost_attention_matmuls(tally: Tally, queries: int, keys_per_query: int, channels: int, *,
+                           out_channels: int | None = None) -> Tally:
+    """``q @ k^T`` and ``attn @ v`` for ``queries`` tokens, each attending to ``keys_per_query`` keys, over ``channels``.
+
+    ``channels`` is every head's width together (heads x key width; multi-query attention shares one
+    key and one value head among its query heads, which changes what is read, not the products).
+    ``out_channels``: the tally's channels afterwards, when the block's map changes width here.
+    """
     # Read: queries, keys and values; written: one output per query and channel (the scores stay inside the op's record).
     tokens = queries * channels
-    return tally.layer(ATTENTION_MATMUL, macs=2 * queries * keys_per_query * channels, elements=(3 * tokens, tokens))
+    return tally.layer(ATTENTION_OP, out_channels=out_channels, macs=2 * queries * keys_per_query * channels,
+                       elements=(3 * tokens, tokens))

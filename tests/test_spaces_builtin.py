@@ -46,7 +46,7 @@ def space(request) -> Space:
 
 
 def test_builtins_are_the_documented_seven_with_the_default_first() -> None:
-    assert BUILTIN == ["unified", "mobilenet", "resnet", "regnet", "efficientnet", "mobile", "union"]
+    assert BUILTIN == ["unified", "mobilenet", "resnet", "regnet", "efficientnet", "mobile", "hybrid", "union"]
     assert DEFAULT_SPACE == BUILTIN[0]
     for name in BUILTIN:
         assert load_space(name) is builtin_spaces()[name]

@@ -1,6 +1,6 @@
 """The built-in spaces.
 
-``unified``, ``mobilenet`` and ``regnet`` are space files shipped in
+``unified``, ``mobilenet``, ``regnet`` and ``hybrid`` are space files shipped in
 ``builtin/`` (the same format users write, so they double as examples);
 ``resnet`` is code (torchvision's constructor arguments as knobs) and
 ``efficientnet`` wraps the ``builtin/efficientnet_base.yaml`` template with
@@ -44,6 +44,7 @@ def _load_builtins() -> dict[str, Space]:
         RegNetSpace(_definition("regnet.yaml")),
         EfficientNetSpace(TemplateSpace(_definition("efficientnet_base.yaml"))),
         MobileSpace(),
+        TemplateSpace(_definition("hybrid.yaml")),
     ]
     by_name = {space.name: space for space in spaces}
     # mobile first: a known net several parts hold is enqueued as mobile's point, whose per-block

@@ -33,12 +33,12 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from searchspace.attention_cost import cost_token_linear
+from searchspace.attention_cost import ATTENTION_OP, cost_token_linear
 from searchspace.blocks.window_attention import WindowAttention, cost_window_attention
 from searchspace.fields import BoolCodec, ChoiceCodec, FloatCodec, IntCodec, SpecBase, knob
 from searchspace.layers import BuildContext, Residual
 from searchspace.registry import BlockKind
-from searchspace.stage_knobs import EXPANSION, SearchRecipe, StageKnob, expansion_of
+from searchspace.stage_knobs import EXPANSION, HEADS, SearchRecipe, StageKnob, expansion_of
 from searchspace.tally import Tally
 
 VERSION = ChoiceCodec(("v1", "v2"))
@@ -180,7 +180,6 @@ def _cost_patch_merging(spec: PatchMergingSpec, tally: Tally, stride: int) -> No
 
 
 # A Swin stage's keys besides width, depth and stride: heads, window and the MLP ratio (`expansion`).
-HEADS = StageKnob("heads", "int", "must be a positive integer", lambda v: v >= 1, default=4)
 WINDOW = StageKnob("window", "int", "must be an integer of at least 2", lambda v: v >= 2, default=7)
 
 
@@ -192,6 +191,6 @@ def _search_swin(width: int, values: Mapping[str, Any]) -> SwinSpec:
 SWIN = BlockKind(
     SwinSpec, _build_swin, _cost_swin, residual=True,
     search=SearchRecipe((HEADS, WINDOW, EXPANSION), _search_swin),
-    latency_ops={"logit_scale": "elementwise", "position_bias_table": "elementwise", "attention_matmul": "linear"},
+    latency_ops={"logit_scale": "elementwise", "position_bias_table": "elementwise", ATTENTION_OP: "attention"},
 )
 PATCH_MERGING = BlockKind(PatchMergingSpec, _build_patch_merging, _cost_patch_merging, depth_scalable=False)
