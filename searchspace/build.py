@@ -146,7 +146,7 @@ def _build_blocks(stage: Stage, tally: Tally, context: Callable[[bool], BuildCon
     blocks = nn.Sequential()
     for index in range(stage.repeats):
         stride = stage.stride if index == 0 else 1
-        ctx = replace(context(kind.residual), in_size=(tally.height, tally.width))
+        ctx = replace(context(kind.residual), position=index, in_size=(tally.height, tally.width))
         blocks.append(kind.build(stage.block, tally.channels, stride, ctx))
         kind.cost(stage.block, tally, stride)
     return blocks

@@ -24,6 +24,7 @@ class BuildContext:
     norm_eps: float = 1e-5
     norm_momentum: float = 0.1
     drop_path: float = 0.0  # stochastic-depth probability of this block
+    position: int = 0  # index of the block in its stage (Swin shifts the windows of the odd ones)
     # Height and width of the block's input (a position embedding is sized by its token grid).
     in_size: tuple[int, int] = (0, 0)
 

@@ -17,10 +17,7 @@ BEGIN, END = "<!-- zoo-table: written by python -m searchspace.zoo.table --updat
 
 # Nets the project means to hold and does not yet: (family, nets, reference).  Kept here, beside the
 # table, so the README's "planned" rows are data rather than prose that drifts.
-PLANNED = (
-    ("swin", "swin_t, swin_s, swin_v2_t", "torchvision"),
-    ("mobilenetv4 hybrid", "mobilenetv4_hybrid_medium, mobilenetv4_hybrid_large", "timm"),
-)
+PLANNED: tuple[tuple[str, str, str], ...] = ()
 
 _STATUS = {"torchvision": "exact", "timm": "exact", "paper": "paper's tables"}  # the README's prose says what each means
 
