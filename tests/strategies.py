@@ -228,7 +228,7 @@ STAGES = {
     "tokens": _stage(token_specs, repeats=st.just(1), stride=st.just(1)),
     "encoder": _stage(st.builds(
         EncoderSpec, heads=st.sampled_from([1, 2, 4]), mlp_ratio=st.sampled_from([0.5, 2.0, 4.0]), activation=activations,
-        qkv_bias=st.booleans(), layer_scale_init=st.sampled_from([0.0, 1e-5, 0.5]), norm_eps=st.sampled_from([1e-6, 1e-5])),
+        qkv_bias=st.booleans(), layer_scale_init=st.sampled_from([None, 1e-5, 0.5]), norm_eps=st.sampled_from([1e-6, 1e-5])),
         stride=st.just(1)),
     "tokennorm": _stage(st.builds(TokenNormSpec, eps=st.sampled_from([1e-6, 1e-5])), repeats=st.just(1), stride=st.just(1)),
     "bam": _stage(st.builds(BAMSpec, reduction=st.integers(1, 8), dilation=st.integers(1, 4), dilated_convs=st.integers(0, 2),

@@ -4,7 +4,7 @@
 each token's channels, multi-head self-attention (blocks/self_attention.py),
 and an MLP of two linear layers with an activation (GELU) between them.
 Layer scale (CaiT, DeiT III) multiplies each branch by a learned per-channel
-vector when ``layer_scale_init`` is above 0; stochastic depth drops each
+vector when ``layer_scale_init`` is given; stochastic depth drops each
 branch per sample while training.  The block keeps its input's width, which
 the patch embedding set; ``heads`` must divide it.
 """
@@ -17,10 +17,12 @@ import torch
 from torch import nn
 
 from searchspace.activations import ACTIVATION, make_activation
-from searchspace.blocks.convnext import EPS, cost_positionwise_linear
+from searchspace.attention_cost import ATTENTION_OP, cost_token_linear
+from searchspace.blocks.convnext import EPS
 from searchspace.blocks.self_attention import MultiHeadSelfAttention, cost_self_attention
 from searchspace.blocks.tokens import check_divides
 from searchspace.fields import BoolCodec, FloatCodec, IntCodec, SpecBase, knob
+from searchspace.layer_scale import LAYER_SCALE_OP, cost_layer_scale, layer_scale_knob
 from searchspace.layers import BuildContext, Residual
 from searchspace.registry import BlockKind
 from searchspace.tally import Tally
@@ -34,17 +36,19 @@ class EncoderSpec(SpecBase):
     mlp_ratio: float = knob("e", FloatCodec(0.0, 64.0, open_min=True), 4.0, doc="MLP hidden width / token width")
     activation: str = knob("", ACTIVATION, "gelu", doc="activation inside the MLP")
     qkv_bias: bool = knob("", BoolCodec("qkvbias", "noqkvbias"), True, doc="bias in the query-key-value layer")
-    layer_scale_init: float = knob("ls", FloatCodec(0.0), 0.0, doc="initial layer scale of both branches; 0: no layer scale")
+    layer_scale_init: float | None = layer_scale_knob()
     norm_eps: float = knob("eps", EPS, 1e-6, doc="epsilon of the two layer norms")
 
     def hidden_channels(self, channels: int) -> int:
         return max(1, round(channels * self.mlp_ratio))
 
 
-class LayerScale(nn.Module):
+class TokenLayerScale(nn.Module):
+    """``x * gamma`` on tokens (N, T, C), channels last (searchspace/layer_scale.py's LayerScale is for NCHW maps)."""
+
     def __init__(self, channels: int, init: float) -> None:
         super().__init__()
-        self.gamma = nn.Parameter(torch.full((channels,), init))
+        self.gamma = nn.Parameter(torch.full((channels,), float(init)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x * self.gamma
@@ -84,8 +88,8 @@ def _pre_norm_branch(spec: EncoderSpec, channels: int, layer: nn.Module) -> nn.S
     branch = nn.Sequential()
     branch.norm = nn.LayerNorm(channels, eps=spec.norm_eps)
     branch.layer = layer
-    if spec.layer_scale_init > 0:
-        branch.scale = LayerScale(channels, spec.layer_scale_init)
+    if spec.layer_scale_init is not None:
+        branch.scale = TokenLayerScale(channels, spec.layer_scale_init)
     return branch
 
 
@@ -97,16 +101,17 @@ def _cost_encoder(spec: EncoderSpec, tally: Tally, stride: int) -> None:
     _cost_layer_scale(spec, tally)
     tally.add_identity()
     tally.norm()
-    cost_positionwise_linear(tally, spec.hidden_channels(channels))
-    cost_positionwise_linear(tally, channels)
+    hidden = spec.hidden_channels(channels)
+    cost_token_linear(tally, tally.height, hidden)
+    cost_token_linear(tally, tally.height, channels, in_features=hidden)
     _cost_layer_scale(spec, tally)
     tally.add_identity()
 
 
 def _cost_layer_scale(spec: EncoderSpec, tally: Tally) -> None:
-    if spec.layer_scale_init > 0:
-        tally.layer("layer_scale", params=tally.channels)
+    if spec.layer_scale_init is not None:
+        cost_layer_scale(tally)
 
 
 ENCODER = BlockKind(EncoderSpec, EncoderBlock, _cost_encoder, strides=(1,), residual=True, takes_tokens=True,
-                    latency_ops={"attention_matmul": "linear", "layer_scale": "elementwise"})
+                    latency_ops={ATTENTION_OP: "attention", LAYER_SCALE_OP: "elementwise"})

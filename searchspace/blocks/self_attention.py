@@ -6,9 +6,8 @@ linear layer projects the heads back (``proj``).  The two products are written
 as matrix products rather than ``scaled_dot_product_attention`` so that any
 FLOP counter sees them as what they are: ``q @ k^T`` and ``attn @ v`` are each
 ``T * T * C`` MACs per sample (``heads * T * T * d``), which is how
-``FlopCounterMode`` counts the bmm they become.  Softmax and the scaling are
-not MACs.  Swin's windowed and MobileNetV4's reduced attention can reuse
-:func:`cost_attention_products` with their own token counts.
+``FlopCounterMode`` counts the bmm they become (searchspace/attention_cost.py,
+shared with Swin's windowed and MobileNetV4's multi-query attention).
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from searchspace.blocks.convnext import cost_positionwise_linear
+from searchspace.attention_cost import cost_attention_matmuls, cost_token_linear
 from searchspace.tally import Tally
 
 
@@ -37,15 +36,9 @@ class MultiHeadSelfAttention(nn.Module):
         return self.proj(mixed)
 
 
-def cost_attention_products(tally: Tally, query_tokens: int, key_tokens: int, channels: int) -> None:
-    """``q @ k^T`` and ``attn @ v`` over all heads: ``2 * query_tokens * key_tokens * channels`` MACs, no parameters."""
-    tally.layer("attention_matmul", macs=2 * query_tokens * key_tokens * channels)
-
-
 def cost_self_attention(tally: Tally, qkv_bias: bool) -> None:
     """The tally in the token layout (C channels, T tokens): qkv, the two products, the projection."""
     channels, tokens = tally.channels, tally.height
-    cost_positionwise_linear(tally, 3 * channels, bias=qkv_bias)
-    tally.channels = channels  # the products read q, k and v, each C wide
-    cost_attention_products(tally, tokens, tokens, channels)
-    cost_positionwise_linear(tally, channels)
+    cost_token_linear(tally, tokens, 3 * channels, bias=qkv_bias)
+    cost_attention_matmuls(tally, tokens, tokens, channels)
+    cost_token_linear(tally, tokens, channels)
