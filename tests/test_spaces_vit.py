@@ -36,7 +36,7 @@ def test_a_small_vit_learns_digits_at_proxy_resolution() -> None:
     assert result.accuracy > 3 * (1 / data.num_classes)  # measured 0.40 (chance 0.10)
 
 
-@pytest.mark.parametrize("file_format", ["onnx", "python"])
+@pytest.mark.parametrize("file_format", ["onnx", "python", "torchscript", "pt"])
 def test_a_sampled_vit_exports_and_reads_back_equal(file_format: str, tmp_path) -> None:
     from search.export.formats import WRITERS
 
