@@ -102,17 +102,16 @@ def _cost_convnext(spec: ConvNeXtSpec, tally: Tally, stride: int) -> None:
         tally.norm().conv(channels, stride, stride, padding=0, bias=True, norm=False)
     tally.conv(channels, spec.kernel, groups=channels, bias=True, norm=False)
     tally.norm()
-    cost_positionwise_linear(tally, spec.hidden_channels())
-    cost_positionwise_linear(tally, channels)
+    _cost_positionwise_linear(tally, spec.hidden_channels())
+    _cost_positionwise_linear(tally, channels)
     tally.layer("layer_scale", params=channels)
     tally.add_identity()
 
 
-def cost_positionwise_linear(tally: Tally, out_features: int, bias: bool = True) -> None:
-    """A linear layer applied at every position of the map, or every token (what a 1x1 convolution counts)."""
+def _cost_positionwise_linear(tally: Tally, out_features: int) -> None:
+    """A linear layer applied at every position of the map (what a 1x1 convolution with bias counts)."""
     area, weights = tally.height * tally.width, tally.channels * out_features
-    params = weights + (out_features if bias else 0)
-    tally.layer("linear", out_channels=out_features, params=params, macs=weights * area, acts=out_features * area)
+    tally.layer("linear", out_channels=out_features, params=weights + out_features, macs=weights * area, acts=out_features * area)
 
 
 def _search_convnext(width: int, values: Mapping[str, Any]) -> ConvNeXtSpec:
