@@ -119,10 +119,10 @@ def walk_stage(stage: Stage, tally: Tally, where: str, record: list[BlockCost] |
 def check_layout(name: str, takes_tokens: bool, tally: Tally, where: str) -> None:
     """A block reads the layout it is given: a map, or a token sequence after a ``tokens`` stage."""
     if takes_tokens and not tally.tokens:
-        raise SpecError(f"{where}: a {name} block reads a token sequence; put a tokens stage (class token and "
-                        "position embedding) before it")
+        raise SpecError(f"{where}: {name} blocks read a token sequence; put a tokens stage (class token and "
+                        "position embedding) before them")
     if tally.tokens and not takes_tokens:
-        raise SpecError(f"{where}: a {name} block reads a feature map, and its input here is a token sequence")
+        raise SpecError(f"{where}: {name} blocks read a feature map, and their input here is a token sequence")
 
 
 def walk_head(head: HeadSpec, tally: Tally, num_classes: int, where: str) -> None:

@@ -51,8 +51,8 @@ def test_attention_products_are_counted_as_torch_counts_them() -> None:
 
 
 @pytest.mark.parametrize(("text", "message"), [
-    ("net_r32 | patch_c32_p4 | encoder_h2 | head", "reads a token sequence; put a tokens stage"),
-    ("net_r32 | patch_c32_p4 tokens | conv_c8 | head_token", "reads a feature map, and its input here is a token sequence"),
+    ("net_r32 | patch_c32_p4 | encoder_h2 | head", "encoder blocks read a token sequence; put a tokens stage"),
+    ("net_r32 | patch_c32_p4 tokens | conv_c8 | head_token", "conv blocks read a feature map, and their input here is a token sequence"),
     ("net_r32 | patch_c32_p4 tokens | encoder_h3 | head_token", "heads = 3 is not allowed: it must divide the token width"),
     ("net_r32 | patch_c32_p4 tokens | encoder_h2 | head", "pool = avg is not allowed: a head after a token sequence"),
     ("net_r32 | patch_c32_p4 tokens | encoder_h2 | head_token_th2_h8", "a distillation head needs pool 'token' and no hidden"),
