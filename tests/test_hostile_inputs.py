@@ -21,7 +21,6 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 import optuna
@@ -29,6 +28,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from benchmarks.process_memory import Measured, measure_search
 from evaluators.data import DatasetError, load_dataset
 from search.cli import main
 from tests.test_cli_run import QUICK, environment, one_line_error, search, start
@@ -80,32 +80,9 @@ def refused(capsys: pytest.CaptureFixture, root: Path, *args: str) -> str:
     return lines[0]
 
 
-class Measured(NamedTuple):
-    result: subprocess.CompletedProcess
-    peak_mb: float  # the whole process's peak resident memory
-    torch_imported: bool
-
-
-# The `search` console script (search.cli:main), which also says at exit whether torch was imported.
-_SEARCH_REPORTING_TORCH = ("import atexit, sys\n"
-                           "atexit.register(lambda: print('torch imported:', 'torch' in sys.modules))\n"
-                           "from search.cli import main\n"
-                           "sys.exit(main(sys.argv[1:]))\n")
-
-
 def measured_search(tmp_path: Path, *args: str) -> Measured:
-    """Run ``search ARGS`` as a child of a small wrapper that reports the child's peak resident memory."""
-    wrapper = ("import resource, subprocess, sys\n"
-               "done = subprocess.run(sys.argv[1:], capture_output=True, text=True)\n"
-               "sys.stderr.write(done.stderr)\n"
-               "print(done.stdout)\n"
-               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
-               "sys.exit(done.returncode)\n")
-    result = subprocess.run([sys.executable, "-c", wrapper, sys.executable, "-c", _SEARCH_REPORTING_TORCH, *args],
-                            cwd=tmp_path, env=environment(tmp_path), capture_output=True, text=True, timeout=600)
-    lines = result.stdout.strip().splitlines()
-    # ru_maxrss is in KiB on Linux
-    return Measured(result, int(lines[-1]) / 1024, "torch imported: True" in lines)
+    """``search ARGS`` as a real process in ``tmp_path``: its exit, whole-process peak memory and whether it imported torch."""
+    return measure_search(list(args), tmp_path, environment(tmp_path))
 
 
 def refused_lightly(tmp_path: Path, *args: str) -> str:
