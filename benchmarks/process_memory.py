@@ -8,6 +8,7 @@ benchmarks/refused_memory.py both measure this way).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -32,8 +33,16 @@ class Measured(NamedTuple):
     torch_imported: bool  # as a child running SEARCH_REPORTING_TORCH reports it
 
 
+_CHECKOUT = Path(__file__).resolve().parent.parent
+
+
 def measure_process(command: list[str], cwd: Path, env: dict[str, str] | None = None, timeout: float = 600) -> Measured:
-    """Run ``command`` and return its exit, its peak resident memory and whether it said it imported torch."""
+    """Run ``command`` and return its exit, its peak resident memory and whether it said it imported torch.
+
+    ``env`` defaults to this process's, with this checkout first on the path (``cwd`` is often a scratch folder).
+    """
+    if env is None:
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(_CHECKOUT), os.environ.get("PYTHONPATH")])))
     result = subprocess.run([sys.executable, "-c", _WRAPPER, *command], cwd=cwd, env=env, capture_output=True,
                             text=True, timeout=timeout)
     lines = result.stdout.strip().splitlines()
