@@ -9,6 +9,7 @@ zoo map reference weights onto them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import torch
 from torch import nn
@@ -123,7 +124,7 @@ def _build_blocks(stage: Stage, tally: Tally, context: Callable[[bool], BuildCon
     blocks = nn.Sequential()
     for index in range(stage.repeats):
         stride = stage.stride if index == 0 else 1
-        blocks.append(kind.build(stage.block, tally.channels, stride, context(kind.residual)))
+        blocks.append(kind.build(stage.block, tally.channels, stride, replace(context(kind.residual), position=index)))
         kind.cost(stage.block, tally, stride)
     return blocks
 

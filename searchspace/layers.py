@@ -24,6 +24,7 @@ class BuildContext:
     norm_eps: float = 1e-5
     norm_momentum: float = 0.1
     drop_path: float = 0.0  # stochastic-depth probability of this block
+    position: int = 0  # index of the block in its stage (Swin shifts the windows of the odd ones)
 
     def norm2d(self, channels: int) -> nn.BatchNorm2d:
         return nn.BatchNorm2d(channels, eps=self.norm_eps, momentum=self.norm_momentum)

@@ -136,6 +136,8 @@ GROUP_WIDTH = StageKnob("group_width", "int", *_POSITIVE)
 UIB_VARIANT = StageKnob("uib_variant", "name", names=UIB_VARIANTS, default="ib")
 START_KERNEL = StageKnob("start_kernel", "int", *_ODD, default=3, requires=(Requires("uib_variant", "extradw"),))
 SPATIAL_CONV = StageKnob("spatial_conv", "name", names=SPATIAL_CONVS, default="plain")
+# Read by every attention kind (swin, mqa), each in its own sense of a head; declared once so both agree.
+HEADS = StageKnob("heads", "int", *_POSITIVE, default=4)
 
 
 def _spec_field_rule(spec_class: type[SpecBase], field: str) -> tuple[str, Callable[[Any], bool]]:

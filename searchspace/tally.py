@@ -195,11 +195,17 @@ class Tally:
             self.layers.append(LayerRecord("squeeze_excite", 2 * channels * squeeze_channels, params, 2 * elements, elements))
         return self
 
-    def layer(self, op: str, *, out_channels: int | None = None, params: int = 0, macs: int = 0, acts: int = 0) -> Tally:
+    def layer(
+        self, op: str, *, out_channels: int | None = None, params: int = 0, macs: int = 0, acts: int = 0,
+        elements: tuple[int, int] | None = None,
+    ) -> Tally:
         """A layer of a block kind's own, at this size (``op`` is named in the kind's ``latency_ops``).
 
         Its parameters, MACs and activations are the kind's to count by the
         conventions above; a recording tally lists it like any other layer.
+        ``elements`` gives the elements read and written by a layer that does
+        not run on the map as it stands (attention on tokens of windows the map
+        is padded to); by default they are the map's before and after.
         """
         in_elements = self.channels * self.height * self.width
         self.channels = self.channels if out_channels is None else out_channels
@@ -207,7 +213,8 @@ class Tally:
         self.macs += macs
         self.acts += acts
         if self.layers is not None:
-            self.layers.append(LayerRecord(op, macs, params, in_elements, self.channels * self.height * self.width))
+            read, written = elements or (in_elements, self.channels * self.height * self.width)
+            self.layers.append(LayerRecord(op, macs, params, read, written))
         return self
 
     # ---- merging branches -------------------------------------------------------------

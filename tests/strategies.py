@@ -42,6 +42,8 @@ from searchspace.blocks.cbam import CBAMSpec
 from searchspace.blocks.eca import ECASpec
 from searchspace.blocks.gather_excite import GESpec
 from searchspace.blocks.global_context import GCSpec
+from searchspace.blocks.swin import PatchMergingSpec, SwinSpec
+from searchspace.blocks.mobile_mqa import MobileMQASpec
 
 activations = st.sampled_from(activation_names())
 widths = st.integers(2, 24)
@@ -154,9 +156,22 @@ def bottleneck_stages(spatial):
         downsample=st.sampled_from(["conv1x1", "avgpool"]), spatial=spatial))
 
 
+@st.composite
+def swin_specs(draw) -> SwinSpec:
+    """Windows that tile the map and windows the map is padded to; shifted and not; V1 and V2."""
+    heads = draw(st.integers(1, 3))
+    return SwinSpec(
+        out_channels=heads * draw(st.integers(1, 6)), heads=heads, window=draw(st.sampled_from([2, 3, 4, 6])),
+        shift=draw(st.booleans()), expand_ratio=draw(st.sampled_from([1.0, 2.0, 2.5, 4.0])),
+        version=draw(st.sampled_from(["v1", "v2"])), norm_eps=draw(st.sampled_from([1e-6, 1e-5])),
+    )
+
+
 # Every block kind that takes a spatial-conv variant, and every variant, for tests that pair them all.
 SPATIAL_STAGES = {"basic": basic_stages, "bottleneck": bottleneck_stages}
 SPATIAL_VARIANTS = {"sk": sk_specs, "splat": splat_specs}
+
+layer_scales = st.sampled_from([None, None, 1e-5, 0.5])
 
 STAGES = {
     "conv": _stage(conv_specs(), stride=st.sampled_from([1, 2, 3])),
@@ -178,7 +193,8 @@ STAGES = {
     "uib": _stage(st.builds(
         UIBSpec, out_channels=widths, expand_ratio=st.sampled_from([1.0, 2.0, 4.0]),
         start_kernel=st.sampled_from([0, 3, 5]), mid_kernel=st.sampled_from([0, 3, 5]),
-        end_kernel=st.sampled_from([0, 0, 3]), activation=activations, se=optional_se, skip=st.booleans())),
+        end_kernel=st.sampled_from([0, 0, 3]), activation=activations, se=optional_se, skip=st.booleans(),
+        layer_scale_init=layer_scales)),
     "dense": _stage(st.builds(DenseLayerSpec, growth_rate=st.integers(1, 8), bottleneck=st.integers(0, 4),
                               activation=activations), repeats=st.integers(1, 4), stride=st.just(1)),
     "transition": _stage(st.builds(TransitionSpec, compression=st.sampled_from([0.25, 0.5, 1.0]), activation=activations),
@@ -206,6 +222,12 @@ STAGES = {
         activation=activations)), stride=st.just(2)),
     "bam": _stage(st.builds(BAMSpec, reduction=st.integers(1, 8), dilation=st.integers(1, 4), dilated_convs=st.integers(0, 2),
                             activation=activations), repeats=st.just(1), stride=st.just(1)),
+    "swin": _stage(swin_specs()),
+    "patchmerge": _stage(st.builds(PatchMergingSpec, out_channels=widths, version=st.sampled_from(["v1", "v2"])),
+                         repeats=st.just(1)),
+    "mqa": _stage(st.builds(
+        MobileMQASpec, out_channels=widths, heads=st.integers(1, 4), key_dim=st.integers(1, 8), kv_stride=st.integers(1, 3),
+        kv_kernel=st.sampled_from([1, 3, 5]), layer_scale_init=layer_scales, skip=st.booleans()), stride=st.just(1)),
 }
 
 

@@ -39,6 +39,10 @@ def test_a_machine_that_stays_slowed_is_flagged_with_the_slowdown_measured(monke
     assert again.slowdown == pytest.approx(2.0) and again.contended  # judged against the quiet moment seen before
     assert again.retimed_runs == module.calls - again.warmup_runs - again.runs > 0
     assert module.calls >= (1 + retries) * (FAST_PROTOCOL.warmup_runs + FAST_PROTOCOL.min_runs)
+    # A figure taken on a machine that stayed slowed is judged by its fastest run, which load can only slow.
+    assert again.estimate_ms == again.min_ms < again.median_ms or again.min_ms == again.median_ms
+    quiet = dataclasses.replace(again, contended=False)
+    assert quiet.estimate_ms == quiet.median_ms
 
 
 def test_an_uncalibrated_protocol_times_once_and_reports_no_slowdown(monkeypatch) -> None:

@@ -154,3 +154,38 @@ def test_one_more_repeat_adds_one_blocks_features() -> None:
 def test_spec_features_rejects_what_is_not_a_spec() -> None:
     with pytest.raises(TypeError, match="NetSpec"):
         spec_features("net_r64 | conv_c8 | head")  # type: ignore[arg-type]
+
+
+def test_attention_is_a_family_of_its_own_present_exactly_in_nets_with_attention() -> None:
+    from searchspace import zoo
+
+    from searchspace.registry import all_kinds
+
+    attention = [FEATURE_NAMES.index(f"attention.{part}") for part in ("macs", "traffic", "count")]
+    attending = {kind.name for kind in all_kinds() if "attention" in kind.latency_ops.values()}
+    assert {"mqa", "swin"} <= attending
+    for name in zoo.names():
+        spec = zoo.get(name)
+        has_attention = any(stage.block.kind in attending for stage in spec.stages)
+        assert (spec_features(spec)[attention] > 0).all() == has_attention, name
+        assert (spec_features(spec)[attention] == 0).all() == (not has_attention), name
+
+
+@pytest.mark.parametrize("name", ["mobilenetv4_hybrid_medium", "mobilenetv4_hybrid_large", "mobilenetv4_conv_small", "swin_t"])
+def test_attention_macs_are_the_batched_matmuls_torch_counts_in_timms_net(name: str) -> None:
+    """FlopCounterMode's per-op breakdown of timm's (or torchvision's) net: its ``bmm`` are exactly the attention family's MACs."""
+    import dataclasses
+
+    import torch
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from searchspace import zoo
+    from tests.zoo_reference import reference_model
+
+    resolution = 64
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad():
+        reference_model(zoo.info(name))(torch.empty(1, 3, resolution, resolution, device="meta"))
+    bmm_flops = sum(flops for op, flops in counter.get_flop_counts()["Global"].items() if "bmm" in str(op))
+    features = spec_features(dataclasses.replace(zoo.get(name), resolution=resolution))
+    assert features[FEATURE_NAMES.index("attention.macs")] == bmm_flops // 2

@@ -79,3 +79,15 @@ def test_an_unregistered_attention_kind_is_a_clear_error() -> None:
             NetSpec.from_json(decode("net | conv_c8 | basic_c8_se() | head").to_json().replace('"kind": "se"', '"kind": "cgate"'))
     finally:
         register_attention(ChannelGateSpec)
+
+
+@pytest.mark.parametrize("kind", [k for k in attention_kinds()])
+def test_every_built_in_attention_kind_survives_torchscript_as_the_export_writes_it(kind: str) -> None:
+    import torch
+
+    from searchspace import build, decode
+
+    # A GC block once failed here only when a sampled front happened to hold one: its layer norm called super().forward.
+    net = build(decode(f"net_r16_i3_n10 | conv_s2_c16 | mbconv_c16_{kind}() basic_c32_{kind}() | head")).eval()
+    image = torch.randn(2, 3, 16, 16)
+    torch.testing.assert_close(torch.jit.script(net)(image), net(image))

@@ -127,7 +127,22 @@ def randomize_(model: nn.Module, seed: int = 0) -> nn.Module:
                     tensor.copy_(torch.randn(tensor.shape, generator=generator) * (1.0 / fan_in) ** 0.5)
                 else:  # biases, norm shifts, running means
                     tensor.copy_(torch.randn(tensor.shape, generator=generator) * 0.1)
+    _recompute_derived_buffers(model)
     return model
+
+
+def _recompute_derived_buffers(model: nn.Module) -> None:
+    """Buffers a reference computes from its settings when built (torchvision Swin's relative position tables).
+
+    They are not weights: random values in them would make the reference compute something else.
+    """
+    from torchvision.models.swin_transformer import ShiftedWindowAttention, ShiftedWindowAttentionV2
+
+    for module in model.modules():
+        if isinstance(module, ShiftedWindowAttentionV2):
+            module.define_relative_position_bias_table()  # V2's registers the coordinate table, no parameter
+        if isinstance(module, ShiftedWindowAttention):
+            module.define_relative_position_index()
 
 
 def meta_macs(model: nn.Module, resolution: int, channels: int = 3) -> int:

@@ -14,7 +14,10 @@ family, time on a CPU or GPU grows with three quantities:
 
 Families are told apart because they run different kernels with very
 different MACs per second: a depthwise conv does a fraction of a dense conv's
-arithmetic per element it touches.  The vector is additive: the features of a
+arithmetic per element it touches.  Attention's two products (scores, then the
+weighted sum of values) are batched matmuls over a map's positions, whose time
+grows with the square of the token count and which sit beside a softmax: a
+family of their own, so that a net with attention is not priced as its convs.  The vector is additive: the features of a
 net are the sums over its layers, so a model linear in them is a sum of
 per-layer costs plus a fixed overhead.
 """
@@ -29,7 +32,7 @@ from searchspace import LayerRecord, NetSpec, layer_records
 from searchspace.registry import latency_op_families
 
 # Families with arithmetic worth its own column, then those that only move memory.
-COMPUTE_FAMILIES = ("dense_conv", "pointwise_conv", "depthwise_conv", "grouped_conv", "linear")
+COMPUTE_FAMILIES = ("dense_conv", "pointwise_conv", "depthwise_conv", "grouped_conv", "linear", "attention")
 MEMORY_FAMILIES = ("pool", "squeeze_excite", "elementwise")
 FAMILIES = COMPUTE_FAMILIES + MEMORY_FAMILIES
 

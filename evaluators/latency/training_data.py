@@ -84,7 +84,7 @@ def cached_training_set(cache: LatencyCache, setting: Setting) -> TrainingSet:
             without_spec += 1
             continue
         specs.append(spec)
-        latencies.append(result.median_ms)
+        latencies.append(result.estimate_ms)  # a contended figure learnt as its fastest run, as decisions use it
     other_threads = Counter(result.threads for result in entries if result.threads != setting.threads)
     return TrainingSet(tuple(specs), tuple(latencies), setting, without_spec, dict(sorted(other_threads.items())))
 

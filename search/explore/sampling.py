@@ -129,7 +129,7 @@ class Sampler:
             from evaluators.latency import measure
 
             tally.measured += 1
-            latency = measure(spec, self.config.device, threads=self.config.threads).median_ms
+            latency = measure(spec, self.config.device, threads=self.config.threads).estimate_ms
             if not self.latency.holds(latency):
                 tally.rejected["latency"] += 1
                 return None

@@ -188,12 +188,12 @@ class CandidateEvaluator:
                           latency_source="probe")
             latency = result.min_ms
         else:
-            record.update(latency_ms=result.median_ms, latency_spread_ms=result.spread_ms, latency_runs=result.runs,
+            record.update(latency_ms=result.estimate_ms, latency_spread_ms=result.spread_ms, latency_runs=result.runs,
                           latency_source="cached" if result.cached else "measured",
                           # still slowed by other processes after the protocol's retries (the slowdown is in
                           # the run's latency_protocol.json); the front's re-measurement replaces it
                           latency_contended=result.contended if result.slowdown is not None else None)
-            latency = result.median_ms
+            latency = result.estimate_ms
         if config.budget_ms is not None:
             excess = latency / config.budget_ms - 1.0
             record.violation = excess if record.violation is None else max(record.violation, excess)

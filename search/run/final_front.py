@@ -79,18 +79,19 @@ def dominator(record: Record, front: list[Record]) -> Record | None:
 
 
 def settle_front(records: list[Record], config: RunConfig, note: Note, *, stage: str = "re-measurement",
-                 remeasured: dict[int, Remeasured] | None = None) -> list[Record]:
+                 remeasured: dict[int, Remeasured] | None = None, deadline: float | None = None) -> list[Record]:
     """Re-measure the front until every member holds final figures; return the front.
 
     Members that leave keep their reason in ``left_front`` (and through ``note``).
     ``remeasured`` collects each re-measurement by trial number, for the run's latency protocol file.
+    Past ``deadline`` each member still gets one timing block, but no more (:func:`remeasure`).
     """
     checked: set[int] = set()
     while True:
         unmeasured = [r for r in front_of(records) if r.number not in checked and r.remeasured_latency_ms is None]
         if not unmeasured:
             break
-        results = _remeasure(unmeasured, config, note)
+        results = _remeasure(unmeasured, config, note, deadline)
         if remeasured is not None:
             remeasured.update(results)
         checked.update(r.number for r in unmeasured)
@@ -115,21 +116,22 @@ def mark_departures(records: list[Record], front: list[Record], stage: str, note
     return front
 
 
-def _remeasure(members: list[Record], config: RunConfig, note: Note) -> dict[int, Remeasured]:
+def _remeasure(members: list[Record], config: RunConfig, note: Note, deadline: float | None) -> dict[int, Remeasured]:
     from search.run.remeasure import remeasure
 
-    results = remeasure({r.number: decode(r.spec) for r in members}, config.device, config.threads, config.runtime)
+    results = remeasure({r.number: decode(r.spec) for r in members}, config.device, config.threads, config.runtime,
+                        deadline=deadline)
     for record in members:
         result = results[record.number]
-        figures = {"remeasured_latency_ms": result.median_ms, "remeasured_spread_ms": result.spread_ms,
+        figures = {"remeasured_latency_ms": result.latency_ms, "remeasured_spread_ms": result.spread_ms,
                    "latency_contended": result.contended}
         record.update(**figures)
         note(record.number, figures)
         if result.contended:
             log.warning("trial %d: the machine was busy during its re-measurement (%d blocks used); its latency is flagged",
                         record.number, result.blocks)
-        if config.budget_ms is not None and result.median_ms > config.budget_ms:
-            leave(record, f"re-measured at {result.median_ms:.2f} ms, over the {config.budget_ms:g} ms budget", note)
+        if config.budget_ms is not None and result.latency_ms > config.budget_ms:
+            leave(record, f"re-measured at {result.latency_ms:.2f} ms, over the {config.budget_ms:g} ms budget", note)
     return results
 
 

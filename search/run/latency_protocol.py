@@ -54,7 +54,7 @@ def _measurement(record: TrialRecord, config: RunConfig) -> dict[str, Any] | Non
     result = cached_latency(decode(record.spec), config.device, config.threads, runtime=config.runtime)
     if result is None:  # cleared from the cache since
         return None
-    return {"number": record.number, "baseline": record.baseline, "latency_ms": result.median_ms,
+    return {"number": record.number, "baseline": record.baseline, "latency_ms": result.estimate_ms, "median_ms": result.median_ms,
             "slowdown": result.slowdown, "contended": result.contended, "measured_at": result.measured_at}
 
 
@@ -63,7 +63,7 @@ def _repeatability(remeasured: Mapping[int, Remeasured]) -> dict[str, Any]:
     for number, result in sorted(remeasured.items()):
         values = result.block_medians_ms
         cv = 100 * statistics.stdev(values) / statistics.mean(values) if len(values) > 1 else None
-        members.append({"number": number, "median_ms": result.median_ms, "block_medians_ms": list(values),
+        members.append({"number": number, "latency_ms": result.latency_ms, "block_medians_ms": list(values),
                         "cv_percent": cv, "contended": result.contended})
     cvs = [member["cv_percent"] for member in members if member["cv_percent"] is not None]
     return {"members": members, "median_cv_percent": statistics.median(cvs) if cvs else None}

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -38,6 +39,21 @@ class Phase:
     name: str
     seconds: float = 0.0
     limited: str = ""  # why the time limit ended it early; empty when it finished
+    # The higher 1-minute load average seen at its start and end: a phase that ran with more runnable
+    # processes than cores timed nets on a busy machine, which its latencies alone may not show (a
+    # calibration reference first taken under load reads that load as quiet).
+    load_average: float | None = None
+
+
+def load_average() -> float | None:
+    try:
+        return round(os.getloadavg()[0], 2)
+    except OSError:  # not every platform has one
+        return None
+
+
+def cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 @dataclass
@@ -52,6 +68,7 @@ class PhaseClock:
     granted_s: float = 0.0  # what they used of it, added to the run's time
     # Told each phase's name as it begins and None as it ends (the progress view).
     on_phase: Callable[[str | None], None] | None = None
+    cores: int = field(default_factory=cores)  # what a load average is judged against
 
     def deadline(self, name: str) -> float:
         if not self.limit_s:
@@ -74,11 +91,13 @@ class PhaseClock:
         self.phases.append(entry)
         if self.on_phase is not None:
             self.on_phase(name)
-        began = time.monotonic()
+        began, load_at_start = time.monotonic(), load_average()
         try:
             yield entry
         finally:
             entry.seconds += time.monotonic() - began
+            seen = [value for value in (entry.load_average, load_at_start, load_average()) if value is not None]
+            entry.load_average = max(seen) if seen else None
             if self.on_phase is not None:
                 self.on_phase(None)
 
@@ -94,14 +113,21 @@ class PhaseClock:
             limit += " (over it: the limit stops phases between evaluations, never in the middle of one)"
         lines = [f"Time: {_duration(self.total_s())}{limit}"]
         for entry in self.phases:
-            lines.append(f"  {entry.name:<14} {_duration(entry.seconds):>8}" + (f"  ended by the time limit: {entry.limited}" if entry.limited else ""))
+            lines.append(f"  {entry.name:<14} {_duration(entry.seconds):>8}" + (f"  ended by the time limit: {entry.limited}" if entry.limited else "")
+                         + (f"  busy machine: load average {entry.load_average:.1f} on {self.cores} cores" if self._busy(entry) else ""))
+        if any(self._busy(entry) for entry in self.phases):
+            lines.append("Latencies timed on a busy machine read high (flagged ones are in latency_protocol.json); "
+                         "time the front again on a quiet machine before trusting a figure near the budget.")
         return lines
+
+    def _busy(self, entry: Phase) -> bool:
+        return entry.load_average is not None and entry.load_average > self.cores
 
     def write(self, folder: Path) -> None:
         from search.run.rundir import write_atomic
 
         data = {"limit_s": self.limit_s, "granted_s": round(self.granted_s, 1), "total_s": round(self.total_s(), 1),
-                "phases": [dict(asdict(p), seconds=round(p.seconds, 1)) for p in self.phases]}
+                "cores": self.cores, "phases": [dict(asdict(p), seconds=round(p.seconds, 1)) for p in self.phases]}
         write_atomic(folder / PHASES_FILE, json.dumps(data, indent=2) + "\n")
 
 
@@ -118,7 +144,7 @@ def read_lines(folder: Path) -> list[str]:
         return []
     data = json.loads(path.read_text())
     clock = PhaseClock(data.get("limit_s"), final_on=False, phases=[Phase(**p) for p in data.get("phases", [])],
-                       granted_s=data.get("granted_s", 0.0))
+                       granted_s=data.get("granted_s", 0.0), cores=data.get("cores") or cores())
     clock.started = time.monotonic() - data.get("total_s", 0.0)
     return clock.lines()
 

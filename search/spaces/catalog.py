@@ -1,11 +1,12 @@
 """The built-in spaces.
 
-``unified``, ``mobilenet`` and ``regnet`` are space files shipped in
+``unified``, ``mobilenet``, ``regnet`` and ``hybrid`` are space files shipped in
 ``builtin/`` (the same format users write, so they double as examples);
 ``resnet`` is code (torchvision's constructor arguments as knobs) and
 ``efficientnet`` wraps the ``builtin/efficientnet_base.yaml`` template with
 compound scaling; ``mobile`` is code too (per-block knobs, known points found
-from the zoo specs: search/spaces/mobile_space.py).
+from the zoo specs: search/spaces/mobile_space.py); ``union`` searches five of
+them as one (search/spaces/union_space.py).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from search.spaces.regnet_space import RegNetSpace
 from search.spaces.resnet_space import ResNetSpace
 from search.spaces.schema import parse_space
 from search.spaces.template import TemplateSpace
+from search.spaces.union_space import UnionSpace
 
 DEFAULT_SPACE = "unified"
 
@@ -42,8 +44,15 @@ def _load_builtins() -> dict[str, Space]:
         RegNetSpace(_definition("regnet.yaml")),
         EfficientNetSpace(TemplateSpace(_definition("efficientnet_base.yaml"))),
         MobileSpace(),
+        TemplateSpace(_definition("hybrid.yaml")),
     ]
-    return {space.name: space for space in spaces}
+    by_name = {space.name: space for space in spaces}
+    # mobile first: a known net several parts hold is enqueued as mobile's point, whose per-block
+    # knobs let a searcher change one block of it at a time.
+    parts = [by_name[name] for name in ("mobile", "unified", "resnet", "regnet", "efficientnet")]
+    by_name["union"] = UnionSpace("union", "mobile, unified, resnet, regnet and efficientnet as one space: "
+                                  "a part, then that part's knobs", parts)
+    return by_name
 
 
 # Design-space study files (docs/spaces.md, `search explore`): loadable by name, not listed as built-ins.

@@ -21,24 +21,18 @@ from searchspace.activations import ACTIVATION, GATE, make_activation, make_gate
 from searchspace.blocks.attention import register_attention
 from searchspace.blocks.se import SqueezeRule, squeeze_divisor, squeeze_ratio, squeeze_reference
 from searchspace.fields import ChoiceCodec, SpecBase, knob
+from searchspace.layers import LayerNorm2d
 from searchspace.tally import Tally
 
 # timm's LayerNorm2d epsilon, which GCNet's transform uses.
 LAYER_NORM_EPS = 1e-6
 
 
-class ChannelLayerNorm(nn.LayerNorm):
-    """Layer norm over the channels of an NCHW map (at each position)."""
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return super().forward(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
-
-
 class ContextTransform(nn.Sequential):
     def __init__(self, channels: int, squeeze_channels: int, activation: str) -> None:
         super().__init__()
         self.fc1 = nn.Conv2d(channels, squeeze_channels, 1)
-        self.norm = ChannelLayerNorm(squeeze_channels, eps=LAYER_NORM_EPS)
+        self.norm = LayerNorm2d(squeeze_channels, eps=LAYER_NORM_EPS)
         self.act = make_activation(activation)
         self.fc2 = nn.Conv2d(squeeze_channels, channels, 1)
 

@@ -41,6 +41,7 @@ from searchspace.fields import (
     SpecError,
     knob,
 )
+from searchspace.layer_scale import LAYER_SCALE_OP, LayerScale, cost_layer_scale, layer_scale_knob
 from searchspace.layers import BuildContext, ConvNormAct
 from searchspace.registry import BlockKind
 from searchspace.stage_knobs import (
@@ -72,6 +73,7 @@ class UIBSpec(SpecBase):
     activation: str = knob("", ACTIVATION, "relu", doc="activation after the expansion and the middle conv")
     se: AttentionSpec | None = attention_knob("before the projection")
     skip: bool = knob("", BoolCodec("skip", "noskip"), True, doc="residual connection when the shape is kept")
+    layer_scale_init: float | None = layer_scale_knob()
 
     def check(self) -> None:
         for name in ("start_kernel", "mid_kernel", "end_kernel"):
@@ -110,6 +112,8 @@ def _build_uib(spec: UIBSpec, in_channels: int, stride: int, ctx: BuildContext) 
     body.project = ConvNormAct(mid, out, 1, ctx)
     if spec.end_kernel:
         body.end = ConvNormAct(out, out, spec.end_kernel, ctx, stride=end_stride, groups=out)
+    if spec.layer_scale_init is not None:
+        body.layer_scale = LayerScale(out, spec.layer_scale_init)
     return wrap_residual(body, uses_skip(spec.skip, in_channels, out, stride), ctx)
 
 
@@ -127,6 +131,8 @@ def _cost_uib(spec: UIBSpec, tally: Tally, stride: int) -> None:
     tally.conv(out, 1)
     if spec.end_kernel:
         tally.conv(out, spec.end_kernel, end_stride, groups=out)
+    if spec.layer_scale_init is not None:
+        cost_layer_scale(tally)
     if uses_skip(spec.skip, in_channels, out, stride):
         tally.add_identity()
 
@@ -153,4 +159,7 @@ _SEARCH = SearchRecipe(
     _search_uib,
     check_stage=_check_uib_stage,
 )
-UIB = BlockKind(UIBSpec, _build_uib, _cost_uib, residual=True, expanded_width=uib_expanded_width, search=_SEARCH)
+UIB = BlockKind(
+    UIBSpec, _build_uib, _cost_uib, residual=True, expanded_width=uib_expanded_width, search=_SEARCH,
+    latency_ops={LAYER_SCALE_OP: "elementwise"},
+)

@@ -35,6 +35,7 @@ from searchspace.zoo import (  # noqa: F401  (each registers its entries)
     shufflenet,
     shufflenet_v1,
     sknet_resnest,
+    swin,
     xception,
 )
 from searchspace.zoo import aliases as _aliases  # noqa: F401  (registers other libraries' names, after the nets)

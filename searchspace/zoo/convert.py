@@ -26,6 +26,16 @@ def module_last(block: str, module: str) -> Callable[[list[str]], list[str]]:
     keys under ``<block>.<module>.`` move after the block's other keys (this
     toolkit registers a residual's shortcut after its body), all else keeps its place.
     """
+    return modules_ranked(block, lambda name: 1 if name == module else 0)
+
+
+def modules_ranked(block: str, rank: Callable[[str], int]) -> Callable[[list[str]], list[str]]:
+    """A ``reference_order`` that sorts each block's keys by ``rank`` of the module under the block they belong to.
+
+    ``block`` is a regular expression for a block's key prefix; the keys of a
+    block move together to where its first key was, in the order of their
+    modules' ranks (stable within a rank); keys of no block keep their place.
+    """
     pattern = re.compile(rf"^({block})\.([^.]+)\.")
 
     def reorder(keys: list[str]) -> list[str]:
@@ -39,7 +49,7 @@ def module_last(block: str, module: str) -> Callable[[list[str]], list[str]]:
             match = pattern.match(key)
             if match is None:
                 return (index, 0, index)
-            return (block_start[match.group(1)], 1 if match.group(2) == module else 0, index)
+            return (block_start[match.group(1)], rank(match.group(2)), index)
 
         return [key for _, key in sorted(enumerate(keys), key=order)]
 

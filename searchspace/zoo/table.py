@@ -19,8 +19,6 @@ BEGIN, END = "<!-- zoo-table: written by python -m searchspace.zoo.table --updat
 # table, so the README's "planned" rows are data rather than prose that drifts.
 PLANNED = (
     ("vit / deit", "vit_b_16, vit_b_32, vit_l_16, deit_tiny/small_patch16_224, deit_tiny_distilled", "torchvision, timm"),
-    ("swin", "swin_t, swin_s, swin_v2_t", "torchvision"),
-    ("mobilenetv4 hybrid", "mobilenetv4_hybrid_medium, mobilenetv4_hybrid_large", "timm"),
 )
 
 _STATUS = {"torchvision": "exact", "timm": "exact", "paper": "paper's tables"}  # the README's prose says what each means
