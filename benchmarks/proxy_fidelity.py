@@ -21,6 +21,7 @@ as every benchmark's result is (:mod:`benchmarks._common`): a committed one is
 never replaced unless ``--overwrite`` or ``--output`` asks.  Run from anywhere::
 
     python -m benchmarks.proxy_fidelity --dataset digits
+    python -m benchmarks.proxy_fidelity --dataset mnist5k
     python -m benchmarks.proxy_fidelity --dataset shapes --dataset-option size=5000
 """
 
@@ -85,7 +86,7 @@ def print_summary(summary: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", default="digits", choices=("digits", "shapes"))
+    parser.add_argument("--dataset", default="digits", choices=("digits", "mnist5k", "shapes"))
     parser.add_argument("--dataset-option", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--random", type=int, default=40, help="random nets of the default space (default 40)")
     parser.add_argument("--workers", type=int, default=2)

@@ -1,7 +1,12 @@
-"""Evaluators: analytic cost, measured and predicted latency, proxy training, training-free scores."""
+"""Evaluators: analytic cost, measured and predicted latency, proxy training, training-free scores.
 
-from evaluators.cost import cost
-from evaluators.zero_cost import methods as score_methods
-from evaluators.zero_cost import score
+The names are imported on first use (see searchspace.lazy_exports), so that the
+command line's torch-free checks (``evaluators.validate``) do not load torch.
+"""
 
-__all__ = ["cost", "score", "score_methods"]
+from searchspace.lazy_exports import export_lazily
+
+__all__ = export_lazily(__name__, {
+    "evaluators.cost": ("cost",),
+    "evaluators.zero_cost": ("score", "methods as score_methods"),
+})

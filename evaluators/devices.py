@@ -14,9 +14,7 @@ from collections.abc import Iterator
 
 import torch
 
-
-class DeviceError(ValueError):
-    """A device string that is malformed or names hardware this machine lacks."""
+from evaluators.errors import DeviceError
 
 
 _DEVICE_PATTERN = re.compile(r"^(cpu|cuda)(?::(\d+))?$")

@@ -14,8 +14,7 @@ import sys
 import click
 
 from search.errors import user_error_types
-from search.run.closing import EXIT_NO_SEARCH_TRIAL, NoSearchTrial
-from search.run.session import RunInterrupted
+from search.run.stops import EXIT_NO_SEARCH_TRIAL, NoSearchTrial, RunInterrupted
 
 # Longer messages are cut: every message names what it needs to within its first few hundred characters.
 MAX_MESSAGE = 1_000

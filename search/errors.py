@@ -13,8 +13,7 @@ class UserError(ValueError):
 
 def user_error_types() -> tuple[type[BaseException], ...]:
     """Every exception class that means "the input was wrong", across the layers."""
-    from evaluators.data.base import DatasetError
-    from evaluators.devices import DeviceError
+    from evaluators.errors import DatasetError, DeviceError
     from searchspace.fields import SpecError
 
     return (UserError, SpecError, DeviceError, DatasetError)

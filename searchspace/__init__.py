@@ -8,43 +8,26 @@ Public entry points::
     spec.to_json() / NetSpec.from_json(text)                   spec.digest()
     create_model("resnet50", num_classes=10, pretrained=state_dict, features_only=False)
     feature_info(spec) -> channels and reductions of the feature maps, from the spec alone
+
+The names below are imported on first use (see searchspace.lazy_exports): every
+block kind imports torch, and importing a torch-free module of this package
+(``searchspace.shown``, ``searchspace.fields``) must not load it.
 """
 
-from searchspace.analysis import BlockCost, Cost, block_costs, layer_records, net_cost
-from searchspace.blocks import (
-    AdaptivePoolSpec,
-    BasicSpec,
-    BottleneckSpec,
-    ConvSpec,
-    DenseLayerSpec,
-    FusedMBConvSpec,
-    InceptionBranch,
-    InceptionSpec,
-    LRNSpec,
-    MBConvSpec,
-    NormActSpec,
-    PoolSpec,
-    SelectiveKernelSpec,
-    SESpec,
-    ShuffleSpec,
-    ShuffleV1Spec,
-    SplitAttentionSpec,
-    TransitionSpec,
-    UIBSpec,
-)
-from searchspace.build import Net, build
-from searchspace.codec import decode, encode
-from searchspace.create import create_model
-from searchspace.features import FeatureInfo, FeatureNet, feature_info
-from searchspace.fields import SpecError, SpecStringError
-from searchspace.registry import kind_names
-from searchspace.spec import AuxHeadSpec, HeadSpec, NetSpec, Stage
-from searchspace.tally import LayerRecord
+from searchspace.lazy_exports import export_lazily
 
-__all__ = [
-    "AdaptivePoolSpec", "AuxHeadSpec", "BasicSpec", "BlockCost", "BottleneckSpec", "ConvSpec", "Cost",
-    "DenseLayerSpec", "FeatureInfo", "FeatureNet", "FusedMBConvSpec", "HeadSpec", "InceptionBranch", "InceptionSpec", "LayerRecord", "LRNSpec",
-    "MBConvSpec", "Net", "NetSpec", "NormActSpec", "PoolSpec", "SESpec", "SelectiveKernelSpec", "ShuffleSpec", "ShuffleV1Spec", "SpecError", "SplitAttentionSpec",
-    "SpecStringError", "Stage", "TransitionSpec", "UIBSpec", "block_costs", "build", "create_model", "decode", "encode", "feature_info",
-    "kind_names", "layer_records", "net_cost",
-]
+__all__ = export_lazily(__name__, {
+    "searchspace.analysis": ("BlockCost", "Cost", "block_costs", "layer_records", "net_cost"),
+    "searchspace.blocks": ("AdaptivePoolSpec", "BasicSpec", "BottleneckSpec", "ConvSpec", "DenseLayerSpec",
+                           "FusedMBConvSpec", "InceptionBranch", "InceptionSpec", "LRNSpec", "MBConvSpec",
+                           "NormActSpec", "PoolSpec", "SelectiveKernelSpec", "SESpec", "ShuffleSpec",
+                           "ShuffleV1Spec", "SplitAttentionSpec", "TransitionSpec", "UIBSpec"),
+    "searchspace.build": ("Net", "build"),
+    "searchspace.codec": ("decode", "encode"),
+    "searchspace.create": ("create_model",),
+    "searchspace.features": ("FeatureInfo", "FeatureNet", "feature_info"),
+    "searchspace.fields": ("SpecError", "SpecStringError"),
+    "searchspace.registry": ("kind_names",),
+    "searchspace.spec": ("AuxHeadSpec", "HeadSpec", "NetSpec", "Stage"),
+    "searchspace.tally": ("LayerRecord",),
+})

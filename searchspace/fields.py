@@ -33,6 +33,8 @@ MISSING = dataclasses.MISSING
 # No field of a real net comes near this (channels, kernels, resolution, classes); a spec beyond it
 # is a typo or an attack, and would cost gigabytes to cost out, build or print.
 MAX_SPEC_INT = 1_000_000
+# The deepest classic stage has 64 blocks (DenseNet-264); a million would take gigabytes to cost out or build.
+MAX_REPEATS = 1_000
 
 
 class SpecError(ValueError):

@@ -18,6 +18,7 @@ from typing import Any, Self
 
 from searchspace.activations import ACTIVATION
 from searchspace.fields import (
+    MAX_REPEATS,
     BoolCodec,
     ChoiceCodec,
     Codec,
@@ -31,9 +32,6 @@ from searchspace.fields import (
 )
 from searchspace.registry import kind_by_name, kind_of
 from searchspace.shown import shown
-
-# The deepest classic stage has 64 blocks (DenseNet-264); a million would take gigabytes to cost out or build.
-MAX_REPEATS = 1_000
 
 JSON_FORMAT = 1
 

@@ -17,7 +17,7 @@ from evaluators.data import (
 def test_every_dataset_is_listed_with_a_one_line_description() -> None:
     names = dataset_names()
     assert names[0] == DEFAULT_DATASET == "digits"
-    assert set(names) == {"digits", "shapes", "cifar10", "cifar100", "mnist", "fashionmnist", "imagefolder:PATH", "fake"}
+    assert set(names) == {"digits", "mnist5k", "shapes", "cifar10", "cifar100", "mnist", "fashionmnist", "imagefolder:PATH", "fake"}
     descriptions = describe_datasets()
     assert list(descriptions) == names
     assert all(text and "\n" not in text for text in descriptions.values())

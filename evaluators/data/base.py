@@ -16,9 +16,7 @@ from dataclasses import dataclass
 
 import torch
 
-
-class DatasetError(ValueError):
-    """A dataset name, option or file that cannot be used (user error)."""
+from evaluators.errors import DatasetError  # noqa: F401  (re-exported: its home for the data package)
 
 
 @dataclass(frozen=True, eq=False)

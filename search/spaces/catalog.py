@@ -17,8 +17,8 @@ from importlib import resources
 
 from search.spaces.base import Space
 from search.spaces.definition import RegNetDefinition, TemplateDefinition
+from search.spaces.documents import read_document
 from search.spaces.efficientnet_space import EfficientNetSpace
-from search.spaces.files import read_document
 from search.spaces.mobile_space import MobileSpace
 from search.spaces.regnet_space import RegNetSpace
 from search.spaces.resnet_space import ResNetSpace

@@ -39,12 +39,10 @@ by :func:`_check_stage`, :func:`_parse_shared` and :func:`_check_orderable`.
 from __future__ import annotations
 
 import difflib
-import math
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
-from search.errors import UserError, shown
+from search.errors import shown
 from search.spaces.definition import (
     MULTIPLIER_KNOBS,
     ORDERABLE_KEYS,
@@ -56,29 +54,23 @@ from search.spaces.definition import (
     pool_stage_index,
     possible_values,
 )
-from search.spaces.domains import Domain, Fixed, format_value
+from search.spaces.domains import Domain, Fixed
+from search.spaces.sizes import DEPTH_KEY, STAGE_WIDTH_KEY, checked_stage_count
+from search.spaces.values import (
+    POSITIVE,
+    Key,
+    Where,
+    as_mapping,
+    int_key,
+    name_key,
+    parse_setting,
+    real_key,
+    reject_unknown,
+)
 from searchspace import zoo
 from searchspace.activations import activation_names
-from searchspace.fields import MAX_SPEC_INT
 from searchspace.registry import kind_by_name, searchable_kinds
-from searchspace.spec import MAX_REPEATS
 from searchspace.stage_knobs import StageFacts, StageKnob, kinds_using, stage_knobs, value_word
-
-
-class Where:
-    """A key path inside one file, for error messages."""
-
-    def __init__(self, source: str, path: str = "") -> None:
-        self.source, self.path = source, path
-
-    def key(self, name: str) -> Where:
-        return Where(self.source, f"{self.path}.{name}" if self.path else name)
-
-    def item(self, index: int) -> Where:
-        return Where(self.source, f"{self.path}[{index}]")
-
-    def fail(self, message: str) -> UserError:
-        return UserError(f"{self.source}: {self.path}: {message}" if self.path else f"{self.source}: {message}")
 
 
 # --------------------------------------------------------------------------------------
@@ -86,38 +78,13 @@ class Where:
 # --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Key:
-    type: str  # "int", "real", "name" or "bool"
-    rule: str = ""  # what a valid value is, for messages
-    valid: Callable[[Any], bool] = lambda value: True
-    names: tuple[str, ...] = ()  # the allowed values of a "name" key
-    searchable: bool = True  # False: one value only (no list, no range)
-    # Stem, head, net, multiplier and regnet keys: the value when left out (None: required).
-    # A stage key left out keeps its knob's default (searchspace/stage_knobs.py).
-    default: Any = None
-
-
-def _int_key(rule: str, valid: Callable[[int], bool], **options: Any) -> Key:
-    return Key("int", rule, valid, **options)
-
-
-def _real_key(rule: str, valid: Callable[[float], bool], **options: Any) -> Key:
-    return Key("real", rule, valid, **options)
-
-
-def _name_key(names: tuple[str, ...], **options: Any) -> Key:
-    return Key("name", names=names, **options)
-
-
-_POSITIVE = ("must be a positive integer", lambda v: v >= 1)
 _ODD = ("kernels must be odd", lambda v: v >= 1 and v % 2 == 1)
 _STRIDE = Key("int", "must be 1 or 2", lambda v: v in (1, 2), searchable=False, default=2)
-_ACTIVATION = _name_key(activation_names(), default="relu")
+_ACTIVATION = name_key(activation_names(), default="relu")
 
 STEM_KEYS = {
-    "width": _int_key(*_POSITIVE, default=32),
-    "kernel": _int_key(*_ODD, default=3),
+    "width": int_key(*POSITIVE, default=32),
+    "kernel": int_key(*_ODD, default=3),
     "activation": _ACTIVATION,
     "pool": Key("bool", default=False),
     "stride": _STRIDE,
@@ -132,149 +99,50 @@ def stage_keys() -> dict[str, Key]:
     """The keys a stage may give: those every kind reads, then each block kind's own (from the registry)."""
     return {
         "stride": Key("int", "must be 1 or 2", lambda v: v in (1, 2), searchable=False),
-        "depth": _int_key(f"must be an integer from 0 to {MAX_REPEATS} (0 leaves a stride-1 stage out)", lambda v: 0 <= v <= MAX_REPEATS),
-        "block": _name_key(searchable_kinds()),
-        "width": _int_key(*_POSITIVE),
-        "activation": _name_key(activation_names()),
+        "depth": DEPTH_KEY,
+        "block": name_key(searchable_kinds()),
+        "width": STAGE_WIDTH_KEY,
+        "activation": name_key(activation_names()),
         **{name: _stage_key(knob) for name, knob in stage_knobs().items()},
     }
 
 REQUIRED_STAGE_KEYS = ("stride", "depth", "block", "width")
 HEAD_KEYS = {
-    "width": _int_key("must be an integer >= 0 (0: no head convolution)", lambda v: v >= 0, default=0),
+    "width": int_key("must be an integer >= 0 (0: no head convolution)", lambda v: v >= 0, default=0),
     "activation": _ACTIVATION,
-    "dropout": _real_key("must be a number from 0 up to (not including) 1", lambda v: 0 <= v < 1, default=0.0),
+    "dropout": real_key("must be a number from 0 up to (not including) 1", lambda v: 0 <= v < 1, default=0.0),
 }
 NET_KEYS = {
-    "drop_path_rate": _real_key("must be a number from 0 to 0.99", lambda v: 0 <= v <= 0.99, default=0.0),
-    "norm_eps": _real_key("must be a number above 0 and at most 1", lambda v: 0 < v <= 1, default=1e-5),
-    "norm_momentum": _real_key("must be a number from 0 to 1", lambda v: 0 <= v <= 1, default=0.1),
+    "drop_path_rate": real_key("must be a number from 0 to 0.99", lambda v: 0 <= v <= 0.99, default=0.0),
+    "norm_eps": real_key("must be a number above 0 and at most 1", lambda v: 0 < v <= 1, default=1e-5),
+    "norm_momentum": real_key("must be a number from 0 to 1", lambda v: 0 <= v <= 1, default=0.1),
 }
-_MULTIPLIER = _real_key("multipliers must be numbers above 0", lambda v: v > 0, default=1.0)
+_MULTIPLIER = real_key("multipliers must be numbers above 0", lambda v: v > 0, default=1.0)
 MULTIPLIER_KEYS = {name: _MULTIPLIER for name in MULTIPLIER_KNOBS}
 REGNET_KEYS = {
-    "depth": _int_key(*_POSITIVE),
-    "w0": _int_key("must be a positive multiple of 8", lambda v: v >= 8 and v % 8 == 0),
-    "wa": _real_key("must be a number >= 0", lambda v: v >= 0),
-    "wm": _real_key("must be a number above 1", lambda v: v > 1),
-    "group_width": _int_key(*_POSITIVE),
-    "bottleneck_ratio": _real_key("must be a number above 0 and at most 64", lambda v: 0 < v <= 64, default=1.0),
+    "depth": int_key(*POSITIVE),
+    "w0": int_key("must be a positive multiple of 8", lambda v: v >= 8 and v % 8 == 0),
+    "wa": real_key("must be a number >= 0", lambda v: v >= 0),
+    "wm": real_key("must be a number above 1", lambda v: v > 1),
+    "group_width": int_key(*POSITIVE),
+    "bottleneck_ratio": real_key("must be a number above 0 and at most 64", lambda v: 0 < v <= 64, default=1.0),
     "se": Key("bool", default=False),
-    "se_ratio": _real_key("must be a number above 0 and at most 4", lambda v: 0 < v <= 4, default=0.25),
+    "se_ratio": real_key("must be a number above 0 and at most 4", lambda v: 0 < v <= 4, default=0.25),
 }
 
 TEMPLATE_TOP_KEYS = ("name", "description", "stem", "all_stages", "stages", "head", "net", "multipliers", "shared", "constraints", "baselines")
 REGNET_TOP_KEYS = ("name", "description", "regnet", "multipliers")
-RANGE_KEYS = ("low", "high", "step", "log")
-MAX_RANGE_VALUES = 100_000  # sizes and constraints walk a range's values
 
 
 # --------------------------------------------------------------------------------------
-# Values: a fixed value, a list of choices, or a range
+# Sections (one value per key: search/spaces/values.py)
 # --------------------------------------------------------------------------------------
-
-
-def _item(raw: Any, key: Key, where: Where) -> Any:
-    """One value of a key, checked and normalised (ints stay ints, reals become floats)."""
-    if key.type == "name":
-        if not isinstance(raw, str) or raw not in key.names:
-            raise where.fail(f"{shown(raw)} is not allowed (allowed: {', '.join(key.names)})")
-        return raw
-    if key.type == "bool":
-        if not isinstance(raw, bool):
-            raise where.fail(f"{shown(raw)} is not allowed: must be true or false")
-        return raw
-    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not math.isfinite(raw):
-        kind = "an integer" if key.type == "int" else "a number"
-        raise where.fail(f"{shown(raw)} is not allowed: must be {kind}")
-    if key.type == "int":
-        if not isinstance(raw, int):
-            raise where.fail(f"{shown(raw)} is not allowed: must be an integer")
-        if abs(raw) > MAX_SPEC_INT:  # a net's spec refuses it too; refused here, the space is never sized with it
-            raise where.fail(f"{shown(raw)} is not allowed: must be at most {MAX_SPEC_INT:,}")
-    else:
-        raw = float(raw)
-    if not key.valid(raw):
-        raise where.fail(f"{format_value(raw)} is not allowed: {key.rule}")
-    return raw
-
-
-def parse_setting(raw: Any, key: Key, where: Where) -> Setting:
-    """A key's value: a scalar is fixed, a list is choices, a mapping is a range (one value: fixed)."""
-    if isinstance(raw, list):
-        if not key.searchable:
-            raise where.fail("a list is not allowed here: give one value")
-        if not raw:
-            raise where.fail("an empty list is not allowed: give at least one value")
-        values = [_item(v, key, where) for v in raw]
-        for i, value in enumerate(values):
-            if any(is_possible(Fixed(other), value) for other in values[:i]):
-                raise where.fail(f"{format_value(value)} is listed twice")
-        return Fixed(values[0]) if len(values) == 1 else Domain.choices(tuple(values))
-    if isinstance(raw, dict):
-        if not key.searchable:
-            raise where.fail("a range is not allowed here: give one value")
-        return _parse_range(raw, key, where)
-    return Fixed(_item(raw, key, where))
-
-
-def _parse_range(raw: dict, key: Key, where: Where) -> Setting:
-    if key.type in ("name", "bool"):
-        raise where.fail("a range is not allowed for names and flags: give a value or a list")
-    _reject_unknown(raw, RANGE_KEYS, where)
-    for bound in ("low", "high"):
-        if bound not in raw:
-            raise where.fail(f"a range needs 'low' and 'high' (missing {bound!r})")
-    low, high = _item(raw["low"], key, where.key("low")), _item(raw["high"], key, where.key("high"))
-    log = raw.get("log", False)
-    if not isinstance(log, bool):
-        raise where.key("log").fail(f"{shown(log)} is not allowed: must be true or false")
-    if low > high:
-        raise where.fail(f"low ({format_value(low)}) is greater than high ({format_value(high)})")
-    if log and low <= 0:
-        raise where.key("log").fail("a log-scaled range needs low above 0")
-    if key.type == "real":
-        if "step" in raw:
-            raise where.key("step").fail("not allowed for a real-valued key (give a list of values instead)")
-        return Fixed(low) if low == high else Domain.reals(low, high, log)
-    step = raw.get("step", 1)
-    if isinstance(step, bool) or not isinstance(step, int) or step < 1:
-        raise where.key("step").fail(f"{shown(step)} is not allowed: must be a positive integer")
-    if log and step != 1:
-        raise where.key("log").fail("a log-scaled integer range cannot have a step")
-    if (high - low) % step:
-        raise where.key("high").fail(f"{high} is not allowed: must be low ({low}) plus a multiple of step ({step})")
-    count = (high - low) // step + 1
-    if count > MAX_RANGE_VALUES:
-        raise where.fail(f"a range of {count} values is too many (at most {MAX_RANGE_VALUES}): give a larger step")
-    # The rules are bounds and "odd" or "a multiple of 8": the ends and the second value decide them
-    # (a kernel range 3..7 with step 1 holds 4).
-    for value in (low, min(low + step, high), high):
-        if not key.valid(value):
-            raise where.fail(f"{value} is not allowed: {key.rule}")
-    return Fixed(low) if count == 1 else Domain.integers(low, high, step, log)
-
-
-def _reject_unknown(raw: Mapping, allowed: tuple[str, ...] | Mapping, where: Where) -> None:
-    for name in raw:
-        if name not in allowed:
-            close = difflib.get_close_matches(str(name), list(allowed), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise where.fail(f"unknown key {shown(name)} (allowed: {', '.join(allowed)}{hint})")
-
-
-def _mapping(raw: Any, where: Where) -> dict:
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        raise where.fail(f"must be a mapping of keys to values, not {type(raw).__name__}")
-    return raw
 
 
 def _section(raw: Any, keys: Mapping[str, Key], where: Where) -> dict[str, Setting]:
     """A mapping section with every key resolved; keys without a default are required."""
-    raw = _mapping(raw, where)
-    _reject_unknown(raw, keys, where)
+    raw = as_mapping(raw, where)
+    reject_unknown(raw, keys, where)
     settings = {}
     for name, key in keys.items():
         if name in raw:
@@ -311,11 +179,11 @@ def parse_space(data: Any, source: str, default_name: str, *, require_known_base
     name = _text(data.get("name", default_name), top.key("name"))
     description = _text(data.get("description", ""), top.key("description"))
     if "regnet" in data:
-        _reject_unknown(data, REGNET_TOP_KEYS, top)
+        reject_unknown(data, REGNET_TOP_KEYS, top)
         return _parse_regnet(data, name, description, source)
     if "stages" not in data:
         raise top.fail("give either 'stages' (a net written stage by stage) or 'regnet' (RegNet's parameters)")
-    _reject_unknown(data, TEMPLATE_TOP_KEYS, top)
+    reject_unknown(data, TEMPLATE_TOP_KEYS, top)
     return _parse_template(data, name, description, source, require_known_baselines)
 
 
@@ -351,10 +219,11 @@ def _parse_template(data: dict, name: str, description: str, source: str, requir
 def _parse_stages(data: dict, top: Where) -> tuple[StageDefinition, ...]:
     where = top.key("stages")
     keys = stage_keys()
-    defaults_raw = _mapping(data.get("all_stages"), top.key("all_stages"))
-    _reject_unknown(defaults_raw, keys, top.key("all_stages"))
+    defaults_raw = as_mapping(data.get("all_stages"), top.key("all_stages"))
+    reject_unknown(defaults_raw, keys, top.key("all_stages"))
     defaults = {k: parse_setting(v, keys[k], top.key("all_stages").key(k)) for k, v in defaults_raw.items()}
     raw_stages = data["stages"]
+    checked_stage_count(raw_stages, where)
     if isinstance(raw_stages, int) and not isinstance(raw_stages, bool):
         if raw_stages < 1:
             raise where.fail(f"{raw_stages} is not allowed: give a list of stages or a positive count")
@@ -364,8 +233,8 @@ def _parse_stages(data: dict, top: Where) -> tuple[StageDefinition, ...]:
     stages = []
     for index, raw in enumerate(raw_stages):
         stage_where = where.item(index)
-        raw = _mapping(raw, stage_where)
-        _reject_unknown(raw, keys, stage_where)
+        raw = as_mapping(raw, stage_where)
+        reject_unknown(raw, keys, stage_where)
         own = {k: parse_setting(v, keys[k], stage_where.key(k)) for k, v in raw.items()}
         for key in REQUIRED_STAGE_KEYS:
             if key not in own and key not in defaults:
@@ -445,8 +314,8 @@ def _parse_shared(raw: Any, stages: tuple[StageDefinition, ...], where: Where) -
 
 
 def _parse_constraints(raw: Any, stages: tuple[StageDefinition, ...], shared: tuple[str, ...], where: Where) -> tuple[str, ...]:
-    raw = _mapping(raw, where)
-    _reject_unknown(raw, ("non_decreasing",), where)
+    raw = as_mapping(raw, where)
+    reject_unknown(raw, ("non_decreasing",), where)
     keys = raw.get("non_decreasing", [])
     where = where.key("non_decreasing")
     if not isinstance(keys, list) or len(set(map(str, keys))) != len(keys):
@@ -485,7 +354,7 @@ def _check_orderable(key: str, stages: tuple[StageDefinition, ...], where: Where
 
 def _parse_baselines(raw: Any, stage_count: int, where: Where, require_known: bool) -> dict[str, dict[str, Any]]:
     """``{zoo name: point}``, each point written like the space (stem, stages, shared, head, net, multipliers)."""
-    raw = _mapping(raw, where)
+    raw = as_mapping(raw, where)
     points = {}
     for zoo_name, point in raw.items():
         point_where = where.key(str(zoo_name))
@@ -493,25 +362,25 @@ def _parse_baselines(raw: Any, stage_count: int, where: Where, require_known: bo
             close = difflib.get_close_matches(str(zoo_name), zoo.names(), n=2)
             hint = f" (did you mean {', '.join(close)}?)" if close else " (see search zoo)"
             raise point_where.fail(f"{zoo_name!r} is not a zoo net{hint}")
-        points[zoo_name] = flatten_point(_mapping(point, point_where), stage_count, point_where)
+        points[zoo_name] = flatten_point(as_mapping(point, point_where), stage_count, point_where)
     return points
 
 
 def flatten_point(point: dict, stage_count: int, where: Where) -> dict[str, Any]:
     """A nested point (as in a file's baselines) as knob names and values."""
     sections = {"stem": "stem.", "shared": "stages.", "head": "head.", "net": "net."}
-    _reject_unknown(point, (*sections, "stages", "multipliers"), where)
+    reject_unknown(point, (*sections, "stages", "multipliers"), where)
     flat: dict[str, Any] = {}
     for section, prefix in sections.items():
-        values = _mapping(point.get(section), where.key(section))
+        values = as_mapping(point.get(section), where.key(section))
         flat.update({prefix + str(k): v for k, v in values.items()})
-    multipliers = _mapping(point.get("multipliers"), where.key("multipliers"))
-    _reject_unknown(multipliers, MULTIPLIER_KNOBS, where.key("multipliers"))
+    multipliers = as_mapping(point.get("multipliers"), where.key("multipliers"))
+    reject_unknown(multipliers, MULTIPLIER_KNOBS, where.key("multipliers"))
     flat.update({MULTIPLIER_KNOBS[k]: v for k, v in multipliers.items()})
     stages = point.get("stages", [])
     if not isinstance(stages, list) or len(stages) != stage_count:
         raise where.key("stages").fail(f"must list all {stage_count} stages (an omitted stage as {{depth: 0}})")
     for index, values in enumerate(stages):
-        values = _mapping(values, where.key("stages").item(index))
+        values = as_mapping(values, where.key("stages").item(index))
         flat.update({f"stage{index}.{k}": v for k, v in values.items()})
     return flat

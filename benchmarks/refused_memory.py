@@ -1,0 +1,117 @@
+"""Peak memory of refused `search` commands: bad input is turned away before torch is imported.
+
+Each case runs as a fresh process (benchmarks/process_memory.py) in a scratch
+folder; the figure is that process's whole peak resident memory, and whether
+it imported torch.  For scale: ``import torch`` alone and ``import search.cli``.
+The image cases must import torch (the images are decoded into tensors):
+their bound is growth over the same command on six small images.
+
+Target: every refused command under 1 GB (issue 15: "peak memory under 1 GB
+for any input file under 1 MB").
+
+Run from the repository root::
+
+    python -m benchmarks.refused_memory
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks._common import add_output_arguments, write_result
+from benchmarks.process_memory import Measured, measure_process, measure_search
+
+TARGET_MB = 1024
+_BILLION_LAUGHS = "\n".join(['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+                            + [f"{c}: &{c} [{', '.join([f'*{p}'] * 9)}]" for p, c in zip("abcdefgh", "bcdefghi")]
+                            + ["stages: *i", ""])
+SPACE_FILES = {
+    "alias bomb": _BILLION_LAUGHS,
+    "depth 1,000,000": "stages:\n  - {stride: 2, depth: 1000000, block: conv, width: 8}\n",
+    "width 100,000,000": "stages:\n  - {stride: 2, depth: 1, block: conv, width: 100000000}\n",
+    "5,000-digit width": "stages:\n  - {stride: 2, depth: 1, block: conv, width: " + "9" * 5000 + "}\n",
+    "5,000-deep nesting": "stages: " + "[" * 5000 + "]" * 5000 + "\n",
+    "3,000,000 stages": "all_stages: {stride: 1, depth: 1, block: conv, width: 8}\nstages: 3000000\n",
+}
+REFUSED_OPTIONS = {
+    "run --trials 0": ["run", "--trials", "0"],
+    "run --searcher bayes": ["run", "--searcher", "bayes"],
+    "run --resume (no such run)": ["run", "--resume", "--name", "absent"],
+}
+
+
+def image_folder(root: Path, extra: tuple[str, tuple[int, int]] | None = None) -> str:
+    """Six 16x16 images in two classes, and optionally one more image (mode, size): the --dataset argument."""
+    from PIL import Image
+
+    for label in ("a", "b"):
+        (root / "images" / label).mkdir(parents=True, exist_ok=True)
+        for index in range(3):
+            Image.new("RGB", (16, 16)).save(root / "images" / label / f"{index}.png")
+    if extra is not None:
+        Image.new(extra[0], extra[1]).save(root / "images" / "a" / "extra.png")
+    return "imagefolder:images"
+
+
+def row(label: str, measured: Measured, command: str) -> dict:
+    """One case as printed and stored; ``torch_imported`` is None for a plain import (it does not report)."""
+    stderr = measured.result.stderr.strip().splitlines()
+    torch = measured.torch_imported if command.startswith("search") else None
+    entry = {"case": label, "command": command, "peak_mb": round(measured.peak_mb), "exit_code": measured.result.returncode,
+             "torch_imported": torch, "message": stderr[-1][:160] if stderr else ""}
+    shown_torch = {True: "yes", False: "no", None: "-"}[torch]
+    print(f"{label:<32} {entry['peak_mb']:>6} MB  exit {entry['exit_code']}  torch {shown_torch:<3}  {entry['message'][:90]}")
+    return entry
+
+
+def help_wall_time_s(folder: Path, repeats: int = 3) -> float:
+    """The median wall time of ``search --help`` in a fresh process."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        measure_search(["--help"], folder)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def measure_all(folder: Path) -> list[dict]:
+    rows = [row("import torch", measure_process([sys.executable, "-c", "import torch"], folder), "python -c 'import torch'"),
+            row("import search.cli", measure_process([sys.executable, "-c", "import search.cli"], folder),
+                "python -c 'import search.cli'"),
+            row("search --help", measure_search(["--help"], folder), "search --help")]
+    for label, arguments in REFUSED_OPTIONS.items():
+        rows.append(row(label, measure_search(arguments, folder), "search " + " ".join(arguments)))
+    for index, (label, content) in enumerate(SPACE_FILES.items()):
+        (folder / f"space{index}.yaml").write_text(content)
+        arguments = ["run", "--space", f"space{index}.yaml"]
+        rows.append(row(f"space file: {label}", measure_search(arguments, folder), "search " + " ".join(arguments)))
+    for label, extra in (("six small images", None), ("+ a 1x200000 PNG", ("L", (1, 200_000))),
+                         ("+ a 10000x6000 PNG header", ("1", (10_000, 6_000)))):
+        with tempfile.TemporaryDirectory() as scratch:
+            arguments = ["run", "--dataset", image_folder(Path(scratch), extra), "--proxy-batch-size", "500"]
+            rows.append(row(f"images: {label}", measure_search(arguments, Path(scratch)), "search " + " ".join(arguments)))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_output_arguments(parser, "refused_memory")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        rows = measure_all(Path(scratch))
+        help_s = help_wall_time_s(Path(scratch))
+    print(f"search --help: {help_s:.2f} s (median of 3)")
+    refused = [r for r in rows if r["exit_code"] == 2]
+    print(f"highest refused peak: {max(r['peak_mb'] for r in refused)} MB (target < {TARGET_MB} MB)")
+    path = write_result("refused_memory", {"target_mb": TARGET_MB, "help_wall_time_s": round(help_s, 2), "cases": rows},
+                        output=args.output, overwrite=args.overwrite)
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
