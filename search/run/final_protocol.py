@@ -29,7 +29,7 @@ import logging
 import math
 import statistics
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,7 @@ from search.run.final_front import Note
 from search.run.records import TrialRecord
 from search.run.rundir import RunDir, write_atomic
 from searchspace import decode, encode
+from searchspace.scaling import at_resolution
 
 log = logging.getLogger("search")
 
@@ -116,7 +117,7 @@ def train_seeds(spec, record: TrialRecord, config: RunConfig, dataset, train_dev
     from searchspace import build
 
     resolution = int(record.proxy_resolution)
-    trained_spec = replace(spec, resolution=resolution)
+    trained_spec = at_resolution(spec, resolution)  # a token net's patch scales with it, as in the proxy
     runs = []
     for seed in final_seeds(config):
         torch.manual_seed(seed)
@@ -141,7 +142,7 @@ def save_weights(rundir: RunDir, record: TrialRecord, runs: list[SeedRun], confi
     """The run whose accuracy is closest to the mean: the weights an export delivers."""
     mean = statistics.fmean(run.accuracy for run in runs)
     chosen = min(runs, key=lambda run: abs(run.accuracy - mean))
-    spec = replace(decode(record.spec), resolution=int(record.proxy_resolution))
+    spec = at_resolution(decode(record.spec), int(record.proxy_resolution))
     payload = {"state_dict": chosen.state_dict, "spec_string": encode(spec), "seed": chosen.seed,
                "accuracy": chosen.accuracy, "mean_accuracy": mean, **final_training_length(config)}
     buffer = io.BytesIO()
