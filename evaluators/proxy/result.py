@@ -71,6 +71,7 @@ class ProxyResult:
     resolution: int = 0  # the proxy resolution trained at
     regime_note: str | None = None  # why the regime was chosen, or what fell back
     time_limited: bool = False  # True if time_limit_s stopped training early
+    stopped_early: bool = False  # True if the on_epoch callback stopped it (a pruner): accuracy is the last epoch's
     # The training objective of every optimizer step, in order (the same
     # quantity as ``train_loss``).  Their sum is the training-speed estimate.
     step_losses: tuple[float, ...] = ()

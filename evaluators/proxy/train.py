@@ -55,7 +55,7 @@ def train(
     settings: ProxySettings | None = None,
     *,
     device: str | torch.device = "cpu",
-    on_epoch: Callable[[EpochRecord], None] | None = None,
+    on_epoch: Callable[[EpochRecord], bool | None] | None = None,
 ) -> ProxyResult | TrainingFailure:
     """Train a candidate briefly on ``dataset`` and measure validation accuracy.
 
@@ -69,8 +69,10 @@ def train(
     ``device``: where to train; ``"cpu"`` is the one device every machine has.
     ``on_epoch``: called with each finished epoch's :class:`EpochRecord` (a
     scheduler such as ASHA reads the learning curve as it grows; set
-    ``eval_each_epoch=True`` for its validation accuracy).  What it raises
-    ends the training like any other failure.
+    ``eval_each_epoch=True`` for its validation accuracy).  When it returns
+    True, training stops after that epoch and the result says
+    ``stopped_early`` (a multi-fidelity pruner's decision; its accuracy is the
+    last epoch's).  What it raises ends the training like any other failure.
 
     The device is held shared (:func:`evaluators.devicelock.hold_device`) for
     the whole call, so latency measurements never overlap a training.
@@ -103,7 +105,7 @@ class _Progress:
     """Epochs finished so far; survives the exception that ends a failed run."""
 
     epochs_run: int = 0
-    on_epoch: Callable[[EpochRecord], None] | None = None
+    on_epoch: Callable[[EpochRecord], bool | None] | None = None
 
 
 @dataclass
@@ -140,6 +142,7 @@ class _Timeline:
     eval_seconds: float = 0.0
     images_trained: int = 0
     time_limited: bool = False
+    stopped_early: bool = False  # the on_epoch callback asked to stop
     history: list[EpochRecord] = field(default_factory=list)
     step_losses: list[torch.Tensor] = field(default_factory=list)  # on the device until the end
 
@@ -234,8 +237,10 @@ class _ProxyRun:
                 )
             )
             self.progress.epochs_run = epoch + 1
-            if self.progress.on_epoch is not None:
-                self.progress.on_epoch(timeline.history[-1])
+            stop = self.progress.on_epoch is not None and bool(self.progress.on_epoch(timeline.history[-1]))
+            if stop and epoch + 1 < epochs:
+                timeline.stopped_early = True
+                return
             over_time = settings.time_limit_s is not None and time.perf_counter() - timeline.started > settings.time_limit_s
             if over_time and epoch + 1 < epochs:
                 timeline.time_limited = True
@@ -316,6 +321,7 @@ class _ProxyRun:
             resolution=self.settings.resolution,
             regime_note=decision.reason,
             time_limited=timeline.time_limited,
+            stopped_early=timeline.stopped_early,
             step_losses=tuple(torch.stack(timeline.step_losses).float().cpu().tolist()) if timeline.step_losses else (),
         )
 

@@ -20,6 +20,7 @@ DPI = 110
 STYLES = {
     "complete": dict(marker="o", color="tab:blue", alpha=0.7, label="feasible trial"),
     "infeasible": dict(marker="x", color="tab:gray", alpha=0.8, label="infeasible (over a limit)"),
+    "pruned": dict(marker="s", color="tab:orange", alpha=0.5, label="pruned (stopped early, partial training)"),
     "failed": dict(marker="v", color="tab:red", alpha=0.8, label="failed"),
 }
 TOP_IMPORTANCES = 20  # bars per importance panel

@@ -18,6 +18,7 @@ from search.quantities import format_duration
 SEARCHERS = ("tpe", "nsga2", "random", "evolution")
 BACKENDS = ("optuna", "ray")
 SCHEDULERS = ("fifo", "asha")
+PRUNERS = ("none", "asha", "hyperband")  # the optuna backend's multi-fidelity pruners (search.run.pruning)
 TRAINING_PROXY = "training"
 MIN_FINAL_SEEDS = 3  # fewer make a t-interval too wide to support any claim
 
@@ -112,6 +113,12 @@ class RunConfig:
     cpus_per_trial: float = setting(1.0, help=_RAY)
     gpus_per_trial: float = setting(0.0, help=f"Fractions share a GPU {_RAY}.")
     scheduler: str = setting("fifo", choices=SCHEDULERS, help=f"asha: stop poor trainings early {_RAY}.")
+    # Ray's --scheduler asha does the same on Ray; the default is chosen by benchmarks/multifidelity.py.
+    pruner: str = setting(
+        "none", choices=PRUNERS,
+        help="Stop poor proxy trainings early, by their validation accuracy after each epoch: asha (successive "
+             "halving) or hyperband; none trains every net for --proxy-epochs.",
+    )
     extra: dict[str, Any] = field(default_factory=dict)  # forward-compatible settings
 
     def __post_init__(self) -> None:
@@ -130,6 +137,10 @@ class RunConfig:
             raise UserError("--scheduler asha needs --backend ray")
         if self.scheduler == "asha" and self.proxy != TRAINING_PROXY:
             raise UserError("--scheduler asha stops trainings early; it needs --proxy training")
+        if self.pruner != "none" and self.backend != "optuna":
+            raise UserError(f"--pruner {self.pruner} is the optuna backend's; with --backend ray use --scheduler asha")
+        if self.pruner != "none" and self.proxy != TRAINING_PROXY:
+            raise UserError(f"--pruner {self.pruner} stops trainings early; it needs --proxy training")
         if self.backend == "optuna" and (self.workers != 1 or self.ray_address or self.gpus_per_trial):
             raise UserError("--workers, --ray-address and --gpus-per-trial need --backend ray")
         if self.baseline_names and not self.baselines:

@@ -59,7 +59,7 @@ class CandidateEvaluator:
     dataset: ImageDataset
     train_device: str
     predictor: LatencyPredictor | None = None
-    # Multi-fidelity schedulers (Ray's ASHA) compare learning curves: they need
+    # Multi-fidelity schedulers (Ray's ASHA; --pruner passes on_epoch) compare learning curves: they need
     # a validation pass after every epoch and a callback that reports it.
     per_epoch_accuracy: bool = False
     # When set (time.monotonic()), a proxy training still running at this time stops and fails with
@@ -73,9 +73,11 @@ class CandidateEvaluator:
     def proxy_resolution(self, spec: NetSpec) -> int:
         return proxy_resolution(self.dataset.resolution, spec.resolution, self.config.resolution)
 
-    def evaluate(self, spec: NetSpec, *, train_when_infeasible: bool = False) -> TrialRecord:
-        """The candidate's record; ``train_when_infeasible`` trains over-budget nets too (baselines)."""
-        return self._timed(spec, lambda record: self._evaluate_into(record, spec, train_when_infeasible))
+    def evaluate(self, spec: NetSpec, *, train_when_infeasible: bool = False,
+                 on_epoch: Callable[[EpochRecord], bool | None] | None = None) -> TrialRecord:
+        """The candidate's record; ``train_when_infeasible`` trains over-budget nets too (baselines); ``on_epoch``
+        sees each proxy epoch's validation accuracy and may stop the training there (a pruner: state "pruned")."""
+        return self._timed(spec, lambda record: self._evaluate_into(record, spec, train_when_infeasible, on_epoch))
 
     def screen(self, spec: NetSpec) -> TrialRecord | None:
         """The record when the cheap checks alone reject the candidate (an analytic limit, a clearly
@@ -101,7 +103,7 @@ class CandidateEvaluator:
 
     # ---- steps ------------------------------------------------------------------------
 
-    def _evaluate_into(self, record: TrialRecord, spec: NetSpec, train_when_infeasible: bool) -> None:
+    def _evaluate_into(self, record: TrialRecord, spec: NetSpec, train_when_infeasible: bool, on_epoch) -> None:
         violations = self._analytic_violations(record)
         if violations:
             self._infeasible(record, violations)
@@ -120,7 +122,7 @@ class CandidateEvaluator:
             if not train_when_infeasible:
                 return
         state, error = record.state, record.error
-        self._run_proxy(record, spec)
+        self._run_proxy(record, spec, on_epoch)
         if state == "infeasible" and record.state == "complete":  # trained anyway, but still over a limit
             record.update(state=state, error=error)
 
@@ -198,13 +200,13 @@ class CandidateEvaluator:
             excess = latency / config.budget_ms - 1.0
             record.violation = excess if record.violation is None else max(record.violation, excess)
 
-    def _run_proxy(self, record: TrialRecord, spec: NetSpec) -> None:
+    def _run_proxy(self, record: TrialRecord, spec: NetSpec, on_epoch=None) -> None:
         job = ProxyJob.of(self.config, self.train_device)
         if self.proxy_deadline is not None:
             job = replace(job, time_limit_s=max(1e-3, self.proxy_deadline - time.monotonic()))  # > 0: settings refuse 0
         scorer = ProxyScorer(job, self.dataset)
-        outcome = scorer.score(spec, record.proxy_resolution, per_epoch_accuracy=self.per_epoch_accuracy,
-                               on_epoch=self.epoch_callback(record))
+        outcome = scorer.score(spec, record.proxy_resolution, per_epoch_accuracy=self.per_epoch_accuracy or on_epoch is not None,
+                               on_epoch=on_epoch or self.epoch_callback(record))
         record.update(**outcome.fields())
 
     @staticmethod

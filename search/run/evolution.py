@@ -12,10 +12,21 @@ smaller violation; feasible by non-dominated rank, ties broken at random).
 A mutation changes exactly one of the parent's knobs, chosen at random, plus
 each other knob with a small probability; knobs the parent did not have (a
 block kind switch opens new conditional knobs) are drawn at random.
+
+Warm start (``study.enqueue_trial``, :mod:`search.run.warm_start`): the known
+points are members of the first population, never all of it.  Evolution
+starts once at least ``max(population_size - known, ceil(population_size / 2))``
+of the sampler's own random draws have finished, and the population keeps
+``max(population_size, known + that many)`` members: every known point plus
+at least half a population of random draws.  A population of known points
+alone would only ever mutate them, one knob at a time, and the search would
+stay in their neighbourhood (with a few known points, as in a cold start, the
+first population is simply ``population_size`` trials).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -24,6 +35,9 @@ import optuna
 from optuna.distributions import BaseDistribution
 from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
+
+# Where optuna keeps an enqueued trial's values (``Study.enqueue_trial``): such a trial is a known point, not a draw.
+ENQUEUED_ATTR = "fixed_params"
 
 
 class RegularizedEvolutionSampler(optuna.samplers.BaseSampler):
@@ -55,8 +69,8 @@ class RegularizedEvolutionSampler(optuna.samplers.BaseSampler):
         return {}
 
     def before_trial(self, study: Study, trial: FrozenTrial) -> None:
-        population = [t for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)) if t.params][-self._population_size:]
-        if len(population) < self._population_size:
+        population = self.population(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+        if not population:
             return  # still filling the first population: random sampling
         picks = self._rng.choice(len(population), size=self._tournament_size, replace=False)
         parent = self._winner(study, [population[i] for i in picks])
@@ -80,6 +94,16 @@ class RegularizedEvolutionSampler(optuna.samplers.BaseSampler):
             if value != current:
                 return value
         return value
+
+    def population(self, finished: Sequence[FrozenTrial]) -> list[FrozenTrial]:
+        """The members tournaments draw from (``finished``: the complete trials, in order), or [] while the
+        first population is still being filled with random draws (see the module's docstring)."""
+        finished = [t for t in finished if t.params]
+        known = sum(1 for t in finished if ENQUEUED_ATTR in t.system_attrs)
+        draws = max(self._population_size - known, math.ceil(self._population_size / 2))
+        if len(finished) - known < draws:
+            return []
+        return finished[-max(self._population_size, known + draws):]
 
     def after_trial(self, study: Study, trial: FrozenTrial, state: TrialState, values: Sequence[float] | None) -> None:
         self._plans.pop(trial.number, None)

@@ -40,12 +40,14 @@ def write_tables(rundir: RunDir, records: list[TrialRecord], outcome, config: Ru
     delivered = sorted(front, key=final_latency) + left
     write_atomic(rundir.pareto_csv, csv_text(table(delivered) if delivered else frame.iloc[0:0]))
     outcome.trials, outcome.front = records, front
-    outcome.summary = summarize(front, outcome.baselines, config, left=left)
+    pruned = sum(r.state == "pruned" and r.duplicate_of is None for r in records)
+    outcome.summary = summarize(front, outcome.baselines, config, left=left, pruned=pruned)
 
 
 def summarize(front: list[TrialRecord], baselines: list[TrialRecord], config: RunConfig,
-              left: list[TrialRecord] = ()) -> str:
-    """The delivered front with its final figures, the nets that left it and why, and the comparison."""
+              left: list[TrialRecord] = (), pruned: int = 0) -> str:
+    """The delivered front with its final figures, the nets that left it and why, how many trainings a pruner
+    stopped early, and the comparison."""
     from search.run.comparison import Figures, compare
 
     name = config.objective_name
@@ -58,6 +60,9 @@ def summarize(front: list[TrialRecord], baselines: list[TrialRecord], config: Ru
     if left:
         lines.append("Left the front:")
         lines += [f"  #{r.number:<4} {r.left_front}" for r in left]
+    if pruned:
+        by = f"--pruner {config.pruner}" if config.pruner != "none" else f"--scheduler {config.scheduler}"
+        lines.append(f"Pruned: {pruned} training(s) stopped early by {by} (never on the front; see trials.csv)")
     if baselines:
         recipe = "final protocol where trained, else the proxy" if config.final_seeds else "same proxy"
         lines.append(f"Against the known nets ({recipe}; same latency protocol; 95% intervals):")

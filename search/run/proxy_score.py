@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from search.run.config import TRAINING_PROXY
 
 TIME_LIMITED = "stopped by the time limit"
+PRUNED = "stopped early by the pruner"
 
 if TYPE_CHECKING:
     from evaluators.data import ImageDataset
@@ -57,11 +58,12 @@ class ProxyScore:
     proxy_seconds: float | None = None
 
     def fields(self) -> dict[str, Any]:
-        """The trial-record fields this score fills (a failure keeps the epochs it ran)."""
+        """The trial-record fields this score fills (a failure keeps the epochs it ran; a pruned training, stopped
+        early by a multi-fidelity pruner, keeps its figures at the epoch it stopped and says why in ``error``)."""
         if self.state == "failed":
             return {"state": "failed", "error": self.error} | ({"epochs": self.epochs} if self.epochs is not None else {})
         return {name: getattr(self, name) for name in (
-            "state", "accuracy", "score", "train_loss", "train_seconds", "images_per_second", "peak_mem_mb", "regime",
+            "state", "error", "accuracy", "score", "train_loss", "train_seconds", "images_per_second", "peak_mem_mb", "regime",
             "epochs", "proxy_seconds") if getattr(self, name) is not None}
 
 
@@ -71,8 +73,9 @@ class ProxyScorer:
     dataset: ImageDataset
 
     def score(self, net: Any, resolution: int, *, per_epoch_accuracy: bool = False,
-              on_epoch: Callable[[EpochRecord], None] | None = None) -> ProxyScore:
-        """``net`` (a spec, or a module trained in place) scored at ``resolution``; ``on_epoch`` sees each epoch."""
+              on_epoch: Callable[[EpochRecord], bool | None] | None = None) -> ProxyScore:
+        """``net`` (a spec, or a module trained in place) scored at ``resolution``; ``on_epoch`` sees each epoch
+        and may stop the training there by returning True (the score is then "pruned")."""
         if self.job.proxy == TRAINING_PROXY:
             return self._train(net, resolution, per_epoch_accuracy, on_epoch)
         return self._training_free(net, resolution)
@@ -88,8 +91,11 @@ class ProxyScorer:
         if outcome.time_limited:
             return ProxyScore("failed", error=f"{TIME_LIMITED} after {outcome.epochs_run} of {self.job.epochs} epochs",
                               epochs=outcome.epochs_run)
+        pruned = outcome.stopped_early
         return ProxyScore(
-            "complete", accuracy=outcome.accuracy, train_loss=outcome.train_loss, train_seconds=outcome.train_seconds,
+            "pruned" if pruned else "complete",
+            error=f"{PRUNED} after {outcome.epochs_run} of {self.job.epochs} epochs" if pruned else None,
+            accuracy=outcome.accuracy, train_loss=outcome.train_loss, train_seconds=outcome.train_seconds,
             images_per_second=outcome.images_per_second, peak_mem_mb=outcome.peak_memory_mb, regime=outcome.regime,
             epochs=outcome.epochs_run, proxy_seconds=outcome.seconds,
         )

@@ -58,6 +58,7 @@ from ray.tune.stopper import Stopper
 from search.run.config import RunConfig
 from search.run.inputs import Prepared
 from search.run.ray_trainable import DECIDED, NUMBER, SPEC, evaluate_trial
+from search.run.pruning import FIRST_RUNG_EPOCHS, REDUCTION_FACTOR
 from search.run.records import TrialRecord, annotate
 from search.run.rundir import RunDir
 from search.run.session import RunOutcome, SearchSession
@@ -102,7 +103,7 @@ def _tune(session: SearchSession, remaining: int, budget_s: float | None) -> Non
     if config.scheduler == "asha":
         # Proxy epochs are the resource: every trial gets one epoch, half go on to two, and so on.
         scheduler = ASHAScheduler(time_attr="epoch", metric="accuracy", mode="max", max_t=config.proxy_epochs,
-                                  grace_period=1, reduction_factor=2)
+                                  grace_period=FIRST_RUNG_EPOCHS, reduction_factor=REDUCTION_FACTOR)
     trainable = tune.with_parameters(evaluate_trial, run_config=config.to_dict(), dataset=session.prepared.dataset)
     trainable = tune.with_resources(trainable, {"cpu": config.cpus_per_trial, "gpu": config.gpus_per_trial})
     tuner = tune.Tuner(

@@ -33,6 +33,7 @@ from search.run.latency_model import PredictorRefresher
 from search.run.outputs import finalize
 from search.run.phases import PhaseClock
 from search.run.progress import ActivityLog, SearchProgress
+from search.run.pruning import learning_curves
 from search.run.records import TrialRecord
 from search.run.rundir import RunDir, environment
 from search.run.stops import RunInterrupted
@@ -115,6 +116,7 @@ class SearchSession:
         self.known: dict[str, TrialRecord] = {}  # digest -> the record of the trial that evaluated it
         self.warm_baselines: list[TrialRecord] = []  # the baselines warm-start trials reuse
         self.progress: SearchProgress | None = None
+        self.curves = None  # the learning curves --pruner judges (search.run.pruning), opened with the study
 
     # ---- the four steps ---------------------------------------------------------------
 
@@ -129,6 +131,7 @@ class SearchSession:
                  backend.describe(config), self.rundir.path, self.prepared.space.name, config.searcher, dataset.describe())
         self.study, self.storage = open_study(self.rundir, config, resumed=self.resumed)
         recover_interrupted(self.study, self.storage)
+        self.curves = learning_curves(self.storage, config)
         self.predictor.refresh()
         self.context = SpaceContext(in_channels=dataset.in_channels, num_classes=dataset.num_classes,
                                     resolution=config.resolution)
@@ -143,7 +146,9 @@ class SearchSession:
         if self.progress is not None:
             self.progress.activity(f"trial {trial.number}: {encode(spec)}", line=False)
         try:
-            return self.evaluator.evaluate(spec)
+            if self.curves is None:
+                return self.evaluator.evaluate(spec)
+            return self.curves.follow(trial.number, lambda watch: self.evaluator.evaluate(spec, on_epoch=watch))
         except Exception as error:  # noqa: BLE001  (left RUNNING, the trial would be stranded and the run lost)
             return failed_record("evaluation failed", error, spec)
 
@@ -260,7 +265,8 @@ class SearchSession:
                 phase.limited = f"{self.new_nets()} of {config.trials} trials finished"
 
     def _remember(self, record: TrialRecord) -> None:
-        if record.digest and record.state in ("complete", "infeasible") and record.duplicate_of is None:
+        # A pruned net is known too: proposed again, it keeps its result instead of training again.
+        if record.digest and record.state in ("complete", "infeasible", "pruned") and record.duplicate_of is None:
             self.known[record.digest] = record
 
 

@@ -100,7 +100,8 @@ def tell_study(study: optuna.Study, trial: optuna.Trial, record: TrialRecord, co
     """Store ``record`` on its trial and close the trial with what the samplers compare."""
     for key, value in record.user_attrs().items():
         trial.set_user_attr(key, value)
-    if record.state == "pruned":
+    if record.state == "pruned":  # only nets within every limit are trained: its constraints say so to the samplers
+        trial.storage.set_trial_system_attr(trial._trial_id, CONSTRAINTS_KEY, constraint_values(record, config))
         study.tell(trial, state=TrialState.PRUNED)
     elif record.state in ("complete", "infeasible"):
         trial.storage.set_trial_system_attr(trial._trial_id, CONSTRAINTS_KEY, constraint_values(record, config))
