@@ -36,8 +36,10 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks._common import RESULTS_DIR
+
 SPACE_FILE = Path(__file__).resolve().parent / "spaces" / "tabular_unified.yaml"
-PREDICTOR_FILE = Path(__file__).resolve().parents[1] / "results" / "benchmarks" / "latency_predictor_devvm_cpu_time_model.json"
+PREDICTOR_FILE = RESULTS_DIR / "latency_predictor_devvm_cpu_time_model.json"
 REFERENCE_MACS, REFERENCE_PARAMS, REFERENCE_ERROR = 3e8, 3.5e6, 0.28  # MobileNetV2 on ImageNet
 MACS_EXPONENT, PARAMS_EXPONENT = 0.2, 0.1
 KNOB_EFFECT_STD, NET_RESIDUAL_STD = 0.05, 0.05
@@ -101,23 +103,22 @@ def surrogate_table(*, small: bool = False) -> dict[str, Any]:
     return {"path": f"{SPACE_FILE.name} scored by benchmarks/tabular_surrogate.py", "space": space, "context": context,
             "settings": {"surrogate": "tabular_surrogate", "seed": SEED, "small": small, **CONTEXT}, "nets": nets,
             "points": points, "known": known_family(points, knobs),
-            "known_rule": "mbconv, 3x3, expansion 6, 1280 head; every stage narrow or every stage wide, all shallow or all deep"}
+            "known_rule": "mbconv with 3x3 kernels; every stage narrow or every stage wide, all shallow or all deep, "
+                          "expansion 3 or 6 in all; with or without the 1280 head"}
 
 
 def known_family(points: list[dict[str, Any]], knobs: list[Any]) -> list[dict[str, Any]]:
-    """The warm start: MobileNetV2's design rule (mbconv, 3x3, expansion 6, a 1280 head) scaled uniformly.
+    """The warm start: MobileNetV2's block (mbconv, 3x3 kernels) under uniform multipliers, chosen without any score.
 
-    Every stage takes its narrow or its wide width alike, and its shallow or its
-    deep depth alike: a width- and depth-multiplier family of 4 nets, chosen
-    without reading any score.
+    Every stage takes its narrow or its wide width alike, its shallow or its
+    deep depth alike, and expansion 3 or 6 alike, with or without the 1280
+    head: a family of 16 nets, as a designer scales one net up and down.
     """
     index = {knob.name: list(knob.values) for knob in knobs}
 
-    def level(point: dict[str, Any], suffix: str) -> set[int]:
-        return {index[name].index(value) for name, value in point.items() if name.endswith(suffix)}
+    def uniform(point: dict[str, Any], setting: str) -> bool:
+        return len({index[n].index(v) for n, v in point.items() if n.startswith("stage") and n.endswith(setting)}) <= 1
 
     return [p for p in points
-            if p.get("stage1.block", "mbconv") == "mbconv" and p["head.width"] == 1280
-            and all(v == 3 for k, v in p.items() if k.endswith(".kernel"))
-            and all(v == 6 for k, v in p.items() if k.endswith(".expansion"))
-            and len(level(p, ".width")) == 1 and len(level(p, ".depth")) == 1]
+            if p.get("stage1.block", "mbconv") == "mbconv" and all(v == 3 for k, v in p.items() if k.endswith(".kernel"))
+            and all(uniform(p, setting) for setting in (".width", ".depth", ".expansion"))]

@@ -15,7 +15,7 @@ from search.errors import UserError, shown
 from search.options import check_fields, setting
 from search.quantities import format_duration
 
-SEARCHERS = ("tpe", "nsga2", "random", "evolution")
+SEARCHERS = ("tpe", "tpe-short", "gp", "nsga2", "random", "evolution")  # search.run.searchers describes each
 BACKENDS = ("optuna", "ray")
 SCHEDULERS = ("fifo", "asha")
 TRAINING_PROXY = "training"
