@@ -298,8 +298,10 @@ def main() -> None:
 def command_line(args: argparse.Namespace, table: dict[str, Any]) -> str:
     data = (f" --dataset {args.dataset} --epochs {args.epochs} --batch-size {args.batch_size} "
             f"--proxy-resolution {table['settings']['proxy_resolution']}" if args.table == "trained" else "")
+    chosen = [s.label for s in SETUPS if s.label in args.searchers and s.label != "random"]
+    setups = "" if len(chosen) == len(SETUPS) - 1 else " --searchers " + " ".join(f"'{label}'" for label in chosen)
     return (f"OMP_NUM_THREADS=1 python -m benchmarks.search_efficiency --table {args.table}{' --small' if args.small else ''}"
-            f"{data} --seeds {args.seeds} --gp-seeds {args.gp_seeds} --trials {args.trials}")
+            f"{data} --seeds {args.seeds} --gp-seeds {args.gp_seeds} --trials {args.trials}{setups}")
 
 
 if __name__ == "__main__":
