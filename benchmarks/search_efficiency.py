@@ -7,9 +7,9 @@ search of 100 trials takes seconds and 20 seeds give confidence intervals:
   ``benchmarks/spaces/tabular_unified.yaml``, a corner of the default space
   ``unified`` at 224 px, scored by ``benchmarks/tabular_surrogate.py``
   (latency from the committed predictor, accuracy from an analytic surrogate;
-  its docstring says why and how).  Random search's 100 trials reach about 0.8
-  of the best hypervolume here, against 0.94 on the 512-net table: a space
-  where searchers can differ.
+  its docstring says why and how).  Random search's 100 trials reach 0.68 of
+  the best hypervolume here, against 0.90 on the 512-net table: a space where
+  searchers can differ.
 - ``--table trained`` (issue 9): every one of the 512 nets of
   ``benchmarks/spaces/tabular.yaml`` trained once with the search's proxy and
   timed once at batch 1 on the CPU (224 px, one thread), stored in
