@@ -48,7 +48,7 @@ def test_shown_defaults_are_the_field_values():
 def test_field_checks_name_the_option_the_value_and_what_is_allowed():
     with pytest.raises(ValueError, match=r"^--trials 0 is not allowed: must be at least 1$"):
         RunConfig(name="x", trials=0)
-    with pytest.raises(ValueError, match=r"^--searcher 'bayes' is not known \(allowed: tpe, nsga2, random, evolution\)$"):
+    with pytest.raises(ValueError, match=r"^--searcher 'bayes' is not known \(allowed: tpe, tpe-short, gp, nsga2, random, evolution\)$"):
         RunConfig(name="x", searcher="bayes")
     with pytest.raises(ValueError, match=r"^--budget 0.0 is not allowed: must be positive$"):
         RunConfig(name="x", budget_ms=0.0)
