@@ -38,6 +38,12 @@ Run from the repository root::
 
     python -m benchmarks.latency_predictor [--device cpu] [--train 200] [--test 100]
         [--threads N] [--seed 0] [--repeat 30] [--space unified] [--min-time-s 0.2] [--clock wall|cpu]
+        [--transfer-space resnet --transfer-space mobile]
+
+7. Transfer (``--transfer-space``): the predictor fitted on ``--space`` predicts
+   ``--test`` random nets of each other space, timed the same way; and a
+   learning curve: the held-out figures when only 20, 30, 50 ... of the
+   training nets are used, i.e. how few measurements a new device needs.
 
 Writes ``results/benchmarks/latency_predictor.json`` (or ``--output``) and the
 fitted predictor next to it (``*_model.json``).
@@ -84,6 +90,7 @@ CONTEXT_RESOLUTION = 224
 # limits the accuracy on a shared machine is the drift between minutes, not within a net.
 WARMUP_RUNS, WARMUP_TIME_S, MIN_RUNS, MAX_RUNS = 1, 0.1, 3, 200
 SKIP_RULE_PERCENTILES = (25, 50, 75)
+LEARNING_CURVE_SIZES = (20, 30, 50, 100, 200, 400)  # 20: the predictor's own minimum (5 folds of 4)
 
 
 @dataclass(frozen=True)
@@ -94,12 +101,14 @@ class Timing:
     threads: int
     protocol: TimingProtocol
     clock: str  # "wall": evaluators.latency.measure (cached); "cpu": the pass's own CPU time
+    runtime: str = "eager"  # what runs the net (evaluators.latency.runtimes); wall clock only
 
     def time_ms(self, spec: NetSpec, *, use_cache: bool = True) -> tuple[float, bool]:
         """One net's latency in milliseconds, and whether it came from the cache."""
         if self.clock == "cpu":
             return cpu_time_ms(spec, self.protocol), False
-        result = measure(spec, self.device, threads=self.threads, cache=use_cache, protocol=self.protocol)
+        result = measure(spec, self.device, threads=self.threads, cache=use_cache, protocol=self.protocol,
+                         runtime=self.runtime)
         return result.median_ms, result.cached
 
 
@@ -226,6 +235,32 @@ def skip_rule(predictor: LatencyPredictor, predicted_ms: np.ndarray, measured_ms
     return rows
 
 
+def learning_curve(train_specs: Sequence[NetSpec], train_ms: np.ndarray, test_specs: Sequence[NetSpec],
+                   test_ms: np.ndarray, seed: int) -> list[dict[str, Any]]:
+    """Held-out accuracy when the predictor is fitted on only the first n training nets (random order):
+    how few measurements a new device, runtime or thread count needs before its predictor can be trusted."""
+    order = np.random.default_rng([seed, 7]).permutation(len(train_specs))
+    rows = []
+    for size in (n for n in LEARNING_CURVE_SIZES if n <= len(train_specs)):
+        chosen = order[:size]
+        fitted = LatencyPredictor(device="curve", threads=1, torch_version=torch.__version__, batch_size=1, dtype="float32")
+        fitted.fit([train_specs[i] for i in chosen], train_ms[chosen])
+        rows.append({"train_nets": size, **accuracy_metrics(fitted.predict_many_ms(test_specs), test_ms)})
+    return rows
+
+
+def transfer(predictor: LatencyPredictor, spaces: Sequence[str], count: int, seed: int, timing: Timing) -> dict[str, Any]:
+    """The predictor fitted on one space, judged on random nets of others it never saw."""
+    results = {}
+    for name in spaces:
+        specs = sample_specs(name, count, seed + 1)
+        print(f"transfer: timing {len(specs)} nets of space {name!r}", flush=True)
+        measured, _ = time_all(specs, timing)
+        results[name] = accuracy_metrics(predictor.predict_many_ms(specs), np.asarray(measured))
+        print(f"  {name}: {results[name]['within_10pct']:.1%} within +-10%, Spearman {results[name]['spearman']:.3f}", flush=True)
+    return results
+
+
 # ---- the run -------------------------------------------------------------------------------
 
 def _positive_int(text: str) -> int:
@@ -258,6 +293,9 @@ def parse_arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=_non_negative_int, default=0, help="which random nets (default: 0)")
     parser.add_argument("--repeat", type=_non_negative_int, default=30, help="held-out nets re-measured for the noise floor (default: 30)")
     parser.add_argument("--space", default="unified", help="search space name or file (default: unified)")
+    parser.add_argument("--runtime", default="eager", help="eager, onnxruntime, torchscript or compile (default: eager)")
+    parser.add_argument("--transfer-space", action="append", default=[], metavar="NAME",
+                        help="also judge the predictor on --test random nets of this space, never fitted on (repeatable)")
     parser.add_argument("--min-time-s", type=_seconds, default=0.2, help="timed seconds per net, at least 3 runs (default: 0.2)")
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                         help="wall: measured latency (default); cpu: the pass's own CPU time, a diagnostic for loaded machines (needs --threads 1)")
@@ -291,6 +329,7 @@ def main(argv: list[str] | None = None) -> int:
             TimingProtocol(warmup_runs=WARMUP_RUNS, warmup_time_s=WARMUP_TIME_S, min_runs=MIN_RUNS,
                            min_time_s=arguments.min_time_s, max_runs=MAX_RUNS),
             arguments.clock,
+            arguments.runtime,
         )
         started = time.perf_counter()
         specs = sample_specs(arguments.space, arguments.train + arguments.test, arguments.seed)
@@ -318,11 +357,13 @@ def main(argv: list[str] | None = None) -> int:
     comparison = compare_families(train_features, train_ms, test_features, test_ms)
     predictor = LatencyPredictor(
         device=hardware if arguments.clock == "wall" else f"{hardware} (CPU time)",
-        threads=threads, torch_version=torch.__version__, batch_size=1, dtype="float32",
+        threads=threads, torch_version=torch.__version__, batch_size=1, dtype="float32", runtime=arguments.runtime,
     ).fit(train_specs, train_ms)
     predicted = predictor.predict_many_ms(test_specs)
     held_out = accuracy_metrics(predicted, test_ms)
+    curve = learning_curve(train_specs, train_ms, test_specs, test_ms, arguments.seed)
     fitting_s = time.perf_counter() - fitting_started
+    transferred = transfer(predictor, arguments.transfer_space, arguments.test, arguments.seed, timing)
 
     print()
     _print_table(comparison, noise)
@@ -339,6 +380,7 @@ def main(argv: list[str] | None = None) -> int:
         "torch_version": torch.__version__,
         "threads": threads,
         "clock": arguments.clock,
+        "runtime": arguments.runtime,
         "space": arguments.space,
         "seed": arguments.seed,
         "protocol": {
@@ -360,6 +402,8 @@ def main(argv: list[str] | None = None) -> int:
             "measured_ms_percentiles_10_50_90": [float(v) for v in np.percentile(measured, [10, 50, 90])],
         },
         "held_out": held_out,
+        "learning_curve": curve,
+        "transfer": transferred,
         "cross_validated_on_train": predictor.metadata["held_out"],
         "relative_error": predictor.relative_error,
         "noise_floor": noise,

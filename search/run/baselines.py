@@ -190,13 +190,19 @@ class BaselineRunner:
             self.slowest_macs[lineage] = min(self.slowest_macs.get(lineage, record.macs), record.macs)
 
     def _provisional(self, record: TrialRecord) -> bool:
-        """Over the budget on evidence another run should not inherit: the quick probe's few
-        uncalibrated passes, or a timing the machine was still slowed during.  Kept for this run,
-        taken again by the next, which may find the machine quiet (a busy run once left out seven
-        known nets that fit, MobileNetV2 and EfficientNet-B0 among them)."""
+        """Over the budget on evidence another run should not inherit: a timing the machine was
+        still slowed during, or the quick probe's few uncalibrated passes taken while other
+        processes wanted the machine.  Kept for this run, taken again by the next, which may find
+        the machine quiet (a busy run once left out seven known nets that fit, MobileNetV2 and
+        EfficientNet-B0 among them).  A probe on a quiet machine is cached: otherwise every run
+        would time the zoo's giants again."""
+        from search.run.phases import machine_busy, threads_of_run
+
         budget = self.config.budget_ms
-        over = budget is not None and (record.latency_ms or 0.0) > budget
-        return over and (record.latency_source == "probe" or bool(record.latency_contended))
+        if budget is None or (record.latency_ms or 0.0) <= budget:
+            return False
+        probed_while_busy = record.latency_source == "probe" and machine_busy(threads_of_run(self.config))
+        return bool(record.latency_contended) or probed_while_busy
 
     def _evaluate(self, name: str, spec: NetSpec, required: bool) -> TrialRecord:
         log.info("evaluating baseline %s", name)

@@ -52,8 +52,30 @@ def load_average() -> float | None:
         return None
 
 
-def cores() -> int:
+def core_count() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+# A load this far above the run's own threads is another whole process wanting a core: the run's own
+# training and timing threads count in the load average too (a quiet 2-core machine running a
+# 2-thread search reads 2.0-2.1).
+OTHER_LOAD_BUSY = 1.0
+
+
+def is_busy(load: float | None, own_threads: int) -> bool:
+    return load is not None and load - own_threads >= OTHER_LOAD_BUSY
+
+
+def threads_of_run(config) -> int:
+    """The threads a run keeps busy: torch's for training, ``--threads`` for timing, whichever is more."""
+    import torch
+
+    return max(torch.get_num_threads(), config.threads or 1)
+
+
+def machine_busy(own_threads: int) -> bool:
+    """Whether other processes are wanting the machine now (judged by the 1-minute load average)."""
+    return is_busy(load_average(), own_threads)
 
 
 @dataclass
@@ -68,7 +90,8 @@ class PhaseClock:
     granted_s: float = 0.0  # what they used of it, added to the run's time
     # Told each phase's name as it begins and None as it ends (the progress view).
     on_phase: Callable[[str | None], None] | None = None
-    cores: int = field(default_factory=cores)  # what a load average is judged against
+    cores: int = field(default_factory=core_count)
+    own_threads: int = field(default_factory=core_count)  # the run's own share of the load average
 
     def deadline(self, name: str) -> float:
         if not self.limit_s:
@@ -114,20 +137,21 @@ class PhaseClock:
         lines = [f"Time: {_duration(self.total_s())}{limit}"]
         for entry in self.phases:
             lines.append(f"  {entry.name:<14} {_duration(entry.seconds):>8}" + (f"  ended by the time limit: {entry.limited}" if entry.limited else "")
-                         + (f"  busy machine: load average {entry.load_average:.1f} on {self.cores} cores" if self._busy(entry) else ""))
+                         + (f"  busy machine: load average {entry.load_average:.1f} on {self.cores} cores, "
+                            f"{self.own_threads} of it this run's" if self._busy(entry) else ""))
         if any(self._busy(entry) for entry in self.phases):
             lines.append("Latencies timed on a busy machine read high (flagged ones are in latency_protocol.json); "
                          "time the front again on a quiet machine before trusting a figure near the budget.")
         return lines
 
     def _busy(self, entry: Phase) -> bool:
-        return entry.load_average is not None and entry.load_average > self.cores
+        return is_busy(entry.load_average, self.own_threads)
 
     def write(self, folder: Path) -> None:
         from search.run.rundir import write_atomic
 
         data = {"limit_s": self.limit_s, "granted_s": round(self.granted_s, 1), "total_s": round(self.total_s(), 1),
-                "cores": self.cores, "phases": [dict(asdict(p), seconds=round(p.seconds, 1)) for p in self.phases]}
+                "cores": self.cores, "own_threads": self.own_threads, "phases": [dict(asdict(p), seconds=round(p.seconds, 1)) for p in self.phases]}
         write_atomic(folder / PHASES_FILE, json.dumps(data, indent=2) + "\n")
 
 
@@ -144,7 +168,8 @@ def read_lines(folder: Path) -> list[str]:
         return []
     data = json.loads(path.read_text())
     clock = PhaseClock(data.get("limit_s"), final_on=False, phases=[Phase(**p) for p in data.get("phases", [])],
-                       granted_s=data.get("granted_s", 0.0), cores=data.get("cores") or cores())
+                       granted_s=data.get("granted_s", 0.0), cores=data.get("cores") or core_count(),
+                       own_threads=data.get("own_threads") or data.get("cores") or core_count())
     clock.started = time.monotonic() - data.get("total_s", 0.0)
     return clock.lines()
 

@@ -31,7 +31,7 @@ from search.run.final_study import write_final_study
 from search.run.inputs import Prepared
 from search.run.latency_model import PredictorRefresher
 from search.run.outputs import finalize
-from search.run.phases import PhaseClock
+from search.run.phases import PhaseClock, threads_of_run
 from search.run.progress import ActivityLog, SearchProgress
 from search.run.pruning import learning_curves
 from search.run.records import TrialRecord
@@ -109,7 +109,8 @@ class SearchSession:
                  verbose: bool = False) -> None:
         self.rundir, self.config, self.prepared, self.resumed, self.quiet = rundir, config, prepared, resumed, quiet
         self.verbose = verbose  # one line per finished trial even on a terminal
-        self.clock = PhaseClock(config.time_limit_s, final_on=bool(config.final_seeds), allowance_s=config.known_nets_time_s)
+        self.clock = PhaseClock(config.time_limit_s, final_on=bool(config.final_seeds), allowance_s=config.known_nets_time_s,
+                                own_threads=threads_of_run(config))
         self.outcome = RunOutcome(rundir, config, clock=self.clock)
         self.evaluator = CandidateEvaluator(config, prepared.dataset, prepared.train_device)
         self.predictor = PredictorRefresher(self.evaluator, config, rundir)

@@ -20,10 +20,15 @@ MULTIPLIER_KNOBS = {"width": "width_mult", "depth": "depth_mult", "resolution": 
 ORDERABLE_KEYS = ("width", "depth")
 
 
+def value_identity(value: Any) -> tuple[bool, Any]:
+    """What makes two knob values the same: equal, and both flags or both not (True is not 1).  Hashable."""
+    return isinstance(value, bool), value
+
+
 def is_possible(setting: Setting, value: Any) -> bool:
     """Whether a setting can take ``value``."""
     if isinstance(setting, Fixed):
-        return setting.value == value and isinstance(setting.value, bool) == isinstance(value, bool)
+        return value_identity(setting.value) == value_identity(value)
     return setting.contains(value)
 
 
