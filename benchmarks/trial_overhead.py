@@ -56,7 +56,10 @@ def run_search(args: argparse.Namespace, out: Path) -> None:
 
 def read_run(run: Path) -> tuple[dict[int, float], pd.DataFrame]:
     trials = pd.read_csv(run / "trials.csv")
-    trials = trials[trials["baseline"].isna()].astype({"number": int}).set_index("number")
+    trials = trials[trials["baseline"].isna()]
+    if "warm_start" in trials:  # a warm-start trial copies its known net's record: it trained and timed nothing itself
+        trials = trials[trials["warm_start"].isna()]
+    trials = trials.astype({"number": int}).set_index("number")
     return trial_cycles(run / "search.log"), trials
 
 
@@ -81,6 +84,8 @@ def main() -> None:
 
     rows = []
     for number, cycle in cycles.items():
+        if number not in trials.index:  # a warm-start copy (see read_run)
+            continue
         measured = trials.loc[number, ["proxy_seconds", "latency_seconds"]].fillna(0.0).sum()
         rows.append({"trial": number, "state": trials.loc[number, "state"], "cycle_seconds": cycle,
                      "work_seconds": float(measured), "overhead_seconds": cycle - float(measured)})

@@ -473,7 +473,7 @@ def test_a_known_net_judged_over_the_budget_on_provisional_evidence_is_not_remem
     cache = BaselineCache(tmp_path / "cache")
     evaluator = ProbedOrContended(config)
     records, _ = BaselineRunner(evaluator, RunDir(tmp_path / "run"), cache).run(choice, stop=lambda: False)
-    assert evaluator.probed >= 2 and evaluator.contended >= 2
+    assert evaluator.probed >= 1 and evaluator.contended >= 1
     # A contended timing is never inherited; a probe only when the machine was quiet.
     remembered_over = 0 if busy else evaluator.probed
     assert len(list(cache.folder.glob("*.json"))) == len(records) + remembered_over
