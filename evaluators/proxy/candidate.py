@@ -40,11 +40,12 @@ def materialise(spec_or_module: object, *, in_channels: int, num_classes: int, r
     if isinstance(spec_or_module, nn.Module):
         return Candidate(spec_or_module, module_fingerprint(spec_or_module))
     from searchspace import build  # imported here: evaluators must not need the search space to load
-    from searchspace.scaling import at_resolution
 
     try:
         # A token net's patch scales with the resolution, which keeps its token grid (docs/proxy.md).
-        spec = at_resolution(dataclasses.replace(spec_or_module, in_channels=in_channels, num_classes=num_classes), resolution)  # type: ignore[type-var]
+        adapted = dataclasses.replace(spec_or_module, in_channels=in_channels, num_classes=num_classes)  # type: ignore[type-var]
+        # Any spec a build() accepts may come here (tests pass their own); only a net spec has patches to scale.
+        spec = _at_resolution(adapted, resolution)
         module = build(spec)
     except ValueError as exc:
         raise InvalidSpecError(f"spec cannot be trained at {in_channels}x{resolution}x{resolution} with {num_classes} classes: {exc}") from exc
@@ -64,3 +65,12 @@ def module_fingerprint(module: nn.Module) -> str:
     for name, tensor in [*module.named_parameters(), *module.named_buffers()]:
         digest.update(f"{name}:{tuple(tensor.shape)}:{tensor.dtype}\n".encode())
     return f"module:{digest.hexdigest()[:32]}"
+
+
+def _at_resolution(spec, resolution: int):
+    """A net spec at ``resolution``, patches scaled; any other spec a ``build`` accepts (tests pass their own) as is."""
+    if not hasattr(spec, "stem"):
+        return dataclasses.replace(spec, resolution=resolution)
+    from searchspace.scaling import at_resolution
+
+    return at_resolution(spec, resolution)
