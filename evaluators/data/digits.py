@@ -37,13 +37,22 @@ def load_digits(*, resolution: int | None = None) -> ImageDataset:
 
     There is no seed: the split must not move between runs.
     """
-    size = resolution_option("digits", resolution, default=None)
     bunch = sklearn_load_digits()
-    images = torch.from_numpy(digits_pixels(bunch.images)).unsqueeze(1)
-    labels = torch.from_numpy(bunch.target.astype(np.int64))
-    train_index, val_index = stratified_split(labels, DIGITS_VAL_FRACTION, DIGITS_SPLIT_SEED)
+    return digit_set("digits", digits_pixels(bunch.images), bunch.target, DIGITS_SPLIT_SEED, resolution)
+
+
+def digit_set(name: str, pixels: np.ndarray, targets: np.ndarray, split_seed: int, resolution: int | None) -> ImageDataset:
+    """A built-in set of grey digit images (N, H, W) uint8 with labels 0-9, split as ``digits`` is.
+
+    The split is fixed: :data:`DIGITS_VAL_FRACTION` of each class, drawn with
+    the set's constant ``split_seed``, so every run scores on the same images.
+    """
+    size = resolution_option(name, resolution, default=None)
+    images = torch.from_numpy(pixels).unsqueeze(1)
+    labels = torch.from_numpy(np.asarray(targets, dtype=np.int64))
+    train_index, val_index = stratified_split(labels, DIGITS_VAL_FRACTION, split_seed)
     return assemble_dataset(
-        "digits",
+        name,
         train=(images[train_index], labels[train_index]),
         val=(images[val_index], labels[val_index]),
         num_classes=10,

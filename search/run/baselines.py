@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from evaluators.cost import cost
 from search.run.baseline_cache import BaselineCache, cache_key, rebudgeted
 from search.run.evaluate import CandidateEvaluator, adapt_to_run
 from search.run.phases import names_text
@@ -69,15 +70,12 @@ def _family_nets(space) -> list[str]:
     family per turn because a time limit that cuts the phase short should leave out the fourth
     MnasNet width, not the whole of RegNet.
     """
-    from evaluators.cost import cost
-    from searchspace.registry import kind_of
-
     families = {zoo.info(name).family for name in space.baselines}
     kinds = {value for knob in space.knobs() if knob.name.endswith((".block", ".kind")) for value in (knob.values or ())}
     by_family: dict[str, list[tuple[int, str]]] = {}
     for name in zoo.names():
         spec = zoo.get(name)
-        body = {kind_of(stage.block).name for stage in spec.stages}
+        body = _body_kinds(spec)
         if zoo.info(name).family in families or (kinds and body <= kinds):
             by_family.setdefault(zoo.info(name).family, []).append((cost(spec).macs, name))
     return interleave_families(by_family)
@@ -114,7 +112,8 @@ class BaselineRunner:
             record = stored.get(run_key) or self._cached(spec)
             if record is None:
                 required = name in choice.required
-                if not required and (self._cannot_fit(name, spec) or self._larger_than_a_slow_sibling(name, spec)):
+                macs = cost(spec).macs
+                if not required and (self._cannot_fit(name, macs) or self._larger_than_a_slow_sibling(name, spec, macs)):
                     continue
                 if stop():
                     skipped.append(name)
@@ -152,20 +151,18 @@ class BaselineRunner:
         # Cached as too slow to train, but this run's budget lets it in: it must be trained now.
         return None if judged.state == "infeasible" and judged.error == "not trained" else record
 
-    def _cannot_fit(self, name: str, spec: NetSpec) -> bool:
+    def _cannot_fit(self, name: str, macs: int) -> bool:
         """Over the budget by its MACs alone.  Checked before the time limit, since it costs nothing:
         a net ruled out this way is not one the time limit left unchecked."""
-        from evaluators.cost import cost
-
         budget = self.config.budget_ms
         if budget is None or not self.best_throughput:
             return False
-        needs_ms = cost(spec).macs / (THROUGHPUT_MARGIN * self.best_throughput)
+        needs_ms = macs / (THROUGHPUT_MARGIN * self.best_throughput)
         if needs_ms > budget:  # not cached: a cheap bound is all this decision is worth
             log.info("known net %s does not fit: needs at least %.0f ms by its MACs", name, needs_ms)
         return needs_ms > budget
 
-    def _larger_than_a_slow_sibling(self, name: str, spec: NetSpec) -> bool:
+    def _larger_than_a_slow_sibling(self, name: str, spec: NetSpec, macs: int) -> bool:
         """At least as many MACs as a net of its lineage already timed over the budget.
 
         A lineage is a family with one set of block kinds (ResNet-50 and its
@@ -175,10 +172,8 @@ class BaselineRunner:
         was over.  MACs, not names, so MobileNetV2 is still timed after a
         slower-per-MAC MobileNetV3 of fewer MACs was found over.
         """
-        from evaluators.cost import cost
-
         over = self.slowest_macs.get(_lineage(name, spec))
-        if over is None or cost(spec).macs < over:
+        if over is None or macs < over:
             return False
         log.info("known net %s does not fit: a net of its lineage with fewer MACs is over the budget", name)
         return True
@@ -217,10 +212,14 @@ class BaselineRunner:
             self.best_throughput = max(self.best_throughput, record.macs / record.latency_ms)
 
 
-def _lineage(name: str, spec: NetSpec) -> tuple[str, frozenset[str]]:
+def _body_kinds(spec: NetSpec) -> frozenset[str]:
     from searchspace.registry import kind_of
 
-    return zoo.info(name).family, frozenset(kind_of(stage.block).name for stage in spec.stages)
+    return frozenset(kind_of(stage.block).name for stage in spec.stages)
+
+
+def _lineage(name: str, spec: NetSpec) -> tuple[str, frozenset[str]]:
+    return zoo.info(name).family, _body_kinds(spec)
 
 
 def evaluate_baselines(space, evaluator: CandidateEvaluator, rundir: RunDir, clock) -> list[TrialRecord]:

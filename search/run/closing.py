@@ -46,10 +46,11 @@ def close_run(study: optuna.Study, rundir: RunDir, config: RunConfig, outcome, e
 
     if not interrupted:
         remeasured: dict[int, Any] = {}
+        final_on = bool(config.final_seeds) and config.proxy == TRAINING_PROXY
         with ending.clock.phase("re-measure"):
-            settle_front(records, config, note, remeasured=remeasured, deadline=_remeasure_deadline(ending.clock, config))
+            settle_front(records, config, note, remeasured=remeasured, deadline=_remeasure_deadline(ending.clock, final_on))
         write_latency_protocol(rundir, records, config, remeasured)
-        if config.final_seeds and config.proxy == TRAINING_PROXY:
+        if final_on:
             _final_protocol(records, rundir, config, outcome, ending, note)
     write_tables(rundir, records, outcome, config)
     ending.clock.write(rundir.path)
@@ -64,11 +65,11 @@ def close_run(study: optuna.Study, rundir: RunDir, config: RunConfig, outcome, e
 REMEASURE_SHARE = 0.25
 
 
-def _remeasure_deadline(clock, config: RunConfig) -> float | None:
+def _remeasure_deadline(clock, final_on: bool) -> float | None:
     left = clock.remaining("final")
     if left == float("inf"):
         return None
-    share = REMEASURE_SHARE if config.final_seeds and config.proxy == TRAINING_PROXY else 1.0
+    share = REMEASURE_SHARE if final_on else 1.0
     return time.monotonic() + max(0.0, left) * share
 
 
