@@ -69,7 +69,9 @@ def test_known_nets_are_listed_with_their_weakest_accuracy():
 
 @pytest.mark.parametrize("train_size", [1437, 4000, 50000])  # digits, shapes of 5,000, CIFAR-10
 def test_the_reference_trains_ten_times_the_longest_proxy_on_any_dataset(train_size):
-    longest = max(variant.steps(train_size) for variant in PROXIES)
+    # A proxy that does not set the length is measured against a shorter reference, and says so (below).
+    longest = max(variant.steps(train_size) for variant in PROXIES if variant.sets_reference_length)
+    assert any(not variant.sets_reference_length and variant.steps(train_size) > longest for variant in PROXIES)
     assert BY_NAME[REFERENCE.name].steps(train_size) == 10 * longest
     assert BY_NAME[REFERENCE.name].train_kwargs_for(train_size)["steps"] == 10 * longest
 
@@ -96,3 +98,12 @@ def test_vectorised_rank_statistics_equal_scipys_with_ties():
     for row in range(6):
         assert _spearman_rows(x, y)[row] == pytest.approx(spearmanr(x[row], y[row]).statistic)
         assert _kendall_rows(x, y)[row] == pytest.approx(kendalltau(x[row], y[row]).statistic)
+
+
+def test_each_proxy_states_how_many_times_its_steps_the_reference_trained():
+    reference = np.linspace(0.5, 0.99, 6)
+    rows, nets = synthetic_log(reference, reference)
+    for row_key, row in rows.items():
+        row["steps"] = 440 if f"|{REFERENCE.name}|" in row_key else 176
+    summary = summarise(rows, nets)
+    assert summary["proxies"][PROXIES[0].name]["reference_steps_per_proxy_step"] == pytest.approx(2.5)

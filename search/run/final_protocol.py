@@ -114,6 +114,7 @@ class SeedRun:
 def train_seeds(spec, record: TrialRecord, config: RunConfig, dataset, train_device: str) -> list[SeedRun] | str:
     """One training per seed at the record's proxy resolution; a failure message if any seed fails."""
     from evaluators.proxy import ProxySettings, TrainingFailure, train
+    from evaluators.proxy.recipe import zero_init_residual_branches
     from searchspace import build
 
     resolution = int(record.proxy_resolution)
@@ -123,6 +124,11 @@ def train_seeds(spec, record: TrialRecord, config: RunConfig, dataset, train_dev
         torch.manual_seed(seed)
         model = build(trained_spec)
         settings = ProxySettings(**final_training_length(config), resolution=resolution, seed=seed)
+        # train() zero-initialises residual branches only for a spec it builds itself, never for a module
+        # it is given; the weights are kept here, so the proxy's start is applied here, or the final
+        # protocol would train another recipe than the one that ranked the nets.
+        if settings.zero_init_residual:
+            zero_init_residual_branches(model)
         outcome = train(model, dataset, settings, device=train_device)
         if isinstance(outcome, TrainingFailure):
             return f"final training failed with seed {seed}: {outcome.reason}: {outcome.message}"

@@ -1,0 +1,109 @@
+"""Does every known net that fits the default budget learn under a proxy recipe?
+
+Issue 13 asks that every zoo net fitting 50 ms on this CPU reach 0.90 on
+digits under the default proxy.  The nets are the known nets the committed
+example run (``results/examples/digits-50ms``) measured within its budget:
+its ``baselines.json`` marks them ``complete``, and 46 fit at 2 threads.
+
+Each net trains as the default job trains it: digits loaded at the proxy's
+32 px (:func:`search.run.resources.load_search_dataset`'s path), seed 0, one
+thread per job, ``--workers`` jobs at a time, with the recipe of each named
+variant of :data:`benchmarks.fidelity.variants.BY_NAME` (the fidelity
+benchmark's recipes, so both benchmarks speak of the same trainings).  Rows go
+to a JSON-lines log as they finish, so a rerun skips what is done::
+
+    python -m benchmarks.known_nets_learn --variant e4_b128 --variant e4_b32
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks._common import RESULTS_DIR, add_output_arguments, environment, output_path, write_json
+from benchmarks.fidelity.variants import BY_NAME, COMMON, DEVICE
+
+EXAMPLE_RUN = RESULTS_DIR.parent / "examples" / "digits-50ms"
+RESOLUTION = 32  # search.run.resources.default_proxy_resolution("digits")
+TARGET = 0.90
+
+
+def fitting_known_nets(run: Path = EXAMPLE_RUN) -> list[str]:
+    """The known nets a run measured within its budget (state ``complete``), in its order."""
+    stored = json.loads((run / "baselines.json").read_text(encoding="utf-8"))
+    return [fields["baseline"] for fields in stored.values() if fields.get("state") == "complete"]
+
+
+def train_one(job: tuple[str, str]) -> dict[str, Any]:
+    import torch
+
+    from evaluators.data import load_dataset
+    from evaluators.proxy import ProxySettings, TrainingFailure, train
+    from searchspace import zoo
+
+    torch.set_num_threads(1)
+    name, variant = job
+    dataset = load_dataset("digits", seed=0, resolution=RESOLUTION)
+    settings = ProxySettings(resolution=RESOLUTION, seed=0, **{**COMMON, **BY_NAME[variant].train_kwargs})
+    started = time.perf_counter()
+    outcome = train(zoo.get(name), dataset, settings, device=DEVICE)
+    row = {"key": f"{name}|{variant}", "net": name, "variant": variant, "seconds": round(time.perf_counter() - started, 1)}
+    if isinstance(outcome, TrainingFailure):
+        return row | {"failure": outcome.reason}
+    return row | {"accuracy": round(outcome.accuracy, 4), "steps": len(outcome.step_losses),
+                  "final_loss": round(outcome.train_loss, 3)}
+
+
+def run_jobs(jobs: list[tuple[str, str]], log: Path, workers: int) -> dict[str, dict]:
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    done = {row["key"]: row for row in map(json.loads, log.read_text().splitlines())} if log.exists() else {}
+    todo = [job for job in jobs if f"{job[0]}|{job[1]}" not in done]
+    print(f"{len(jobs) - len(todo)} of {len(jobs)} trainings already logged; running {len(todo)}")
+    with ProcessPoolExecutor(max_workers=workers) as pool, log.open("a") as handle:
+        for future in as_completed([pool.submit(train_one, job) for job in todo]):
+            row = future.result()
+            done[row["key"]] = row
+            handle.write(json.dumps(row) + "\n")
+            handle.flush()
+            print(f"{row['key']}: {row.get('accuracy', row.get('failure'))} ({row['seconds']} s)")
+    return done
+
+
+def summarise(rows: dict[str, dict], nets: list[str], variants: list[str]) -> dict[str, Any]:
+    summary = {}
+    for variant in variants:
+        found = {net: rows[f"{net}|{variant}"] for net in nets if f"{net}|{variant}" in rows}
+        accuracy = {net: row.get("accuracy", 0.0) for net, row in found.items()}
+        summary[variant] = {
+            "what": BY_NAME[variant].what, "nets": len(found),
+            "below_target": sorted((net for net, value in accuracy.items() if value < TARGET), key=accuracy.get),
+            "min": min(accuracy.values(), default=None), "accuracy": accuracy,
+            "seconds_total": round(sum(row["seconds"] for row in found.values()), 1)}
+    return summary
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--variant", action="append", choices=sorted(BY_NAME), help="recipes to train (repeatable)")
+    parser.add_argument("--workers", type=int, default=2)
+    add_output_arguments(parser, "known_nets_learn")
+    args = parser.parse_args()
+    variants = args.variant or ["e4_b128", "e4_b32"]
+    nets = fitting_known_nets()
+    log = RESULTS_DIR / "known_nets_learn.jsonl"
+    rows = run_jobs([(net, variant) for variant in variants for net in nets], log, args.workers)
+    summary = summarise(rows, nets, variants)
+    for variant, entry in summary.items():
+        print(f"{variant}: {entry['nets']} nets, min {entry['min']}, below {TARGET}: {', '.join(entry['below_target']) or 'none'}")
+    payload = {"benchmark": "known_nets_learn", "environment": environment(), "target": TARGET,
+               "command": "python -m benchmarks.known_nets_learn" + "".join(f" --variant {v}" for v in variants),
+               "nets_from": str(EXAMPLE_RUN.relative_to(RESULTS_DIR.parent.parent)), "summary": summary}
+    print(f"written to {write_json(output_path('known_nets_learn', args.output, overwrite=args.overwrite), payload)}")
+
+
+if __name__ == "__main__":
+    main()
