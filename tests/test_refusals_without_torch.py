@@ -55,3 +55,35 @@ def test_a_bad_image_folder_is_refused_before_torch(work: Path, case: str) -> No
     arguments = hostile_image_folder(work, case)
     line = refused_intact(work, *arguments, "--name", "earlier", "--overwrite")
     assert IMAGE_FOLDER_MESSAGES[case] in line
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["describe", "x" * 300], "expected 4 or 5 sections"),
+        (["describe", "net_r32 | conv_c16 => features_s8 fpn_c64"], "expected 4 or 5 sections"),
+        (["describe", "absent.json"], "spec file 'absent.json' does not exist"),
+        (["describe", "y" * 300 + ".json"], "does not exist"),
+        (["zoo", "mobilenet_v2", "--width-mult", "nan"], "width multiplier = nan is not allowed"),
+        (["zoo", "mobilenet_v2", "--width-mult", "-1"], "width multiplier = -1.0 is not allowed"),
+        (["zoo", "--json"], "--resolution, --width-mult and --json need a NAME"),
+        (["report", "absent"], "no run folder at absent"),
+        (["report", "r" * 300], "File name too long"),
+        (["export", "absent", "--trial", "1", "--format", "pt"], "absent is not a run folder (no run.json)"),
+        (["export", "results/earlier", "--trial", "1", "--format", "zip"], "--format 'zip' is not known"),
+        (["export", "results/earlier", "--trial", "999", "--format", "pt"], "results/earlier has no trial 999"),
+        (["export", "results/earlier", "--trial", "1", "--format", "pt", "--train", "-1"], "--train -1 is not allowed"),
+        (["export", "results/earlier", "--trial", "1", "--format", "pt", "--out", "results/earlier/run.json/x.pt"],
+         "is a file, not a folder"),
+    ],
+)
+def test_describe_zoo_report_and_export_refuse_from_their_arguments_before_torch(work: Path, arguments: list[str],
+                                                                                 message: str) -> None:
+    assert message in refused_intact(work, *arguments)
+
+
+def test_a_damaged_trials_table_stops_report_and_export_before_torch(work: Path) -> None:
+    (work / "results" / "earlier" / "trials.csv").write_text("number,baseline\n1.5,\n")
+    assert "trials.csv is damaged" in refused_intact(work, "report", "results/earlier")
+    assert "trials.csv is not a trials table" in refused_intact(work, "export", "results/earlier", "--trial", "1",
+                                                                "--format", "pt")
