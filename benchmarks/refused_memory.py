@@ -17,6 +17,7 @@ Run from the repository root::
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import sys
 import tempfile
@@ -38,6 +39,20 @@ SPACE_FILES = {
     "5,000-digit width": "stages:\n  - {stride: 2, depth: 1, block: conv, width: " + "9" * 5000 + "}\n",
     "5,000-deep nesting": "stages: " + "[" * 5000 + "]" * 5000 + "\n",
     "3,000,000 stages": "all_stages: {stride: 1, depth: 1, block: conv, width: 8}\nstages: 3000000\n",
+}
+# Run in a folder whose earlier/ is a copy of the committed example run. The last two are still decided after torch
+# loads: a zoo name and a block's field are known only to the modules that define them, and those import torch.
+EXAMPLE_RUN = Path(__file__).resolve().parent.parent / "results" / "examples" / "digits-50ms"
+OTHER_COMMANDS = {
+    "describe: a string without sections": ["describe", "x" * 300],
+    "describe: no such file": ["describe", "absent.json"],
+    "zoo --width-mult nan": ["zoo", "mobilenet_v2", "--width-mult", "nan"],
+    "report (no such run)": ["report", "absent"],
+    "export --format zip": ["export", "earlier", "--trial", "1", "--format", "zip"],
+    "export: no such trial": ["export", "earlier", "--trial", "999", "--format", "pt"],
+    "export --out under a file": ["export", "earlier", "--trial", "1", "--format", "pt", "--out", "earlier/run.json/x.pt"],
+    "zoo: unknown name": ["zoo", "nosuch"],
+    "describe: a 5,000-digit width": ["describe", "net_r32 | conv_c" + "9" * 5000 + " | conv_c8 | head"],
 }
 REFUSED_OPTIONS = {
     "run --trials 0": ["run", "--trials", "0"],
@@ -67,8 +82,13 @@ def _extra_image(mode: str, size: tuple[int, int]) -> Callable[[Path], None]:
 
 
 def _truncated_png(images: Path) -> None:
-    data = (images / "a" / "0.png").read_bytes()
-    (images / "a" / "0.png").write_bytes(data[: len(data) // 2])
+    """A PNG cut off in its pixel data: the header reads, the image does not."""
+    import numpy as np
+    from PIL import Image
+
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(images / "a" / "cut.png")
+    data = (images / "a" / "cut.png").read_bytes()
+    (images / "a" / "cut.png").write_bytes(data[: len(data) // 2])
 
 
 def _text_as_png(images: Path) -> None:
@@ -113,7 +133,7 @@ def row(label: str, measured: Measured, command: str) -> dict:
     entry = {"case": label, "command": command, "peak_mb": round(measured.peak_mb), "exit_code": measured.result.returncode,
              "torch_imported": torch, "message": stderr[-1][:160] if stderr else ""}
     shown_torch = {True: "yes", False: "no", None: "-"}[torch]
-    print(f"{label:<32} {entry['peak_mb']:>6} MB  exit {entry['exit_code']}  torch {shown_torch:<3}  {entry['message'][:90]}")
+    print(f"{label:<36} {entry['peak_mb']:>6} MB  exit {entry['exit_code']}  torch {shown_torch:<3}  {entry['message'][:90]}")
     return entry
 
 
@@ -138,6 +158,10 @@ def measure_all(folder: Path) -> list[dict]:
         (folder / f"space{index}.yaml").write_text(content)
         arguments = ["run", "--space", f"space{index}.yaml"]
         rows.append(row(f"space file: {label}", measure_search(arguments, folder), "search " + " ".join(arguments)))
+    shutil.copytree(EXAMPLE_RUN, folder / "earlier")
+    for label, arguments in OTHER_COMMANDS.items():
+        shown = " ".join(a if len(a) < 40 else f"<{len(a):,} characters>" for a in arguments)
+        rows.append(row(label, measure_search(arguments, folder), "search " + shown))
     for case in IMAGE_FOLDERS:
         with tempfile.TemporaryDirectory() as scratch:
             arguments = hostile_image_folder(Path(scratch), case)

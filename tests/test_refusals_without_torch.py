@@ -24,7 +24,7 @@ IMAGE_FOLDER_MESSAGES = {
     "limit=1 for two classes": "imagefolder:images: invalid limit 1 (allowed: at least 2, one image per class)",
     "a 1x200000 PNG": "extra.png is 1x200000, a side longer than 65,535 pixels",
     "a 10000x6000 PNG header": "extra.png is 10000x6000, more than 50,000,000 pixels",
-    "a truncated PNG": "cannot read image images/a/0.png",
+    "a truncated PNG": "cannot read image images/a/cut.png",
     "text named .png": "cannot read image images/a/notes.png",
     "an empty class folder": "class folder images/c has no images",
     "a class of one image": "class folder images/c has one image",
