@@ -1,4 +1,4 @@
-"""Issue 20: the space `search run` searches holds every known net that fit the budget in the committed default run.
+"""Issue 20: the default space of `search run` holds every known net that fit the budget in the committed default run.
 
 The list of nets is read from the example run's ``baselines.json`` (a baseline
 is ``complete`` when it fit the budget, ``infeasible`` when it did not: the
@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from evaluators.cost import cost
+from search.run.config import RunConfig
 from search.run.records import TrialRecord
 from search.run.rundir import RunDir
 from search.spaces import FixedSuggest, RandomSuggest, SpaceContext, load_space
@@ -23,7 +24,7 @@ from searchspace import build, zoo
 from tests.zoo_reference import meta_macs
 
 EXAMPLE = Path(__file__).parents[1] / "results" / "examples" / "digits-50ms"
-SPACE = load_space("union")
+SPACE = load_space(RunConfig(name="default").space)
 # The default job's deployment resolution, and the 32 px its proxy trains at, with the digits' one channel and ten classes.
 CONTEXTS = [SpaceContext(in_channels=1, num_classes=10, resolution=224), SpaceContext(in_channels=1, num_classes=10, resolution=32)]
 
