@@ -41,7 +41,7 @@ class RunConfig:
     # Each field is one setting: its option, help text and checks are declared with it (search.options).
     name: str = setting(help="Run name (the folder under --out).", shown_default="a timestamp")
     out: str = setting("results", help="Where run folders go.", folder=True)
-    space: str = setting("unified", help="Built-in space name or a YAML/JSON space file (see `search spaces`).")
+    space: str = setting("union", help="Built-in space name or a YAML/JSON space file (see `search spaces`).")
     # The default is the searcher benchmarks/search_efficiency.py finds best over 20 seeds (README, Performance).
     searcher: str = setting(
         "tpe-short", choices=SEARCHERS,

@@ -27,7 +27,7 @@ from search.spaces.template import TemplateSpace
 from search.spaces.union_space import UnionSpace
 from search.spaces.vit_space import ViTSpace
 
-DEFAULT_SPACE = "unified"
+DEFAULT_SPACE = "union"  # search.run.config.RunConfig.space says it too (tests/test_spaces_builtin.py keeps them equal)
 
 
 def _definition(file_name: str) -> TemplateDefinition | RegNetDefinition:
@@ -72,5 +72,6 @@ def study_space(name: str) -> Space:
 
 
 def builtin_spaces() -> dict[str, Space]:
-    """Name -> space, ``unified`` (the default) first."""
-    return dict(_load_builtins())
+    """Name -> space, the default first."""
+    spaces = _load_builtins()
+    return {DEFAULT_SPACE: spaces[DEFAULT_SPACE], **spaces}
