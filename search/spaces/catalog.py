@@ -24,10 +24,10 @@ from search.spaces.regnet_space import RegNetSpace
 from search.spaces.resnet_space import ResNetSpace
 from search.spaces.schema import parse_space
 from search.spaces.template import TemplateSpace
+from search.spaces.default import DEFAULT_SPACE
 from search.spaces.union_space import UnionSpace
 from search.spaces.vit_space import ViTSpace
 
-DEFAULT_SPACE = "union"  # search.run.config.RunConfig.space says it too (tests/test_spaces_builtin.py keeps them equal)
 
 
 def _definition(file_name: str) -> TemplateDefinition | RegNetDefinition:
