@@ -3,8 +3,8 @@
 Each case runs as a fresh process (benchmarks/process_memory.py) in a scratch
 folder; the figure is that process's whole peak resident memory, and whether
 it imported torch.  For scale: ``import torch`` alone and ``import search.cli``.
-The image cases must import torch (the images are decoded into tensors):
-their bound is growth over the same command on six small images.
+An image folder is refused from its listing and image headers, before torch
+and before any pixel is decoded.
 
 Target: every refused command under 1 GB (issue 15: "peak memory under 1 GB
 for any input file under 1 MB").
@@ -17,10 +17,12 @@ Run from the repository root::
 from __future__ import annotations
 
 import argparse
+import shutil
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from benchmarks._common import add_output_arguments, write_result
@@ -38,6 +40,20 @@ SPACE_FILES = {
     "5,000-deep nesting": "stages: " + "[" * 5000 + "]" * 5000 + "\n",
     "3,000,000 stages": "all_stages: {stride: 1, depth: 1, block: conv, width: 8}\nstages: 3000000\n",
 }
+# Run in a folder whose earlier/ is a copy of the committed example run. The last two are still decided after torch
+# loads: a zoo name and a block's field are known only to the modules that define them, and those import torch.
+EXAMPLE_RUN = Path(__file__).resolve().parent.parent / "results" / "examples" / "digits-50ms"
+OTHER_COMMANDS = {
+    "describe: a string without sections": ["describe", "x" * 300],
+    "describe: no such file": ["describe", "absent.json"],
+    "zoo --width-mult nan": ["zoo", "mobilenet_v2", "--width-mult", "nan"],
+    "report (no such run)": ["report", "absent"],
+    "export --format zip": ["export", "earlier", "--trial", "1", "--format", "zip"],
+    "export: no such trial": ["export", "earlier", "--trial", "999", "--format", "pt"],
+    "export --out under a file": ["export", "earlier", "--trial", "1", "--format", "pt", "--out", "earlier/run.json/x.pt"],
+    "zoo: unknown name": ["zoo", "nosuch"],
+    "describe: a 5,000-digit width": ["describe", "net_r32 | conv_c" + "9" * 5000 + " | conv_c8 | head"],
+}
 REFUSED_OPTIONS = {
     "run --trials 0": ["run", "--trials", "0"],
     "run --searcher bayes": ["run", "--searcher", "bayes"],
@@ -45,17 +61,69 @@ REFUSED_OPTIONS = {
 }
 
 
-def image_folder(root: Path, extra: tuple[str, tuple[int, int]] | None = None) -> str:
-    """Six 16x16 images in two classes, and optionally one more image (mode, size): the --dataset argument."""
+def image_folder(root: Path) -> str:
+    """Six 16x16 images in two classes under ``root/images``: the --dataset argument."""
     from PIL import Image
 
     for label in ("a", "b"):
         (root / "images" / label).mkdir(parents=True, exist_ok=True)
         for index in range(3):
-            Image.new("RGB", (16, 16)).save(root / "images" / label / f"{index}.png")
-    if extra is not None:
-        Image.new(extra[0], extra[1]).save(root / "images" / "a" / "extra.png")
+            Image.new("RGB", (16, 16), (index * 40, 0, 0)).save(root / "images" / label / f"{index}.png")
     return "imagefolder:images"
+
+
+def _extra_image(mode: str, size: tuple[int, int]) -> Callable[[Path], None]:
+    def add(images: Path) -> None:
+        from PIL import Image
+
+        Image.new(mode, size).save(images / "a" / "extra.png")  # under 1 MB: both are a single colour
+
+    return add
+
+
+def _truncated_png(images: Path) -> None:
+    """A PNG cut off in its pixel data: the header reads, the image does not."""
+    import numpy as np
+    from PIL import Image
+
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)).save(images / "a" / "cut.png")
+    data = (images / "a" / "cut.png").read_bytes()
+    (images / "a" / "cut.png").write_bytes(data[: len(data) // 2])
+
+
+def _text_as_png(images: Path) -> None:
+    (images / "a" / "notes.png").write_text("not an image")
+
+
+def _empty_class(images: Path) -> None:
+    (images / "c").mkdir()
+
+
+def _one_image_class(images: Path) -> None:
+    (images / "c").mkdir()
+    (images / "a" / "0.png").rename(images / "c" / "0.png")
+
+
+# Each: what is done to image_folder()'s six images, and the options added to `search run --dataset imagefolder:images`.
+IMAGE_FOLDERS: dict[str, tuple[Callable[[Path], None] | None, tuple[str, ...]]] = {
+    "six small images, batch 500": (None, ("--proxy-batch-size", "500")),
+    "limit=1 for two classes": (None, ("--dataset-option", "limit=1")),
+    "a 1x200000 PNG": (_extra_image("L", (1, 200_000)), ()),
+    "a 10000x6000 PNG header": (_extra_image("1", (10_000, 6_000)), ()),
+    "a truncated PNG": (_truncated_png, ()),
+    "text named .png": (_text_as_png, ()),
+    "an empty class folder": (_empty_class, ()),
+    "a class of one image": (_one_image_class, ()),
+}
+
+
+def hostile_image_folder(root: Path, case: str) -> list[str]:
+    """Write :data:`IMAGE_FOLDERS` ``case`` under ``root``; the `search` arguments that use it."""
+    dataset = image_folder(root)
+    damage, options = IMAGE_FOLDERS[case]
+    if damage is not None:
+        damage(root / "images")
+    return ["run", "--dataset", dataset, *options]
 
 
 def row(label: str, measured: Measured, command: str) -> dict:
@@ -65,7 +133,7 @@ def row(label: str, measured: Measured, command: str) -> dict:
     entry = {"case": label, "command": command, "peak_mb": round(measured.peak_mb), "exit_code": measured.result.returncode,
              "torch_imported": torch, "message": stderr[-1][:160] if stderr else ""}
     shown_torch = {True: "yes", False: "no", None: "-"}[torch]
-    print(f"{label:<32} {entry['peak_mb']:>6} MB  exit {entry['exit_code']}  torch {shown_torch:<3}  {entry['message'][:90]}")
+    print(f"{label:<36} {entry['peak_mb']:>6} MB  exit {entry['exit_code']}  torch {shown_torch:<3}  {entry['message'][:90]}")
     return entry
 
 
@@ -90,11 +158,14 @@ def measure_all(folder: Path) -> list[dict]:
         (folder / f"space{index}.yaml").write_text(content)
         arguments = ["run", "--space", f"space{index}.yaml"]
         rows.append(row(f"space file: {label}", measure_search(arguments, folder), "search " + " ".join(arguments)))
-    for label, extra in (("six small images", None), ("+ a 1x200000 PNG", ("L", (1, 200_000))),
-                         ("+ a 10000x6000 PNG header", ("1", (10_000, 6_000)))):
+    shutil.copytree(EXAMPLE_RUN, folder / "earlier")
+    for label, arguments in OTHER_COMMANDS.items():
+        shown = " ".join(a if len(a) < 40 else f"<{len(a):,} characters>" for a in arguments)
+        rows.append(row(label, measure_search(arguments, folder), "search " + shown))
+    for case in IMAGE_FOLDERS:
         with tempfile.TemporaryDirectory() as scratch:
-            arguments = ["run", "--dataset", image_folder(Path(scratch), extra), "--proxy-batch-size", "500"]
-            rows.append(row(f"images: {label}", measure_search(arguments, Path(scratch)), "search " + " ".join(arguments)))
+            arguments = hostile_image_folder(Path(scratch), case)
+            rows.append(row(f"images: {case}", measure_search(arguments, Path(scratch)), "search " + " ".join(arguments)))
     return rows
 
 

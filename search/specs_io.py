@@ -1,15 +1,21 @@
-"""Reading a spec the way users give one: a compact string, or a path to a JSON or text file."""
+"""Reading a spec the way users give one: a compact string, or a path to a JSON or text file.
+
+A missing or oversized file and a string without its sections are refused
+before the block kinds, and torch with them, are imported.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from search.errors import UserError, shown
 from search.user_files import is_file, read_user_text
-from searchspace import NetSpec, decode
-from searchspace.necks import BackboneNeckSpec, decode_backbone_neck
-from searchspace.necks.spec import SEPARATOR
-from searchspace.spec import spec_json_object
+from searchspace.spec_outline import NECK_SEPARATOR, check_outline
+
+if TYPE_CHECKING:
+    from searchspace import NetSpec
+    from searchspace.necks import BackboneNeckSpec
 
 SPEC_FILE_SUFFIXES = (".json", ".txt", ".spec")
 
@@ -25,10 +31,18 @@ def read_spec(text: str) -> NetSpec | BackboneNeckSpec:
 
 
 def _decode(text: str) -> NetSpec | BackboneNeckSpec:
-    return decode_backbone_neck(text) if SEPARATOR in text else decode(text)
+    check_outline(text)  # torch-free
+    from searchspace import decode
+    from searchspace.necks import decode_backbone_neck
+
+    return decode_backbone_neck(text) if NECK_SEPARATOR in text else decode(text)
 
 
 def _from_json(content: str) -> NetSpec | BackboneNeckSpec:
+    from searchspace import NetSpec
+    from searchspace.necks import BackboneNeckSpec
+    from searchspace.spec import spec_json_object
+
     data = spec_json_object(content)
     spec_class = BackboneNeckSpec if data.get("kind") == BackboneNeckSpec.kind else NetSpec
     return spec_class.from_dict(data)  # type: ignore[return-value]

@@ -18,10 +18,8 @@ from __future__ import annotations
 from searchspace.fields import SpecError, SpecStringError, split_top_level
 from searchspace.registry import kind_by_name
 from searchspace.shown import shown
+from searchspace.spec_outline import net_sections
 from searchspace.spec import AuxHeadSpec, HeadSpec, NetSpec, Stage
-
-_SECTION_NAMES = ("net settings", "stem", "stages", "head", "auxiliary heads")
-
 
 def encode_stage(stage: Stage) -> str:
     parts = [stage.block.kind]
@@ -111,11 +109,7 @@ def decode(text: str) -> NetSpec:
     """Parse a compact string; errors name the offending token."""
     if not isinstance(text, str):
         raise SpecStringError(f"a spec string must be text, got {type(text).__name__}")
-    sections = split_top_level(text.strip(), "|")
-    if len(sections) not in (4, 5):
-        raise SpecStringError(
-            f"expected 4 or 5 sections separated by '|' ({', '.join(_SECTION_NAMES)}), got {len(sections)}"
-        )
+    sections = net_sections(text)
     header = _tokens(sections[0])
     if len(header) != 1 or split_top_level(header[0], "_")[0] != "net":
         raise SpecStringError(f"the first section must be one 'net_...' token, got {shown(sections[0].strip())}")

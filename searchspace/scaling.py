@@ -26,7 +26,7 @@ from searchspace.blocks.tokens import PatchEmbedSpec
 from searchspace.fields import SpecBase, SpecError
 from searchspace.registry import kind_of
 from searchspace.spec import AuxHeadSpec, HeadSpec, NetSpec, Stage
-from searchspace.widths import make_divisible
+from searchspace.widths import check_width_multiplier, make_divisible
 
 
 def _scaled(value: Any, scale) -> Any:
@@ -76,8 +76,7 @@ def scale_width(
             each block's expanded width as a width of its own (MobileNetV3's
             tables), adjusting the ratio to match.
     """
-    if not 0 < multiplier < math.inf:  # also refuses nan, which compares false with everything
-        raise SpecError(f"width multiplier = {multiplier!r} is not allowed: must be a finite number > 0")
+    check_width_multiplier(multiplier)
     if expanded not in ("ratio", "absolute"):
         raise SpecError(f"expanded = {expanded!r} is not allowed: allowed: ratio, absolute")
 

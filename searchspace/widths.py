@@ -1,6 +1,17 @@
-"""Channel-count rounding shared by blocks and scaling rules."""
+"""Channel-count rounding shared by blocks and scaling rules, and which width multipliers exist; torch-free."""
 
 from __future__ import annotations
+
+import math
+
+from searchspace.fields import SpecError
+
+
+def check_width_multiplier(multiplier: float) -> float:
+    """A width multiplier alpha: a finite number > 0 (``search zoo --width-mult`` checks it before torch loads)."""
+    if not 0 < multiplier < math.inf:  # also refuses nan, which compares false with everything
+        raise SpecError(f"width multiplier = {multiplier!r} is not allowed: must be a finite number > 0")
+    return multiplier
 
 
 def make_divisible(value: float, divisor: int, min_value: int | None = None) -> int:

@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-from evaluators.data import DatasetError, load_dataset
+from evaluators.data import DatasetError, load_dataset, prescan_dataset
 
 
 def write_png(path: Path, pixels: np.ndarray, mode: str | None = None) -> None:
@@ -207,3 +207,35 @@ def test_val_fraction_out_of_range(tmp_path: Path, fraction: object) -> None:
     make_flat_folder(tmp_path, {"a": 2, "b": 2})
     with pytest.raises(DatasetError, match=r"invalid val_fraction .* \(allowed: a number in \(0.0, 1.0\)\)"):
         load_dataset(f"imagefolder:{tmp_path}", val_fraction=fraction)
+
+
+@pytest.mark.parametrize(
+    ("layout", "options"),
+    [("flat", {}), ("flat", {"val_fraction": 0.5}), ("flat", {"limit": 7, "seed": 3}), ("split", {}),
+     ("split", {"limit": 4, "val_limit": 2})],
+)
+def test_the_torch_free_prescan_counts_the_images_the_load_trains_on(tmp_path: Path, layout: str, options: dict) -> None:
+    if layout == "flat":
+        make_flat_folder(tmp_path, {"a": 5, "b": 7, "c": 3})
+    else:
+        make_flat_folder(tmp_path / "train", {"a": 4, "b": 3})
+        make_flat_folder(tmp_path / "val", {"a": 2, "b": 2})
+    assert prescan_dataset(f"imagefolder:{tmp_path}", **options) == len(load_dataset(f"imagefolder:{tmp_path}", **options))
+
+
+def test_the_loader_checks_each_header_itself(tmp_path: Path) -> None:
+    """The second line of defence: a Python caller (or a file changed after the pre-scan) meets the same limits."""
+    make_flat_folder(tmp_path, {"a": 2, "b": 2})
+    Image.new("L", (1, 200_000)).save(tmp_path / "a" / "thin.png")
+    with pytest.raises(DatasetError, match=r"thin\.png is 1x200000, a side longer than 65,535 pixels"):
+        load_dataset(f"imagefolder:{tmp_path}")
+
+
+def test_a_long_thin_image_within_the_side_limit_is_cropped_from_its_middle(tmp_path: Path) -> None:
+    make_flat_folder(tmp_path, {"a": 2, "b": 2})
+    column = np.zeros((60_000, 1), dtype=np.uint8)
+    column[29_000:31_000] = 200  # only the middle rows are bright: the centre crop keeps them
+    write_png(tmp_path / "a" / "thin.png", column)
+    data = load_dataset(f"imagefolder:{tmp_path}", resolution=16, val_fraction=0.5)
+    images = torch.cat([data.train_images, data.val_images])
+    assert any(torch.all(image == 200) for image in images)

@@ -16,13 +16,19 @@ from pathlib import Path
 import pytest
 
 import evaluators
+import evaluators.data
+import search.export
+import search.report
 import search.spaces
 import searchspace
 
 REPO = Path(__file__).resolve().parent.parent
 # The modules a refused `search run` or `search spaces` needs: the CLI, option and space-file checks, run folders.
 LIGHT_MODULES = ("search.cli", "search.commands.run", "search.run.api", "search.spaces.documents", "searchspace.fields",
-                 "evaluators.validate", "evaluators.errors")
+                 "evaluators.validate", "evaluators.errors",
+                 # and those that check an image folder, a spec string, a zoo option, a run folder to report or export
+                 "evaluators.data.registry", "evaluators.data.imagefolder_files", "search.specs_io", "searchspace.widths",
+                 "search.report.data", "search.export.request")
 
 
 def test_the_command_line_and_its_input_checks_do_not_import_torch() -> None:
@@ -37,6 +43,11 @@ def test_the_command_line_and_its_input_checks_do_not_import_torch() -> None:
     (searchspace, "build", "searchspace.build"),
     (evaluators, "cost", "evaluators.cost"),
     (search.spaces, "load_space", "search.spaces.files"),
+    (evaluators.data, "load_dataset", "evaluators.data.registry"),
+    (evaluators.data, "ImageDataset", "evaluators.data.base"),
+    (search.export, "export_net", "search.export.api"),
+    (search.report, "write_report", "search.report.page"),
+    (search.report, "load_run", "search.report.data"),
 ])
 def test_every_public_name_is_what_its_module_defines(package: types.ModuleType, name: str, module: str) -> None:
     assert getattr(package, name) is getattr(sys.modules[module], name)

@@ -8,6 +8,7 @@ import optuna
 import pytest
 
 from search.errors import UserError
+from search.run.config import RunConfig
 from search.spaces import (
     DEFAULT_SPACE,
     FixedSuggest,
@@ -46,8 +47,8 @@ def space(request) -> Space:
 
 
 def test_builtins_are_the_documented_nine_with_the_default_first() -> None:
-    assert BUILTIN == ["unified", "mobilenet", "resnet", "regnet", "efficientnet", "mobile", "hybrid", "vit", "union"]
-    assert DEFAULT_SPACE == BUILTIN[0]
+    assert BUILTIN == ["union", "unified", "mobilenet", "resnet", "regnet", "efficientnet", "mobile", "hybrid", "vit"]
+    assert DEFAULT_SPACE == BUILTIN[0] == RunConfig(name="default").space
     for name in BUILTIN:
         assert load_space(name) is builtin_spaces()[name]
         assert load_space(name).description

@@ -29,7 +29,7 @@ def test_the_known_points_that_fit_become_the_first_trials_with_their_baseline_r
     baselines = [
         _baseline("mnasnet0_5", "complete", 0.61),
         _baseline("mobilenet_v3_large", "infeasible", 0.7),  # over the budget: not a trial
-        _baseline("resnet34", "complete", 0.8),  # fits, but is no point of the space
+        _baseline("resnet50", "complete", 0.8),  # fits, but is no point of the space
         _baseline("shufflenet_v2_x0_5", "complete", 0.55),
     ]
     points = known_points_to_enqueue(space, baselines)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from evaluators.data.base import DatasetError
+from evaluators.errors import DatasetError
 
 
 def int_option(dataset: str, option: str, value: object, *, minimum: int, maximum: int | None = None) -> int:

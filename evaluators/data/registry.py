@@ -4,6 +4,9 @@ A dataset is named as the user types it: a plain name (``cifar10``) or, for the
 user's own images, ``imagefolder:PATH``. Names are case-insensitive; the path
 is kept exactly as given. Adding a dataset means one loader module and one
 entry in :data:`_ENTRIES`.
+
+This module is torch-free: the command line checks a dataset's name, options
+and (with :func:`prescan_dataset`) files before torch is imported.
 """
 
 from __future__ import annotations
@@ -12,10 +15,14 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from evaluators.data.base import DatasetError, ImageDataset
 from evaluators.data.options import int_option
+from evaluators.errors import DatasetError
 from evaluators.paths import cache_dir
+
+if TYPE_CHECKING:
+    from evaluators.data.base import ImageDataset
 
 DEFAULT_DATASET = "digits"
 # Seeds feed numpy's SeedSequence and torch.manual_seed (with offsets added);
@@ -50,6 +57,8 @@ class DatasetEntry:
     description: str
     options: tuple[str, ...]
     load: Callable[[LoadRequest, dict[str, object]], ImageDataset]
+    # Torch-free: refuses what ``load`` would from the files alone and gives the number of training images.
+    prescan: Callable[[LoadRequest, dict[str, object]], int] | None = None
 
     @property
     def key(self) -> str:
@@ -87,6 +96,12 @@ def _load_image_folder(request: LoadRequest, options: dict[str, object]) -> Imag
     from evaluators.data.imagefolder import load_image_folder
 
     return load_image_folder(request.argument or "", resolution=request.resolution, seed=request.seed, **options)
+
+
+def _prescan_image_folder(request: LoadRequest, options: dict[str, object]) -> int:
+    from evaluators.data.imagefolder_files import prescan_image_folder
+
+    return prescan_image_folder(request.argument or "", resolution=request.resolution, seed=request.seed, **options)
 
 
 def _load_fake(request: LoadRequest, options: dict[str, object]) -> ImageDataset:
@@ -134,6 +149,7 @@ _ENTRIES: tuple[DatasetEntry, ...] = (
         description="your own images, one folder per class (optionally under train/ and val/), 3x64x64 by default",
         options=("limit", "val_limit", "val_fraction"),
         load=_load_image_folder,
+        prescan=_prescan_image_folder,
     ),
     DatasetEntry(
         usage="fake",
@@ -180,6 +196,32 @@ def load_dataset(
     ``None`` mean "use the default". Raises :class:`DatasetError` for an unknown
     name, an unknown option or a bad value.
     """
+    entry, request, given = _checked_request(name, resolution, data_root, download, seed, options)
+    return entry.load(request, given)
+
+
+def prescan_dataset(
+    name: str,
+    *,
+    resolution: int | None = None,
+    data_root: str | os.PathLike[str] | None = None,
+    download: bool = False,
+    seed: int = 0,
+    **options: object,
+) -> int | None:
+    """Refuse, without importing torch, what :func:`load_dataset` would refuse from the name, options and files.
+
+    Returns the number of training images where the files tell it without
+    decoding (an image folder), else ``None``. Cheap: it reads folder listings
+    and image headers, never pixels.
+    """
+    entry, request, given = _checked_request(name, resolution, data_root, download, seed, options)
+    return entry.prescan(request, given) if entry.prescan is not None else None
+
+
+def _checked_request(name: str, resolution: int | None, data_root: str | os.PathLike[str] | None, download: bool,
+                     seed: int, options: dict[str, object]) -> tuple[DatasetEntry, LoadRequest, dict[str, object]]:
+    """The entry for ``name``, its checked :class:`LoadRequest`, and the options given (not ``None``)."""
     entry, argument = _resolve(name)
     if not isinstance(download, bool):
         raise DatasetError(f"{entry.key}: invalid download {download!r} (allowed: True, False)")
@@ -195,7 +237,7 @@ def load_dataset(
         seed=int_option(entry.key, "seed", seed, minimum=0, maximum=MAX_SEED),
         argument=argument,
     )
-    return entry.load(request, given)
+    return entry, request, given
 
 
 def _resolve(name: str) -> tuple[DatasetEntry, str | None]:

@@ -20,9 +20,10 @@ def describe(spec: str, as_json: bool) -> None:
       search describe "net_r32_n10 | conv_s2_c16 | mbconv_r2_s2_e6_c24 | head"
     """
     from search.specs_io import read_spec
+
+    net = read_spec(spec)  # a missing file or a string without its sections is refused before torch loads
     from searchspace import NetSpec
 
-    net = read_spec(spec)
     if as_json:
         click.echo(net.to_json())
         return

@@ -16,9 +16,12 @@ Examples:
 def report(run_dir: str, quiet: bool) -> None:
     """Write the run's report (the net to pick for the budget, the Pareto front, trade-offs, convergence, the knobs that
     matter most) and print its summary. A damaged trials.csv or pareto.csv is refused before anything is written."""
-    from search.report import load_run, summary_of, write_report
+    from search.report import load_run
 
-    path = write_report(run_dir)
+    data = load_run(run_dir)  # torch-free: a missing or damaged run is refused before the page's imports
+    from search.report import summary_of, write_report_of
+
+    path = write_report_of(data)
     if not quiet:
-        click.echo(summary_of(load_run(run_dir)))
+        click.echo(summary_of(data))
     click.echo(f"report: {path}")

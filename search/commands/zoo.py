@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from searchspace.widths import check_width_multiplier
+
 
 @click.command()
 @click.argument("name", required=False)
@@ -23,11 +25,14 @@ def zoo(name: str | None, resolution: int | None, width_mult: float | None, as_j
       search zoo mobilenet_v2 --width-mult 0.75 --resolution 160
       search zoo efficientnet_b0 --json > b0.json
     """
+    # What the arguments alone decide comes first: the zoo's modules import torch.
+    if name is None and (resolution is not None or width_mult is not None or as_json):
+        raise click.UsageError("--resolution, --width-mult and --json need a NAME")
+    if width_mult is not None:
+        check_width_multiplier(width_mult)
     from searchspace import zoo as known
 
     if name is None:
-        if resolution is not None or width_mult is not None or as_json:
-            raise click.UsageError("--resolution, --width-mult and --json need a NAME")
         click.echo(_table(known))
         return
     options = {}

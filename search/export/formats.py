@@ -16,11 +16,10 @@ from torch import nn
 from evaluators.latency.runtimes import ONNX_INPUT_NAME, onnx_model_bytes, scripted
 from search.errors import UserError
 from search.export.python_source import python_source
+from search.export.request import FORMATS, SUFFIXES  # noqa: F401  (re-exported: they live with the torch-free checks)
 from search.run.rundir import write_atomic
 from searchspace import NetSpec, encode
 
-FORMATS = ("pt", "onnx", "torchscript", "python")
-SUFFIXES = {"pt": ".pt", "onnx": ".onnx", "torchscript": ".torchscript.pt", "python": ".py"}
 # Float32 kernels differ between runtimes in summation order; more than this is a wrong graph.
 TOLERANCE = dict(rtol=1e-3, atol=1e-4)
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
 from search.errors import UserError, shown
 from search.run.records import TrialRecord
 from search.run.rundir import RunDir
-from searchspace import NetSpec, decode
+
+if TYPE_CHECKING:  # torch-free: an export's trial is found before torch is imported
+    from searchspace import NetSpec
 
 
 def run_table(rundir: RunDir) -> pd.DataFrame:
@@ -48,4 +52,6 @@ def find_record(rundir: RunDir, trial: str) -> TrialRecord:
 
 
 def record_spec(record: TrialRecord) -> NetSpec:
+    from searchspace import decode
+
     return decode(record.spec)

@@ -46,9 +46,10 @@ log = logging.getLogger("search")
 
 # The final training's length, in multiples of the proxy's: the one knob of the protocol's cost,
 # which is this factor x the seeds x each net's proxy time.  The issue asks for a recipe longer than
-# the proxy's; 2 gives 8 epochs at batch 128 on digits (88 steps, 11k images, close to the 14k of
-# benchmarks/proxy_fidelity.py's 10-epoch reference).  At 4, one measured default run (12-minute
-# limit, 2 cores) had time in its final share for one known net only: 12 proxy times per net.
+# the proxy's; 2 gives 8 epochs at batch 32 on digits (352 steps, 11k images, close to the 14k of
+# benchmarks/proxy_fidelity.py's 10-epoch reference; the four known nets still under 0.90 after the
+# proxy's 4 epochs reach 0.88-0.98 there).  At 4, one measured default run (12-minute limit, 2 cores)
+# had time in its final share for one known net only: 12 proxy times per net.
 FINAL_LENGTH_FACTOR = 2
 FINAL_FOLDER = "final"
 FINAL_FIELDS = ("final_accuracy", "final_ci_low", "final_ci_high", "final_seeds", "final_epochs")

@@ -12,7 +12,7 @@ from typing import Any
 from search.errors import UserError
 from search.run.config import RunConfig
 from search.run.preflight import check_batch_size, check_latency_cache, check_storage
-from search.run.resources import checked_training_device, load_search_dataset
+from search.run.resources import checked_training_device, load_search_dataset, prescan_search_dataset
 from search.run.space_check import space_record
 from search.spaces.documents import check_space_file
 
@@ -39,7 +39,11 @@ def check_runtime_available(config: RunConfig) -> None:
 
 
 def prepare(config: RunConfig) -> Prepared:
-    check_space_file(config.space)  # first, and torch-free: a hostile space file is refused in little memory
+    # First, and torch-free: a hostile space file or image folder is refused in little memory.
+    check_space_file(config.space)
+    train_images = prescan_search_dataset(config)
+    if train_images is not None:
+        check_batch_size(config, train_images, config.dataset)
     from search.spaces import load_space
     from searchspace import zoo
 

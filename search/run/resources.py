@@ -21,8 +21,20 @@ def load_search_dataset(config: Any):
     """The dataset a run or exploration trains its proxies on (bad names and options are user errors)."""
     from evaluators.data import load_dataset
 
-    return load_dataset(config.dataset, resolution=config.proxy_resolution or default_proxy_resolution(config.dataset),
-                        data_root=config.data_root, download=config.download, seed=config.seed, **config.dataset_options)
+    return load_dataset(config.dataset, **_dataset_arguments(config))
+
+
+def prescan_search_dataset(config: Any) -> int | None:
+    """Torch-free: refuse what :func:`load_search_dataset` would from the name, options and files (an image
+    folder's listing and headers); the number of training images where that tells it, else None."""
+    from evaluators.data import prescan_dataset
+
+    return prescan_dataset(config.dataset, **_dataset_arguments(config))
+
+
+def _dataset_arguments(config: Any) -> dict[str, Any]:
+    return dict(resolution=config.proxy_resolution or default_proxy_resolution(config.dataset), data_root=config.data_root,
+                download=config.download, seed=config.seed, **config.dataset_options)
 
 
 def training_device(requested: str | None, *, gpus: bool | None = None) -> str:

@@ -12,8 +12,9 @@ With optuna, one trial per net::
     trial = study.ask()
     net = space.sample(OptunaSuggest(trial), context)
 
-Built-in spaces: ``unified`` (the default), ``mobilenet``, ``resnet``,
-``regnet``, ``efficientnet``, ``mobile`` (per-block knobs).  Space files are described in docs/spaces.md.
+Built-in spaces: ``union`` (the default, :mod:`search.spaces.default`), ``unified``,
+``mobilenet``, ``resnet``, ``regnet``, ``efficientnet``, ``mobile`` (per-block knobs), ``vit``
+and ``hybrid``.  Space files are described in docs/spaces.md.
 
 The names are imported on first use (see searchspace.lazy_exports): reading a
 space file's document (search/spaces/documents.py) must not load torch.
@@ -23,7 +24,8 @@ from searchspace.lazy_exports import export_lazily
 
 __all__ = export_lazily(__name__, {
     "search.spaces.base": ("KnobInfo", "Space", "SpaceContext"),
-    "search.spaces.catalog": ("DEFAULT_SPACE", "builtin_spaces"),
+    "search.spaces.catalog": ("builtin_spaces",),
+    "search.spaces.default": ("DEFAULT_SPACE",),
     "search.spaces.files": ("load_space",),
     "search.spaces.suggest": ("FixedSuggest", "KnobValueError", "OptunaSuggest", "RandomSuggest", "Suggest"),
 })

@@ -24,10 +24,10 @@ from search.spaces.regnet_space import RegNetSpace
 from search.spaces.resnet_space import ResNetSpace
 from search.spaces.schema import parse_space
 from search.spaces.template import TemplateSpace
+from search.spaces.default import DEFAULT_SPACE
 from search.spaces.union_space import UnionSpace
 from search.spaces.vit_space import ViTSpace
 
-DEFAULT_SPACE = "unified"
 
 
 def _definition(file_name: str) -> TemplateDefinition | RegNetDefinition:
@@ -72,5 +72,6 @@ def study_space(name: str) -> Space:
 
 
 def builtin_spaces() -> dict[str, Space]:
-    """Name -> space, ``unified`` (the default) first."""
-    return dict(_load_builtins())
+    """Name -> space, the default first."""
+    spaces = _load_builtins()
+    return {DEFAULT_SPACE: spaces[DEFAULT_SPACE], **spaces}

@@ -46,10 +46,12 @@ from searchspace import NetSpec, Stage
 # The fast known nets, each an exact point (tests/test_spaces_mobile.py checks every one).
 KNOWN_NETS = (
     "mobilenet_v3_small", "mobilenet_v3_large", "mobilenetv4_conv_small", "mobilenetv4_conv_medium",
+    "mobilenetv4_conv_large", "mobilenetv4_hybrid_medium", "mobilenetv4_hybrid_large",
     "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3",
     "shufflenet_v2_x0_5", "shufflenet_v2_x1_0", "shufflenet_v2_x1_5", "shufflenet_v2_x2_0",
     "mobilenetv1_100", "mobilenet_v2", "regnet_x_400mf", "regnet_x_800mf", "regnet_y_400mf", "regnet_y_800mf",
-    "efficientnet_b0", "efficientnet_b1", "resnet18",
+    "efficientnet_b0", "efficientnet_b1", "efficientnet_b2", "efficientnet_b3", "efficientnet_b4", "efficientnet_b5",
+    "efficientnet_v2_s", "resnet18", "resnet34",
 )
 
 
@@ -77,9 +79,10 @@ class MobileSpace(Space):
     name = "mobile"
     description = (
         "Per-block choices over a MobileNet-like layout: every block picks its kind (conv, mbconv, fused, uib, "
-        "basic, bottleneck, shuffle), activation, expansion, kernel and SE; stage depth, width and stride-1 stages; "
-        "stem kernel and pooling, head conv and hidden layer, batch-norm settings. Holds MobileNetV1/V2/V3/V4, "
-        "MnasNet, ShuffleNetV2, small RegNets, EfficientNet-B0/B1 and ResNet-18 exactly."
+        "basic, bottleneck, shuffle; Mobile MQA at 1/16 and 1/32), activation, expansion, kernel, SE and layer scale; "
+        "stage depth, width and stride-1 stages; stem kernel and pooling, head conv and hidden layer, batch-norm "
+        "settings. Holds MobileNetV1/V2/V3, MobileNetV4 conv and hybrid, MnasNet, ShuffleNetV2, small RegNets, "
+        "EfficientNet-B0...B5, EfficientNetV2-S and ResNet-18/34 exactly."
     )
 
     @property

@@ -13,22 +13,34 @@ all of them, as in torchvision:
   gets ``int(width * 4 * ratio / groups) * groups`` channels - torchvision's
   ``int(planes * width_per_group / 64) * groups`` with
   ``width_per_group = 256 * ratio / groups`` - so it always divides into the
-  groups: no repair is needed;
-* ``stage<i>.se``: SENet's squeeze-and-excitation (a sixteenth of the block
-  output, after the last conv);
+  groups (an SK or split-attention 3x3 rounds it to whole shares of its two
+  paths or splits per group);
+* ``stage<i>.se``: an attention module after the block's last conv, and
+  ``stage<i>.attention`` which one, as timm's ``attn_layer``: SENet's SE (a
+  sixteenth of the block output), ECA, CBAM, Gather-Excite or global context,
+  each with its paper's settings;
+* ``stage<i>.bam`` (not after the last stage): a BAM after the stage, where
+  the next one downsamples, as in the BAM paper;
+* ``spatial_conv``: every block's 3x3 as a plain conv, SKNet's selective-kernel
+  conv (timm's settings for basic blocks and for bottlenecks) or ResNeSt's
+  split attention (radix 2);
 * ``stem``: one 7x7 conv, or ResNet-C's three 3x3 convs (``deep``);
   ``downsample``: the shortcut's strided 1x1, or ResNet-D's average pool then
   1x1;
 * ``resolution_mult``.
 
+So SE-, ECA-, CBAM-, GE- and BAM-ResNet-50, ResNet-50-C/D, SKNet and ResNeSt
+(14d, 26d, 50d) are points too.
+
 Depths reach a little past ResNet-50's (3, 4, 6, 3) and widths to 1.5x its
 (64, 128, 256, 512), not to ResNet-101/152 or ResNeXt-101: sampled nets stay
-within a CPU's reach (median about 2 GMACs at 224 px).
+within a CPU's reach (median about 2.3 GMACs at 224 px, ``python -m benchmarks.space_macs resnet``).
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from search.spaces.base import KnobInfo, Space, SpaceContext, not_a_baseline, registered
@@ -43,8 +55,12 @@ from searchspace import (
     PoolSpec,
     Stage,
 )
+from searchspace.blocks.attention import AttentionSpec, attention_kinds
+from searchspace.blocks.spatial import SpatialConvSpec
 from searchspace.scaling import scale_resolution
-from searchspace.zoo.resnet import DEPTHS, PLANES, SENET_SE
+from searchspace.stage_knobs import SPATIAL_CONVS, bam_from_knobs, se_from_knobs, spatial_from_knobs
+from searchspace.zoo.resnet import BASIC_DEPTHS, DEPTHS, PLANES
+from searchspace.zoo.sknet_resnest import sknet_spatial
 
 BOTTLENECK_EXPANSION = 4  # a bottleneck's output width over its base width, as torchvision's
 STAGE_STRIDES = (1, 2, 2, 2)
@@ -54,21 +70,65 @@ BLOCK = Domain.choices(("basic", "bottleneck"))
 GROUPS = Domain.choices((1, 2, 4, 8, 16, 32, 64))
 BOTTLENECK_RATIO = Domain.choices((0.25, 0.5, 1.0))
 SE = Domain.choices((False, True))
+ATTENTION = Domain.choices(attention_kinds())
+BAM = Domain.choices((False, True))
+SPATIAL_CONV = Domain.choices(SPATIAL_CONVS)
 STEM = Domain.choices(("7x7", "deep"))
 DOWNSAMPLE = Domain.choices(("conv1x1", "avgpool"))
 RESOLUTION = Domain.choices((0.5, 0.625, 0.75, 0.875, 1.0))
 BOTTLENECK_ONLY = "block == bottleneck"
+SPATIAL_SPLITS = 2  # SKNet's two paths, ResNeSt's radix 2 (the settings _spatial gives)
 
-# zoo name: (block, torchvision depth, groups, bottleneck ratio, SE, stem, downsample)
+
+@dataclass(frozen=True)
+class _Known:
+    """A known net as this space's knobs: torchvision's depth (basic blocks for 18 and 34) and what differs from ResNet's."""
+
+    depth: int
+    groups: int = 1
+    bottleneck_ratio: float = 0.25
+    attention: str | None = None  # in every block
+    stem: str = "7x7"
+    downsample: str = "conv1x1"
+    spatial_conv: str = "plain"
+    bam: bool = False  # after every stage but the last
+
+    @property
+    def block(self) -> str:
+        return "basic" if self.depth in BASIC_DEPTHS else "bottleneck"
+
+
+_RESNET_D = {"stem": "deep", "downsample": "avgpool"}
 _BASELINES = {
-    "resnet18": ("basic", 18, 1, 0.25, False, "7x7", "conv1x1"),
-    "resnet34": ("basic", 34, 1, 0.25, False, "7x7", "conv1x1"),
-    "resnet50": ("bottleneck", 50, 1, 0.25, False, "7x7", "conv1x1"),
-    "resnext50_32x4d": ("bottleneck", 50, 32, 0.5, False, "7x7", "conv1x1"),
-    "wide_resnet50_2": ("bottleneck", 50, 1, 0.5, False, "7x7", "conv1x1"),
-    "seresnet50": ("bottleneck", 50, 1, 0.25, True, "7x7", "conv1x1"),
-    "resnet50d": ("bottleneck", 50, 1, 0.25, False, "deep", "avgpool"),
+    "resnet18": _Known(18),
+    "resnet34": _Known(34),
+    "resnet50": _Known(50),
+    "resnext50_32x4d": _Known(50, groups=32, bottleneck_ratio=0.5),
+    "wide_resnet50_2": _Known(50, bottleneck_ratio=0.5),
+    "seresnet50": _Known(50, attention="se"),
+    "ecaresnet50d": _Known(50, attention="eca", **_RESNET_D),
+    "cbam_resnet50": _Known(50, attention="cbam"),
+    "ge_resnet50": _Known(50, attention="ge"),
+    "bam_resnet50": _Known(50, bam=True),
+    "resnet50c": _Known(50, stem="deep"),
+    "resnet50d": _Known(50, **_RESNET_D),
+    "skresnet18": _Known(18, spatial_conv="sk"),
+    "skresnet34": _Known(34, spatial_conv="sk"),
+    "skresnet50": _Known(50, spatial_conv="sk"),
+    "resnest14d": _Known(14, spatial_conv="splat", **_RESNET_D),
+    "resnest26d": _Known(26, spatial_conv="splat", **_RESNET_D),
+    "resnest50d": _Known(50, spatial_conv="splat", **_RESNET_D),
 }
+
+
+def _attention(kind: str) -> AttentionSpec | None:
+    """timm's ``attn_layer`` after a block's last conv: SENet's SE (a sixteenth of the output) or another module's defaults."""
+    return se_from_knobs({"se": True, "attention": kind, "se_style": "output", "activation": "relu"})
+
+
+def _spatial(choice: str, block: str) -> SpatialConvSpec | None:
+    """The 3x3 every block uses; SKNet narrows a basic block's SK attention (zoo.sknet_resnest)."""
+    return sknet_spatial(block == "basic") if choice == "sk" else spatial_from_knobs({"spatial_conv": choice})
 
 
 def _stem(style: str) -> tuple[Stage, ...]:
@@ -79,9 +139,28 @@ def _stem(style: str) -> tuple[Stage, ...]:
     return (*convs, Stage(block=PoolSpec(kernel=3, padding=1), stride=2))
 
 
+def _block(net: dict[str, Any], width: int, attention: str | None) -> BasicSpec | BottleneckSpec:
+    """A stage's block; ``net`` holds the choices every stage shares (block, groups, bottleneck_ratio, downsample, spatial_conv)."""
+    se = _attention(attention) if attention else None
+    spatial = _spatial(net["spatial_conv"], net["block"])
+    if net["block"] == "basic":
+        return BasicSpec(out_channels=width, se=se, downsample=net["downsample"], spatial=spatial)
+    out = BOTTLENECK_EXPANSION * width
+    # SK's paths and ResNeSt's radix splits each read a share of the 3x3's input per group: round to whole shares.
+    unit = net["groups"] * (1 if spatial is None else SPATIAL_SPLITS)
+    mid = max(1, int(out * net["bottleneck_ratio"] / unit)) * unit
+    return BottleneckSpec(out_channels=out, bottleneck_ratio=mid / out, groups=net["groups"], se=se, se_position="seout",
+                          downsample=net["downsample"], spatial=spatial)
+
+
+def _takes_bam(index: int) -> bool:
+    return index < len(STAGE_STRIDES) - 1  # a BAM goes where the next stage downsamples
+
+
 class ResNetSpace(Space):
     name = "resnet"
-    description = "torchvision's ResNet family: basic or bottleneck blocks, ResNeXt groups, width, depth, SENet SE, ResNet-C/D stems and shortcuts"
+    description = ("torchvision's and timm's ResNet family: basic or bottleneck blocks, ResNeXt groups, width, depth, "
+                   "per-stage attention (SE, ECA, CBAM, GE, GC) and BAM, SK or split-attention 3x3s, ResNet-C/D stems and shortcuts")
 
     @property
     def baselines(self) -> tuple[str, ...]:
@@ -89,22 +168,18 @@ class ResNetSpace(Space):
 
     def sample(self, suggest: Suggest, context: SpaceContext) -> NetSpec:
         stem = STEM.draw(suggest, "stem")
-        block = BLOCK.draw(suggest, "block")
-        if block == "bottleneck":
-            groups, ratio = GROUPS.draw(suggest, "groups"), BOTTLENECK_RATIO.draw(suggest, "bottleneck_ratio")
-        downsample = DOWNSAMPLE.draw(suggest, "downsample")
+        net = {"block": BLOCK.draw(suggest, "block")}
+        if net["block"] == "bottleneck":
+            net.update(groups=GROUPS.draw(suggest, "groups"), bottleneck_ratio=BOTTLENECK_RATIO.draw(suggest, "bottleneck_ratio"))
+        net.update(downsample=DOWNSAMPLE.draw(suggest, "downsample"), spatial_conv=SPATIAL_CONV.draw(suggest, "spatial_conv"))
         stages = []
         for index, stride in enumerate(STAGE_STRIDES):
             depth = DEPTH[index].draw(suggest, f"stage{index}.depth")
             width = WIDTH[index].draw(suggest, f"stage{index}.width")
-            se = SENET_SE if SE.draw(suggest, f"stage{index}.se") else None
-            if block == "basic":
-                spec = BasicSpec(out_channels=width, se=se, downsample=downsample)
-            else:
-                out = BOTTLENECK_EXPANSION * width
-                mid = max(1, int(out * ratio / groups)) * groups
-                spec = BottleneckSpec(out_channels=out, bottleneck_ratio=mid / out, groups=groups, se=se, se_position="seout", downsample=downsample)
-            stages.append(Stage(block=spec, repeats=depth, stride=stride))
+            attention = ATTENTION.draw(suggest, f"stage{index}.attention") if SE.draw(suggest, f"stage{index}.se") else None
+            stages.append(Stage(block=_block(net, width, attention), repeats=depth, stride=stride))
+            if _takes_bam(index) and BAM.draw(suggest, f"stage{index}.bam"):
+                stages.append(Stage(block=bam_from_knobs({"bam": True})))
         spec = NetSpec(
             stem=_stem(stem), stages=tuple(stages), head=HeadSpec(),
             resolution=context.resolution, num_classes=context.num_classes, in_channels=context.in_channels,
@@ -119,27 +194,39 @@ class ResNetSpace(Space):
             KnobInfo.of("groups", GROUPS, BOTTLENECK_ONLY),
             KnobInfo.of("bottleneck_ratio", BOTTLENECK_RATIO, BOTTLENECK_ONLY),
             KnobInfo.of("downsample", DOWNSAMPLE),
+            KnobInfo.of("spatial_conv", SPATIAL_CONV, note="the 3x3 of every block"),
         ]
         for index in range(len(STAGE_STRIDES)):
             knobs += [
                 KnobInfo.of(f"stage{index}.depth", DEPTH[index]),
                 KnobInfo.of(f"stage{index}.width", WIDTH[index], note="base width: a bottleneck outputs 4x"),
                 KnobInfo.of(f"stage{index}.se", SE),
+                KnobInfo.of(f"stage{index}.attention", ATTENTION, f"stage{index}.se == true"),
             ]
+            if _takes_bam(index):
+                knobs.append(KnobInfo.of(f"stage{index}.bam", BAM))
         return [*knobs, KnobInfo.of("resolution_mult", RESOLUTION)]
 
     def log10_size(self) -> float:
         blocks = 1 + GROUPS.count() * BOTTLENECK_RATIO.count()  # basic, or bottleneck with its own two knobs
-        per_stage = sum(d.log10_count() + w.log10_count() + SE.log10_count() for d, w in zip(DEPTH, WIDTH))
-        return math.log10(blocks) + per_stage + STEM.log10_count() + DOWNSAMPLE.log10_count() + RESOLUTION.log10_count()
+        attention = math.log10(1 + ATTENTION.count())  # none, or se on with one of the modules
+        per_stage = sum(d.log10_count() + w.log10_count() + attention + (BAM.log10_count() if _takes_bam(i) else 0)
+                        for i, (d, w) in enumerate(zip(DEPTH, WIDTH)))
+        net = STEM.log10_count() + DOWNSAMPLE.log10_count() + SPATIAL_CONV.log10_count() + RESOLUTION.log10_count()
+        return math.log10(blocks) + per_stage + net
 
     def known_point(self, zoo_name: str) -> dict[str, Any]:
         if zoo_name not in _BASELINES:
             raise not_a_baseline(self, zoo_name)
-        block, depth, groups, ratio, se, stem, downsample = _BASELINES[zoo_name]
-        point: dict[str, Any] = {"stem": stem, "block": block, "downsample": downsample, "resolution_mult": 1.0}
-        if block == "bottleneck":
-            point.update(groups=groups, bottleneck_ratio=ratio)
-        for index, (repeats, planes) in enumerate(zip(DEPTHS[depth], PLANES)):
-            point.update({f"stage{index}.depth": repeats, f"stage{index}.width": planes, f"stage{index}.se": se})
+        known = _BASELINES[zoo_name]
+        point: dict[str, Any] = {"stem": known.stem, "block": known.block, "downsample": known.downsample,
+                                 "spatial_conv": known.spatial_conv, "resolution_mult": 1.0}
+        if known.block == "bottleneck":
+            point.update(groups=known.groups, bottleneck_ratio=known.bottleneck_ratio)
+        for index, (repeats, planes) in enumerate(zip(DEPTHS[known.depth], PLANES)):
+            point.update({f"stage{index}.depth": repeats, f"stage{index}.width": planes, f"stage{index}.se": known.attention is not None})
+            if known.attention:
+                point[f"stage{index}.attention"] = known.attention
+            if _takes_bam(index):
+                point[f"stage{index}.bam"] = known.bam
         return point

@@ -19,8 +19,8 @@ from searchspace.fields import Codec, IntCodec, NestedCodec, NumberTupleCodec, S
 from searchspace.necks.kinds import neck_by_name, neck_of
 from searchspace.shown import shown
 from searchspace.spec import DocumentSpec, NetSpec
+from searchspace.spec_outline import NECK_SEPARATOR as SEPARATOR
 
-SEPARATOR = "=>"
 FEATURES = "features"
 
 

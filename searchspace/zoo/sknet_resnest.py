@@ -11,14 +11,19 @@ from __future__ import annotations
 
 from searchspace.blocks import SelectiveKernelSpec, SplitAttentionSpec
 from searchspace.zoo.registry import Reference, ZooEntry, register
-from searchspace.zoo.resnet import resnet_spec
+from searchspace.zoo.resnet import BASIC_DEPTHS, resnet_spec
 
 # timm's skresnet18/34 sk_kwargs: rd_ratio 1/8, rd_divisor 16; skresnet50 keeps SelectiveKernel's defaults.
 BASIC_SK = SelectiveKernelSpec(ratio=1 / 8, divisor=16)
 
 
+def sknet_spatial(basic: bool) -> SelectiveKernelSpec:
+    """The SK conv of timm's SKNet for a basic block or for a bottleneck."""
+    return BASIC_SK if basic else SelectiveKernelSpec()
+
+
 def _sknet(depth: int) -> ZooEntry:
-    spatial = BASIC_SK if depth < 50 else SelectiveKernelSpec()
+    spatial = sknet_spatial(depth in BASIC_DEPTHS)
     name = f"skresnet{depth}"
     return ZooEntry(name, "sknet", lambda: resnet_spec(depth, spatial=spatial), Reference("timm", name, 224),
                     note="Selective Kernel Networks (Li et al., 2019), timm's variant: each path reads half the input channels")
