@@ -226,6 +226,11 @@ def measure_all(folder: Path) -> list[dict]:
         with tempfile.TemporaryDirectory() as scratch:
             arguments = hostile_cifar_folder(Path(scratch), case)
             rows.append(row(f"cifar10: {case}", measure_search(arguments, Path(scratch)), "search " + " ".join(arguments)))
+    for label, write, case in (("explore: a truncated PNG", hostile_image_folder, "a truncated PNG"),
+                               ("explore: a crafted CIFAR pickle", hostile_cifar_folder, "a crafted pickle")):
+        with tempfile.TemporaryDirectory() as scratch:
+            arguments = ["explore", "--space", "resnet", "--macs", "1M:900M", *write(Path(scratch), case)[1:]]
+            rows.append(row(label, measure_search(arguments, Path(scratch)), "search " + " ".join(arguments)))
     return rows
 
 

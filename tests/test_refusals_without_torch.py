@@ -78,6 +78,20 @@ def test_a_bad_cifar_folder_is_refused_before_torch(work: Path, case: str) -> No
     assert not (work / "ran").exists()
 
 
+@pytest.mark.parametrize(("write", "case", "message"), [
+    (hostile_image_folder, "a truncated PNG", IMAGE_FOLDER_MESSAGES["a truncated PNG"]),
+    (hostile_cifar_folder, "a crafted pickle", CIFAR_MESSAGES["a crafted pickle"]),
+    (hostile_cifar_folder, "ten images, batch 500", CIFAR_MESSAGES["ten images, batch 500"]),
+])
+def test_explore_refuses_a_bad_dataset_folder_before_torch(work: Path, write, case: str, message: str) -> None:
+    _, *dataset = write(work, case)  # the `search run` arguments: explore takes the same dataset options
+    assert message in refused_intact(work, "explore", "--space", "resnet", "--macs", "1M:900M", *dataset)
+
+
+def test_explore_without_a_space_is_one_line(work: Path) -> None:
+    assert "explore needs at least one --space" in refused_intact(work, "explore", "--macs", "1M:900M")
+
+
 def test_a_truncated_mnist_file_is_refused_before_torch(work: Path) -> None:
     raw = work / "data" / "MNIST" / "raw"
     raw.mkdir(parents=True)
