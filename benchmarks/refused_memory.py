@@ -40,8 +40,8 @@ SPACE_FILES = {
     "5,000-deep nesting": "stages: " + "[" * 5000 + "]" * 5000 + "\n",
     "3,000,000 stages": "all_stages: {stride: 1, depth: 1, block: conv, width: 8}\nstages: 3000000\n",
 }
-# Run in a folder whose earlier/ is a copy of the committed example run. The last two are still decided after torch
-# loads: a zoo name and a block's field are known only to the modules that define them, and those import torch.
+# Run in a folder whose earlier/ is a copy of the committed example run. The last one is still decided after torch
+# loads: a block's fields are known only to the modules that define the block kinds, and those import torch.
 EXAMPLE_RUN = Path(__file__).resolve().parent.parent / "results" / "examples" / "digits-50ms"
 OTHER_COMMANDS = {
     "describe: a string without sections": ["describe", "x" * 300],
@@ -52,6 +52,7 @@ OTHER_COMMANDS = {
     "export: no such trial": ["export", "earlier", "--trial", "999", "--format", "pt"],
     "export --out under a file": ["export", "earlier", "--trial", "1", "--format", "pt", "--out", "earlier/run.json/x.pt"],
     "zoo: unknown name": ["zoo", "nosuch"],
+    "run --baseline (unknown name)": ["run", "--baseline", "nosuch"],
     "describe: a 5,000-digit width": ["describe", "net_r32 | conv_c" + "9" * 5000 + " | conv_c8 | head"],
 }
 REFUSED_OPTIONS = {
@@ -126,6 +127,61 @@ def hostile_image_folder(root: Path, case: str) -> list[str]:
     return ["run", "--dataset", dataset, *options]
 
 
+class _RunsCommand:
+    """Unpickled by ``pickle.load``, this runs ``touch ran``: the crafted batch the data-only unpickler must refuse."""
+
+    def __reduce__(self) -> tuple:
+        import os
+
+        return os.system, ("touch ran",)
+
+
+def cifar10_folder(root: Path) -> Path:
+    """A valid CIFAR-10 python-version folder under ``root/cifar`` of two images per batch; the folder of the batches."""
+    import pickle
+
+    import numpy as np
+
+    folder = root / "cifar" / "cifar-10-batches-py"
+    folder.mkdir(parents=True)
+    rows = np.zeros((2, 3072), dtype=np.uint8)
+    for batch in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+        (folder / batch).write_bytes(pickle.dumps({"data": rows, "labels": [0, 1]}, protocol=2))
+    names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+    (folder / "batches.meta").write_bytes(pickle.dumps({"label_names": names}, protocol=2))
+    return folder
+
+
+def _crafted_batch(folder: Path) -> None:
+    import pickle
+
+    (folder / "data_batch_1").write_bytes(pickle.dumps({"data": _RunsCommand(), "labels": [0, 1]}, protocol=2))
+
+
+def _truncated_batch(folder: Path) -> None:
+    data = (folder / "data_batch_2").read_bytes()
+    (folder / "data_batch_2").write_bytes(data[: len(data) // 2])
+
+
+# Each: what is done to cifar10_folder()'s files, and the options added to `search run --dataset cifar10`.
+CIFAR_FOLDERS: dict[str, tuple[Callable[[Path], None] | None, tuple[str, ...]]] = {
+    "no such data root": (None, ("--data-root", "absent")),
+    "test_batch missing": (lambda folder: (folder / "test_batch").unlink(), ("--data-root", "cifar")),
+    "a crafted pickle": (_crafted_batch, ("--data-root", "cifar")),
+    "a truncated batch": (_truncated_batch, ("--data-root", "cifar")),
+    "ten images, batch 500": (None, ("--data-root", "cifar", "--proxy-batch-size", "500")),
+}
+
+
+def hostile_cifar_folder(root: Path, case: str) -> list[str]:
+    """Write :data:`CIFAR_FOLDERS` ``case`` under ``root``; the `search` arguments that use it."""
+    damage, options = CIFAR_FOLDERS[case]
+    folder = cifar10_folder(root)
+    if damage is not None:
+        damage(folder)
+    return ["run", "--dataset", "cifar10", *options]
+
+
 def row(label: str, measured: Measured, command: str) -> dict:
     """One case as printed and stored; ``torch_imported`` is None for a plain import (it does not report)."""
     stderr = measured.result.stderr.strip().splitlines()
@@ -166,6 +222,15 @@ def measure_all(folder: Path) -> list[dict]:
         with tempfile.TemporaryDirectory() as scratch:
             arguments = hostile_image_folder(Path(scratch), case)
             rows.append(row(f"images: {case}", measure_search(arguments, Path(scratch)), "search " + " ".join(arguments)))
+    for case in CIFAR_FOLDERS:
+        with tempfile.TemporaryDirectory() as scratch:
+            arguments = hostile_cifar_folder(Path(scratch), case)
+            rows.append(row(f"cifar10: {case}", measure_search(arguments, Path(scratch)), "search " + " ".join(arguments)))
+    for label, write, case in (("explore: a truncated PNG", hostile_image_folder, "a truncated PNG"),
+                               ("explore: a crafted CIFAR pickle", hostile_cifar_folder, "a crafted pickle")):
+        with tempfile.TemporaryDirectory() as scratch:
+            arguments = ["explore", "--space", "resnet", "--macs", "1M:900M", *write(Path(scratch), case)[1:]]
+            rows.append(row(label, measure_search(arguments, Path(scratch)), "search " + " ".join(arguments)))
     return rows
 
 

@@ -48,7 +48,7 @@ def resolve_spec(source: NetSource, **settings: int) -> NetSpec:
     elif isinstance(source, str) and "|" in source:
         spec = decode(source)
     elif isinstance(source, (str, PathLike)):
-        from searchspace.zoo.registry import close_names_hint
+        from searchspace.zoo_names import close_names_hint
 
         raise zoo.ZooError(f"net {str(source)!r} is not a zoo name, a spec string or a spec file{close_names_hint(str(source))}")
     else:

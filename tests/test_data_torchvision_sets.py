@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import torch
 
-from evaluators.data import DatasetError, load_dataset
+from evaluators.data import DatasetError, load_dataset, prescan_dataset
 
 CIFAR10_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
 # Uneven on purpose, so a stratified subset has proportions to keep: 20, 20, 10 x 4, 5 x 4 = 100 images.
@@ -280,3 +280,43 @@ def test_default_data_root_is_in_the_convspace_cache(tmp_path: Path, monkeypatch
     monkeypatch.setenv("CONVSPACE_CACHE", str(tmp_path))
     with pytest.raises(DatasetError, match=re.escape(str(tmp_path / "datasets" / "cifar-10-batches-py"))):
         load_dataset("cifar10")
+
+
+SET_WRITERS = {
+    "cifar10": write_cifar10,
+    "cifar100": write_cifar100,
+    "mnist": lambda root, rng: write_mnist_like(root, "MNIST", rng),
+    "fashionmnist": lambda root, rng: write_mnist_like(root, "FashionMNIST", rng),
+}
+
+
+@pytest.mark.parametrize("name", list(SET_WRITERS))
+@pytest.mark.parametrize("limit", [None, 150])  # below cifar100's 200 training images, above the others' 100
+def test_the_torch_free_prescan_counts_the_images_the_load_trains_on(tmp_path: Path, name: str, limit: int | None) -> None:
+    SET_WRITERS[name](tmp_path, np.random.default_rng(20))
+    assert prescan_dataset(name, data_root=tmp_path, limit=limit) == len(load_dataset(name, data_root=tmp_path, limit=limit))
+
+
+@pytest.mark.parametrize(("name", "damaged", "cut"), [
+    ("cifar10", "cifar-10-batches-py/test_batch", 100),
+    ("cifar100", "cifar-100-python/meta", 10),
+    ("mnist", "MNIST/raw/t10k-labels-idx1-ubyte", 20),
+    ("fashionmnist", "FashionMNIST/raw/train-images-idx3-ubyte", 3),  # shorter than the header
+])
+def test_the_prescan_and_the_load_refuse_a_truncated_file_alike(tmp_path: Path, name: str, damaged: str, cut: int) -> None:
+    SET_WRITERS[name](tmp_path, np.random.default_rng(21))
+    with open(tmp_path / damaged, "r+b") as handle:
+        handle.truncate(cut)
+    with pytest.raises(DatasetError) as early:
+        prescan_dataset(name, data_root=tmp_path)
+    assert f"{name}: could not read the" in str(early.value)
+    if name.startswith("cifar"):  # the loader reads CIFAR with the same checks, so it says the same
+        with pytest.raises(DatasetError) as late:
+            load_dataset(name, data_root=tmp_path)
+        assert str(late.value) == str(early.value)
+
+
+def test_the_prescan_leaves_missing_files_to_a_download(tmp_path: Path) -> None:
+    assert prescan_dataset("cifar10", data_root=tmp_path, download=True) is None
+    with pytest.raises(DatasetError, match="no CIFAR-10 files under"):
+        prescan_dataset("cifar10", data_root=tmp_path)

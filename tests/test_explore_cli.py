@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-import search.explore.api as explore_api
+import search.explore.scoring as explore_scoring  # explore scores through this module's score_draw
 from search.cli import main
 from search.errors import UserError
 
@@ -71,7 +71,7 @@ def test_synflow_exploration_writes_consistent_files(tmp_path: Path, spaces: lis
 
 def test_resume_after_an_interruption_neither_repeats_nor_loses_samples(tmp_path: Path, spaces: list[str], monkeypatch) -> None:
     scored: list[str] = []
-    real = explore_api.score_draw
+    real = explore_scoring.score_draw
 
     def interrupt_fifth(draw, *args):
         if len(scored) == 4:
@@ -79,12 +79,12 @@ def test_resume_after_an_interruption_neither_repeats_nor_loses_samples(tmp_path
         scored.append(draw.spec.digest())
         return real(draw, *args)
 
-    monkeypatch.setattr(explore_api, "score_draw", interrupt_fifth)
+    monkeypatch.setattr(explore_scoring, "score_draw", interrupt_fifth)
     arguments = [*spaces, *DATA, "--samples", "4", "--macs", ":2M", "--proxy", "synflow", "--name", "r"]
     assert explore(tmp_path, *arguments) == 130
     first = samples(tmp_path, "r")
     assert (first["state"] == "complete").sum() == 4 and (first["state"] == "pending").sum() == 4
-    monkeypatch.setattr(explore_api, "score_draw", lambda draw, *args: scored.append(draw.spec.digest()) or real(draw, *args))
+    monkeypatch.setattr(explore_scoring, "score_draw", lambda draw, *args: scored.append(draw.spec.digest()) or real(draw, *args))
     assert explore(tmp_path, "--name", "r", "--resume") == 0
     second = samples(tmp_path, "r")
     assert len(scored) == len(set(scored)) == 8  # every net scored exactly once

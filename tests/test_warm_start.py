@@ -55,3 +55,15 @@ def test_the_known_points_that_fit_become_the_first_trials_with_their_baseline_r
 def test_warm_start_is_on_by_default_and_has_an_off_switch() -> None:
     assert RunConfig(name="x").warm_start
     assert not RunConfig(name="x", warm_start=False).warm_start
+
+
+def test_a_warm_start_member_of_the_front_is_named_as_the_known_net_it_is() -> None:
+    from search.run.outputs import summarize
+
+    spec = "net_i1_n10 | conv_s2_c16 | mbconv_c16 | head"
+    fields = dict(state="complete", accuracy=0.95, latency_ms=7.0, params=1e6, macs=5e7, spec=spec, pareto=True)
+    copied = TrialRecord.of({**fields, "number": 0, "warm_start": "mobilenet_v3_small"})
+    found = TrialRecord.of({**fields, "number": 12, "accuracy": 0.96, "latency_ms": 9.0})
+    lines = summarize([copied, found], [], RunConfig(name="default")).splitlines()
+    assert "(= known net mobilenet_v3_small, started from)" in next(line for line in lines if line.startswith("  #0 "))
+    assert "known net" not in next(line for line in lines if line.startswith("  #12 "))

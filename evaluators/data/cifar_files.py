@@ -30,6 +30,10 @@ class CifarLayout:
     label_key: str
     names_key: str
 
+    @property
+    def files(self) -> tuple[str, ...]:
+        return (*self.train_files, *self.test_files, self.meta_file)
+
 
 @dataclass(frozen=True)
 class CifarSplit:
@@ -40,24 +44,47 @@ class CifarSplit:
     classes: list[str]
 
 
+# Torch-free: the data-root pre-scan (evaluators.data.file_sets) and the loader both read these.
 CIFAR10 = CifarLayout(tuple(f"data_batch_{i}" for i in range(1, 6)), ("test_batch",), "batches.meta", "labels", "label_names")
 CIFAR100 = CifarLayout(("train",), ("test",), "meta", "fine_labels", "fine_label_names")
 
 
 def read_cifar(folder: Path, layout: CifarLayout, *, train: bool) -> CifarSplit:
     """One split of the CIFAR set in ``folder``; a file that is not a CIFAR batch raises ``ValueError``."""
+    classes = _classes(folder, layout)
     rows, labels = [], []
     for name in layout.train_files if train else layout.test_files:
-        batch = _mapping(load_data_pickle(folder / name), name)
-        data, targets = _field(batch, "data", name), _field(batch, layout.label_key, name)
-        rows.append(_rows(data, name))
-        labels.extend(_labels(targets, len(rows[-1]), name))
-    meta = _mapping(load_data_pickle(folder / layout.meta_file), layout.meta_file)
-    classes = _names(_field(meta, layout.names_key, layout.meta_file), layout.meta_file)
-    if labels and not 0 <= min(labels) <= max(labels) < len(classes):
-        raise ValueError(f"labels run outside the {len(classes)} classes named in {layout.meta_file}")
+        batch_rows, batch_labels = _batch(folder, name, layout, len(classes))
+        rows.append(batch_rows)
+        labels.extend(batch_labels)
     images = np.concatenate(rows).reshape(-1, 3, SIDE, SIDE).transpose(0, 2, 3, 1)
     return CifarSplit(np.ascontiguousarray(images), labels, classes)
+
+
+def check_cifar(folder: Path, layout: CifarLayout) -> int:
+    """Every check :func:`read_cifar` makes, one file at a time and keeping nothing; the number of training images.
+
+    Torch-free, so a crafted or truncated file is refused before torch loads.
+    """
+    classes = _classes(folder, layout)
+    for name in layout.test_files:
+        _batch(folder, name, layout, len(classes))
+    return sum(len(_batch(folder, name, layout, len(classes))[1]) for name in layout.train_files)
+
+
+def _classes(folder: Path, layout: CifarLayout) -> list[str]:
+    meta = _mapping(load_data_pickle(folder / layout.meta_file), layout.meta_file)
+    return _names(_field(meta, layout.names_key, layout.meta_file), layout.meta_file)
+
+
+def _batch(folder: Path, name: str, layout: CifarLayout, class_count: int) -> tuple[np.ndarray, list[int]]:
+    """One batch file's N x 3072 rows and N labels, each label one of the ``class_count`` classes."""
+    batch = _mapping(load_data_pickle(folder / name), name)
+    rows = _rows(_field(batch, "data", name), name)
+    labels = _labels(_field(batch, layout.label_key, name), len(rows), name)
+    if labels and not 0 <= min(labels) <= max(labels) < class_count:
+        raise ValueError(f"labels run outside the {class_count} classes named in {layout.meta_file}")
+    return rows, labels
 
 
 def _mapping(content: Any, name: str) -> dict[str, Any]:

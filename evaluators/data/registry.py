@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from evaluators.data.options import int_option
+from evaluators.data.options import int_option, optional_int_option, resolution_option
 from evaluators.errors import DatasetError
 from evaluators.paths import cache_dir
 
@@ -58,7 +58,7 @@ class DatasetEntry:
     options: tuple[str, ...]
     load: Callable[[LoadRequest, dict[str, object]], ImageDataset]
     # Torch-free: refuses what ``load`` would from the files alone and gives the number of training images.
-    prescan: Callable[[LoadRequest, dict[str, object]], int] | None = None
+    prescan: Callable[[LoadRequest, dict[str, object]], int | None] | None = None
 
     @property
     def key(self) -> str:
@@ -118,7 +118,16 @@ def _torchvision_entry(key: str, description: str) -> DatasetEntry:
             key, data_root=request.root(), download=request.download, resolution=request.resolution, seed=request.seed, **options
         )
 
-    return DatasetEntry(usage=key, description=description, options=("limit", "val_limit"), load=load)
+    def prescan(request: LoadRequest, options: dict[str, object]) -> int | None:
+        from evaluators.data.file_sets import prescan_file_set
+
+        resolution_option(key, request.resolution, default=None)
+        max_train = optional_int_option(key, "limit", options.get("limit"), minimum=1)
+        optional_int_option(key, "val_limit", options.get("val_limit"), minimum=1)
+        train_images = prescan_file_set(key, request.root(), download=request.download)
+        return train_images if train_images is None or max_train is None else min(train_images, max_train)
+
+    return DatasetEntry(usage=key, description=description, options=("limit", "val_limit"), load=load, prescan=prescan)
 
 
 _ENTRIES: tuple[DatasetEntry, ...] = (

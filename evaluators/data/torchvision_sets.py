@@ -14,7 +14,6 @@ Options:
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from torchvision import datasets
 from evaluators.data.assemble import assemble_dataset
 from evaluators.data.base import DatasetError, ImageDataset
 from evaluators.data.cifar_files import CIFAR10, CIFAR100, CifarLayout, read_cifar
+from evaluators.data.file_sets import FILE_SETS, FileSet, all_present, one_line, require_files, unreadable
 from evaluators.data.options import optional_int_option, resolution_option
 from evaluators.data.sampling import limit_indices
 
@@ -44,52 +44,17 @@ def _cifar_reader(layout: CifarLayout) -> Callable[[Path, Path, bool], object]:
 
 @dataclass(frozen=True)
 class TorchvisionSource:
-    """Where one torchvision dataset keeps its files and what they look like."""
+    """How torchvision fetches one dataset and how its files are read (which files: evaluators.data.file_sets)."""
 
-    title: str
     downloader: type  # torchvision's class: fetches the archive and checks its MD5
     reader: Callable[[Path, Path, bool], object]  # (data_root, folder, train) -> .data, .targets, .classes
-    folder: str  # relative to data_root
-    files: tuple[str, ...]
-    files_hint: str  # how to describe the expected files in an error message
 
-
-_MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
-_MNIST_FILES_HINT = ", ".join(_MNIST_FILES) + ", unpacked from their .gz archives"
 
 SOURCES: dict[str, TorchvisionSource] = {
-    "cifar10": TorchvisionSource(
-        title="CIFAR-10",
-        downloader=datasets.CIFAR10,
-        reader=_cifar_reader(CIFAR10),
-        folder="cifar-10-batches-py",
-        files=tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch", "batches.meta"),
-        files_hint="data_batch_1..data_batch_5, test_batch, batches.meta from the python version",
-    ),
-    "cifar100": TorchvisionSource(
-        title="CIFAR-100",
-        downloader=datasets.CIFAR100,
-        reader=_cifar_reader(CIFAR100),
-        folder="cifar-100-python",
-        files=("train", "test", "meta"),
-        files_hint="train, test, meta from the python version",
-    ),
-    "mnist": TorchvisionSource(
-        title="MNIST",
-        downloader=datasets.MNIST,
-        reader=_torchvision_reader(datasets.MNIST),
-        folder=os.path.join("MNIST", "raw"),
-        files=_MNIST_FILES,
-        files_hint=_MNIST_FILES_HINT,
-    ),
-    "fashionmnist": TorchvisionSource(
-        title="Fashion-MNIST",
-        downloader=datasets.FashionMNIST,
-        reader=_torchvision_reader(datasets.FashionMNIST),
-        folder=os.path.join("FashionMNIST", "raw"),
-        files=_MNIST_FILES,
-        files_hint=_MNIST_FILES_HINT,
-    ),
+    "cifar10": TorchvisionSource(datasets.CIFAR10, _cifar_reader(CIFAR10)),
+    "cifar100": TorchvisionSource(datasets.CIFAR100, _cifar_reader(CIFAR100)),
+    "mnist": TorchvisionSource(datasets.MNIST, _torchvision_reader(datasets.MNIST)),
+    "fashionmnist": TorchvisionSource(datasets.FashionMNIST, _torchvision_reader(datasets.FashionMNIST)),
 }
 
 
@@ -104,16 +69,16 @@ def load_torchvision_set(
     val_limit: object = None,
 ) -> ImageDataset:
     """Load ``name`` (a key of :data:`SOURCES`) from ``data_root`` at native or given resolution."""
-    source = SOURCES[name]
+    source, files = SOURCES[name], FILE_SETS[name]
     side = resolution_option(name, resolution, default=None)
     max_train = optional_int_option(name, "limit", limit, minimum=1)
     max_val = optional_int_option(name, "val_limit", val_limit, minimum=1)
-    folder = data_root / source.folder
-    if download and not _all_present(source, folder):  # files already there are read, never fetched again
-        _download(name, source, data_root, folder)
-    _require_files(name, source, folder)
-    train_reader = _read(name, source, data_root, folder, train=True)
-    test_reader = _read(name, source, data_root, folder, train=False)
+    folder = data_root / files.folder
+    if download and not all_present(files, folder):  # files already there are read, never fetched again
+        _download(name, source, files, data_root)
+    require_files(name, files, folder)
+    train_reader = _read(name, source, files, data_root, train=True)
+    test_reader = _read(name, source, files, data_root, train=False)
     train_images, train_labels = _as_tensors(train_reader)
     val_images, val_labels = _as_tensors(test_reader)
     keep = limit_indices(name, "limit", train_labels, max_train, seed)
@@ -128,22 +93,7 @@ def load_torchvision_set(
     )
 
 
-def _all_present(source: TorchvisionSource, folder: Path) -> bool:
-    return all((folder / f).is_file() for f in source.files)
-
-
-def _require_files(name: str, source: TorchvisionSource, folder: Path) -> None:
-    missing = [f for f in source.files if not (folder / f).is_file()]
-    if not missing:
-        return
-    if len(missing) == len(source.files):
-        found = f"no {source.title} files under {folder}"
-    else:
-        found = f"missing {', '.join(missing)} under {folder}"
-    raise DatasetError(f"{name}: {found} (expected {source.files_hint}); put them there or pass download=True")
-
-
-def _download(name: str, source: TorchvisionSource, data_root: Path, folder: Path) -> None:
+def _download(name: str, source: TorchvisionSource, files: FileSet, data_root: Path) -> None:
     try:
         data_root.mkdir(parents=True, exist_ok=True)
         # Constructing the training split fetches and unpacks the whole set.
@@ -153,21 +103,18 @@ def _download(name: str, source: TorchvisionSource, data_root: Path, folder: Pat
     # to the user every one of them means the same thing.
     except Exception as error:  # noqa: BLE001
         raise DatasetError(
-            f"{name}: downloading {source.title} into {folder} failed ({_one_line(error)}); "
-            f"check the network, or put {source.files_hint} there by hand"
+            f"{name}: downloading {files.title} into {data_root / files.folder} failed ({one_line(error)}); "
+            f"check the network, or put {files.files_hint} there by hand"
         ) from error
 
 
-def _read(name: str, source: TorchvisionSource, data_root: Path, folder: Path, *, train: bool) -> object:
+def _read(name: str, source: TorchvisionSource, files: FileSet, data_root: Path, *, train: bool) -> object:
     try:
-        return source.reader(data_root, folder, train)
+        return source.reader(data_root, data_root / files.folder, train)
     # The files exist (checked before), so any failure here means they are not
     # what torchvision expects: truncated, another version, or another format.
     except Exception as error:  # noqa: BLE001
-        raise DatasetError(
-            f"{name}: could not read the {source.title} files under {folder} ({_one_line(error)}); "
-            f"expected {source.files_hint}"
-        ) from error
+        raise unreadable(name, files, data_root / files.folder, error) from error
 
 
 def _as_tensors(reader: object) -> tuple[torch.Tensor, torch.Tensor]:
@@ -178,9 +125,3 @@ def _as_tensors(reader: object) -> tuple[torch.Tensor, torch.Tensor]:
     images = images.unsqueeze(1) if images.dim() == 3 else images.permute(0, 3, 1, 2)
     labels = torch.as_tensor(reader.targets, dtype=torch.int64)
     return images.contiguous(), labels
-
-
-def _one_line(error: BaseException, max_length: int = 300) -> str:
-    """An exception's message on one line (torchvision's download errors span several)."""
-    text = " ".join(str(error).split()) or type(error).__name__
-    return text if len(text) <= max_length else text[: max_length - 3] + "..."

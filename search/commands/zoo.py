@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from searchspace.widths import check_width_multiplier
+from searchspace.zoo_names import check_zoo_name
 
 
 @click.command()
@@ -30,6 +31,8 @@ def zoo(name: str | None, resolution: int | None, width_mult: float | None, as_j
         raise click.UsageError("--resolution, --width-mult and --json need a NAME")
     if width_mult is not None:
         check_width_multiplier(width_mult)
+    if name is not None:
+        check_zoo_name(name)
     from searchspace import zoo as known
 
     if name is None:

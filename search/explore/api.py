@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -18,19 +18,20 @@ from search.errors import UserError
 from search.explore import folder
 from search.api import EXPLORE_UNITS
 from search.explore.config import ExploreConfig
-from search.explore.report import write_report
-from search.explore.sampling import Draw, Sampler, Tally
-from search.explore.scoring import score_draw
 from search.run.api import check_resume_options
 from search.run.claim import claimed_folder, mark_started
 from search.run.preflight import check_batch_size, check_latency_cache
 from search.run.config import TRAINING_PROXY
-from search.run.resources import checked_training_device, load_search_dataset
-from search.run.session import RunInterrupted, setup_logging, sigterm_as_interrupt
+from search.run.resources import checked_training_device, load_search_dataset, prescan_search_dataset
+from search.run.stops import RunInterrupted
 from search.run.progress import SearchProgress
 from search.run.records import TrialRecord
 from search.run.rundir import RunDir, environment
 from search.run.space_check import RUN_RECORD_KEY, check_same_space, space_record
+from search.spaces.documents import check_space_file
+
+if TYPE_CHECKING:  # sampling, scoring and the report import torch: they are imported after the inputs are checked
+    from search.explore.sampling import Draw, Tally
 
 log = logging.getLogger("search")
 
@@ -69,7 +70,9 @@ class Prepared:
 
 def prepare(config: ExploreConfig) -> Prepared:
     """Load spaces and data, and draw every net (cheap: no training) - all before any folder changes."""
+    check_inputs_lightly(config)
     from evaluators.devices import resolve_device
+    from search.explore.sampling import Sampler
     from search.spaces import SpaceContext, load_space
 
     spaces = [load_space(name) for name in config.spaces]
@@ -94,6 +97,15 @@ def prepare(config: ExploreConfig) -> Prepared:
         draws[label], tallies[label] = Sampler(space, label, config, context).draw(config.samples)
     records = {label: space_record(space, source) for space, label, source in zip(spaces, labels, config.spaces)}
     return Prepared(labels, draws, tallies, dataset, train_device, records)
+
+
+def check_inputs_lightly(config: ExploreConfig) -> None:
+    """Torch-free and first: a hostile space file or dataset folder is refused in little memory."""
+    for space in config.spaces:
+        check_space_file(space)
+    train_images = prescan_search_dataset(config)
+    if train_images is not None:
+        check_batch_size(config, train_images, config.dataset)
 
 
 def check_same_spaces(stored: Any, current: dict[str, dict[str, Any]]) -> None:
@@ -139,6 +151,8 @@ def start_exploration(settings: dict[str, Any], *, name: str | None, resume: boo
     if resume:
         earlier, stored = folder.reopen(out, name)
         config = stored.resumed_with(settings)
+    elif not settings.get("spaces"):
+        raise UserError("explore needs at least one --space (a built-in space or a space file)")
     else:
         config = ExploreConfig(name=name or time.strftime("explore-%Y%m%d-%H%M%S"), out=out, **settings)
     prepared = prepare(config)
@@ -153,6 +167,9 @@ def _explore_in(rundir: RunDir, config: ExploreConfig, prepared: Prepared, *, re
     rows = merge(prepared.draws, folder.read_samples(rundir) if resume else [])
     folder.write_samples(rundir, rows)
     mark_started(rundir)
+    from search.explore.report import write_report
+    from search.run.session import setup_logging
+
     setup_logging(rundir)
     log.info("%s exploration %s: spaces %s", "resumed" if resume else "new", rundir.path, ", ".join(prepared.labels))
     score_pending(rundir, rows, config, prepared, quiet=quiet)
@@ -161,6 +178,9 @@ def _explore_in(rundir: RunDir, config: ExploreConfig, prepared: Prepared, *, re
 
 def score_pending(rundir: RunDir, rows: list[dict[str, Any]], config: ExploreConfig, prepared: Prepared, *, quiet: bool) -> None:
     """Score every pending row in order, rewriting samples.csv after each; Ctrl-C or SIGTERM stops cleanly."""
+    from search.explore.scoring import score_draw
+    from search.run.session import sigterm_as_interrupt
+
     draws = {(d.space, d.index): d for accepted in prepared.draws.values() for d in accepted}
     objective = "accuracy" if config.proxy == TRAINING_PROXY else config.proxy
     done = sum(r["state"] != folder.PENDING for r in rows)

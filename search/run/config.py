@@ -95,7 +95,7 @@ class RunConfig:
         None, minimum=8, help="Resolution the proxy trains at.", shown_default="the dataset's; 32 for digits"
     )
     # 32, not 128: the same images in four times the steps.  On digits (benchmarks/known_nets_learn.py) it
-    # lifts the known nets under 0.90 from 20 of 46 to 4 (ResNet-50-class nets from 0.50-0.72 to 0.86-0.98)
+    # lifts the known nets under 0.90 from 20 of 46 to 5 (ResNet-50-class nets from 0.50-0.72 to 0.86-0.98)
     # and ranks within noise of 128 (docs/proxy.md); it costs about 1.45x the time per net.
     proxy_batch_size: int = setting(32, minimum=2, help="Batch size of proxy training.")
     # Seeds of the final protocol (search.run.final_protocol); 0 turns it off.

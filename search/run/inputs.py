@@ -15,6 +15,7 @@ from search.run.preflight import check_batch_size, check_latency_cache, check_st
 from search.run.resources import checked_training_device, load_search_dataset, prescan_search_dataset
 from search.run.space_check import space_record
 from search.spaces.documents import check_space_file
+from searchspace.zoo_names import check_zoo_name
 
 
 @dataclass(frozen=True)
@@ -41,14 +42,13 @@ def check_runtime_available(config: RunConfig) -> None:
 def prepare(config: RunConfig) -> Prepared:
     # First, and torch-free: a hostile space file or image folder is refused in little memory.
     check_space_file(config.space)
+    for name in config.baseline_names:
+        check_zoo_name(name.removeprefix("+"))  # an unknown baseline is a user error, before any work
     train_images = prescan_search_dataset(config)
     if train_images is not None:
         check_batch_size(config, train_images, config.dataset)
     from search.spaces import load_space
-    from searchspace import zoo
 
-    for name in config.baseline_names:
-        zoo.info(name.removeprefix("+"))  # an unknown baseline is a user error, before any work
     check_runtime_available(config)
     train_device = checked_training_device(config.train_device)
     space = load_space(config.space)

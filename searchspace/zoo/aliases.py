@@ -1,4 +1,4 @@
-"""timm's names for zoo nets that carry torchvision's names.
+"""timm's names for zoo nets that carry torchvision's names (listed, torch-free, in searchspace/zoo_names.py).
 
 Each alias is a claim the tests check: timm's model of that name has the zoo
 net's parameters and, given timm's weights through the converter, its outputs.
@@ -13,32 +13,7 @@ no alias: the converter takes either library's state dict.
 from __future__ import annotations
 
 from searchspace.zoo.registry import Alias, Reference, register_aliases
-
-# timm builds these with PyTorch's batch-norm defaults; torchvision with TensorFlow's.
-_PYTORCH_NORM = {"norm_eps": 1e-5, "norm_momentum": 0.1}
-_PYTORCH_MOMENTUM = {"norm_momentum": 0.1}
-
-_TIMM = {
-    # timm name: (zoo name, net-wide settings where timm's model differs)
-    "mobilenetv3_large_100": ("mobilenet_v3_large", _PYTORCH_NORM),
-    "mobilenetv3_small_100": ("mobilenet_v3_small", _PYTORCH_NORM),
-    "mobilenetv2_100": ("mobilenet_v2", {}),
-    "mnasnet_050": ("mnasnet0_5", _PYTORCH_MOMENTUM),
-    "mnasnet_075": ("mnasnet0_75", _PYTORCH_MOMENTUM),
-    "mnasnet_100": ("mnasnet1_0", _PYTORCH_MOMENTUM),
-    "regnetx_008": ("regnet_x_800mf", {}),
-    "regnetx_016": ("regnet_x_1_6gf", {}),
-    "regnetx_032": ("regnet_x_3_2gf", {}),
-    "regnetx_080": ("regnet_x_8gf", {}),
-    "regnetx_160": ("regnet_x_16gf", {}),
-    "regnetx_320": ("regnet_x_32gf", {}),
-    "regnety_004": ("regnet_y_400mf", {}),
-    "regnety_016": ("regnet_y_1_6gf", {}),
-    "regnety_032": ("regnet_y_3_2gf", {}),
-    "regnety_160": ("regnet_y_16gf", {}),
-    "regnety_320": ("regnet_y_32gf", {}),
-    "regnety_1280": ("regnet_y_128gf", {}),
-}
+from searchspace.zoo_names import TIMM_ALIASES
 
 
 def _alias(name: str, target: str, overrides: dict) -> Alias:
@@ -47,4 +22,4 @@ def _alias(name: str, target: str, overrides: dict) -> Alias:
     return Alias(name, target, Reference("timm", name, entry(target).reference.resolution), overrides)
 
 
-register_aliases(*(_alias(name, target, overrides) for name, (target, overrides) in _TIMM.items()))
+register_aliases(*(_alias(name, target, overrides) for name, (target, overrides) in TIMM_ALIASES.items()))

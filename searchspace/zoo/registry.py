@@ -8,20 +8,15 @@ claim the test suite verifies rather than a description.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from searchspace.fields import SpecError
 from searchspace.spec import NetSpec
+from searchspace.zoo_names import ZOO_NAMES, ZooError, check_zoo_name, close_names_hint  # noqa: F401  (re-exported)
 
 # Options every entry accepts: they change the input or the classifier, not the net's body.
 UNIVERSAL_OPTIONS = ("resolution", "num_classes", "in_channels")
-
-
-class ZooError(SpecError):
-    """An unknown zoo name or option, or a reference state dict that does not fit."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +91,8 @@ def register(*entries: ZooEntry) -> None:
     for entry in entries:
         if entry.name in _ENTRIES or entry.name in _ALIASES:
             raise RuntimeError(f"zoo entry {entry.name!r} is registered twice")
+        if entry.name not in ZOO_NAMES:  # the command line checks names against that torch-free list
+            raise RuntimeError(f"zoo entry {entry.name!r} is missing from searchspace/zoo_names.py")
         _ENTRIES[entry.name] = entry
 
 
@@ -112,13 +109,8 @@ def entry(name: str) -> ZooEntry:
         return _ENTRIES[name]
     if name in _ALIASES:
         return _ALIASES[name].entry()
-    raise ZooError(f"zoo net {name!r} is not known{close_names_hint(name)}")
-
-
-def close_names_hint(name: str) -> str:
-    known = [*_ENTRIES, *_ALIASES]
-    close = difflib.get_close_matches(str(name), known, n=3)
-    return f" (did you mean {', '.join(close)}?)" if close else f" (see searchspace.zoo.names(): {len(_ENTRIES)} nets)"
+    check_zoo_name(name)
+    raise RuntimeError(f"zoo net {name!r} is listed in searchspace/zoo_names.py but not registered")
 
 
 def all_entries() -> list[ZooEntry]:
