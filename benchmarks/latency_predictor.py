@@ -2,8 +2,8 @@
 
 Protocol:
 
-1. Sample ``--train + --test`` distinct random nets of ``--space`` (default:
-   the default space, ``unified``) for 224 px inputs; the space's resolution
+1. Sample ``--train + --test`` distinct random nets of ``--space`` (default
+   ``unified``, the run's default space when the committed models were fitted) for 224 px inputs; the space's resolution
    multiplier makes some of them smaller.  Net ``i`` is drawn with
    ``RandomSuggest(numpy.random.default_rng([seed, i]))``, so a rerun with the
    same seed draws the same nets.

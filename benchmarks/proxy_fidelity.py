@@ -1,8 +1,9 @@
 """Proxy fidelity: does a short proxy rank nets the way long training does?
 
 The nets: every zoo net that fits the default job's 50 ms budget on the
-development CPU, plus ``--random`` uniform draws of the default space
-(``unified``) no slower than the slowest of them (see
+development CPU, plus ``--random`` uniform draws of ``unified`` (the default
+space when the committed selections were drawn; ``union`` since 2026-12-02)
+no slower than the slowest of them (see
 :mod:`benchmarks.fidelity.nets`).  The selection
 is saved next to the results and reused, so reruns rank the same nets.
 
