@@ -51,3 +51,34 @@ def test_a_recipe_without_zero_init_keeps_the_built_scales(monkeypatch) -> None:
     spec = zoo.get("resnet18", num_classes=10, in_channels=1, resolution=32)
     train_seeds(spec, SimpleNamespace(proxy_resolution=32), RunConfig(name="final", final_seeds=3), None, "cpu")
     assert all(bool((scale == 1).all()) for scales in seen for scale in scales)  # torch's BatchNorm starts at 1
+
+
+def test_a_warm_start_copy_and_its_known_net_are_trained_once_and_share_figures_and_weights(monkeypatch, tmp_path) -> None:
+    import time
+
+    import search.run.final_protocol as protocol
+    from search.run.records import TrialRecord
+    from search.run.rundir import RunDir
+    from searchspace import encode
+
+    monkeypatch.setenv("CONVSPACE_CACHE", str(tmp_path / "cache"))
+    spec = zoo.get("mobilenet_v3_small", num_classes=10, in_channels=1, resolution=32)
+    shared = dict(state="complete", spec=encode(spec), digest=spec.digest(), proxy_resolution=32, proxy_seconds=1.0,
+                  accuracy=0.9, latency_ms=7.0)
+    copy = TrialRecord.of({**shared, "number": 0, "warm_start": "mobilenet_v3_small", "pareto": True})
+    known = TrialRecord.of({**shared, "baseline": "mobilenet_v3_small"})
+    trainings, notes = [], []
+
+    def fake_seeds(spec, record, config, dataset, device):
+        trainings.append(protocol.label_of(record))
+        return [protocol.SeedRun(seed, 0.9 + seed / 100, {"w": torch.zeros(1)}) for seed in (0, 1, 2)]
+
+    monkeypatch.setattr(protocol, "train_seeds", fake_seeds)
+    rundir = RunDir(tmp_path / "run")
+    (rundir.path / protocol.FINAL_FOLDER).mkdir(parents=True)
+    final = protocol.FinalProtocol(RunConfig(name="final", final_seeds=3), None, "cpu", rundir, time.monotonic() + 60)
+    assert final.run([copy], [known], lambda number, fields: notes.append(number)) == []
+    assert trainings == ["trial0"]  # the known net is the same net: not trained a second time
+    assert known.final_accuracy == copy.final_accuracy and known.final_ci_low == copy.final_ci_low
+    assert notes == [0]
+    assert protocol.weights_path(rundir, "mobilenet_v3_small").read_bytes() == protocol.weights_path(rundir, "trial0").read_bytes()

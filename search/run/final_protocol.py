@@ -178,21 +178,40 @@ class FinalProtocol:
         from search.run.baseline_cache import BaselineCache
 
         cache, skipped = BaselineCache(), []
+        # A warm-start copy on the front is its known net (same digest): one training serves both.
+        trained: dict[str, TrialRecord] = {}
         for record in alternate(front, sorted(baselines, key=self._estimate_s)):
             key = self._cache_key(record) if record.baseline else None
+            twin = trained.get(str(record.digest))
             cached = cache.get(key) if key else None
             if cached is not None:
                 record.update(**cached)
                 continue
+            if twin is not None and record.final_accuracy is None:
+                self._take_from(twin, record, note)
+                continue
             if record.final_accuracy is not None:  # trained by this run before it was resumed
+                trained.setdefault(str(record.digest), record)
                 continue
             if time.monotonic() + self._estimate_s(record) > self.deadline:
                 skipped.append(label_of(record))
                 continue
             self._train(record, note)
-            if key and record.final_accuracy is not None:
-                cache.put(key, {k: getattr(record, k) for k in FINAL_FIELDS})
+            if record.final_accuracy is not None:
+                trained[str(record.digest)] = record
+                if key:
+                    cache.put(key, {k: getattr(record, k) for k in FINAL_FIELDS})
         return skipped
+
+    def _take_from(self, twin: TrialRecord, record: TrialRecord, note: Note) -> None:
+        """The figures and weights of the same net, trained under another label in this run."""
+        fields = {k: getattr(twin, k) for k in FINAL_FIELDS}
+        record.update(**fields)
+        source = weights_path(self.rundir, label_of(twin))
+        if source.exists():
+            write_atomic(weights_path(self.rundir, label_of(record)), source.read_bytes())
+        if record.number is not None:
+            note(int(record.number), fields)
 
     def _train(self, record: TrialRecord, note: Note) -> None:
         log.info("final protocol: training %s with %d seeds", label_of(record), self.config.final_seeds)
