@@ -86,12 +86,12 @@ def test_ray_run_writes_the_optuna_backends_files_and_a_faithful_study_and_resum
 
     # The study holds what the optuna backend would: params that rebuild the net, values, constraints.
     from evaluators.data import load_dataset
-    from search.spaces import FixedSuggest, SpaceContext, load_space
+    from search.spaces import DEFAULT_SPACE, FixedSuggest, SpaceContext, load_space
     from searchspace import encode
 
     dataset = load_dataset("shapes", resolution=None, size="256", val_size="64")
     context = SpaceContext(in_channels=dataset.in_channels, num_classes=dataset.num_classes, resolution=32)
-    space = load_space("unified")
+    space = load_space(DEFAULT_SPACE)  # the run above names no space
     for trial in study_of(run).get_trials():
         record = trial.user_attrs["record"]
         assert encode(space.sample(FixedSuggest(trial.params), context)) == record["spec"]

@@ -170,7 +170,10 @@ def test_missing_files_and_unknown_names_are_clear(tmp_path: Path) -> None:
         load_space(str(tmp_path / "folder.yml"))
     with pytest.raises(UserError, match="space 'unifed' is not known") as caught:
         load_space("unifed")
-    assert "built-in spaces: unified, mobilenet, resnet, regnet, efficientnet" in str(caught.value)
+    from search.spaces import DEFAULT_SPACE, builtin_spaces
+
+    listed = re.search(r"built-in spaces: ([^;]+);", str(caught.value)).group(1).split(", ")
+    assert listed == list(builtin_spaces()) and listed[0] == DEFAULT_SPACE  # every one, the default first
     assert "did you mean 'unified'?" in str(caught.value)
     plain = tmp_path / "space.txt"
     plain.write_text("stages: 1")
