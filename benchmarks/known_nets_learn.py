@@ -18,12 +18,15 @@ to a JSON-lines log as they finish, so a rerun skips what is done::
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from benchmarks._common import RESULTS_DIR, add_output_arguments, environment, output_path, write_json
+from benchmarks.fidelity.jobs import run_all
 from benchmarks.fidelity.variants import BY_NAME, COMMON, DEVICE
 
 EXAMPLE_RUN = RESULTS_DIR.parent / "examples" / "digits-50ms"
@@ -37,40 +40,39 @@ def fitting_known_nets(run: Path = EXAMPLE_RUN) -> list[str]:
     return [fields["baseline"] for fields in stored.values() if fields.get("state") == "complete"]
 
 
-def train_one(job: tuple[str, str]) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Training:
+    net: str
+    variant: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.net}|{self.variant}"
+
+
+@functools.cache
+def _digits():
+    """Loaded once per worker process, as the default job loads it."""
+    from evaluators.data import load_dataset
+
+    return load_dataset("digits", seed=0, resolution=RESOLUTION)
+
+
+def train_one(job: Training) -> dict[str, Any]:
     import torch
 
-    from evaluators.data import load_dataset
     from evaluators.proxy import ProxySettings, TrainingFailure, train
     from searchspace import zoo
 
     torch.set_num_threads(1)
-    name, variant = job
-    dataset = load_dataset("digits", seed=0, resolution=RESOLUTION)
-    settings = ProxySettings(resolution=RESOLUTION, seed=0, **{**COMMON, **BY_NAME[variant].train_kwargs})
+    settings = ProxySettings(resolution=RESOLUTION, seed=0, **{**COMMON, **BY_NAME[job.variant].train_kwargs})
     started = time.perf_counter()
-    outcome = train(zoo.get(name), dataset, settings, device=DEVICE)
-    row = {"key": f"{name}|{variant}", "net": name, "variant": variant, "seconds": round(time.perf_counter() - started, 1)}
+    outcome = train(zoo.get(job.net), _digits(), settings, device=DEVICE)
+    row = {"key": job.key, "net": job.net, "variant": job.variant, "seconds": round(time.perf_counter() - started, 1)}
     if isinstance(outcome, TrainingFailure):
         return row | {"failure": outcome.reason}
     return row | {"accuracy": round(outcome.accuracy, 4), "steps": len(outcome.step_losses),
                   "final_loss": round(outcome.train_loss, 3)}
-
-
-def run_jobs(jobs: list[tuple[str, str]], log: Path, workers: int) -> dict[str, dict]:
-    from concurrent.futures import ProcessPoolExecutor, as_completed
-
-    done = {row["key"]: row for row in map(json.loads, log.read_text().splitlines())} if log.exists() else {}
-    todo = [job for job in jobs if f"{job[0]}|{job[1]}" not in done]
-    print(f"{len(jobs) - len(todo)} of {len(jobs)} trainings already logged; running {len(todo)}")
-    with ProcessPoolExecutor(max_workers=workers) as pool, log.open("a") as handle:
-        for future in as_completed([pool.submit(train_one, job) for job in todo]):
-            row = future.result()
-            done[row["key"]] = row
-            handle.write(json.dumps(row) + "\n")
-            handle.flush()
-            print(f"{row['key']}: {row.get('accuracy', row.get('failure'))} ({row['seconds']} s)")
-    return done
 
 
 def summarise(rows: dict[str, dict], nets: list[str], variants: list[str]) -> dict[str, Any]:
@@ -95,7 +97,7 @@ def main() -> None:
     variants = args.variant or ["e4_b128", "e4_b32"]
     nets = fitting_known_nets()
     log = RESULTS_DIR / "known_nets_learn.jsonl"
-    rows = run_jobs([(net, variant) for variant in variants for net in nets], log, args.workers)
+    rows = run_all([Training(net, variant) for variant in variants for net in nets], log, args.workers, run=train_one)
     summary = summarise(rows, nets, variants)
     for variant, entry in summary.items():
         print(f"{variant}: {entry['nets']} nets, min {entry['min']}, below {TARGET}: {', '.join(entry['below_target']) or 'none'}")

@@ -95,20 +95,24 @@ def read_log(path: Path) -> dict[str, dict[str, Any]]:
     return rows
 
 
-def run_all(jobs: list[Job], log_path: Path, workers: int, say=print) -> dict[str, dict[str, Any]]:
-    """Run the jobs not yet in the log, ``workers`` at a time, in the order given."""
+def run_all(jobs: list, log_path: Path, workers: int, say=print, run=run_job) -> dict[str, dict[str, Any]]:
+    """Run the jobs not yet in the log, ``workers`` at a time, in the order given.
+
+    A job is anything with a ``key`` that ``run`` (a module-level function, for the worker processes) turns into
+    a row holding that key; :class:`Job` and :func:`run_job` by default.
+    """
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     done = read_log(log_path)
     todo = [job for job in jobs if job.key not in done]
     say(f"{len(jobs) - len(todo)} of {len(jobs)} jobs already done; running {len(todo)} on {workers} workers")
     with ProcessPoolExecutor(max_workers=workers) as pool, log_path.open("a") as log:
-        futures = {pool.submit(run_job, job): job for job in todo}
+        futures = {pool.submit(run, job): job for job in todo}
         for count, future in enumerate(as_completed(futures), 1):
             row = future.result()
             done[row["key"]] = row
             log.write(json.dumps(row) + "\n")
             log.flush()
             outcome = row.get("accuracy", row.get("failure", "scored"))
-            say(f"[{count}/{len(todo)}] {row['key']}: {outcome} ({row['wall_seconds']} s)")
+            say(f"[{count}/{len(todo)}] {row['key']}: {outcome} ({row.get('wall_seconds', row.get('seconds'))} s)")
     return done
