@@ -36,9 +36,21 @@ def search(tmp_path: Path, *args: str, timeout: float = 600) -> subprocess.Compl
     )
 
 
+# A run started from a terminal gets Ctrl-C: SIGINT at its default disposition and not blocked.
+# A child inherits both from whoever starts it, and a pytest worker that has run other tests need
+# not be in that state (a non-interactive shell's background job is not either), so the run the
+# interrupt tests signal is put in it explicitly before the CLI starts.
+AS_FROM_A_TERMINAL = (
+    "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT}); "
+    "runpy.run_module('search.cli', run_name='__main__', alter_sys=True)"
+)
+
+
 def start(tmp_path: Path, *args: str) -> subprocess.Popen:
+    """``search`` as a process that a later SIGINT interrupts as Ctrl-C would."""
     return subprocess.Popen(
-        [sys.executable, "-m", "search.cli", *args], cwd=tmp_path, env=environment(tmp_path),
+        [sys.executable, "-c", AS_FROM_A_TERMINAL, *args], cwd=tmp_path, env=environment(tmp_path),
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
 
@@ -69,6 +81,11 @@ def count_finished_trials(run: Path) -> int:
             return connection.execute("SELECT COUNT(*) FROM trials WHERE state IN ('COMPLETE', 'FAIL')").fetchone()[0]
     except sqlite3.OperationalError:  # the tables do not exist yet, or the file is locked for a moment
         return 0
+
+
+def new_nets_finished(run: Path) -> int:
+    table = pd.read_csv(run / "trials.csv")
+    return len(table[table["state"].isin(["complete", "infeasible", "failed"]) & table["duplicate_of"].isna()])
 
 
 def wait_for_trials(run: Path, count: int, process: subprocess.Popen, timeout: float = 400) -> None:
@@ -134,47 +151,52 @@ def test_nothing_fits_an_impossible_budget_and_nothing_is_trained(tmp_path: Path
     assert pd.read_csv(tmp_path / "results" / "tight" / "pareto.csv").empty
 
 
+def new_nets_in_study(run: Path) -> list[dict]:
+    """The records of the finished trials that trained a net (a reused duplicate did not)."""
+    records = [t.user_attrs.get("record", {}) for t in finished_trials(run)]
+    return [r for r in records if r.get("state") in ("complete", "infeasible", "failed") and r.get("duplicate_of") is None]
+
+
 def test_resume_after_kill_loses_and_repeats_nothing(tmp_path: Path) -> None:
-    args = ["run", "--budget", "500ms", "--trials", "5", "--name", "killed", "--no-baselines", *QUICK]
+    args = ["run", "--budget", "500ms", "--name", "killed", "--no-baselines", *QUICK]
     run = tmp_path / "results" / "killed"
-    process = start(tmp_path, *args)
+    process = start(tmp_path, *args, "--trials", "500")  # far more than can finish before the kill
     wait_for_trials(run, 2, process)
     before = {t.number: (t.state, t.user_attrs["record"].get("digest"), t.values) for t in finished_trials(run)}
     process.send_signal(signal.SIGKILL)
     process.wait()
 
-    resumed = search(tmp_path, *args[:-len(QUICK)], "--resume", *QUICK)
+    wanted = len(new_nets_in_study(run)) + 2  # --trials counts the whole run's trials
+    resumed = search(tmp_path, *args, "--trials", str(wanted), "--resume")
     assert resumed.returncode == 0, resumed.stderr[-3000:]
-    study = optuna.load_study(study_name=run.name, storage=f"sqlite:///{run / 'study.db'}")
-    trials = study.get_trials()
+    trials = {t.number: t for t in finished_trials(run)}
     for number, (state, digest, values) in before.items():  # nothing completed was lost or changed
         assert (trials[number].state, trials[number].user_attrs["record"].get("digest"), trials[number].values) == (state, digest, values)
-    records = [t.user_attrs.get("record", {}) for t in trials]
-    finished = [r for r in records if r.get("state") in ("complete", "infeasible", "failed")]
-    new_nets = [r for r in finished if r.get("duplicate_of") is None]
-    assert len(new_nets) == 5  # exactly the trials asked for, across both processes (a reused duplicate is not one)
+    new_nets = new_nets_in_study(run)
+    assert len(new_nets) == wanted  # exactly the trials asked for, across both processes
     trained = [r["digest"] for r in new_nets if r.get("digest")]
     assert len(trained) == len(set(trained))  # no net evaluated twice
-    table = pd.read_csv(run / "trials.csv")
-    assert len(table[table["state"].isin(["complete", "infeasible", "failed"]) & table["duplicate_of"].isna()]) == 5
+    assert new_nets_finished(run) == wanted
 
 
 def test_ctrl_c_records_the_trial_in_flight_and_writes_the_files(tmp_path: Path) -> None:
-    args = ["run", "--budget", "500ms", "--trials", "6", "--name", "stopped", "--no-baselines", *QUICK]
+    # Far more trials than can finish before the signal, however slowly this test's own process is
+    # scheduled: with a handful, a busy machine let the run end on its own before Ctrl-C came.
+    args = ["run", "--budget", "500ms", "--name", "stopped", "--no-baselines", *QUICK]
     run = tmp_path / "results" / "stopped"
-    process = start(tmp_path, *args)
+    process = start(tmp_path, *args, "--trials", "500")
     wait_for_trials(run, 1, process)
     time.sleep(1.0)  # let the next trial start
     process.send_signal(signal.SIGINT)
-    _, stderr = process.communicate(timeout=120)
+    _, stderr = process.communicate(timeout=300)
     assert process.returncode == 130, stderr[-3000:]
     assert "interrupted" in stderr and "--resume" in stderr and "Traceback" not in stderr
     table = pd.read_csv(run / "trials.csv")
     assert "interrupted" in set(table["state"])
-    resumed = search(tmp_path, *args, "--resume")
+    wanted = new_nets_finished(run) + 2  # --trials counts the whole run's trials, those before the stop included
+    resumed = search(tmp_path, *args, "--trials", str(wanted), "--resume")
     assert resumed.returncode == 0, resumed.stderr[-3000:]
-    table = pd.read_csv(run / "trials.csv")
-    assert len(table[table["state"].isin(["complete", "infeasible", "failed"]) & table["duplicate_of"].isna()]) == 6
+    assert new_nets_finished(run) == wanted
 
 
 @pytest.mark.parametrize(
