@@ -44,7 +44,7 @@ from benchmarks.fidelity.variants import PROXIES, REFERENCE
 SCHEDULE: tuple[tuple[str, int], ...] = (
     ("e4_b128", 0), ("old_default", 0), ("e4_b128_lr3x", 0), (REFERENCE.name, 0), (REFERENCE.name, 1), (ZERO_COST, 0), ("e4_b128_lr05", 0), ("e4_b32", 0),
     ("e4_b128_nozero", 0), ("e4_b128_norecal", 0), ("e4_b128", 1), ("s44_b64", 0), ("s44_b32", 0),
-    ("e4_b128_lr3x", 1), ("e4_b128_nols", 0), ("e4_b128_r16", 0),
+    ("e4_b128_lr3x", 1), ("e4_b128_nols", 0), ("e4_b128_r16", 0), ("e4_b32_noaug", 0),
 )
 
 

@@ -40,7 +40,7 @@ def test_shown_defaults_are_the_field_values():
     fields = {f.name: f for f in dataclasses.fields(RunConfig)}
     assert shown_default(fields["trials"]) == str(RunConfig.trials) == "30"
     assert shown_default(fields["time_limit_s"]) == "10m" and RunConfig.time_limit_s == 600.0
-    assert shown_default(fields["known_nets_time_s"]) == "5m" and RunConfig.known_nets_time_s == 300.0
+    assert shown_default(fields["known_nets_time_s"]) == "0s" and RunConfig.known_nets_time_s == 0.0
     assert shown_default(fields["cpus_per_trial"]) == "1"
     assert shown_default(fields["download"]) is None  # a flag shows no default
 

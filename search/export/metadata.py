@@ -89,7 +89,8 @@ def retrain(model: torch.nn.Module, config: RunConfig, dataset, resolution: int,
     from search.run.proxy_score import ProxyJob, ProxyScorer
     from search.run.resources import training_device
 
-    job = ProxyJob(TRAINING_PROXY, epochs, config.proxy_batch_size, config.seed, training_device(config.train_device))
+    job = ProxyJob(TRAINING_PROXY, epochs, config.proxy_batch_size, config.seed, training_device(config.train_device),
+                   augment=config.proxy_augment)
     outcome = ProxyScorer(job, dataset).score(model, resolution)
     if outcome.state == "failed":
         raise UserError(f"--train {epochs}: training failed ({outcome.error})")

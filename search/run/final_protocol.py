@@ -55,9 +55,10 @@ FINAL_FOLDER = "final"
 FINAL_FIELDS = ("final_accuracy", "final_ci_low", "final_ci_high", "final_seeds", "final_epochs")
 
 
-def final_training_length(config: RunConfig) -> dict[str, int]:
-    """The final recipe's length, derived from the run's proxy settings (the one place that does it)."""
-    return {"epochs": config.proxy_epochs * FINAL_LENGTH_FACTOR, "batch_size": config.proxy_batch_size}
+def final_training_length(config: RunConfig) -> dict[str, int | bool]:
+    """The final recipe's length and augmentation, derived from the run's proxy settings (the one place that does it)."""
+    return {"epochs": config.proxy_epochs * FINAL_LENGTH_FACTOR, "batch_size": config.proxy_batch_size,
+            "augment": config.proxy_augment}
 
 
 def known_to_compare(baselines: list[TrialRecord]) -> tuple[list[TrialRecord], dict[str, str]]:

@@ -34,11 +34,12 @@ class ProxyJob:
     # Training stops after the epoch that passes this many seconds; the score is then a failure
     # (TIME_LIMITED), since a net trained for part of the recipe is not comparable with the others.
     time_limit_s: float | None = None
+    augment: bool = False  # --proxy-augment
 
     @classmethod
     def of(cls, config: Any, device: str) -> ProxyJob:
         """From a ``RunConfig`` or an ``ExploreConfig`` (both carry the proxy fields)."""
-        return cls(config.proxy, config.proxy_epochs, config.proxy_batch_size, config.seed, device)
+        return cls(config.proxy, config.proxy_epochs, config.proxy_batch_size, config.seed, device, augment=config.proxy_augment)
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,8 @@ class ProxyScorer:
         from evaluators.proxy import ProxySettings, TrainingFailure, train
 
         settings = ProxySettings(epochs=self.job.epochs, batch_size=self.job.batch_size, resolution=resolution,
-                                 seed=self.job.seed, eval_each_epoch=per_epoch_accuracy, time_limit_s=self.job.time_limit_s)
+                                 seed=self.job.seed, eval_each_epoch=per_epoch_accuracy, time_limit_s=self.job.time_limit_s,
+                                 augment=self.job.augment)
         outcome = train(net, self.dataset, settings, device=self.job.device, on_epoch=on_epoch)
         if isinstance(outcome, TrainingFailure):
             return ProxyScore("failed", error=f"{outcome.reason}: {outcome.message}", epochs=outcome.epochs_run)
