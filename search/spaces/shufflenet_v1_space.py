@@ -1,0 +1,62 @@
+"""The `shufflenet_v1` space: ShuffleNet (v1)'s layout with its groups, width, depths and kernel as knobs.
+
+The layout is the paper's (Table 1, searchspace/zoo/shufflenet_v1.py): a 3x3
+stride-2 stem and max pool, three stages of ShuffleNet units each starting at
+stride 2, global pooling and the classifier.  Knobs:
+
+* ``groups``: the paper's g, which also sets the stage widths (Table 1);
+* ``width_mult``: the paper's "ShuffleNet s x" (0.5, 1 and 2 are its nets).
+  0.25 is left out because the stem of 0.25x with g = 8 (6 channels rounded
+  down to a multiple of 8) would be empty; every value listed gives widths
+  that split into the groups, for every g;
+* ``stage<i>.depth``: units per stage, around the paper's 4, 8, 4 (stage 2
+  needs two: its first unit is the one with a dense first 1x1);
+* ``kernel``: the depthwise kernel of every unit (the paper's is 3);
+* ``resolution_mult``.
+
+All 15 zoo ShuffleNets (g = 1, 2, 3, 4, 8 at 0.5x, 1x and 2x) are points.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from search.spaces.base import SpaceContext, not_a_baseline, registered
+from search.spaces.domains import Domain
+from search.spaces.flat_space import RESOLUTION_MULT, FlatSpace, deployed
+from search.spaces.suggest import Suggest
+from searchspace import NetSpec
+from searchspace.zoo.shufflenet_v1 import REPEATS, SCALES, STAGE2_WIDTHS, shufflenet_v1_spec
+
+GROUPS = Domain.choices(tuple(STAGE2_WIDTHS))
+WIDTH_MULT = Domain.choices((0.5, 0.75, 1.0, 1.5, 2.0))
+DEPTH = (Domain.integers(2, 8), Domain.integers(2, 12), Domain.integers(1, 8))
+KERNEL = Domain.choices((3, 5, 7))
+KNOBS = {"groups": GROUPS, "width_mult": WIDTH_MULT, **{f"stage{i}.depth": d for i, d in enumerate(DEPTH)},
+         "kernel": KERNEL, "resolution_mult": RESOLUTION_MULT}
+# Zoo name -> (groups, scale), from the zoo's own tables.
+_BASELINES = {f"shufflenet_v1_g{groups}_x{suffix}": (groups, scale)
+              for suffix, scale in SCALES.items() for groups in STAGE2_WIDTHS}
+
+
+class ShuffleNetV1Space(FlatSpace):
+    name = "shufflenet_v1"
+    description = "ShuffleNet (v1): groups, width multiplier, units per stage, depthwise kernel and resolution"
+    domains = KNOBS
+
+    @property
+    def baselines(self) -> tuple[str, ...]:
+        return registered(list(_BASELINES))
+
+    def sample(self, suggest: Suggest, context: SpaceContext) -> NetSpec:
+        values = self.draw(suggest)
+        repeats = tuple(values[f"stage{i}.depth"] for i in range(len(DEPTH)))
+        spec = shufflenet_v1_spec(values["groups"], values["width_mult"], repeats, values["kernel"])
+        return deployed(spec, context, values["resolution_mult"])
+
+    def known_point(self, zoo_name: str) -> dict[str, Any]:
+        if zoo_name not in _BASELINES:
+            raise not_a_baseline(self, zoo_name)
+        groups, scale = _BASELINES[zoo_name]
+        depths = {f"stage{i}.depth": count for i, count in enumerate(REPEATS)}
+        return {"groups": groups, "width_mult": scale, **depths, "kernel": 3, "resolution_mult": 1.0}
