@@ -14,8 +14,8 @@ from search.spaces.domains import Domain
 from search.spaces.flat_space import RESOLUTION_MULT
 from search.spaces.suggest import Suggest
 from searchspace import ConvSpec, HeadSpec, PoolSpec, Stage
-from searchspace.blocks import LRNSpec
 from searchspace.tally import conv_output_size, pool_output_size
+from searchspace.zoo.classic import ZFNET_NORM
 
 GROUPS = 5
 FLAGS = Domain.choices((False, True))
@@ -38,7 +38,6 @@ SAME = "same"  # the padding that keeps the size at stride 1 (the conv spec's de
 PADDING = (Domain.choices((SAME, 0, 1, 2)), *(Domain.choices((SAME, 0)) for _ in range(4)))
 LRN_GROUPS = 2  # ZF-Net normalises after its first two pools
 POOL_STRIDE = 2
-LRN = LRNSpec(k=2.0)  # ZF-Net's (the paper gives no constants; AlexNet's k, searchspace/zoo/classic.py)
 
 HEAD_POOL = Domain.choices(("flatten", "avg"))
 HEAD_POOL_SIZE = Domain.choices((1, 2, 4, 6, 7))
@@ -107,7 +106,7 @@ def _group(suggest: Suggest, net: dict[str, Any], index: int, depth: int, width:
                             stride=POOL_STRIDE))
         size = pool_output_size(size, net["pool_kernel"], POOL_STRIDE, 0, net["pool_ceil"])
     if net["lrn"] and index < LRN_GROUPS:
-        stages.append(Stage(block=LRN))
+        stages.append(Stage(block=ZFNET_NORM))
     return stages, size
 
 

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from search.spaces.base import KnobInfo, Space, SpaceContext, not_a_baseline, registered
+from search.spaces.base import KnobInfo, SpaceContext, TabledSpace
 from search.spaces import classic_layout as layout
 from search.spaces.flat_space import deployed, sampled_resolution
 from search.spaces.suggest import Suggest
@@ -72,14 +72,11 @@ _BASELINES: dict[str, dict[str, Any]] = {
 }
 
 
-class ClassicSpace(Space):
+class ClassicSpace(TabledSpace):
     name = "classic"
     description = ("plain conv stacks (LeNet-5, AlexNet, ZF-Net): up to five conv groups with their widths, kernels, "
                    "strides, paddings and pools, LRN, activation, batch norm, and a pooled or flattened hidden-layer head")
-
-    @property
-    def baselines(self) -> tuple[str, ...]:
-        return registered(list(_BASELINES))
+    known = _BASELINES
 
     def sample(self, suggest: Suggest, context: SpaceContext) -> NetSpec:
         net = {name: domain.draw(suggest, name) for name, domain in layout.NET_KNOBS.items()}
@@ -96,7 +93,5 @@ class ClassicSpace(Space):
     def log10_size(self) -> float:
         return layout.log10_size()
 
-    def known_point(self, zoo_name: str) -> dict[str, Any]:
-        if zoo_name not in _BASELINES:
-            raise not_a_baseline(self, zoo_name)
-        return {**_BASELINES[zoo_name], "resolution_mult": 1.0}
+    def point(self, entry: dict[str, Any]) -> dict[str, Any]:
+        return {**entry, "resolution_mult": 1.0}

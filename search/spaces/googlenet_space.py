@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from search.spaces.base import SpaceContext, not_a_baseline, registered
+from search.spaces.base import SpaceContext
 from search.spaces.domains import Domain
 from search.spaces.flat_space import RESOLUTION_MULT, FlatSpace, deployed
 from search.spaces.suggest import Suggest
@@ -58,17 +58,10 @@ class GoogLeNetSpace(FlatSpace):
     description = "GoogLeNet: Inception modules per group, width multiplier, the long branch's kernel and resolution"
     domains = KNOBS
     notes = {"width_mult": "every module's branch widths, rounded to multiples of 8"}
-
-    @property
-    def baselines(self) -> tuple[str, ...]:
-        return registered(["googlenet"])
+    # The paper's modules per group, the torchvision kernel, at the context's resolution.
+    known = {"googlenet": {**{f"inception{group}.depth": len(modules) for group, modules in GROUPS.items()},
+                           "width_mult": 1.0, "long_kernel": 3, "resolution_mult": 1.0}}
 
     def sample(self, suggest: Suggest, context: SpaceContext) -> NetSpec:
         values = self.draw(suggest)
-        return deployed(googlenet_layout(_body(values)), context, values["resolution_mult"])
-
-    def known_point(self, zoo_name: str) -> dict[str, Any]:
-        if zoo_name not in self.baselines:
-            raise not_a_baseline(self, zoo_name)
-        depths = {f"inception{group}.depth": len(modules) for group, modules in GROUPS.items()}
-        return {**depths, "width_mult": 1.0, "long_kernel": 3, "resolution_mult": 1.0}
+        return deployed(googlenet_layout(_body(values)), context, values["resolution_mult"], raise_to_build=True)

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from search.spaces.base import SpaceContext, not_a_baseline, registered
+from search.spaces.base import SpaceContext
 from search.spaces.domains import Domain
 from search.spaces.flat_space import RESOLUTION_MULT, FlatSpace, deployed
 from search.spaces.suggest import Suggest
@@ -43,10 +43,7 @@ class ShuffleNetV1Space(FlatSpace):
     name = "shufflenet_v1"
     description = "ShuffleNet (v1): groups, width multiplier, units per stage, depthwise kernel and resolution"
     domains = KNOBS
-
-    @property
-    def baselines(self) -> tuple[str, ...]:
-        return registered(list(_BASELINES))
+    known = _BASELINES
 
     def sample(self, suggest: Suggest, context: SpaceContext) -> NetSpec:
         values = self.draw(suggest)
@@ -54,9 +51,7 @@ class ShuffleNetV1Space(FlatSpace):
         spec = shufflenet_v1_spec(values["groups"], values["width_mult"], repeats, values["kernel"])
         return deployed(spec, context, values["resolution_mult"])
 
-    def known_point(self, zoo_name: str) -> dict[str, Any]:
-        if zoo_name not in _BASELINES:
-            raise not_a_baseline(self, zoo_name)
-        groups, scale = _BASELINES[zoo_name]
+    def point(self, entry: Any) -> dict[str, Any]:
+        groups, scale = entry
         depths = {f"stage{i}.depth": count for i, count in enumerate(REPEATS)}
         return {"groups": groups, "width_mult": scale, **depths, "kernel": 3, "resolution_mult": 1.0}

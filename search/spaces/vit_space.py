@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from search.spaces.base import SpaceContext, not_a_baseline, registered
+from search.spaces.base import SpaceContext
 from search.spaces.domains import Domain
 from search.spaces.flat_space import RESOLUTION_MULT, FlatSpace, deployed, sampled_resolution
 from search.spaces.suggest import Suggest
@@ -49,10 +49,7 @@ class ViTSpace(FlatSpace):
     description = "ViT/DeiT: depth, token width, heads, MLP ratio, patch size and resolution of a plain vision transformer"
     domains = KNOBS
     notes = {"patch": "cut to the resolution if larger"}
-
-    @property
-    def baselines(self) -> tuple[str, ...]:
-        return registered(list(_BASELINES))
+    known = _BASELINES
 
     def sample(self, suggest: Suggest, context: SpaceContext) -> NetSpec:
         values = self.draw(suggest)
@@ -61,9 +58,7 @@ class ViTSpace(FlatSpace):
                         mlp_ratio=values["mlp_ratio"])
         return deployed(spec, context, values["resolution_mult"])
 
-    def known_point(self, zoo_name: str) -> dict[str, Any]:
-        if zoo_name not in _BASELINES:
-            raise not_a_baseline(self, zoo_name)
-        (patch, width, depth, heads), distilled = _BASELINES[zoo_name]
+    def point(self, entry: Any) -> dict[str, Any]:
+        (patch, width, depth, heads), distilled = entry
         return {"depth": depth, "width": width, "heads": heads, "mlp_ratio": 4.0, "patch": patch, "resolution_mult": 1.0,
                 "distilled": distilled}
