@@ -8,8 +8,9 @@ compound scaling; ``mobile`` is code too (per-block knobs, known points found
 from the zoo specs: search/spaces/mobile_space.py); ``vit`` is code too (plain vision
 transformers: search/spaces/vit_space.py), and so are ``shufflenet_v1``
 (search/spaces/shufflenet_v1_space.py), ``classic`` (plain conv stacks:
-search/spaces/classic_space.py) and ``googlenet`` (search/spaces/googlenet_space.py);
-``union`` searches nine of them as one (search/spaces/union_space.py).
+search/spaces/classic_space.py), ``googlenet`` (search/spaces/googlenet_space.py) and
+``densenet`` (search/spaces/densenet_space.py); ``union`` searches ten of them as one
+(search/spaces/union_space.py).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from importlib import resources
 from search.spaces.base import Space
 from search.spaces.classic_space import ClassicSpace
 from search.spaces.definition import RegNetDefinition, TemplateDefinition
+from search.spaces.densenet_space import DenseNetSpace
 from search.spaces.documents import read_document
 from search.spaces.efficientnet_space import EfficientNetSpace
 from search.spaces.googlenet_space import GoogLeNetSpace
@@ -43,9 +45,10 @@ def _definition(file_name: str) -> TemplateDefinition | RegNetDefinition:
 
 
 # The default space's parts (issue 20: it holds every zoo net that fits 50 ms on the test CPU,
-# benchmarks/zoo_fit.py): vit, shufflenet_v1, classic and googlenet bring ViT/DeiT, ShuffleNet (v1),
-# LeNet-5, AlexNet, ZF-Net and GoogLeNet.
-UNION_PARTS = ("mobile", "unified", "resnet", "regnet", "efficientnet", "vit", "shufflenet_v1", "classic", "googlenet")
+# benchmarks/zoo_fit.py): vit, shufflenet_v1, classic, googlenet and densenet bring ViT/DeiT,
+# ShuffleNet (v1), LeNet-5, AlexNet, ZF-Net, GoogLeNet and DenseNet.
+UNION_PARTS = ("mobile", "unified", "resnet", "regnet", "efficientnet", "vit", "shufflenet_v1", "classic", "googlenet",
+               "densenet")
 
 
 @functools.cache
@@ -62,6 +65,7 @@ def _load_builtins() -> dict[str, Space]:
         ShuffleNetV1Space(),
         ClassicSpace(),
         GoogLeNetSpace(),
+        DenseNetSpace(),
     ]
     by_name = {space.name: space for space in spaces}
     # mobile first: a known net several parts hold is enqueued as mobile's point, whose per-block
