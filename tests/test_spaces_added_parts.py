@@ -1,7 +1,7 @@
-"""The parts issue 20 added to the default space: `vit`, `shufflenet_v1`, `classic` and `googlenet`.
+"""The parts issue 20 added to the default space: `vit`, `shufflenet_v1`, `classic`, `googlenet` and `densenet`.
 
 Each known net is an exact point at 224 px and at 32 px (64 px for the nets
-the zoo itself cannot build at 32: AlexNet, ZF-Net and GoogLeNet pool their map away);
+the zoo itself cannot build at 32: AlexNet and ZF-Net pool their map away);
 uniform samples build at small resolutions and their analytic costs are what
 torch counts; the classic space's size is its settings counted one by one.
 """
@@ -17,31 +17,12 @@ from evaluators.cost import cost
 from search.spaces import FixedSuggest, RandomSuggest, SpaceContext, load_space
 from search.spaces import classic_layout
 from search.spaces.domains import Domain
-from searchspace import SpecError, build, zoo
-from tests.spaces_support import count_settings
+from searchspace import build, zoo
+from tests.spaces_support import check_exact_point, count_settings, exact_point_resolution
 from tests.zoo_reference import meta_macs
 
-PARTS = ("vit", "shufflenet_v1", "classic", "googlenet")
+PARTS = ("vit", "shufflenet_v1", "classic", "googlenet", "densenet")
 SMALL = 32
-FALLBACK = 64  # where a net's own zoo form fails at SMALL
-
-
-def exact_point_resolution(name: str, resolution: int) -> int:
-    """``resolution``, or FALLBACK where the zoo net cannot be built at it."""
-    try:
-        zoo.get(name, resolution=resolution)
-    except SpecError:
-        return FALLBACK
-    return resolution
-
-
-def check_exact_point(space, name: str, context: SpaceContext) -> None:
-    """The known point of ``name``, replayed under ``context``, is the zoo net itself (same digest)."""
-    replay = FixedSuggest(space.known_point(name))
-    net = space.sample(replay, context)
-    expected = zoo.get(name, resolution=context.resolution, num_classes=context.num_classes, in_channels=context.in_channels)
-    assert net.digest() == expected.digest(), name
-    assert replay.unused() == []
 
 
 @pytest.mark.parametrize("resolution", [224, SMALL])
@@ -58,6 +39,7 @@ def test_every_known_net_of_an_added_part_is_an_exact_point_of_the_default_space
 def test_the_parts_hold_the_families_they_were_added_for() -> None:
     assert set(load_space("classic").baselines) == {"lenet5", "alexnet", "zfnet"}
     assert load_space("googlenet").baselines == ("googlenet",)
+    assert set(load_space("densenet").baselines) == {n for n in zoo.names() if zoo.info(n).family == "densenet"}
     assert set(load_space("shufflenet_v1").baselines) == {n for n in zoo.names() if n.startswith("shufflenet_v1_")}
     assert {"vit_tiny_patch16_224", "deit_tiny_patch16_224", "deit_tiny_distilled_patch16_224"} <= set(load_space("vit").baselines)
 
