@@ -54,7 +54,7 @@ RESOLUTION = 224  # the default run's deployment resolution (RunConfig.resolutio
 MAC_CUT_G = 5.0
 # A timing slowed more than this (the protocol's calibration kernel ran that much slower beside it than
 # on this machine's quietest moment) was taken while another process had the machine: it is listed but
-# not judged.  Quiet passes on the test machine read 1.1-1.5; trainings beside the timing, 30-180.
+# not judged.  The held pass on the test machine read 1.1-2.0; trainings beside the timing, 30-180.
 MAX_SLOWDOWN = 2.0
 
 
@@ -85,12 +85,15 @@ def timed_rounds(nets: dict[str, Any], repeats: int, threads: int | None, retrie
 
     protocol = TimingProtocol() if retries is None else TimingProtocol(contention_retries=retries)
     timings: dict[str, list[Any]] = {name: [] for name in nets}
-    for repeat in range(repeats):
-        for name, spec in nets.items():
-            result = measure(spec, "cpu", threads=threads, protocol=protocol, cache=False)
-            timings[name].append(result)
-            print(f"  {name}: {result.estimate_ms:.2f} ms (slowdown {result.slowdown or 1.0:.2f})", flush=True)
-        print(f"repeat {repeat + 1}/{repeats} done", flush=True)
+    try:
+        for repeat in range(repeats):
+            for name, spec in nets.items():
+                result = measure(spec, "cpu", threads=threads, protocol=protocol, cache=False)
+                timings[name].append(result)
+                print(f"  {name}: {result.estimate_ms:.2f} ms (slowdown {result.slowdown or 1.0:.2f})", flush=True)
+            print(f"repeat {repeat + 1}/{repeats} done", flush=True)
+    except KeyboardInterrupt:  # a pass stopped when the machine got busy still reports what it timed
+        print("interrupted: the table holds the timings taken so far", flush=True)
     return timings
 
 
