@@ -14,14 +14,14 @@ from typing import Any
 
 from search.spaces.base import SpaceContext
 from search.spaces.domains import Domain
-from search.spaces.flat_space import RESOLUTION_MULT, FlatSpace, deployed
-from search.spaces.suggest import Suggest
+from search.spaces.flat_space import RESOLUTION_MULT, FlatSpace, per_stage, stage_values
 from searchspace import NetSpec
 from searchspace.zoo.densenet import BOTTLENECK, CONFIGS, densenet_spec
 
 DEPTH = (Domain.integers(2, 8), Domain.integers(4, 16), Domain.integers(8, 48), Domain.integers(8, 32))
+BLOCK_DEPTH = "block{}.depth"
 KNOBS = {
-    **{f"block{i}.depth": domain for i, domain in enumerate(DEPTH)},
+    **per_stage(BLOCK_DEPTH, DEPTH),
     "growth_rate": Domain.choices((12, 16, 24, 32, 48)),
     "stem_width": Domain.choices((32, 48, 64, 96)),
     "bottleneck": Domain.choices((2, BOTTLENECK)),
@@ -33,15 +33,14 @@ class DenseNetSpace(FlatSpace):
     name = "densenet"
     description = "DenseNet-BC: layers per dense block, growth rate, stem width, bottleneck width and resolution"
     domains = KNOBS
+    raise_to_build = True  # unpadded pools: a tiny input takes the smallest resolution the layout builds at
     known = CONFIGS
 
-    def sample(self, suggest: Suggest, context: SpaceContext) -> NetSpec:
-        values = self.draw(suggest)
-        depths = tuple(values[f"block{i}.depth"] for i in range(len(DEPTH)))
-        spec = densenet_spec(depths, values["growth_rate"], values["stem_width"], values["bottleneck"])
-        return deployed(spec, context, values["resolution_mult"], raise_to_build=True)
+    def net(self, values: dict[str, Any], context: SpaceContext) -> NetSpec:
+        depths = stage_values(values, BLOCK_DEPTH, len(DEPTH))
+        return densenet_spec(depths, values["growth_rate"], values["stem_width"], values["bottleneck"])
 
     def point(self, entry: Any) -> dict[str, Any]:
         depths, growth_rate, stem_width = entry
-        return {**{f"block{i}.depth": layers for i, layers in enumerate(depths)}, "growth_rate": growth_rate,
-                "stem_width": stem_width, "bottleneck": BOTTLENECK, "resolution_mult": 1.0}
+        return {**per_stage(BLOCK_DEPTH, depths), "growth_rate": growth_rate, "stem_width": stem_width,
+                "bottleneck": BOTTLENECK, "resolution_mult": 1.0}

@@ -8,6 +8,7 @@ domains and cannot disagree.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -22,15 +23,31 @@ RESOLUTION_MULT = Domain.choices((0.5, 0.625, 0.75, 0.875, 1.0))
 class FlatSpace(TabledSpace):
     domains: dict[str, Domain]  # knob name -> its values, in the order they are asked
     notes: dict[str, str] = {}  # knob name -> what a listing adds about it
+    raise_to_build = False  # see deployed()
 
-    def draw(self, suggest: Suggest) -> dict[str, Any]:
-        return {name: domain.draw(suggest, name) for name, domain in self.domains.items()}
+    def sample(self, suggest: Suggest, context: SpaceContext) -> NetSpec:
+        values = {name: domain.draw(suggest, name) for name, domain in self.domains.items()}
+        return deployed(self.net(values, context), context, values["resolution_mult"], raise_to_build=self.raise_to_build)
+
+    def net(self, values: dict[str, Any], context: SpaceContext) -> NetSpec:
+        """The family's net for the drawn ``values`` (every space here has ``resolution_mult``, which sample applies)."""
+        raise NotImplementedError
 
     def knobs(self) -> list[KnobInfo]:
         return [KnobInfo.of(name, domain, note=self.notes.get(name, "")) for name, domain in self.domains.items()]
 
     def log10_size(self) -> float:
         return sum(domain.log10_count() for domain in self.domains.values())
+
+
+def per_stage(template: str, items: Sequence[Any]) -> dict[str, Any]:
+    """``{template.format(i): item}`` in order: a family's per-stage knobs (``"stage{}.depth"``), or their values."""
+    return {template.format(index): item for index, item in enumerate(items)}
+
+
+def stage_values(values: dict[str, Any], template: str, count: int) -> tuple[Any, ...]:
+    """The drawn values of the ``count`` per-stage knobs named by ``template``, in order."""
+    return tuple(values[template.format(index)] for index in range(count))
 
 
 def sampled_resolution(context: SpaceContext, resolution_mult: float) -> int:

@@ -22,8 +22,7 @@ from typing import Any
 
 from search.spaces.base import SpaceContext
 from search.spaces.domains import Domain
-from search.spaces.flat_space import RESOLUTION_MULT, FlatSpace, deployed
-from search.spaces.suggest import Suggest
+from search.spaces.flat_space import RESOLUTION_MULT, FlatSpace
 from searchspace import NetSpec, Stage
 from searchspace.widths import make_divisible
 from searchspace.zoo.googlenet import MODULE_WIDTHS, POOL_WINDOWS, googlenet_layout, inception_module, max_pool
@@ -57,11 +56,11 @@ class GoogLeNetSpace(FlatSpace):
     name = "googlenet"
     description = "GoogLeNet: Inception modules per group, width multiplier, the long branch's kernel and resolution"
     domains = KNOBS
+    raise_to_build = True  # unpadded pools: a tiny input takes the smallest resolution the layout builds at
     notes = {"width_mult": "every module's branch widths, rounded to multiples of 8"}
     # The paper's modules per group, the torchvision kernel, at the context's resolution.
     known = {"googlenet": {**{f"inception{group}.depth": len(modules) for group, modules in GROUPS.items()},
                            "width_mult": 1.0, "long_kernel": 3, "resolution_mult": 1.0}}
 
-    def sample(self, suggest: Suggest, context: SpaceContext) -> NetSpec:
-        values = self.draw(suggest)
-        return deployed(googlenet_layout(_body(values)), context, values["resolution_mult"], raise_to_build=True)
+    def net(self, values: dict[str, Any], context: SpaceContext) -> NetSpec:
+        return googlenet_layout(_body(values))

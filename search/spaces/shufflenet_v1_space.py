@@ -23,8 +23,7 @@ from typing import Any
 
 from search.spaces.base import SpaceContext
 from search.spaces.domains import Domain
-from search.spaces.flat_space import RESOLUTION_MULT, FlatSpace, deployed
-from search.spaces.suggest import Suggest
+from search.spaces.flat_space import RESOLUTION_MULT, FlatSpace, per_stage, stage_values
 from searchspace import NetSpec
 from searchspace.zoo.shufflenet_v1 import REPEATS, SCALES, STAGE2_WIDTHS, shufflenet_v1_spec
 
@@ -32,8 +31,9 @@ GROUPS = Domain.choices(tuple(STAGE2_WIDTHS))
 WIDTH_MULT = Domain.choices((0.5, 0.75, 1.0, 1.5, 2.0))
 DEPTH = (Domain.integers(2, 8), Domain.integers(2, 12), Domain.integers(1, 8))
 KERNEL = Domain.choices((3, 5, 7))
-KNOBS = {"groups": GROUPS, "width_mult": WIDTH_MULT, **{f"stage{i}.depth": d for i, d in enumerate(DEPTH)},
-         "kernel": KERNEL, "resolution_mult": RESOLUTION_MULT}
+STAGE_DEPTH = "stage{}.depth"
+KNOBS = {"groups": GROUPS, "width_mult": WIDTH_MULT, **per_stage(STAGE_DEPTH, DEPTH), "kernel": KERNEL,
+         "resolution_mult": RESOLUTION_MULT}
 # Zoo name -> (groups, scale), from the zoo's own tables.
 _BASELINES = {f"shufflenet_v1_g{groups}_x{suffix}": (groups, scale)
               for suffix, scale in SCALES.items() for groups in STAGE2_WIDTHS}
@@ -45,13 +45,10 @@ class ShuffleNetV1Space(FlatSpace):
     domains = KNOBS
     known = _BASELINES
 
-    def sample(self, suggest: Suggest, context: SpaceContext) -> NetSpec:
-        values = self.draw(suggest)
-        repeats = tuple(values[f"stage{i}.depth"] for i in range(len(DEPTH)))
-        spec = shufflenet_v1_spec(values["groups"], values["width_mult"], repeats, values["kernel"])
-        return deployed(spec, context, values["resolution_mult"])
+    def net(self, values: dict[str, Any], context: SpaceContext) -> NetSpec:
+        repeats = stage_values(values, STAGE_DEPTH, len(DEPTH))
+        return shufflenet_v1_spec(values["groups"], values["width_mult"], repeats, values["kernel"])
 
     def point(self, entry: Any) -> dict[str, Any]:
         groups, scale = entry
-        depths = {f"stage{i}.depth": count for i, count in enumerate(REPEATS)}
-        return {"groups": groups, "width_mult": scale, **depths, "kernel": 3, "resolution_mult": 1.0}
+        return {"groups": groups, "width_mult": scale, **per_stage(STAGE_DEPTH, REPEATS), "kernel": 3, "resolution_mult": 1.0}

@@ -23,8 +23,7 @@ from typing import Any
 
 from search.spaces.base import SpaceContext
 from search.spaces.domains import Domain
-from search.spaces.flat_space import RESOLUTION_MULT, FlatSpace, deployed, sampled_resolution
-from search.spaces.suggest import Suggest
+from search.spaces.flat_space import RESOLUTION_MULT, FlatSpace, sampled_resolution
 from searchspace import NetSpec
 from searchspace.zoo.vit import TIMM_VITS, TORCHVISION_VITS, vit_spec
 
@@ -51,12 +50,10 @@ class ViTSpace(FlatSpace):
     notes = {"patch": "cut to the resolution if larger"}
     known = _BASELINES
 
-    def sample(self, suggest: Suggest, context: SpaceContext) -> NetSpec:
-        values = self.draw(suggest)
+    def net(self, values: dict[str, Any], context: SpaceContext) -> NetSpec:
         patch = min(values["patch"], sampled_resolution(context, values["resolution_mult"]))
-        spec = vit_spec(patch, values["width"], values["depth"], values["heads"], distilled=values["distilled"],
+        return vit_spec(patch, values["width"], values["depth"], values["heads"], distilled=values["distilled"],
                         mlp_ratio=values["mlp_ratio"])
-        return deployed(spec, context, values["resolution_mult"])
 
     def point(self, entry: Any) -> dict[str, Any]:
         (patch, width, depth, heads), distilled = entry
