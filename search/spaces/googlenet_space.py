@@ -5,9 +5,9 @@ GoogLeNet (searchspace/zoo/googlenet.py) has three groups of Inception modules,
 
 * ``inception<g>.depth``: modules in group g.  A group takes its paper modules
   in order; modules past the paper's count repeat the group's last one;
-* ``width_mult``: every branch width of every module times this, rounded to a
-  multiple of 8 as MobileNets round (the paper's widths are all multiples of
-  8, so 1.0 keeps them); the stem keeps its 64, 64 and 192;
+* ``inception<g>.width_mult``: every branch width of group g's modules times
+  this, rounded to a multiple of 8 as MobileNets round (the paper's widths are
+  all multiples of 8, so 1.0 keeps them); the stem keeps its 64, 64 and 192;
 * ``long_kernel``: the kernel of the "5x5" branch, 3 as torchvision builds
   it (the zoo's, pytorch/vision#906) or the paper's 5;
 * ``resolution_mult``.
@@ -32,9 +32,9 @@ GROUPS = {"3": ("3a", "3b"), "4": ("4a", "4b", "4c", "4d", "4e"), "5": ("5a", "5
 POOLS_AFTER = {"3": POOL_WINDOWS["pool3"], "4": POOL_WINDOWS["pool4"]}
 DEPTH = {"3": Domain.integers(1, 4), "4": Domain.integers(2, 7), "5": Domain.integers(1, 4)}
 WIDTH_DIVISOR = 8
+WIDTH_MULT = Domain.choices((0.5, 0.75, 1.0, 1.25, 1.5))
 KNOBS = {
-    **{f"inception{group}.depth": domain for group, domain in DEPTH.items()},
-    "width_mult": Domain.choices((0.5, 0.75, 1.0, 1.25, 1.5)),
+    **{f"inception{group}.{knob}": domain for group in GROUPS for knob, domain in (("depth", DEPTH[group]), ("width_mult", WIDTH_MULT))},
     "long_kernel": Domain.choices((3, 5)),
     "resolution_mult": RESOLUTION_MULT,
 }
@@ -45,7 +45,7 @@ def _body(values: dict[str, Any]) -> tuple[Stage, ...]:
     for group, modules in GROUPS.items():
         for index in range(values[f"inception{group}.depth"]):
             widths = MODULE_WIDTHS[modules[min(index, len(modules) - 1)]]
-            scaled = (make_divisible(width * values["width_mult"], WIDTH_DIVISOR) for width in widths)
+            scaled = (make_divisible(width * values[f"inception{group}.width_mult"], WIDTH_DIVISOR) for width in widths)
             stages.append(Stage(block=inception_module(*scaled, long_kernel=values["long_kernel"])))
         if group in POOLS_AFTER:
             stages.append(max_pool(POOLS_AFTER[group]))
@@ -57,10 +57,11 @@ class GoogLeNetSpace(FlatSpace):
     description = "GoogLeNet: Inception modules per group, width multiplier, the long branch's kernel and resolution"
     domains = KNOBS
     raise_to_build = True  # unpadded pools: a tiny input takes the smallest resolution the layout builds at
-    notes = {"width_mult": "every module's branch widths, rounded to multiples of 8"}
+    notes = {f"inception{group}.width_mult": "its modules' branch widths, rounded to multiples of 8" for group in GROUPS}
     # The paper's modules per group, the torchvision kernel, at the context's resolution.
-    known = {"googlenet": {**{f"inception{group}.depth": len(modules) for group, modules in GROUPS.items()},
-                           "width_mult": 1.0, "long_kernel": 3, "resolution_mult": 1.0}}
+    known = {"googlenet": {**{f"inception{group}.{knob}": value for group, modules in GROUPS.items()
+                              for knob, value in (("depth", len(modules)), ("width_mult", 1.0))},
+                           "long_kernel": 3, "resolution_mult": 1.0}}
 
     def net(self, values: dict[str, Any], context: SpaceContext) -> NetSpec:
         return googlenet_layout(_body(values))
