@@ -1,4 +1,4 @@
-"""Helpers for the search-space tests: a recording suggest, exhaustive enumeration, example files."""
+"""Helpers for the search-space tests: a recording suggest, exhaustive enumeration, example files, exact known points."""
 
 from __future__ import annotations
 
@@ -6,13 +6,39 @@ import textwrap
 from collections.abc import Sequence
 from typing import Any
 
-from search.spaces import RandomSuggest, Space, SpaceContext
+from search.spaces import FixedSuggest, RandomSuggest, Space, SpaceContext
 from search.spaces.files import read_document, space_from_data
+
+# Where a known net is checked when its zoo form cannot be built at the resolution asked for
+# (AlexNet and ZF-Net pool a 32 px map away).
+FALLBACK_RESOLUTION = 64
 
 
 def space_from_yaml(text: str, name: str = "example") -> Space:
     source = f"space file {name}.yaml"
     return space_from_data(read_document(textwrap.dedent(text), False, source), source, name)
+
+
+def exact_point_resolution(name: str, resolution: int) -> int:
+    """``resolution``, or FALLBACK_RESOLUTION where the zoo net cannot be built at it."""
+    from searchspace import SpecError, zoo
+
+    try:
+        zoo.get(name, resolution=resolution)
+    except SpecError:
+        return FALLBACK_RESOLUTION
+    return resolution
+
+
+def check_exact_point(space: Space, name: str, context: SpaceContext) -> None:
+    """The known point of ``name``, replayed under ``context``, is the zoo net itself (same digest), every value used."""
+    from searchspace import zoo
+
+    replay = FixedSuggest(space.known_point(name))
+    net = space.sample(replay, context)
+    expected = zoo.get(name, resolution=context.resolution, num_classes=context.num_classes, in_channels=context.in_channels)
+    assert net.digest() == expected.digest(), name
+    assert replay.unused() == [], name
 
 
 class RecordingSuggest:

@@ -46,8 +46,9 @@ def space(request) -> Space:
     return get_space(request.param)
 
 
-def test_builtins_are_the_documented_nine_with_the_default_first() -> None:
-    assert BUILTIN == ["union", "unified", "mobilenet", "resnet", "regnet", "efficientnet", "mobile", "hybrid", "vit"]
+def test_builtins_are_the_documented_thirteen_with_the_default_first() -> None:
+    assert BUILTIN == ["union", "unified", "mobilenet", "resnet", "regnet", "efficientnet", "mobile", "hybrid", "vit",
+                       "shufflenet_v1", "classic", "googlenet", "densenet"]
     assert DEFAULT_SPACE == BUILTIN[0] == RunConfig(name="default").space
     for name in BUILTIN:
         assert load_space(name) is builtin_spaces()[name]
@@ -111,7 +112,12 @@ def test_known_points_reproduce_the_zoo_nets_exactly(space_name: str, zoo_name: 
         ("resnet", {"resnet18", "resnet34", "resnet50", "resnext50_32x4d"}),
         ("regnet", {"regnet_x_400mf", "regnet_y_400mf", "regnet_x_800mf", "regnet_y_800mf"}),
         ("efficientnet", {"efficientnet_b0", "efficientnet_b1"}),
-        ("vit", {"vit_b_16", "vit_b_32", "vit_tiny_patch16_224", "deit_tiny_patch16_224", "deit_small_patch16_224"}),
+        ("vit", {"vit_b_16", "vit_b_32", "vit_tiny_patch16_224", "deit_tiny_patch16_224", "deit_small_patch16_224",
+                 "deit_tiny_distilled_patch16_224"}),
+        ("shufflenet_v1", {"shufflenet_v1_g3_x1_0", "shufflenet_v1_g8_x0_5"}),
+        ("classic", {"lenet5", "alexnet", "zfnet"}),
+        ("googlenet", {"googlenet"}),
+        ("densenet", {"densenet121", "densenet161", "densenet169", "densenet201"}),
     ],
 )
 def test_each_builtin_holds_its_families_reference_nets(space_name: str, expected: set[str]) -> None:

@@ -1,13 +1,17 @@
-"""Issue 20: the default space of `search run` holds every known net that fit the budget in the committed default run.
+"""Issue 20: the default space of `search run` holds every zoo net that fits its 50 ms budget on the test CPU.
 
-The list of nets is read from the example run's ``baselines.json`` (a baseline
-is ``complete`` when it fit the budget, ``infeasible`` when it did not: the
-rule warm start uses), so a new example run updates the requirement.
+Two committed measurements say which nets fit: the example run's
+``baselines.json`` (a baseline is ``complete`` when it fit the budget,
+``infeasible`` when it did not: the rule warm start uses) and
+``results/benchmarks/zoo_fit.json`` (every zoo net, timed by
+``benchmarks/zoo_fit.py``; a net fitting or borderline there must be a point).
+A new example run or a rerun of the benchmark updates the requirement.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,11 +23,13 @@ from evaluators.cost import cost
 from search.run.config import RunConfig
 from search.run.records import TrialRecord
 from search.run.rundir import RunDir
-from search.spaces import FixedSuggest, RandomSuggest, SpaceContext, load_space
-from searchspace import build, zoo
+from search.spaces import RandomSuggest, SpaceContext, load_space
+from searchspace import build
+from tests.spaces_support import check_exact_point, exact_point_resolution
 from tests.zoo_reference import meta_macs
 
 EXAMPLE = Path(__file__).parents[1] / "results" / "examples" / "digits-50ms"
+ZOO_FIT = Path(__file__).parents[1] / "results" / "benchmarks" / "zoo_fit.json"
 SPACE = load_space(RunConfig(name="default").space)
 # The default job's deployment resolution, and the 32 px its proxy trains at, with the digits' one channel and ten classes.
 CONTEXTS = [SpaceContext(in_channels=1, num_classes=10, resolution=224), SpaceContext(in_channels=1, num_classes=10, resolution=32)]
@@ -34,7 +40,18 @@ def _baselines() -> list[TrialRecord]:
     return [TrialRecord.of(fields) for fields in stored.values()]
 
 
-FITTING = sorted({record.baseline for record in _baselines() if record.state == "complete"})
+def _zoo_fit() -> list[str]:
+    stored = json.loads(ZOO_FIT.read_text(encoding="utf-8"))
+    return [entry["name"] for entry in stored["nets"] if entry.get("must_be_in_space")]
+
+
+FITTING = sorted({record.baseline for record in _baselines() if record.state == "complete"} | set(_zoo_fit()))
+
+
+def test_the_benchmark_timed_the_nets_outside_the_example_runs_families_at_the_same_budget() -> None:
+    stored = json.loads(ZOO_FIT.read_text(encoding="utf-8"))
+    assert stored["budget_ms"] == RunDir.at(str(EXAMPLE)).read_config().budget_ms and stored["resolution"] == 224
+    assert {"lenet5", "shufflenet_v1_g3_x1_0", "vit_tiny_patch16_224"} <= set(_zoo_fit())  # the smallest nets of the added parts
 
 
 def test_the_fitting_nets_are_the_measured_ones_within_the_example_runs_budget() -> None:
@@ -48,11 +65,7 @@ def test_the_fitting_nets_are_the_measured_ones_within_the_example_runs_budget()
 @pytest.mark.parametrize("name", FITTING)
 def test_every_fitting_known_net_is_an_exact_point(name: str, context: SpaceContext) -> None:
     assert name in SPACE.baselines
-    replay = FixedSuggest(SPACE.known_point(name))
-    net = SPACE.sample(replay, context)
-    expected = zoo.get(name, resolution=context.resolution, num_classes=context.num_classes, in_channels=context.in_channels)
-    assert net.digest() == expected.digest()
-    assert replay.unused() == []
+    check_exact_point(SPACE, name, replace(context, resolution=exact_point_resolution(name, context.resolution)))
 
 
 @settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])

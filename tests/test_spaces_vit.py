@@ -40,7 +40,7 @@ def test_a_small_vit_learns_digits_at_proxy_resolution() -> None:
 def test_a_sampled_vit_exports_and_reads_back_equal(file_format: str, tmp_path) -> None:
     from search.export.formats import WRITERS
 
-    point = {"depth": 2, "width": 96, "heads": 3, "mlp_ratio": 2.0, "patch": 8, "resolution_mult": 0.75}
+    point = {"depth": 2, "width": 96, "heads": 3, "mlp_ratio": 2.0, "patch": 8, "resolution_mult": 0.75, "distilled": False}
     spec = builtin_spaces()["vit"].sample(FixedSuggest(point), SpaceContext(in_channels=1, num_classes=10, resolution=32))
     assert str(spec) == "net_r24_i1_n10 | patch_c96_p8 tokens | encoder_r2_h3_e2 tokennorm | head_token"
     torch.manual_seed(0)

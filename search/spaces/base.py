@@ -96,6 +96,25 @@ class Space(ABC):
         return f"<{type(self).__name__} {self.name!r}>"
 
 
+class TabledSpace(Space):
+    """A space whose known nets are a table: zoo name -> what :meth:`point` turns into the net's knob values."""
+
+    known: dict[str, Any] = {}
+
+    @property
+    def baselines(self) -> tuple[str, ...]:
+        return registered(list(self.known))
+
+    def known_point(self, zoo_name: str) -> dict[str, Any]:
+        if zoo_name not in self.known:
+            raise not_a_baseline(self, zoo_name)
+        return self.point(self.known[zoo_name])
+
+    def point(self, entry: Any) -> dict[str, Any]:
+        """The knob values of a table entry; the entry itself by default."""
+        return dict(entry)
+
+
 def registered(names: tuple[str, ...] | list[str]) -> tuple[str, ...]:
     """The names the zoo knows, in order: a space may declare a net its family is still adding."""
     known = set(zoo.names())

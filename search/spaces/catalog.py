@@ -6,8 +6,11 @@
 ``efficientnet`` wraps the ``builtin/efficientnet_base.yaml`` template with
 compound scaling; ``mobile`` is code too (per-block knobs, known points found
 from the zoo specs: search/spaces/mobile_space.py); ``vit`` is code too (plain vision
-transformers: search/spaces/vit_space.py); ``union`` searches five of
-them as one (search/spaces/union_space.py).
+transformers: search/spaces/vit_space.py), and so are ``shufflenet_v1``
+(search/spaces/shufflenet_v1_space.py), ``classic`` (plain conv stacks:
+search/spaces/classic_space.py), ``googlenet`` (search/spaces/googlenet_space.py) and
+``densenet`` (search/spaces/densenet_space.py); ``union`` searches ten of them as one
+(search/spaces/union_space.py).
 """
 
 from __future__ import annotations
@@ -16,13 +19,17 @@ import functools
 from importlib import resources
 
 from search.spaces.base import Space
+from search.spaces.classic_space import ClassicSpace
 from search.spaces.definition import RegNetDefinition, TemplateDefinition
+from search.spaces.densenet_space import DenseNetSpace
 from search.spaces.documents import read_document
 from search.spaces.efficientnet_space import EfficientNetSpace
+from search.spaces.googlenet_space import GoogLeNetSpace
 from search.spaces.mobile_space import MobileSpace
 from search.spaces.regnet_space import RegNetSpace
 from search.spaces.resnet_space import ResNetSpace
 from search.spaces.schema import parse_space
+from search.spaces.shufflenet_v1_space import ShuffleNetV1Space
 from search.spaces.template import TemplateSpace
 from search.spaces.default import DEFAULT_SPACE
 from search.spaces.union_space import UnionSpace
@@ -37,6 +44,13 @@ def _definition(file_name: str) -> TemplateDefinition | RegNetDefinition:
     return parse_space(read_document(text, False, source), source, file_name.split(".")[0], require_known_baselines=False)
 
 
+# The default space's parts (issue 20: it holds every zoo net that fits 50 ms on the test CPU,
+# benchmarks/zoo_fit.py): vit, shufflenet_v1, classic, googlenet and densenet bring ViT/DeiT,
+# ShuffleNet (v1), LeNet-5, AlexNet, ZF-Net, GoogLeNet and DenseNet.
+UNION_PARTS = ("mobile", "unified", "resnet", "regnet", "efficientnet", "vit", "shufflenet_v1", "classic", "googlenet",
+               "densenet")
+
+
 @functools.cache
 def _load_builtins() -> dict[str, Space]:
     spaces = [
@@ -48,12 +62,17 @@ def _load_builtins() -> dict[str, Space]:
         MobileSpace(),
         TemplateSpace(_definition("hybrid.yaml")),
         ViTSpace(),
+        ShuffleNetV1Space(),
+        ClassicSpace(),
+        GoogLeNetSpace(),
+        DenseNetSpace(),
     ]
     by_name = {space.name: space for space in spaces}
     # mobile first: a known net several parts hold is enqueued as mobile's point, whose per-block
-    # knobs let a searcher change one block of it at a time.
-    parts = [by_name[name] for name in ("mobile", "unified", "resnet", "regnet", "efficientnet")]
-    by_name["union"] = UnionSpace("union", "mobile, unified, resnet, regnet and efficientnet as one space: "
+    # knobs let a searcher change one block of it at a time.  Parts added later go last, so that
+    # the known nets of the first five keep their points.
+    parts = [by_name[name] for name in UNION_PARTS]
+    by_name["union"] = UnionSpace("union", f"{', '.join(UNION_PARTS[:-1])} and {UNION_PARTS[-1]} as one space: "
                                   "a part, then that part's knobs", parts)
     return by_name
 

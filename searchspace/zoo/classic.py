@@ -58,6 +58,10 @@ def alexnet_spec() -> NetSpec:
     )
 
 
+# ZF-Net's contrast normalisation, taken as AlexNet's local response normalisation (the paper gives no constants).
+ZFNET_NORM = LRNSpec(k=2.0)
+
+
 def zfnet_spec() -> NetSpec:
     """ZF-Net as the layer table of Zeiler & Fergus (2013), Fig. 3, draws it.
 
@@ -74,7 +78,7 @@ def zfnet_spec() -> NetSpec:
         return Stage(block=PoolSpec(kernel=3, ceil_mode=True), stride=2)
 
     def normalise() -> Stage:
-        return Stage(block=LRNSpec(k=2.0))
+        return Stage(block=ZFNET_NORM)
 
     return NetSpec(
         stem=(_conv(96, 7, stride=2, padding=1), pool(), normalise()),

@@ -29,8 +29,9 @@ BOTTLENECK = 4  # the 1x1 conv's width as a multiple of the growth rate (torchvi
 COMPRESSION = 0.5  # fraction of channels a transition keeps (the "C" of DenseNet-BC)
 
 
-def densenet_spec(block_layers: tuple[int, ...], growth_rate: int, stem_width: int) -> NetSpec:
-    layer = DenseLayerSpec(growth_rate=growth_rate, bottleneck=BOTTLENECK)
+def densenet_spec(block_layers: tuple[int, ...], growth_rate: int, stem_width: int, bottleneck: int = BOTTLENECK) -> NetSpec:
+    """DenseNet-BC; ``bottleneck`` (the paper's 4) is what the `densenet` space searches besides the table's numbers."""
+    layer = DenseLayerSpec(growth_rate=growth_rate, bottleneck=bottleneck)
     stages: list[Stage] = []
     for index, layers in enumerate(block_layers):
         if index:

@@ -43,24 +43,25 @@ def _conv(channels: int, kernel: int = 1) -> ConvSpec:
     return ConvSpec(out_channels=channels, kernel=kernel)
 
 
-def _max_pool(window: int) -> Stage:
+def max_pool(window: int) -> Stage:
     # Caffe rounded pooled sizes up; torchvision keeps that with ceil_mode.
     return Stage(block=PoolSpec(kernel=window, ceil_mode=True), stride=2)
 
 
-def inception_module(ch1x1: int, ch3x3_reduce: int, ch3x3: int, ch5x5_reduce: int, ch5x5: int, pool_proj: int) -> InceptionSpec:
-    """One Inception module; its "5x5" branch convolves 3x3, as torchvision's does."""
+def inception_module(ch1x1: int, ch3x3_reduce: int, ch3x3: int, ch5x5_reduce: int, ch5x5: int, pool_proj: int,
+                     long_kernel: int = 3) -> InceptionSpec:
+    """One Inception module; its "5x5" branch convolves ``long_kernel`` wide: 3 as torchvision's does, 5 as the paper's."""
     return InceptionSpec(branches=(
         InceptionBranch(layers=(_conv(ch1x1),)),
         InceptionBranch(layers=(_conv(ch3x3_reduce), _conv(ch3x3, 3))),
-        InceptionBranch(layers=(_conv(ch5x5_reduce), _conv(ch5x5, 3))),
+        InceptionBranch(layers=(_conv(ch5x5_reduce), _conv(ch5x5, long_kernel))),
         InceptionBranch(layers=(PoolSpec(kernel=3, padding=1, ceil_mode=True), _conv(pool_proj))),
     ))
 
 
 def _body_stage(name: str) -> Stage:
     if name in POOL_WINDOWS:
-        return _max_pool(POOL_WINDOWS[name])
+        return max_pool(POOL_WINDOWS[name])
     return Stage(block=inception_module(*MODULE_WIDTHS[name]))
 
 
@@ -76,17 +77,23 @@ def _aux_head(after: str) -> AuxHeadSpec:
 def googlenet_spec(aux_logits: bool = False) -> NetSpec:
     """GoogLeNet; ``aux_logits`` adds the two auxiliary classifiers used while training."""
     with_aux = flag_option("aux_logits", aux_logits)
+    body = tuple(_body_stage(name) for name in BODY)
+    return googlenet_layout(body, tuple(_aux_head(after) for after in AUX_AFTER) if with_aux else ())
+
+
+def googlenet_layout(body: tuple[Stage, ...], aux_heads: tuple[AuxHeadSpec, ...] = ()) -> NetSpec:
+    """GoogLeNet's stem and head around ``body`` (its modules and pools; the `googlenet` space draws other bodies)."""
     return NetSpec(
         stem=(
             Stage(block=_conv(64, 7), stride=2),
-            _max_pool(3),
+            max_pool(3),
             Stage(block=_conv(64)),
             Stage(block=_conv(192, 3)),
-            _max_pool(3),
+            max_pool(3),
         ),
-        stages=tuple(_body_stage(name) for name in BODY),
+        stages=body,
         head=HeadSpec(dropout=(0.2,)),
-        aux_heads=tuple(_aux_head(after) for after in AUX_AFTER) if with_aux else (),
+        aux_heads=aux_heads,
         norm_eps=1e-3,
     )
 

@@ -31,14 +31,17 @@ STAGE2_WIDTHS = {1: 144, 2: 200, 3: 240, 4: 272, 8: 384}
 SCALES = {"0_5": 0.5, "1_0": 1.0, "2_0": 2.0}
 
 
-def shufflenet_v1_spec(groups: int, scale: float) -> NetSpec:
+def shufflenet_v1_spec(groups: int, scale: float, repeats: tuple[int, int, int] = REPEATS, kernel: int = 3) -> NetSpec:
+    """ShuffleNet s x with g groups; ``repeats`` (units per stage, at least 2 in stage 2) and ``kernel``
+    (the depthwise conv's) default to the paper's and are what the `shufflenet_v1` space searches."""
     stem = int(STEM_WIDTH * scale) // groups * groups
     widths = [int(STAGE2_WIDTHS[groups] * scale) * 2**i for i in range(3)]
-    stages = [Stage(block=ShuffleV1Spec(out_channels=widths[0], groups=groups, group_first=False), stride=2)]
-    stages.append(Stage(block=ShuffleV1Spec(out_channels=widths[0], groups=groups), repeats=REPEATS[0] - 1))
+    unit = {"groups": groups, "kernel": kernel}
+    stages = [Stage(block=ShuffleV1Spec(out_channels=widths[0], group_first=False, **unit), stride=2)]
+    stages.append(Stage(block=ShuffleV1Spec(out_channels=widths[0], **unit), repeats=repeats[0] - 1))
     stages += [
-        Stage(block=ShuffleV1Spec(out_channels=width, groups=groups), repeats=repeats, stride=2)
-        for width, repeats in zip(widths[1:], REPEATS[1:])
+        Stage(block=ShuffleV1Spec(out_channels=width, **unit), repeats=count, stride=2)
+        for width, count in zip(widths[1:], repeats[1:])
     ]
     return NetSpec(
         stem=(
