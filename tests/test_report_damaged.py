@@ -31,7 +31,7 @@ def garbage_bytes(path: Path) -> None:
 
 def garbage_line(path: Path) -> None:
     lines = path.read_text().splitlines(keepends=True)
-    lines[2] = "%%%% this is not a trial %%%%\n"
+    lines.insert(1, "%%%% this is not a trial %%%%\n")  # the first data row, however few rows the table has
     path.write_text("".join(lines))
 
 
@@ -70,7 +70,7 @@ def unclosed_quote(path: Path) -> None:
 DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
     "truncated": (truncate_mid_row, "fields where the header has"),
     "garbage bytes": (garbage_bytes, "is not UTF-8 text"),
-    "garbage line": (garbage_line, "row 2 has 1 fields where the header has"),
+    "garbage line": (garbage_line, "row 1 has 1 fields where the header has"),
     "missing column": (missing_column, "lacks the column(s) latency_ms"),
     "wrong type": (wrong_type, "row 2, column latency_ms holds 'fast', not a number"),
     "number not whole": (number_not_whole, "has no whole trial number"),

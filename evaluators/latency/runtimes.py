@@ -64,6 +64,9 @@ def check_runtime(runtime: object, device: torch.device | None = None) -> str:
 
 def onnx_model_bytes(module: nn.Module, example: torch.Tensor) -> bytes:
     """``module`` as an ONNX model (batch axis dynamic), exported the one way both latency and ``search export`` use."""
+    from evaluators.latency.onnx_pools import exportable_pools
+
+    module = exportable_pools(module, example)  # the same arithmetic, in operators the exporter writes
     buffer = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the legacy exporter's notice; the dynamo one needs onnxscript
