@@ -58,13 +58,15 @@ def exportable_pools(module: nn.Module, example: torch.Tensor) -> nn.Module:
         module.train(was_training)
         for hook in hooks:
             hook.remove()
-    uneven = {name: size for name, size in seen.items()
-              if any(side % out for side, out in zip(size, _pair(module.get_submodule(name).output_size)))}
+    uneven = {}
+    for name, in_size in seen.items():
+        out_size = _pair(module.get_submodule(name).output_size)
+        if any(side % out for side, out in zip(in_size, out_size)):
+            uneven[name] = (in_size, out_size)
     if not uneven:
         return module
     rewritten = copy.deepcopy(module)
-    for name, in_size in uneven.items():
+    for name, (in_size, out_size) in uneven.items():
         parent_name, _, child = name.rpartition(".")
-        parent = rewritten.get_submodule(parent_name) if parent_name else rewritten
-        setattr(parent, child, RegionMean(in_size, _pair(module.get_submodule(name).output_size)))
+        setattr(rewritten.get_submodule(parent_name), child, RegionMean(in_size, out_size))
     return rewritten

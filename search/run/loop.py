@@ -50,8 +50,9 @@ class TrialPace:
             self.trained_seconds.append(seconds)
 
     def fits(self, seconds_left: float) -> bool:
-        """Whether a typical trained trial (the median so far) ends within ``seconds_left``; True before any."""
-        return not self.trained_seconds or statistics.median(self.trained_seconds) <= seconds_left
+        """Whether time is left and a typical trained trial (the median so far) ends within it; any time left does
+        before the first."""
+        return seconds_left > 0 and (not self.trained_seconds or statistics.median(self.trained_seconds) <= seconds_left)
 
 
 class OptunaBackend:
@@ -64,7 +65,7 @@ class OptunaBackend:
         config, study = session.config, session.study
         deadline = session.clock.deadline("search")
         done, duplicates_in_a_row, pace = session.new_nets(), 0, TrialPace()
-        while done < config.trials and pace.fits(deadline - time.monotonic()) and time.monotonic() < deadline:
+        while done < config.trials and pace.fits(deadline - time.monotonic()):
             if duplicates_in_a_row >= MAX_DUPLICATES_IN_A_ROW:
                 log.warning("stopping: the last %d proposals were all nets already evaluated (the space may be exhausted)",
                             duplicates_in_a_row)
