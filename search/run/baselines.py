@@ -227,11 +227,8 @@ def evaluate_baselines(space, evaluator: CandidateEvaluator, rundir: RunDir, clo
     choice = choose_baselines(evaluator.config, space)
     deadline = clock.deadline("baselines")
     with clock.phase("baselines") as phase:
-        evaluator.proxy_deadline = deadline if deadline != float("inf") else None
-        try:
+        with evaluator.trainings_end_by(deadline):
             records, skipped = BaselineRunner(evaluator, rundir).run(choice, stop=lambda: time.monotonic() > deadline)
-        finally:
-            evaluator.proxy_deadline = None
         if skipped:
             phase.limited = f"{len(skipped)} known nets not checked ({names_text(skipped)})"
             log.warning("baselines: the time limit left out %s", ", ".join(skipped))

@@ -17,8 +17,9 @@ weighs the same whichever limit it breaks.
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Protocol
@@ -63,8 +64,18 @@ class CandidateEvaluator:
     # a validation pass after every epoch and a callback that reports it.
     per_epoch_accuracy: bool = False
     # When set (time.monotonic()), a proxy training still running at this time stops and fails with
-    # TIME_LIMITED: the baseline phase sets it, so that one slow known net cannot outlast its share.
+    # TIME_LIMITED: the baseline and search phases set it (trainings_end_by), so that one slow net cannot
+    # outlast its phase's share.
     proxy_deadline: float | None = None
+
+    @contextlib.contextmanager
+    def trainings_end_by(self, deadline: float) -> Iterator[None]:
+        """Proxy trainings inside stop at ``deadline`` (time.monotonic(); infinite: no limit) and fail with TIME_LIMITED."""
+        self.proxy_deadline = deadline if deadline != float("inf") else None
+        try:
+            yield
+        finally:
+            self.proxy_deadline = None
 
     def epoch_callback(self, record: TrialRecord) -> Callable[[EpochRecord], None] | None:
         """Called after each proxy epoch of ``record``'s net; none by default."""
