@@ -169,6 +169,25 @@ def test_time_limit_stops_after_the_current_epoch(data):
     assert result.time_limited
 
 
+def test_a_training_whose_pace_would_pass_the_time_limit_stops_at_its_first_epochs_end(data, monkeypatch):
+    """Each training step takes one second of a fake clock: 4 epochs of 2 steps need 8 s against a 7 s limit."""
+    train_module = sys.modules[train.__module__]  # the package exports the function under the module's name
+    clock = {"now": 0.0}
+
+    class OneSecondSteps(TinyNet):
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            clock["now"] += 1.0 if self.training else 0.0
+            return super().forward(x)
+
+    monkeypatch.setattr(train_module, "time", types.SimpleNamespace(perf_counter=lambda: clock["now"]))
+    settings = ProxySettings(epochs=4, batch_size=32, max_steps_per_epoch=2, time_limit_s=7.0)
+    cut = train(OneSecondSteps(), data, settings)
+    assert isinstance(cut, ProxyResult) and cut.time_limited and cut.epochs_run == 1  # 2 s done, 8 s projected
+    clock["now"] = 0.0
+    whole = train(OneSecondSteps(), data, dataclasses.replace(settings, time_limit_s=8.5))
+    assert not whole.time_limited and whole.epochs_run == 4
+
+
 def test_flips_are_off_by_default_for_one_channel_data(data, monkeypatch):
     flips: list[int] = []
 

@@ -83,8 +83,9 @@ class ProxySettings:
     # for 1-channel and digit/character data sets, where a mirror image is not
     # an image of the same class (see evaluators.proxy.augment.flip_by_default).
     flip: bool | None = None
-    # None: no limit.  Otherwise training stops after the epoch during which
-    # the call's time (set-up included) exceeded it; the schedule is not shortened.
+    # None: no limit.  Otherwise training stops after the first epoch at whose end
+    # the call's time (set-up included) exceeds it, or would by the last epoch at
+    # the pace so far; the schedule is not shortened.
     time_limit_s: float | None = None
     # None: full epochs; a cap makes quicker proxies.
     max_steps_per_epoch: int | None = None
