@@ -107,3 +107,44 @@ def test_each_proxy_states_how_many_times_its_steps_the_reference_trained():
         row["steps"] = 440 if f"|{REFERENCE.name}|" in row_key else 176
     summary = summarise(rows, nets)
     assert summary["proxies"][PROXIES[0].name]["reference_steps_per_proxy_step"] == pytest.approx(2.5)
+
+
+@pytest.mark.parametrize("train_size", [1437, 1500, 4000])  # digits, the shapes harder set, mnist5k
+def test_the_long_reference_trains_ten_times_the_default_proxys_steps(train_size):
+    from benchmarks.fidelity.variants import REFERENCE_LONG
+    from search.run.config import RunConfig
+
+    default = RunConfig(name="t")
+    proxy = BY_NAME["e4_b32_noaug"]
+    # The variant judged is the product's own default proxy, not a look-alike.
+    assert (proxy.train_kwargs["epochs"], proxy.train_kwargs["batch_size"], proxy.train_kwargs["augment"]) == (
+        default.proxy_epochs, default.proxy_batch_size, default.proxy_augment)
+    assert REFERENCE_LONG.steps(train_size) == 10 * proxy.steps(train_size) == 10 * 4 * (train_size // 32)
+    assert REFERENCE_LONG.train_kwargs_for(train_size)["steps"] == REFERENCE_LONG.steps(train_size)
+
+
+def test_a_summary_against_the_long_reference_reads_its_rows_and_only_them():
+    from benchmarks.fidelity.variants import REFERENCE_LONG
+
+    reference = np.linspace(0.5, 0.99, 8)
+    rows, nets = synthetic_log(reference, reference)
+    renamed = {key.replace(f"|{REFERENCE.name}|", f"|{REFERENCE_LONG.name}|"): row for key, row in rows.items()}
+    renamed.update({f"net-{i}|{REFERENCE.name}|{seed}": {"accuracy": 1.0 - value}  # the other reference, reversed
+                    for i, value in enumerate(reference) for seed in (0, 1)})
+    summary = summarise(renamed, nets, reference_variant=REFERENCE_LONG)
+    assert summary["reference_variant"] == REFERENCE_LONG.name
+    assert summary["proxies"][PROXIES[0].name]["scores"]["accuracy"]["spearman"] == pytest.approx(1.0)
+    assert summarise(renamed, nets)["proxies"][PROXIES[0].name]["scores"]["accuracy"]["spearman"] == pytest.approx(-1.0)
+
+
+def test_the_pilot_runs_every_reference_before_any_proxy_and_refuses_malformed_candidates():
+    from benchmarks.harder_set_pilot import DEFAULT_PROXY, parse_candidate, pilot_jobs
+    from benchmarks.fidelity.variants import REFERENCE_LONG
+
+    nets = [{"label": "a", "spec_string": "net | conv_c8 | head"}, {"label": "b", "spec_string": "net | conv_c16 | head"}]
+    jobs = pilot_jobs(["shapes:size=1500,difficulty=0.0", "mnist5k"], nets, lambda dataset: 32)
+    assert [job.variant for job in jobs] == [REFERENCE_LONG.name] * 4 + [DEFAULT_PROXY] * 4
+    assert jobs[0].dataset_options == (("difficulty", "0.0"), ("size", "1500")) and jobs[2].dataset_options == ()
+    assert len({job.key for job in jobs}) == len(jobs)  # one log row per dataset, net and variant
+    with pytest.raises(SystemExit, match="KEY=VALUE"):
+        parse_candidate("shapes:size")

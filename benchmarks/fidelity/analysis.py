@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import kendalltau, rankdata, spearmanr
 
-from benchmarks.fidelity.variants import PROXIES, REFERENCE
+from benchmarks.fidelity.variants import PROXIES, REFERENCE, Variant
 
 BOOTSTRAP_RESAMPLES = 2000
 TOP_K = 5
@@ -58,11 +58,11 @@ def correlation(x: np.ndarray, y: np.ndarray, seed: int) -> dict[str, Any]:
             "kendall": round(float(kendalltau(x, y).statistic), 4), "kendall_ci95": kendall_ci}
 
 
-def _reference(rows: dict[str, dict], labels: list[str], seeds: tuple[int, ...]) -> dict[str, list[float]]:
-    """Each net's reference accuracy per seed; nets missing a seed or failing are left out."""
+def _reference(rows: dict[str, dict], labels: list[str], seeds: tuple[int, ...], name: str) -> dict[str, list[float]]:
+    """Each net's accuracy per seed under the reference ``name``; nets missing a seed or failing are left out."""
     table = {}
     for label in labels:
-        values = [rows.get(f"{label}|{REFERENCE.name}|{seed}", {}).get("accuracy") for seed in seeds]
+        values = [rows.get(f"{label}|{name}|{seed}", {}).get("accuracy") for seed in seeds]
         if all(value is not None for value in values):
             table[label] = values
     return table
@@ -100,32 +100,33 @@ def top_k_contains_best(score: np.ndarray, reference: np.ndarray, k: int = TOP_K
     return bool(best & set(np.argsort(-score, kind="stable")[:k].tolist()))
 
 
-def known_net_accuracies(rows: dict[str, dict], nets: list[dict]) -> dict[str, Any]:
+def known_net_accuracies(rows: dict[str, dict], nets: list[dict], reference: Variant = REFERENCE) -> dict[str, Any]:
     """Per variant, each known net's accuracy (seed 0), and the weakest: every known net has to learn."""
     table = {}
-    for variant in (REFERENCE, *PROXIES):
+    for variant in (reference, *PROXIES):
         found = {net["label"]: rows.get(f"{net['label']}|{variant.name}|0", {}).get("accuracy") for net in nets if net["known"]}
         if all(value is not None for value in found.values()):
             table[variant.name] = {"min": round(min(found.values()), 4), "accuracy": {k: round(v, 4) for k, v in found.items()}}
     return table
 
 
-def _reference_multiple(rows: dict[str, dict], labels: list[str], variant: str) -> float | None:
-    """How many times the proxy's optimizer steps the reference trained (the issue asks for 10 or more)."""
+def _reference_multiple(rows: dict[str, dict], labels: list[str], variant: str, name: str) -> float | None:
+    """How many times the proxy's optimizer steps the reference ``name`` trained (the issue asks for 10 or more)."""
     for label in labels:
-        proxy, reference = rows.get(f"{label}|{variant}|0", {}), rows.get(f"{label}|{REFERENCE.name}|0", {})
+        proxy, reference = rows.get(f"{label}|{variant}|0", {}), rows.get(f"{label}|{name}|0", {})
         if proxy.get("steps") and reference.get("steps"):
             return round(reference["steps"] / proxy["steps"], 2)
     return None
 
 
-def summarise(rows: dict[str, dict], nets: list[dict], seed: int = 0) -> dict[str, Any]:
+def summarise(rows: dict[str, dict], nets: list[dict], seed: int = 0, reference_variant: Variant = REFERENCE) -> dict[str, Any]:
     labels = [net["label"] for net in nets]
     by_label = {net["label"]: net for net in nets}
-    table = _reference(rows, labels, (0, 1))
+    table = _reference(rows, labels, (0, 1), reference_variant.name)
     kept = [label for label in labels if label in table]
     if len(kept) < 4:
-        return {"nets_with_reference": len(kept), "known_nets": known_net_accuracies(rows, nets)}
+        return {"nets_with_reference": len(kept), "reference_variant": reference_variant.name,
+                "known_nets": known_net_accuracies(rows, nets, reference_variant)}
     per_seed = np.array([table[label] for label in kept])
     reference = per_seed.mean(axis=1)
     result: dict[str, Any] = {
@@ -134,8 +135,9 @@ def summarise(rows: dict[str, dict], nets: list[dict], seed: int = 0) -> dict[st
                       "spread_points": round(100 * float(np.ptp(reference)), 1),
                       "best_nets": [kept[i] for i in np.flatnonzero(reference == reference.max())],
                       "seed_to_seed": correlation(per_seed[:, 0], per_seed[:, 1], seed)},
+        "reference_variant": reference_variant.name,
         "proxies": {},
-        "known_nets": known_net_accuracies(rows, nets),
+        "known_nets": known_net_accuracies(rows, nets, reference_variant),
     }
     zero_cost = _zero_cost_scores(rows, kept, by_label)
     for variant in PROXIES:
@@ -153,7 +155,7 @@ def summarise(rows: dict[str, dict], nets: list[dict], seed: int = 0) -> dict[st
             scores["tse, mean of 2 seeds"] = (scores["tse"] + second["tse"]) / 2
         result["proxies"][variant.name] = {
             "what": variant.what, "seconds_per_net": round(float(np.nanmean(seconds)), 2),
-            "reference_steps_per_proxy_step": _reference_multiple(rows, kept, variant.name),
+            "reference_steps_per_proxy_step": _reference_multiple(rows, kept, variant.name, reference_variant.name),
             "scores": {name: {**correlation(score, reference, seed), f"top{TOP_K}_contains_best": top_k_contains_best(score, reference)}
                        for name, score in scores.items()},
         }
