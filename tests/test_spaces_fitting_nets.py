@@ -5,7 +5,8 @@ Two committed measurements say which nets fit: the example run's
 ``infeasible`` when it did not: the rule warm start uses) and
 ``results/benchmarks/zoo_fit.json`` (every zoo net, timed by
 ``benchmarks/zoo_fit.py``; a net fitting or borderline there must be a point).
-A new example run or a rerun of the benchmark updates the requirement.
+A new example run or a rerun of the benchmark updates the requirement.  A quiet pass on the
+fleet's 2-core EPYC VMs (issue 20) added three nets that no committed file lists yet.
 """
 
 from __future__ import annotations
@@ -45,7 +46,9 @@ def _zoo_fit() -> list[str]:
     return [entry["name"] for entry in stored["nets"] if entry.get("must_be_in_space")]
 
 
-FITTING = sorted({record.baseline for record in _baselines() if record.state == "complete"} | set(_zoo_fit()))
+# ConvNeXt-T, Swin-T and Xception-41 at 1.06, 1.04 and 1.25 times ResNet-50, which took 41 ms on one of those VMs.
+QUIET_PASS = ("convnext_tiny", "swin_t", "xception41")
+FITTING = sorted({record.baseline for record in _baselines() if record.state == "complete"} | set(_zoo_fit()) | set(QUIET_PASS))
 
 
 def test_the_benchmark_timed_the_nets_outside_the_example_runs_families_at_the_same_budget() -> None:
