@@ -1,4 +1,5 @@
-"""The parts issue 20 added to the default space: `vit`, `shufflenet_v1`, `classic`, `googlenet` and `densenet`.
+"""The parts issue 20 added to the default space: `vit`, `shufflenet_v1`, `classic`, `googlenet`, `densenet`,
+`convnext`, `swin` and `xception`.
 
 Each known net is an exact point at 224 px and at 32 px (64 px for the nets
 the zoo itself cannot build at 32: AlexNet and ZF-Net pool their map away);
@@ -21,7 +22,7 @@ from searchspace import build, zoo
 from tests.spaces_support import check_exact_point, count_settings, exact_point_resolution
 from tests.zoo_reference import meta_macs
 
-PARTS = ("vit", "shufflenet_v1", "classic", "googlenet", "densenet")
+PARTS = ("vit", "shufflenet_v1", "classic", "googlenet", "densenet", "convnext", "swin", "xception")
 SMALL = 32
 
 
@@ -42,17 +43,30 @@ def test_the_parts_hold_the_families_they_were_added_for() -> None:
     assert set(load_space("densenet").baselines) == {n for n in zoo.names() if zoo.info(n).family == "densenet"}
     assert set(load_space("shufflenet_v1").baselines) == {n for n in zoo.names() if n.startswith("shufflenet_v1_")}
     assert {"vit_tiny_patch16_224", "deit_tiny_patch16_224", "deit_tiny_distilled_patch16_224"} <= set(load_space("vit").baselines)
+    for family in ("convnext", "swin", "xception"):  # every zoo net of these families is inside the ranges
+        assert set(load_space(family).baselines) == {n for n in zoo.names() if zoo.info(n).family == family}
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(seed=st.integers(0, 2**32 - 1), part=st.sampled_from(PARTS), resolution=st.sampled_from([16, 32, 64]))
-def test_uniform_samples_build_and_their_costs_are_what_torch_counts(seed: int, part: str, resolution: int) -> None:
+def _check_cost_is_what_torch_counts(part: str, seed: int, resolution: int) -> None:
     net = load_space(part).sample(RandomSuggest(seed), SpaceContext(in_channels=1, num_classes=10, resolution=resolution))
     with torch.device("meta"):
         model = build(net).eval()
     analytic = cost(net)
     assert analytic.params == sum(p.numel() for p in model.parameters())
     assert analytic.macs == meta_macs(model, net.resolution, net.in_channels)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**32 - 1), part=st.sampled_from(PARTS), resolution=st.sampled_from([16, 32, 64]))
+def test_uniform_samples_build_and_their_costs_are_what_torch_counts(seed: int, part: str, resolution: int) -> None:
+    _check_cost_is_what_torch_counts(part, seed, resolution)
+
+
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("part", ["convnext", "swin", "xception"])
+def test_each_of_the_last_three_parts_costs_what_torch_counts(part: str, seed: int) -> None:
+    """convnext, swin and xception, whatever the draws above picked; at 16 px ConvNeXt is raised to the 32 it builds at."""
+    _check_cost_is_what_torch_counts(part, seed, (16, 32, 64)[seed])
 
 
 def test_classic_repairs_keep_every_draw_buildable_at_a_tiny_resolution() -> None:

@@ -46,9 +46,9 @@ def space(request) -> Space:
     return get_space(request.param)
 
 
-def test_builtins_are_the_documented_thirteen_with_the_default_first() -> None:
+def test_builtins_are_the_documented_sixteen_with_the_default_first() -> None:
     assert BUILTIN == ["union", "unified", "mobilenet", "resnet", "regnet", "efficientnet", "mobile", "hybrid", "vit",
-                       "shufflenet_v1", "classic", "googlenet", "densenet"]
+                       "shufflenet_v1", "classic", "googlenet", "densenet", "convnext", "swin", "xception"]
     assert DEFAULT_SPACE == BUILTIN[0] == RunConfig(name="default").space
     for name in BUILTIN:
         assert load_space(name) is builtin_spaces()[name]
@@ -118,6 +118,9 @@ def test_known_points_reproduce_the_zoo_nets_exactly(space_name: str, zoo_name: 
         ("classic", {"lenet5", "alexnet", "zfnet"}),
         ("googlenet", {"googlenet"}),
         ("densenet", {"densenet121", "densenet161", "densenet169", "densenet201"}),
+        ("convnext", {"convnext_tiny"}),
+        ("swin", {"swin_t", "swin_s", "swin_v2_t"}),
+        ("xception", {"xception41", "xception65", "xception71"}),
     ],
 )
 def test_each_builtin_holds_its_families_reference_nets(space_name: str, expected: set[str]) -> None:

@@ -88,7 +88,8 @@ def test_real_knobs_count_as_a_hundred_values() -> None:
 
 def test_builtin_sizes_are_large_and_ordered_by_freedom() -> None:
     sizes = {name: space.log10_size() for name, space in builtin_spaces().items()}
-    assert all(size > 5 for size in sizes.values())
-    # every stage may use every kind; in `mobile` every block may; `union` holds mobile and four more
+    # `xception` has four knobs around the zoo's three nets (10^2.8): a family with little to vary.
+    assert all(size > 5 for name, size in sizes.items() if name != "xception") and sizes["xception"] > 2
+    # every stage may use every kind; in `mobile` every block may; `union` holds mobile and twelve more
     assert sizes["unified"] == max(size for name, size in sizes.items() if name not in ("mobile", "union")) < sizes["mobile"]
-    assert sizes["mobile"] <= sizes["union"]  # equal in floating point: mobile is 10^100 times the other four
+    assert sizes["mobile"] <= sizes["union"]  # equal in floating point: mobile is 10^100 times the others

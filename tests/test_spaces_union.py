@@ -38,7 +38,7 @@ def test_a_sample_is_its_parts_sample_with_the_parts_knobs_under_its_name() -> N
         assert set(suggest.params) == {PART_KNOB} | {f"{part}.{key}" for key in own}
         again = UNION.parts[part].sample(FixedSuggest(own), SpaceContext(resolution=64))
         assert again.digest() == net.digest()
-    assert seen == set(UNION.parts)  # 100 uniform draws over ten parts reach each of them
+    assert seen == set(UNION.parts)  # 100 uniform draws over the thirteen parts reach each of them
 
 
 def test_the_listing_and_size_add_up_over_the_parts() -> None:

@@ -1,4 +1,5 @@
-"""A space whose knobs are all asked for every net, in one fixed order (`vit`, `shufflenet_v1`, `googlenet`, `densenet`).
+"""A space whose knobs are all asked for every net, in one fixed order (`vit`, `shufflenet_v1`, `googlenet`, `densenet`,
+`convnext`, `swin`, `xception`).
 
 Such a space is a family's constructor with its arguments as knobs: nothing is
 conditional, so the listing, the size and the draw all read one table of
@@ -55,7 +56,7 @@ def sampled_resolution(context: SpaceContext, resolution_mult: float) -> int:
     return max(1, round(context.resolution * resolution_mult))
 
 
-# How far a layout's resolution may be raised to build: DenseNet needs about 30 px, GoogLeNet 16.
+# How far a layout's resolution may be raised to build: DenseNet needs about 30 px, ConvNeXt 32, GoogLeNet 16.
 RAISE_LIMIT = 64
 
 

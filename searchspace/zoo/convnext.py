@@ -11,6 +11,8 @@ average pool over that 1x1 map changes nothing.
 
 from __future__ import annotations
 
+from typing import Any
+
 from searchspace.blocks import AdaptivePoolSpec, ConvNeXtSpec, ConvSpec, LayerNormSpec
 from searchspace.spec import NetSpec, Stage
 from searchspace.zoo.registry import Reference, ZooEntry, register
@@ -22,12 +24,14 @@ PATCH = 4
 TORCHVISION_STOCHASTIC_DEPTH = 0.1
 
 
-def convnext_spec(stages: tuple[tuple[int, int], ...]) -> NetSpec:
+def convnext_spec(stages: tuple[tuple[int, int], ...], **block: Any) -> NetSpec:
+    """ConvNeXt with these (width, blocks) stages; ``block``: ConvNeXtSpec fields for every block
+    (``kernel``, ``expand_ratio``), whose defaults are the paper's (the convnext space searches them)."""
     stem = (
         Stage(block=ConvSpec(out_channels=stages[0][0], kernel=PATCH, padding=0, bias=True, norm=False, activation="identity"), stride=PATCH),
         Stage(block=LayerNormSpec()),
     )
-    body = [Stage(block=ConvNeXtSpec(out_channels=width), repeats=blocks, stride=1 if i == 0 else 2) for i, (width, blocks) in enumerate(stages)]
+    body = [Stage(block=ConvNeXtSpec(out_channels=width, **block), repeats=blocks, stride=1 if i == 0 else 2) for i, (width, blocks) in enumerate(stages)]
     closing = [Stage(block=AdaptivePoolSpec()), Stage(block=LayerNormSpec())]
     residual_blocks = sum(blocks for _, blocks in stages)
     # This toolkit gives block i of n body blocks the rate drop_path_rate * i / n (the two closing

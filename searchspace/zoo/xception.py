@@ -11,6 +11,8 @@ Batch norms use epsilon 1e-3, as TensorFlow's.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from searchspace.blocks import ConvSpec, XceptionSpec
 from searchspace.spec import NetSpec, Stage
 from searchspace.zoo.registry import Reference, ZooEntry, register
@@ -24,17 +26,26 @@ ENTRY_FLOWS = {
     71: ((128, 2), (256, 1), (256, 2), (MIDDLE, 1), (MIDDLE, 2)),
 }
 MIDDLE_BLOCKS = {41: 8, 65: 16, 71: 16}
-EXIT_FLOW = (
-    Stage(block=XceptionSpec(widths=(MIDDLE, 1024, 1024)), stride=2),
-    Stage(block=XceptionSpec(widths=(1536, 1536, 2048), act_first=False, skip=False)),
-)
+STEM = (32, 64)
+# The exit flow: the widths of each block's separable convs; the last block has no shortcut.
+EXIT_WIDTHS = ((MIDDLE, 1024, 1024), (1536, 1536, 2048))
 
 
 def xception_spec(depth: int) -> NetSpec:
-    stem = (Stage(block=ConvSpec(out_channels=32), stride=2), Stage(block=ConvSpec(out_channels=64)))
-    entry = tuple(Stage(block=XceptionSpec(widths=(width,) * 3), stride=stride) for width, stride in ENTRY_FLOWS[depth])
-    middle = Stage(block=XceptionSpec(widths=(MIDDLE,) * 3), repeats=MIDDLE_BLOCKS[depth])
-    return NetSpec(stem=stem, stages=(*entry, middle, *EXIT_FLOW), resolution=299, norm_eps=1e-3)
+    return xception_layout(ENTRY_FLOWS[depth], MIDDLE_BLOCKS[depth])
+
+
+def xception_layout(entry_flow: tuple[tuple[int, int], ...], middle_blocks: int, width: Callable[[int], int] = int) -> NetSpec:
+    """The aligned Xception with this entry flow ((width, stride) per block) and middle flow depth;
+    ``width`` maps each of the paper's widths to the net's (the xception space scales them)."""
+    stem = (Stage(block=ConvSpec(out_channels=width(STEM[0])), stride=2), Stage(block=ConvSpec(out_channels=width(STEM[1]))))
+    entry = tuple(Stage(block=XceptionSpec(widths=(width(channels),) * 3), stride=stride) for channels, stride in entry_flow)
+    middle = Stage(block=XceptionSpec(widths=(width(MIDDLE),) * 3), repeats=middle_blocks)
+    exit_flow = (
+        Stage(block=XceptionSpec(widths=tuple(map(width, EXIT_WIDTHS[0]))), stride=2),
+        Stage(block=XceptionSpec(widths=tuple(map(width, EXIT_WIDTHS[1])), act_first=False, skip=False)),
+    )
+    return NetSpec(stem=stem, stages=(*entry, middle, *exit_flow), resolution=299, norm_eps=1e-3)
 
 
 register(*(
