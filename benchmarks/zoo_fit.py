@@ -76,6 +76,25 @@ EXAMPLE_RUN = Path(__file__).resolve().parents[1] / "results" / "examples" / "di
 FASTEST_REFERENCE = "resnet50"
 
 
+def passes(results_dir: Path = EXAMPLE_RUN.parents[1] / "benchmarks") -> list[Path]:
+    """The committed passes of this benchmark: the one over every zoo net and the quiet ones beside ResNet-50."""
+    return sorted(results_dir.glob(f"{NAME}*.json"))
+
+
+def fitting_nets(example_run: Path = EXAMPLE_RUN) -> list[str]:
+    """Every known net that fits the default budget on some test VM, so must be a point and must learn: the
+    example run's baselines within its budget (state ``complete``) in the run's order, then each pass's
+    ``must_be_in_space`` nets, fewest MACs first."""
+    stored = json.loads((example_run / "baselines.json").read_text(encoding="utf-8"))
+    fitting = [fields["baseline"] for fields in stored.values() if fields.get("state") == "complete"]
+    judged = [entry for path in passes(example_run.parents[1] / "benchmarks")
+              for entry in json.loads(path.read_text(encoding="utf-8"))["nets"] if entry.get("must_be_in_space")]
+    for entry in sorted(judged, key=lambda entry: entry["gmacs"]):
+        if entry["name"] not in fitting:
+            fitting.append(entry["name"])
+    return fitting
+
+
 def deployment_nets(resolution: int) -> dict[str, Any]:
     """Every zoo net as the default run would time it: its resolution, the default dataset's channels and classes."""
     from evaluators.data import load_dataset

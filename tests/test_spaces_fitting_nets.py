@@ -20,6 +20,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from benchmarks.zoo_fit import fitting_nets, passes
 from evaluators.cost import cost
 from search.run.config import RunConfig
 from search.run.records import TrialRecord
@@ -31,7 +32,7 @@ from tests.zoo_reference import meta_macs
 
 EXAMPLE = Path(__file__).parents[1] / "results" / "examples" / "digits-50ms"
 ZOO_FIT = Path(__file__).parents[1] / "results" / "benchmarks" / "zoo_fit.json"  # the pass over every zoo net
-ZOO_FIT_PASSES = sorted(ZOO_FIT.parent.glob("zoo_fit*.json"))
+ZOO_FIT_PASSES = passes()
 SPACE = load_space(RunConfig(name="default").space)
 # The default job's deployment resolution, and the 32 px its proxy trains at, with the digits' one channel and ten classes.
 CONTEXTS = [SpaceContext(in_channels=1, num_classes=10, resolution=224), SpaceContext(in_channels=1, num_classes=10, resolution=32)]
@@ -47,7 +48,7 @@ def _zoo_fit(path: Path = ZOO_FIT) -> list[str]:
     return [entry["name"] for entry in stored["nets"] if entry.get("must_be_in_space")]
 
 
-FITTING = sorted({record.baseline for record in _baselines() if record.state == "complete"}.union(*map(_zoo_fit, ZOO_FIT_PASSES)))
+FITTING = sorted(fitting_nets())
 
 
 def test_the_benchmark_timed_the_nets_outside_the_example_runs_families_at_the_same_budget() -> None:
@@ -92,3 +93,10 @@ def test_uniform_samples_are_valid_and_their_costs_are_what_torch_counts(seed: i
     analytic = cost(net)
     assert analytic.params == sum(p.numel() for p in model.parameters())
     assert analytic.macs == meta_macs(model, net.resolution, net.in_channels)
+
+
+def test_the_fitting_nets_are_the_example_runs_and_every_passs_judged_ones() -> None:
+    """One list serves this test and benchmarks/known_nets_learn.py: the two sources, nothing else."""
+    fitting = {record.baseline for record in _baselines() if record.state == "complete"}.union(*map(_zoo_fit, ZOO_FIT_PASSES))
+    assert set(FITTING) == fitting and len(FITTING) == len(fitting_nets())
+    assert {"resnetv2_50", "gcresnet50t", "convnext_tiny", "swin_t", "xception41"} <= fitting  # the quiet passes' additions
