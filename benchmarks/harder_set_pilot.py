@@ -65,17 +65,21 @@ def summarise(rows: dict, candidates: list[str], nets: list[dict]) -> dict:
             label = f"{text}|{net['label']}"
             table[net["label"]] = {variant: rows.get(f"{label}|{variant}|0", {}).get("accuracy")
                                    for variant in (REFERENCE_LONG.name, DEFAULT_PROXY)}
-            table[net["label"]]["reference_seconds"] = rows.get(f"{label}|{REFERENCE_LONG.name}|0", {}).get("seconds")
+            proxy = rows.get(f"{label}|{DEFAULT_PROXY}|0", {})
+            table[net["label"]].update(proxy_tse=proxy.get("tse"), proxy_seconds=proxy.get("seconds"),
+                                       reference_seconds=rows.get(f"{label}|{REFERENCE_LONG.name}|0", {}).get("seconds"))
         reference = [row[REFERENCE_LONG.name] for row in table.values() if row[REFERENCE_LONG.name] is not None]
-        both = [(row[REFERENCE_LONG.name], row[DEFAULT_PROXY]) for row in table.values()
-                if None not in (row[REFERENCE_LONG.name], row[DEFAULT_PROXY])]
+        both = [(row[REFERENCE_LONG.name], row[DEFAULT_PROXY], -row["proxy_tse"]) for row in table.values()
+                if None not in (row[REFERENCE_LONG.name], row[DEFAULT_PROXY], row["proxy_tse"])]
         entry = {"nets": table, "reference_done": len(reference)}
         if reference:
             spread = round(100 * (max(reference) - min(reference)), 1)
             entry.update(reference_min=min(reference), reference_max=max(reference), spread_points=spread,
                          spread_reaches_20=spread >= SPREAD_WANTED)
         if len(both) >= 3:  # five nets: a sign of the order, not a measurement of fidelity
-            entry["proxy_spearman_pilot"] = round(float(spearmanr(*zip(*both)).statistic), 2)
+            reference, accuracy, tse = zip(*both)
+            entry["proxy_spearman_pilot"] = {"accuracy": round(float(spearmanr(reference, accuracy).statistic), 2),
+                                             "tse": round(float(spearmanr(reference, tse).statistic), 2)}
         summary[text] = entry
     return summary
 
@@ -106,7 +110,8 @@ def main() -> None:
               f"({entry.get('spread_points')} points, {entry['reference_done']}/{len(nets)} nets); "
               f"proxy Spearman over the pilot nets {entry.get('proxy_spearman_pilot')}")
         for label, row in entry["nets"].items():
-            print(f"  {label:20s} reference {row[REFERENCE_LONG.name]}  proxy {row[DEFAULT_PROXY]}  ({row['reference_seconds']} s)")
+            print(f"  {label:20s} reference {row[REFERENCE_LONG.name]} ({row['reference_seconds']} s)  "
+                  f"proxy {row[DEFAULT_PROXY]}, TSE {row['proxy_tse']} ({row['proxy_seconds']} s)")
     payload = {"benchmark": "harder_set_pilot", "environment": environment(), "candidates": candidates,
                "reference": REFERENCE_LONG.what, "proxy": BY_NAME[DEFAULT_PROXY].what, "nets": list(PILOT_NETS),
                "command": "python -m benchmarks.harder_set_pilot" + "".join(f" --candidate {c}" for c in args.candidate or ()),

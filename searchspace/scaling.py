@@ -185,6 +185,27 @@ def at_resolution(spec: NetSpec, resolution: int) -> NetSpec:
     return replace(spec, resolution=resolution, stem=tuple(map(patch_scaled, spec.stem)), stages=tuple(map(patch_scaled, spec.stages)))
 
 
+# How far a layout's resolution may be raised to build: DenseNet needs about 30 px, ConvNeXt 32, GoogLeNet 16,
+# AlexNet and ZF-Net 63 (their unpadded 11x11 or 7x7 stems and three 3x3 pools).
+RAISE_LIMIT = 64
+
+
+def smallest_buildable(spec: NetSpec, resolution: int, limit: int = RAISE_LIMIT) -> int:
+    """``resolution``, or the smallest side up to ``limit`` above it at which the net builds (by :func:`at_resolution`).
+
+    A proxy trains at a fraction of the deployment resolution; a net whose unpadded layers pool
+    that input away (AlexNet at 32 px) trains at the first size it can take instead of failing.
+    Where no size in reach builds, ``resolution`` comes back and building reports the net's own error.
+    """
+    for side in range(resolution, resolution + limit + 1):
+        try:
+            at_resolution(spec, side)
+        except SpecError:
+            continue
+        return side
+    return resolution
+
+
 def compound(spec: NetSpec, phi: float, alpha: float = 1.2, beta: float = 1.1, gamma: float = 1.15, **width_options: Any) -> NetSpec:
     """EfficientNet's compound scaling: depth alpha**phi, width beta**phi, resolution gamma**phi.
 

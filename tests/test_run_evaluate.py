@@ -86,3 +86,21 @@ def test_a_proxy_deadline_that_has_passed_stops_training_and_fails_the_record() 
     assert record.accuracy is None and record.latency_ms is not None
     untimed = three_epochs().evaluate(SMALL)
     assert untimed.state == "complete" and untimed.epochs == 3
+
+
+def test_a_net_that_pools_the_proxy_input_away_trains_at_the_smallest_size_it_builds_at() -> None:
+    from dataclasses import replace
+
+    from searchspace import SpecError, zoo
+    from searchspace.scaling import at_resolution
+
+    config = RunConfig(name="t", proxy_epochs=1, proxy_batch_size=8, budget_ms=1e6)
+    digits_like = CandidateEvaluator(config, random_image_dataset(images=32, channels=1, side=32, classes=10), "cpu")
+    alexnet = replace(zoo.get("alexnet"), in_channels=1, num_classes=10)
+    with pytest.raises(SpecError):
+        at_resolution(alexnet, 32)  # the default run's proxy size for a 224-px net: the pools leave nothing
+    side = digits_like.proxy_resolution(alexnet)
+    at_resolution(alexnet, side)  # builds
+    with pytest.raises(SpecError):
+        at_resolution(alexnet, side - 1)  # and no smaller size does
+    assert digits_like.proxy_resolution(zoo.get("resnet18")) == 32  # a net that builds keeps the usual size

@@ -29,6 +29,7 @@ from evaluators.data import ImageDataset
 from search.quantities import format_count
 from search.run.config import RunConfig
 from search.run.proxy_score import ProxyJob, ProxyScorer
+from searchspace.scaling import smallest_buildable
 from search.run.records import TrialRecord
 from search.run.resources import proxy_resolution
 from searchspace import NetSpec, encode
@@ -82,7 +83,7 @@ class CandidateEvaluator:
         return None
 
     def proxy_resolution(self, spec: NetSpec) -> int:
-        return proxy_resolution(self.dataset.resolution, spec.resolution, self.config.resolution)
+        return smallest_buildable(spec, proxy_resolution(self.dataset.resolution, spec.resolution, self.config.resolution))
 
     def evaluate(self, spec: NetSpec, *, train_when_infeasible: bool = False,
                  on_epoch: Callable[[EpochRecord], bool | None] | None = None) -> TrialRecord:

@@ -17,6 +17,7 @@ from search.spaces.base import KnobInfo, SpaceContext, TabledSpace
 from search.spaces.domains import Domain
 from search.spaces.suggest import Suggest
 from searchspace import NetSpec, SpecError
+from searchspace.scaling import RAISE_LIMIT
 
 RESOLUTION_MULT = Domain.choices((0.5, 0.625, 0.75, 0.875, 1.0))
 
@@ -56,8 +57,6 @@ def sampled_resolution(context: SpaceContext, resolution_mult: float) -> int:
     return max(1, round(context.resolution * resolution_mult))
 
 
-# How far a layout's resolution may be raised to build: DenseNet needs about 30 px, ConvNeXt 32, GoogLeNet 16.
-RAISE_LIMIT = 64
 
 
 def deployed(spec: NetSpec, context: SpaceContext, resolution_mult: float, *, raise_to_build: bool = False) -> NetSpec:
