@@ -105,12 +105,14 @@ def main() -> None:
     parser.add_argument("--variant", action="append", choices=sorted(BY_NAME), help="recipes to train (repeatable)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--analyse-only", action="store_true", help="summarise what the log holds; train nothing")
+    parser.add_argument("--only", nargs="*", default=None, metavar="NET",
+                        help="train only these of the fitting nets (the summary still counts them all)")
     add_output_arguments(parser, "known_nets_learn")
     args = parser.parse_args()
     variants = args.variant or ["e4_b128", "e4_b32"]
     nets = fitting_known_nets()
     log = RESULTS_DIR / "known_nets_learn.jsonl"
-    trainings = [Training(net, variant) for variant in variants for net in nets]
+    trainings = [Training(net, variant) for variant in variants for net in nets if args.only is None or net in args.only]
     rows = read_log(log) if args.analyse_only else run_all(trainings, log, args.workers, run=train_one)
     summary = summarise(rows, nets, variants)
     for variant, entry in summary.items():
