@@ -125,6 +125,11 @@ class Residual(nn.Module):
         identity = x if self.shortcut is None else self.shortcut(x)
         return self.act(self.drop_path(self.body(x)) + identity)
 
+    def last_layer_to_zero(self) -> nn.Module | None:
+        """The layer whose weight, zeroed, makes the branch start at zero (a proxy recipe's zero-init);
+        None: the branch's last norm.  A block whose last norm feeds an activation overrides it."""
+        return None
+
 
 class LayerNorm2d(nn.LayerNorm):
     """Layer norm over the channels of an NCHW map, at each position (channels-first layout).

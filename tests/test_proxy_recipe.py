@@ -33,6 +33,22 @@ def test_zero_initialised_residual_branches_start_as_identity():
             torch.testing.assert_close(block(x), block.act(identity))
 
 
+def test_a_zero_initialised_pre_activation_branch_starts_as_identity_and_can_still_learn():
+    """ResNet v2's branch ends norm-ReLU-conv: a zeroed norm would feed ReLU zeros, whose gradient is zero."""
+    torch.manual_seed(0)
+    model = build(decode("net_r16_i3_n2 | conv_c16 | preact_r2_c64 normact | head"))
+    blocks = [module for module in model.modules() if isinstance(module, Residual)]
+    assert zero_init_residual_branches(model) == len(blocks) == 2
+    x = torch.randn(4, 3, 16, 16)
+    model(x).sum().backward()
+    for block in blocks:
+        assert torch.count_nonzero(block.body.conv_c.conv.weight) == 0  # the branch adds nothing yet
+        assert block.body.conv_c.conv.weight.grad.abs().sum() > 0  # and its last conv has a gradient to leave zero with
+    with torch.no_grad():
+        features = torch.randn(4, 64, 8, 8)
+        torch.testing.assert_close(blocks[1](features), features)  # shape kept: the block is the identity
+
+
 def test_zero_init_leaves_a_given_module_alone():
     data = corner_squares()
     torch.manual_seed(0)

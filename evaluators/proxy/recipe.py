@@ -42,11 +42,18 @@ def zero_init_residual_branches(model: nn.Module) -> int:
     """Zero the scale of the last norm of every residual branch; return how many were zeroed.
 
     Only branches with an affine norm are changed; registration order is
-    forward order in every block this toolkit builds.
+    forward order in every block this toolkit builds.  A block whose last norm
+    feeds an activation names its own layer instead (``last_layer_to_zero``: a
+    pre-activation bottleneck's last conv, as timm's ``zero_init_last``).
     """
     zeroed = 0
     for block in model.modules():
         if isinstance(block, Residual):
+            own = block.last_layer_to_zero()
+            if own is not None:
+                nn.init.zeros_(own.weight)
+                zeroed += 1
+                continue
             norm = _last_norm(block.body)
             # A branch that opens with its only norm (a transformer's pre-norm) is left as built:
             # zeroing that norm would silence the branch's input, and ViTs on digits then stay at chance.

@@ -78,6 +78,11 @@ class PreActBottleneck(Residual):
         self.body.conv_c = _plain_conv(mid, out, 1, ctx)
         self.drop_path = optional_drop_path(ctx.drop_path)
 
+    def last_layer_to_zero(self) -> nn.Module:
+        # The last norm feeds a ReLU: zeroed, it outputs 0 where ReLU's gradient is 0, and the branch
+        # never learns (ResNet v2-50 stayed at 0.20 on digits).  The last conv, zeroed, still gets gradients.
+        return self.body.conv_c.conv
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         pre = self.preact(x)
         identity = x if self.shortcut is None else self.shortcut(pre)
