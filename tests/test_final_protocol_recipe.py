@@ -69,9 +69,9 @@ def test_a_warm_start_copy_and_its_known_net_are_trained_once_and_share_figures_
     known = TrialRecord.of({**shared, "baseline": "mobilenet_v3_small"})
     trainings, notes = [], []
 
-    def fake_seeds(spec, record, config, dataset, device):
+    def fake_seeds(spec, record, config, dataset, device, seeds):
         trainings.append(protocol.label_of(record))
-        return [protocol.SeedRun(seed, 0.9 + seed / 100, {"w": torch.zeros(1)}) for seed in (0, 1, 2)]
+        return [protocol.SeedRun(seed, 0.9 + seed / 100, {"w": torch.zeros(1)}) for seed in seeds]
 
     monkeypatch.setattr(protocol, "train_seeds", fake_seeds)
     rundir = RunDir(tmp_path / "run")

@@ -17,9 +17,13 @@ cached across runs like their proxy results.
 Its cost is bounded by the time limit.  Front members and known nets take turns
 (members in front order, known nets cheapest first): with members first, two
 measured default runs spent the whole final share on members and never trained
-a known net, so no comparison ever had intervals on both sides.  A net whose
-estimated training time (its proxy time x the length factor x the seeds) no
-longer fits before the deadline is skipped, and the run says which.
+a known net, so no comparison ever had intervals on both sides.  A net is
+trained with as many of the seeds as its estimated training time (its proxy
+time x the length factor, per seed) fits before the deadline, first seeds
+first: on a busy machine one longer training still gives the export trained
+weights and a figure from more steps than the proxy's, though no interval, so
+the comparison makes no claim from it.  A net not even one seed fits is
+skipped, and the run says which.
 """
 
 from __future__ import annotations
@@ -113,8 +117,10 @@ class SeedRun:
     state_dict: dict[str, torch.Tensor]
 
 
-def train_seeds(spec, record: TrialRecord, config: RunConfig, dataset, train_device: str) -> list[SeedRun] | str:
-    """One training per seed at the record's proxy resolution; a failure message if any seed fails."""
+def train_seeds(spec, record: TrialRecord, config: RunConfig, dataset, train_device: str,
+                seeds: list[int] | None = None) -> list[SeedRun] | str:
+    """One training per seed (None: the run's final seeds) at the record's proxy resolution; a failure message if
+    any seed fails."""
     from evaluators.proxy import ProxySettings, TrainingFailure, train
     from evaluators.proxy.recipe import zero_init_residual_branches
     from searchspace import build
@@ -122,7 +128,7 @@ def train_seeds(spec, record: TrialRecord, config: RunConfig, dataset, train_dev
     resolution = int(record.proxy_resolution)
     trained_spec = at_resolution(spec, resolution)  # a token net's patch scales with it, as in the proxy
     runs = []
-    for seed in final_seeds(config):
+    for seed in final_seeds(config) if seeds is None else seeds:
         torch.manual_seed(seed)
         model = build(trained_spec)
         settings = ProxySettings(**final_training_length(config), resolution=resolution, seed=seed)
@@ -194,13 +200,14 @@ class FinalProtocol:
             if record.final_accuracy is not None:  # trained by this run before it was resumed
                 trained.setdefault(str(record.digest), record)
                 continue
-            if time.monotonic() + self._estimate_s(record) > self.deadline:
+            seeds = self._seeds_that_fit(record)
+            if not seeds:
                 skipped.append(label_of(record))
                 continue
-            self._train(record, note)
+            self._train(record, note, seeds)
             if record.final_accuracy is not None:
                 trained[str(record.digest)] = record
-                if key:
+                if key and len(seeds) == self.config.final_seeds:  # the cache answers for the run's full seeds only
                     cache.put(key, {k: getattr(record, k) for k in FINAL_FIELDS})
         return skipped
 
@@ -214,9 +221,11 @@ class FinalProtocol:
         if record.number is not None:
             note(int(record.number), fields)
 
-    def _train(self, record: TrialRecord, note: Note) -> None:
-        log.info("final protocol: training %s with %d seeds", label_of(record), self.config.final_seeds)
-        runs = train_seeds(decode(record.spec), record, self.config, self.dataset, self.train_device)
+    def _train(self, record: TrialRecord, note: Note, seeds: list[int]) -> None:
+        full = self.config.final_seeds
+        log.info("final protocol: training %s with %d seeds%s", label_of(record), len(seeds),
+                 "" if len(seeds) == full else f" (only {len(seeds)} of {full} fit before the deadline)")
+        runs = train_seeds(decode(record.spec), record, self.config, self.dataset, self.train_device, seeds)
         if isinstance(runs, str):
             fields = {"left_front": runs} if record.number is not None else {"error": runs}
         else:
@@ -225,6 +234,14 @@ class FinalProtocol:
         record.update(**fields)
         if record.number is not None:
             note(int(record.number), fields)
+
+    def _seeds_that_fit(self, record: TrialRecord) -> list[int]:
+        """The first of the run's final seeds, as many as fit before the deadline at the record's estimated pace."""
+        seeds = final_seeds(self.config)
+        per_seed_s = self._estimate_s(record) / len(seeds)
+        if per_seed_s <= 0.0:  # no proxy time to go by: the full protocol, as before any estimate
+            return seeds
+        return seeds[: max(0, int((self.deadline - time.monotonic()) // per_seed_s))]
 
     def _estimate_s(self, record: TrialRecord) -> float:
         proxy_s = record.proxy_seconds or record.train_seconds or 0.0
