@@ -83,7 +83,7 @@ def train_one(job: Training) -> dict[str, Any]:
     if isinstance(outcome, TrainingFailure):
         return row | {"failure": outcome.reason}
     return row | {"accuracy": round(outcome.accuracy, 4), "steps": len(outcome.step_losses),
-                  "final_loss": round(outcome.train_loss, 3)}
+                  "final_loss": round(outcome.train_loss, 3), "optimizer": outcome.optimizer}
 
 
 def summarise(rows: dict[str, dict], nets: list[str], variants: list[str]) -> dict[str, Any]:

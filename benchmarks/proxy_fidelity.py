@@ -88,12 +88,13 @@ def make_jobs(args: argparse.Namespace, nets: list[dict], resolution: int) -> li
 def print_summary(summary: dict) -> None:
     reference = summary.get("reference")
     if reference is None:
-        print(f"not enough nets with both reference seeds yet ({summary['nets_with_reference']})")
+        print(f"not enough nets with {summary['reference_seeds']} reference seeds yet ({summary['nets_with_reference']})")
         return
     ceiling = reference["seed_to_seed"]
     print(f"\n{summary['nets_with_reference']} nets; reference accuracy {reference['accuracy_min']:.3f}-"
           f"{reference['accuracy_max']:.3f} ({reference['spread_points']} points); best {', '.join(reference['best_nets'])}; "
-          f"seed-to-seed Spearman {ceiling['spearman']} {ceiling.get('spearman_ci95')}")
+          + (f"seed-to-seed Spearman {ceiling['spearman']} {ceiling.get('spearman_ci95')}" if ceiling else
+             "one reference seed: an interim look, no ceiling"))
     groups = [(name, entry) for name, entry in summary["proxies"].items()]
     if "training_free" in summary:
         groups.append(("training-free", summary["training_free"]))
@@ -117,6 +118,8 @@ def main() -> None:
     parser.add_argument("--nets-from", default=None, metavar="DATASET",
                         help="rank the nets chosen for this dataset's benchmark (default: the dataset's own choice)")
     parser.add_argument("--analyse-only", action="store_true", help="summarise what the log holds; train nothing")
+    parser.add_argument("--reference-seeds", type=int, choices=(1, 2), default=2,
+                        help="judge against the mean of this many reference seeds (1: an interim look, no ceiling)")
     parser.add_argument("--output-dir", type=Path, default=RESULTS_DIR, help="where the job log and the chosen nets are kept")
     add_output_arguments(parser, "proxy_fidelity_DATASET")
     args = parser.parse_args()
@@ -134,7 +137,7 @@ def main() -> None:
         rows = read_log(log)
     else:
         rows = run_all(jobs, log, args.workers)
-    summary = summarise(rows, nets, reference_variant=BY_NAME[args.reference])
+    summary = summarise(rows, nets, reference_variant=BY_NAME[args.reference], reference_seeds=args.reference_seeds)
     print_summary(summary)
     payload = {"benchmark": "proxy_fidelity", "environment": environment(), "dataset": args.dataset,
                "dataset_options": args.dataset_option, "proxy_resolution": resolution,
@@ -142,10 +145,12 @@ def main() -> None:
                "command": "python -m benchmarks.proxy_fidelity --dataset " + args.dataset
                + "".join(f" --dataset-option {o}" for o in args.dataset_option)
                + (f" --reference {args.reference}" if args.reference != REFERENCE.name else "")
-               + (f" --nets-from {args.nets_from}" if args.nets_from else ""),
+               + (f" --nets-from {args.nets_from}" if args.nets_from else "")
+               + (f" --reference-seeds {args.reference_seeds}" if args.reference_seeds != 2 else ""),
                "summary": summary, "nets": nets}
     # Another --output-dir holds its own summary; the committed folder's is replaced only when asked.
     name = stem.name if args.reference == REFERENCE.name else f"{stem.name}_{args.reference}"
+    name += "_interim" if args.reference_seeds == 1 else ""
     chosen = args.output or (None if args.output_dir == RESULTS_DIR else stem.with_name(name + ".json"))
     path = write_json(output_path(name, chosen, overwrite=args.overwrite), payload)
     print(f"written to {path} (raw rows: {log})")

@@ -62,11 +62,12 @@ from evaluators.proxy import ProxySettings, train  # noqa: E402
 from evaluators.proxy.augment import BatchAugmenter, Normaliser, translation_for  # noqa: E402
 from evaluators.proxy.regime.cache import RegimeCache, regime_cache_key  # noqa: E402
 from evaluators.proxy.regime.choice import RegimeTimings, best_eager  # noqa: E402
-from evaluators.proxy.regime.probe import DeviceRegimeProbe, OptimizerSettings  # noqa: E402
+from evaluators.proxy.regime.probe import DeviceRegimeProbe  # noqa: E402
 from evaluators.proxy.regime.select import SelectionContext, select_regime  # noqa: E402
 from evaluators.proxy.regime.modes import BF16_CL, FP32, prepare_model, regime_label  # noqa: E402
 from evaluators.proxy.step import (  # noqa: E402
     TrainStep,
+    OptimizerSettings,
     make_optimizer,
     synchronize,
     training_forward,
@@ -76,6 +77,11 @@ NUM_CLASSES = 10
 CIFAR_MEAN = (0.491, 0.482, 0.447)
 CIFAR_STD = (0.247, 0.243, 0.262)
 WITHIN = 0.05  # "auto is within 5% of the best"
+
+
+def sgd_settings(batch_size: int) -> OptimizerSettings:
+    """The proxy's SGD at ``batch_size``: the rate scaled linearly from 0.1 per 128 images."""
+    return OptimizerSettings(lr=0.1 * batch_size / 128, momentum=0.9, nesterov=True, weight_decay=5e-4)
 
 
 def zoo_net(name: str, **options: Any) -> nn.Module:
@@ -204,7 +210,7 @@ class TrainerLoop:
             Normaliser(CIFAR_MEAN, CIFAR_STD, device), max_shift=translation_for(config.resolution), flip=True, generator=generator
         )
         prepare_model(model, regime)
-        optimizer = make_optimizer(model, lr=0.1 * config.batch_size / 128, momentum=0.9, nesterov=True, weight_decay=5e-4)
+        optimizer = make_optimizer(model, sgd_settings(config.batch_size))
         self.step = TrainStep(
             training_forward(model, compiled=compiled), optimizer, regime=regime, device=device, num_classes=NUM_CLASSES, label_smoothing=0.1
         )
@@ -266,7 +272,7 @@ def auto_choice(factory: Callable[[], nn.Module], config: BenchConfig, device: t
         device=device,
         num_classes=NUM_CLASSES,
         label_smoothing=0.1,
-        optimizer=OptimizerSettings(lr=0.1 * config.batch_size / 128, momentum=0.9, nesterov=True, weight_decay=5e-4),
+        optimizer=sgd_settings(config.batch_size),
     )
     label = device_name(device)
     with tempfile.TemporaryDirectory() as scratch:

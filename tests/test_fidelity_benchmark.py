@@ -60,6 +60,21 @@ def test_the_reference_ceiling_falls_with_seed_noise():
     assert quiet == pytest.approx(1.0) and noisy < 0.9
 
 
+def test_an_interim_summary_judges_against_the_first_reference_seed_while_the_second_is_missing():
+    reference = np.linspace(0.5, 0.99, 10)
+    rows, nets = synthetic_log(reference, reference)
+    for net in nets[:7]:  # the second seed is still training for most nets
+        del rows[f"{net['label']}|{REFERENCE.name}|1"]
+    rows.update({f"net-{i}|{REFERENCE.name}|0": {"accuracy": 1.0 - value} for i, value in enumerate(reference[:3])})
+    assert summarise(rows, nets)["nets_with_reference"] == 3 and "proxies" not in summarise(rows, nets)
+    interim = summarise(rows, nets, reference_seeds=1)
+    assert interim["nets_with_reference"] == 10 and interim["reference_seeds"] == 1
+    assert interim["reference"]["seed_to_seed"] is None  # no ceiling from one seed
+    first_seed = np.array([rows[f"{net['label']}|{REFERENCE.name}|0"]["accuracy"] for net in nets])
+    expected = spearmanr(reference, first_seed).statistic
+    assert interim["proxies"][PROXIES[0].name]["scores"]["accuracy"]["spearman"] == pytest.approx(expected, abs=1e-4)
+
+
 def test_known_nets_are_listed_with_their_weakest_accuracy():
     reference = np.linspace(0.5, 0.99, 6)
     summary = summarise(*synthetic_log(reference, reference))

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
 import torch
 from torch import nn
 
 from evaluators.proxy import ProxyResult, ProxySettings, train
 from evaluators.proxy.recipe import recalibrate_batch_norms, zero_init_residual_branches
 from evaluators.proxy.train import learning_rate
-from evaluators.proxy.step import make_optimizer
+from evaluators.proxy.step import OptimizerSettings, make_optimizer
 from searchspace import build, decode
 from searchspace.layers import Residual
 from tests.test_proxy_train import corner_squares, tiny_net
@@ -59,9 +60,11 @@ def test_zero_init_leaves_a_given_module_alone():
     assert norm_scales and all(torch.count_nonzero(model.state_dict()[name]) > 0 for name in norm_scales)
 
 
-def test_no_weight_decay_lands_on_norms_or_biases():
+@pytest.mark.parametrize("kind", ["sgd", "adamw"])
+def test_no_weight_decay_lands_on_norms_or_biases(kind):
     model = nn.Sequential(nn.Conv2d(3, 4, 3, bias=True), nn.BatchNorm2d(4), nn.Flatten(), nn.Linear(4, 2))
-    optimizer = make_optimizer(model, lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4)
+    optimizer = make_optimizer(model, OptimizerSettings(lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4, kind=kind))
+    assert type(optimizer) is {"sgd": torch.optim.SGD, "adamw": torch.optim.AdamW}[kind]
     decay = {id(p): group["weight_decay"] for group in optimizer.param_groups for p in group["params"]}
     for name, parameter in model.named_parameters():
         expected = 5e-4 if parameter.dim() > 1 else 0.0

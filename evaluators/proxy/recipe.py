@@ -63,6 +63,11 @@ def zero_init_residual_branches(model: nn.Module) -> int:
     return zeroed
 
 
+def has_batch_norm(model: nn.Module) -> bool:
+    """True if some layer of ``model`` is a batch norm: what ``ProxySettings.optimizer="auto"`` chooses by."""
+    return any(isinstance(module, _BatchNorm) for module in model.modules())
+
+
 def recalibrate_batch_norms(model: nn.Module, images: torch.Tensor, prepare, batch_size: int) -> int:
     """Replace running statistics with exact averages over ``images``; return the norms changed.
 

@@ -68,6 +68,7 @@ class ProxyResult:
     setup_seconds: float = 0.0
     eval_seconds: float = 0.0
     lr: float = 0.0  # the peak learning rate used (after scaling by batch size)
+    optimizer: str = "sgd"  # "sgd" or "adamw" (ProxySettings.optimizer; "auto" chooses by batch norm)
     resolution: int = 0  # the proxy resolution trained at
     regime_note: str | None = None  # why the regime was chosen, or what fell back
     time_limited: bool = False  # True if time_limit_s stopped training early

@@ -18,6 +18,9 @@ from evaluators import validate
 from evaluators.data.base import ImageDataset
 from evaluators.proxy.augment import flip_by_default
 from evaluators.proxy.regime.modes import REGIME_CHOICES
+from evaluators.proxy.step import OPTIMIZERS, OptimizerSettings
+
+OPTIMIZER_CHOICES: tuple[str, ...] = ("auto", *OPTIMIZERS)
 
 # Learning-rate schedules (see evaluators.proxy.train.learning_rate).
 SCHEDULES: tuple[str, ...] = ("cosine", "constant", "step")
@@ -106,6 +109,18 @@ class ProxySettings:
     # Gradients are rescaled to at most this L2 norm (None: never), so that a rate
     # high enough to train most nets fast cannot throw the touchier ones off.
     max_grad_norm: float | None = None
+    # "auto": SGD with the rate, momentum and decay above for a net with batch norm, AdamW
+    # with the two settings below for a net without (LeNet-5, AlexNet, ViTs, ConvNeXt, Swin).
+    # SGD's one rate for every layer suits batch-norm nets, whose scale invariance keeps each
+    # layer's effective step in proportion; without it the rate that trains a BN net in a few
+    # hundred steps barely moves LeNet-5 (0.25 on digits in 176 steps), and transformers and
+    # ConvNeXt are trained with AdamW by their own papers.  "sgd" and "adamw" force one.
+    optimizer: str = "auto"
+    # AdamW's peak rate, not scaled with the batch; measured on digits in 176 steps
+    # (docs/proxy.md, "Nets without batch norm").
+    adamw_lr: float = 2e-3
+    # Decoupled weight decay, DeiT's and ConvNeXt's value (on weights only, as above).
+    adamw_weight_decay: float = 0.05
 
     def __post_init__(self) -> None:
         validate.integer("epochs", self.epochs, 1)
@@ -132,6 +147,9 @@ class ProxySettings:
         validate.flag("zero_init_residual", self.zero_init_residual)
         validate.flag("recalibrate_norms", self.recalibrate_norms)
         validate.optional(validate.number, "max_grad_norm", self.max_grad_norm, 0.0, open_ends="low")
+        validate.choice("optimizer", self.optimizer, OPTIMIZER_CHOICES)
+        validate.number("adamw_lr", self.adamw_lr, 0.0, open_ends="low")
+        validate.number("adamw_weight_decay", self.adamw_weight_decay, 0.0)
 
     def for_dataset(self, dataset: ImageDataset) -> ProxySettings:
         """These settings with every data-dependent default filled in for ``dataset``."""
@@ -154,6 +172,15 @@ class ProxySettings:
             resolution=dataset.resolution if self.resolution is None else self.resolution,
             flip=flip_by_default(dataset) if self.flip is None else self.flip,
         )
+
+    def optimizer_for(self, has_batch_norm: bool) -> OptimizerSettings:
+        """The optimizer of a net with or without batch norm (see ``optimizer``); call on filled-in settings."""
+        kind = self.optimizer if self.optimizer != "auto" else ("sgd" if has_batch_norm else "adamw")
+        if kind == "adamw":
+            return OptimizerSettings(self.adamw_lr, self.momentum, self.nesterov, self.adamw_weight_decay, kind="adamw")
+        if self.lr is None:
+            raise ValueError("the SGD rate is filled in by for_dataset(); call it first")
+        return OptimizerSettings(self.lr, self.momentum, self.nesterov, self.weight_decay, kind="sgd")
 
     def total_steps(self, steps_per_epoch: int) -> int:
         return self.steps if self.steps is not None else self.epochs * steps_per_epoch

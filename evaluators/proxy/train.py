@@ -29,10 +29,10 @@ from evaluators.proxy.failures import (
     failure_from_exception,
     release_memory,
 )
-from evaluators.proxy.recipe import recalibrate_batch_norms, zero_init_residual_branches
+from evaluators.proxy.recipe import has_batch_norm, recalibrate_batch_norms, zero_init_residual_branches
 from evaluators.proxy.regime.cache import RegimeCache, regime_cache_key
 from evaluators.proxy.regime.modes import autocast_for, prepare_input, prepare_model
-from evaluators.proxy.regime.probe import DeviceRegimeProbe, OptimizerSettings
+from evaluators.proxy.regime.probe import DeviceRegimeProbe
 from evaluators.proxy.regime.select import (
     RegimeSelection,
     SelectionContext,
@@ -40,7 +40,7 @@ from evaluators.proxy.regime.select import (
 )
 from evaluators.proxy.result import EpochRecord, ProxyResult, TrainingFailure
 from evaluators.proxy.settings import SCHEDULES, ProxySettings
-from evaluators.proxy.step import TrainStep, check_logits, make_optimizer, training_forward
+from evaluators.proxy.step import OptimizerSettings, TrainStep, check_logits, make_optimizer, training_forward
 
 # How often the running loss is checked for NaN/inf.  On a CPU the check is
 # free.  On a GPU it is a host sync that stalls the launch queue, so it runs
@@ -131,6 +131,7 @@ class _Trainee:
     generator: torch.Generator
     selection: RegimeSelection
     steps_per_epoch: int
+    optimizer: OptimizerSettings  # the kind and peak rate chosen for this net (ProxySettings.optimizer_for)
 
 
 @dataclass
@@ -192,12 +193,11 @@ class _ProxyRun:
         if settings.max_steps_per_epoch is not None:
             steps_per_epoch = min(steps_per_epoch, settings.max_steps_per_epoch)
 
-        selection = self._select_regime(model, candidate.fingerprint, data, normaliser, steps_per_epoch)
+        chosen = settings.optimizer_for(has_batch_norm(model))
+        selection = self._select_regime(model, candidate.fingerprint, data, normaliser, steps_per_epoch, chosen)
         base = selection.decision.base
         prepare_model(model, base)
-        optimizer = make_optimizer(
-            model, lr=settings.lr, momentum=settings.momentum, nesterov=settings.nesterov, weight_decay=settings.weight_decay
-        )
+        optimizer = make_optimizer(model, chosen)
         step = TrainStep(
             selection.compiled_forward or training_forward(model),
             optimizer,
@@ -215,7 +215,7 @@ class _ProxyRun:
             flip=settings.augment and settings.flip,
             generator=generator,
         )
-        return _Trainee(model, data, normaliser, step, augmenter, generator, selection, steps_per_epoch)
+        return _Trainee(model, data, normaliser, step, augmenter, generator, selection, steps_per_epoch, chosen)
 
     def _train_epochs(self, trainee: _Trainee, timeline: _Timeline) -> None:
         settings = self.settings
@@ -259,10 +259,10 @@ class _ProxyRun:
         )
         for index in range(steps):
             rate = learning_rate(
-                first_step + index, base_lr=settings.lr, total_steps=total_steps, warmup_steps=warmup_steps, schedule=settings.schedule
+                first_step + index, base_lr=trainee.optimizer.lr, total_steps=total_steps, warmup_steps=warmup_steps, schedule=settings.schedule
             )
             for group in trainee.step.optimizer.param_groups:
-                group["lr"] = rate
+                group["lr"] = rate * group["lr_scale"]
             chosen = order[index * batch : (index + 1) * batch]
             labels = labels_all[chosen]
             loss, logits = trainee.step(trainee.augmenter(images[chosen]), labels)
@@ -316,7 +316,8 @@ class _ProxyRun:
             history=tuple(timeline.history),
             setup_seconds=timeline.train_started - timeline.started,
             eval_seconds=timeline.eval_seconds,
-            lr=self.settings.lr,
+            lr=trainee.optimizer.lr,
+            optimizer=trainee.optimizer.kind,
             resolution=self.settings.resolution,
             regime_note=decision.reason,
             time_limited=timeline.time_limited,
@@ -325,7 +326,8 @@ class _ProxyRun:
         )
 
     def _select_regime(
-        self, model: nn.Module, fingerprint: str, data: DeviceData, normaliser: Normaliser, steps_per_epoch: int
+        self, model: nn.Module, fingerprint: str, data: DeviceData, normaliser: Normaliser, steps_per_epoch: int,
+        optimizer: OptimizerSettings,
     ) -> RegimeSelection:
         settings, device = self.settings, self.device
         probe = DeviceRegimeProbe(
@@ -335,7 +337,7 @@ class _ProxyRun:
             device=device,
             num_classes=self.dataset.num_classes,
             label_smoothing=settings.label_smoothing,
-            optimizer=OptimizerSettings(settings.lr, settings.momentum, settings.nesterov, settings.weight_decay),
+            optimizer=optimizer,
         )
         label = device_name(device)
         context = SelectionContext(

@@ -21,6 +21,7 @@ from torch import nn
 from evaluators.proxy.failures import is_out_of_memory, release_memory
 from evaluators.proxy.regime.modes import prepare_model
 from evaluators.proxy.step import (
+    OptimizerSettings,
     TrainingForward,
     TrainStep,
     make_optimizer,
@@ -54,14 +55,6 @@ class RegimeProbe(Protocol):
     def compile(self, base: str) -> CompiledForward:
         """Compile the training forward on top of ``base`` and time it; raise on failure."""
         ...
-
-
-@dataclass(frozen=True)
-class OptimizerSettings:
-    lr: float
-    momentum: float
-    nesterov: bool
-    weight_decay: float
 
 
 @dataclass(eq=False)
@@ -107,10 +100,7 @@ class DeviceRegimeProbe:
         return CompiledForward(forward=forward, base=base, overhead_s=overhead_s, step_s=step_s)
 
     def _step(self, forward: TrainingForward, regime: str) -> TrainStep:
-        settings = self.optimizer
-        optimizer = make_optimizer(
-            self.model, lr=settings.lr, momentum=settings.momentum, nesterov=settings.nesterov, weight_decay=settings.weight_decay
-        )
+        optimizer = make_optimizer(self.model, self.optimizer)
         return TrainStep(
             forward, optimizer, regime=regime, device=self.device, num_classes=self.num_classes, label_smoothing=self.label_smoothing
         )
