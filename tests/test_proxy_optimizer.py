@@ -63,11 +63,13 @@ def test_an_adamw_step_updates_the_weights_adams_way():
 
 def test_adamw_moves_a_layer_wider_than_the_reference_fan_in_by_a_proportionally_smaller_step():
     """muP's rule for Adam: a layer's output moves in proportion to rate x fan-in, so wide layers get rate x ref / fan-in."""
-    from evaluators.proxy.step import ADAMW_REFERENCE_FAN_IN, OptimizerSettings, make_optimizer
+    from evaluators.proxy.step import OptimizerSettings, make_optimizer
 
-    narrow, wide = nn.Linear(ADAMW_REFERENCE_FAN_IN // 2, 4), nn.Linear(4 * ADAMW_REFERENCE_FAN_IN, 4)
+    reference = ProxySettings().adamw_reference_fan_in
+    narrow, wide = nn.Linear(reference // 2, 4), nn.Linear(4 * reference, 4)
     model = nn.ModuleList([narrow, wide])
-    optimizer = make_optimizer(model, OptimizerSettings(lr=1e-2, momentum=0.9, nesterov=False, weight_decay=0.0, kind="adamw"))
+    optimizer = make_optimizer(model, OptimizerSettings(lr=1e-2, momentum=0.9, nesterov=False, weight_decay=0.0, kind="adamw",
+                                                        reference_fan_in=reference))
     before = [layer.weight.detach().clone() for layer in (narrow, wide)]
     (narrow(torch.randn(8, narrow.in_features)).sum() + wide(torch.randn(8, wide.in_features)).sum()).backward()
     optimizer.step()
@@ -82,7 +84,8 @@ def test_has_batch_norm_finds_a_nested_batch_norm_and_ignores_other_norms():
     assert not has_batch_norm(nn.Sequential(nn.Linear(2, 2), nn.LayerNorm(2), nn.GroupNorm(1, 2)))
 
 
-@pytest.mark.parametrize("field, value", [("optimizer", "adam"), ("adamw_lr", 0.0), ("adamw_weight_decay", -1.0)])
+@pytest.mark.parametrize("field, value", [("optimizer", "adam"), ("adamw_lr", 0.0), ("adamw_weight_decay", -1.0),
+                                          ("adamw_reference_fan_in", 0)])
 def test_invalid_optimizer_settings_are_refused_naming_the_setting(field, value):
     with pytest.raises(ValueError, match=field):
         ProxySettings(**{field: value})

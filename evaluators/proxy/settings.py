@@ -117,10 +117,16 @@ class ProxySettings:
     # ConvNeXt are trained with AdamW by their own papers.  "sgd" and "adamw" force one.
     optimizer: str = "auto"
     # AdamW's peak rate, not scaled with the batch; measured on digits in 176 steps
-    # (docs/proxy.md, "Nets without batch norm").
+    # (docs/proxy.md, "Nets without batch norm"; benchmarks/adamw_rate.py).
     adamw_lr: float = 2e-3
     # Decoupled weight decay, DeiT's and ConvNeXt's value (on weights only, as above).
     adamw_weight_decay: float = 0.05
+    # AdamW moves every weight by about its rate whatever the gradient's size, so a layer's output
+    # moves in proportion to its fan-in: 2e-3 trains LeNet-5 (fan-ins of 25-400) in 176 steps but left
+    # AlexNet (fully connected fan-ins of 4,096 and 9,216) at chance, where 5e-4 reaches 0.99.  So a
+    # convolution's or linear layer's weights get adamw_lr x min(1, this / fan-in), as muP prescribes
+    # for Adam's hidden layers (Yang et al. 2021, "Tensor Programs V"), never more.  None: no scaling.
+    adamw_reference_fan_in: int | None = 512
 
     def __post_init__(self) -> None:
         validate.integer("epochs", self.epochs, 1)
@@ -150,6 +156,7 @@ class ProxySettings:
         validate.choice("optimizer", self.optimizer, OPTIMIZER_CHOICES)
         validate.number("adamw_lr", self.adamw_lr, 0.0, open_ends="low")
         validate.number("adamw_weight_decay", self.adamw_weight_decay, 0.0)
+        validate.optional(validate.integer, "adamw_reference_fan_in", self.adamw_reference_fan_in, 1)
 
     def for_dataset(self, dataset: ImageDataset) -> ProxySettings:
         """These settings with every data-dependent default filled in for ``dataset``."""
@@ -177,7 +184,8 @@ class ProxySettings:
         """The optimizer of a net with or without batch norm (see ``optimizer``); call on filled-in settings."""
         kind = self.optimizer if self.optimizer != "auto" else ("sgd" if has_batch_norm else "adamw")
         if kind == "adamw":
-            return OptimizerSettings(self.adamw_lr, self.momentum, self.nesterov, self.adamw_weight_decay, kind="adamw")
+            return OptimizerSettings(self.adamw_lr, self.momentum, self.nesterov, self.adamw_weight_decay, kind="adamw",
+                                     reference_fan_in=self.adamw_reference_fan_in)
         if self.lr is None:
             raise ValueError("the SGD rate is filled in by for_dataset(); call it first")
         return OptimizerSettings(self.lr, self.momentum, self.nesterov, self.weight_decay, kind="sgd")

@@ -143,19 +143,13 @@ class OptimizerSettings:
     nesterov: bool
     weight_decay: float
     kind: str = "sgd"  # one of OPTIMIZERS; "adamw" ignores momentum and nesterov (Adam keeps its own moments)
+    # AdamW only: a convolution's or linear layer's weights get lr x min(1, this / fan-in); None: lr for all.
+    reference_fan_in: int | None = None
 
 
 # "sgd": momentum SGD, the BatchNorm CNN's optimizer; "adamw": Adam with decoupled weight decay
 # (Loshchilov & Hutter 2019), what transformers and nets without normalisation are trained with.
 OPTIMIZERS: tuple[str, ...] = ("sgd", "adamw")
-
-# AdamW moves every weight by about its rate whatever the gradient's size, so a layer's output moves
-# in proportion to its fan-in: the rate that trains LeNet-5 (fan-ins of 25-400) in 176 steps, 2e-3,
-# killed AlexNet (fully connected fan-ins of 4,096 and 9,216; chance accuracy), which 5e-4 trains to
-# 0.99.  So a convolution's or linear layer's weights get the rate times min(1, this / fan-in), as
-# muP prescribes for Adam's hidden layers (Yang et al. 2021, "Tensor Programs V"), and never more.
-ADAMW_REFERENCE_FAN_IN = 512
-
 
 def make_optimizer(model: nn.Module, settings: OptimizerSettings) -> torch.optim.Optimizer:
     """The optimizer ``settings`` name, with weight decay on weight matrices and kernels only.
@@ -165,11 +159,12 @@ def make_optimizer(model: nn.Module, settings: OptimizerSettings) -> torch.optim
     scales, fights the normalisation; with only a few epochs that wasted
     effort shows up as lower proxy accuracy.  Every group carries its
     ``lr_scale``, the factor the schedule's rate is multiplied by for it
-    (1 but for AdamW's wide layers, :data:`ADAMW_REFERENCE_FAN_IN`).
+    (1 but for AdamW's layers wider than ``settings.reference_fan_in``).
     """
     if settings.kind not in OPTIMIZERS:
         raise ValueError(f"optimizer kind {settings.kind!r} is not one of {', '.join(OPTIMIZERS)}")
-    scales = adamw_rate_scales(model) if settings.kind == "adamw" else {}
+    scaled = settings.kind == "adamw" and settings.reference_fan_in is not None
+    scales = adamw_rate_scales(model, settings.reference_fan_in) if scaled else {}
     grouped: dict[tuple[bool, float], list[nn.Parameter]] = {}
     for parameter in model.parameters():
         if parameter.requires_grad:
@@ -181,13 +176,13 @@ def make_optimizer(model: nn.Module, settings: OptimizerSettings) -> torch.optim
     return torch.optim.SGD(groups, lr=settings.lr, momentum=settings.momentum, nesterov=settings.nesterov)
 
 
-def adamw_rate_scales(model: nn.Module) -> dict[int, float]:
+def adamw_rate_scales(model: nn.Module, reference_fan_in: int) -> dict[int, float]:
     """id of each convolution's and linear layer's weight -> min(1, reference fan-in / its fan-in)."""
     scales = {}
     for module in model.modules():
         if isinstance(module, (nn.Linear, nn.modules.conv._ConvNd)):
             fan_in = module.weight[0].numel()  # input channels per group x kernel area, or input features
-            scales[id(module.weight)] = min(1.0, ADAMW_REFERENCE_FAN_IN / fan_in)
+            scales[id(module.weight)] = min(1.0, reference_fan_in / fan_in)
     return scales
 
 

@@ -55,6 +55,7 @@ class ProxyScore:
     images_per_second: float | None = None
     peak_mem_mb: float | None = None
     regime: str | None = None
+    optimizer: str | None = None
     epochs: int | None = None
     proxy_seconds: float | None = None
 
@@ -65,7 +66,7 @@ class ProxyScore:
             return {"state": "failed", "error": self.error} | ({"epochs": self.epochs} if self.epochs is not None else {})
         return {name: getattr(self, name) for name in (
             "state", "error", "accuracy", "score", "train_loss", "train_seconds", "images_per_second", "peak_mem_mb", "regime",
-            "epochs", "proxy_seconds") if getattr(self, name) is not None}
+            "optimizer", "epochs", "proxy_seconds") if getattr(self, name) is not None}
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ class ProxyScorer:
             error=f"{PRUNED} after {outcome.epochs_run} of {self.job.epochs} epochs" if pruned else None,
             accuracy=outcome.accuracy, train_loss=outcome.train_loss, train_seconds=outcome.train_seconds,
             images_per_second=outcome.images_per_second, peak_mem_mb=outcome.peak_memory_mb, regime=outcome.regime,
-            epochs=outcome.epochs_run, proxy_seconds=outcome.seconds,
+            optimizer=outcome.optimizer, epochs=outcome.epochs_run, proxy_seconds=outcome.seconds,
         )
 
     def _training_free(self, net: Any, resolution: int) -> ProxyScore:

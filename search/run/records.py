@@ -66,6 +66,7 @@ class TrialRecord:
     images_per_second: float | None = None
     peak_mem_mb: float | None = None
     regime: str | None = None
+    optimizer: str | None = None  # the proxy's optimizer for this net: "sgd" (batch-norm nets) or "adamw"
     epochs: int | None = None
     violation: float | None = None  # the worst relative excess over a limit (> 0: over)
     pareto: bool = False

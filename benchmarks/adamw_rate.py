@@ -1,0 +1,110 @@
+"""Which optimizer trains the known nets without batch norm: the rate sweep behind ProxySettings' AdamW defaults.
+
+LeNet-5 (tanh, no normalisation, fan-ins of 25-400) and AlexNet (ReLU, no
+normalisation, fully connected fan-ins of 4,096 and 9,216) pull AdamW's rate in
+opposite directions, so both are trained as the default job trains a known net
+(digits at the proxy's 32 px, or the smallest size the net builds at; 4 epochs
+at batch 32, no augmentation; :data:`benchmarks.fidelity.variants.BY_NAME`'s
+``e4_b32_noaug``), once per recipe below, one thread per job::
+
+    python -m benchmarks.adamw_rate                      # every recipe, seed 0; LeNet-5 also seeds 1 and 2
+    python -m benchmarks.adamw_rate --analyse-only       # summarise the log so far
+
+Rows go to ``results/benchmarks/adamw_rate.jsonl`` as they finish, so a rerun
+skips what is done; the summary is ``adamw_rate.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from benchmarks._common import RESULTS_DIR, add_output_arguments, environment, output_path, write_json
+from benchmarks.fidelity.jobs import read_log, run_all
+from benchmarks.fidelity.variants import BY_NAME, COMMON, DEVICE
+
+NETS = ("lenet5", "alexnet")
+DEFAULT_PROXY = "e4_b32_noaug"
+# name -> ProxySettings fields on top of the default proxy's.
+RECIPES: dict[str, dict[str, Any]] = {
+    "sgd": {"optimizer": "sgd"},
+    "adamw_5e-4_unscaled": {"optimizer": "adamw", "adamw_lr": 5e-4, "adamw_reference_fan_in": None},
+    "adamw_1e-3_unscaled": {"optimizer": "adamw", "adamw_lr": 1e-3, "adamw_reference_fan_in": None},
+    "adamw_2e-3_unscaled": {"optimizer": "adamw", "adamw_lr": 2e-3, "adamw_reference_fan_in": None},
+    "adamw_3e-3_unscaled": {"optimizer": "adamw", "adamw_lr": 3e-3, "adamw_reference_fan_in": None},
+    "default": {},  # optimizer="auto": AdamW at 2e-3, wide layers scaled by 512 / fan-in
+}
+EXTRA_SEEDS = {"lenet5": (1, 2)}  # LeNet-5 trains in seconds: its seed noise is cheap to show
+
+
+@dataclass(frozen=True)
+class Training:
+    net: str
+    recipe: str
+    seed: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.net}|{self.recipe}|{self.seed}"
+
+
+def trainings() -> list[Training]:
+    jobs = [Training(net, recipe, 0) for net in NETS for recipe in RECIPES]
+    return jobs + [Training(net, recipe, seed) for net, seeds in EXTRA_SEEDS.items() for seed in seeds
+                   for recipe in RECIPES]
+
+
+def train_one(job: Training) -> dict[str, Any]:
+    import torch
+
+    from evaluators.data import load_dataset
+    from evaluators.proxy import ProxySettings, TrainingFailure, train
+    from searchspace import zoo
+    from searchspace.scaling import smallest_buildable
+
+    torch.set_num_threads(1)
+    net = zoo.get(job.net)
+    resolution = smallest_buildable(net, 32)
+    settings = ProxySettings(resolution=resolution, seed=job.seed,
+                             **{**COMMON, **BY_NAME[DEFAULT_PROXY].train_kwargs, **RECIPES[job.recipe]})
+    started = time.perf_counter()
+    outcome = train(net, load_dataset("digits", seed=0, resolution=32), settings, device=DEVICE)
+    row = {"key": job.key, "net": job.net, "recipe": job.recipe, "seed": job.seed, "resolution": resolution,
+           "seconds": round(time.perf_counter() - started, 1)}
+    if isinstance(outcome, TrainingFailure):
+        return row | {"failure": outcome.reason}
+    return row | {"accuracy": round(outcome.accuracy, 4), "final_loss": round(outcome.train_loss, 3),
+                  "optimizer": outcome.optimizer}
+
+
+def summarise(rows: dict[str, dict]) -> dict[str, dict[str, list[float]]]:
+    """net -> recipe -> accuracies by seed (0, 1, ...), of the rows present."""
+    table: dict[str, dict[str, list[float]]] = {}
+    for job in trainings():
+        row = rows.get(job.key)
+        if row is not None:
+            table.setdefault(job.net, {}).setdefault(job.recipe, []).append(row.get("accuracy", 0.0))
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--analyse-only", action="store_true", help="summarise what the log holds; train nothing")
+    add_output_arguments(parser, "adamw_rate")
+    args = parser.parse_args()
+    log = RESULTS_DIR / "adamw_rate.jsonl"
+    rows = read_log(log) if args.analyse_only else run_all(trainings(), log, args.workers, run=train_one)
+    table = summarise(rows)
+    for net, recipes in table.items():
+        for recipe, accuracies in recipes.items():
+            print(f"{net:8s} {recipe:22s} " + " ".join(f"{value:.3f}" for value in accuracies))
+    payload = {"benchmark": "adamw_rate", "environment": environment(), "proxy": BY_NAME[DEFAULT_PROXY].what,
+               "recipes": RECIPES, "command": "python -m benchmarks.adamw_rate", "accuracy_by_seed": table}
+    print(f"written to {write_json(output_path('adamw_rate', args.output, overwrite=args.overwrite), payload)}")
+
+
+if __name__ == "__main__":
+    main()
