@@ -61,7 +61,7 @@ SCHEDULE: tuple[tuple[str, int], ...] = (
 # still shows the default against one reference seed.
 SCHEDULE_LONG: tuple[tuple[str, int], ...] = (
     (REFERENCE_LONG.name, 0), ("e4_b32_noaug", 0), (ZERO_COST, 0), (REFERENCE_LONG.name, 1), ("e4_b32_noaug", 1),
-    ("e4_b32", 0), ("e4_b128", 0),
+    ("e4_b32", 0), ("e4_b128", 0), ("e8_b32_noaug", 0), ("e4_b32_noaug_lr2x", 0),
 )
 SCHEDULES = {REFERENCE.name: SCHEDULE, REFERENCE_LONG.name: SCHEDULE_LONG}
 

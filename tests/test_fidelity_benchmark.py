@@ -163,3 +163,15 @@ def test_the_pilot_runs_every_reference_before_any_proxy_and_refuses_malformed_c
     assert len({job.key for job in jobs}) == len(jobs)  # one log row per dataset, net and variant
     with pytest.raises(SystemExit, match="KEY=VALUE"):
         parse_candidate("shapes:size")
+
+
+@pytest.mark.parametrize("name", sorted(BY_NAME))
+def test_every_variant_is_a_valid_proxy_recipe(name):
+    """A misspelt or out-of-range field would otherwise surface only when a worker trains the variant, hours in."""
+    from evaluators.proxy import ProxySettings
+    from benchmarks.fidelity.variants import COMMON
+
+    kwargs = BY_NAME[name].train_kwargs_for(1437)
+    kwargs.pop("resolution_scale", None)  # the job's own field (benchmarks.fidelity.jobs), not a setting
+    settings = ProxySettings(**{**COMMON, **kwargs})
+    assert settings.total_steps(1437 // settings.batch_size) == BY_NAME[name].steps(1437)
