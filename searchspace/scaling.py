@@ -6,7 +6,7 @@
   repeat count times the multiplier, rounded up.
 * :func:`scale_resolution` - MobileNet's resolution multiplier rho (beta).
 * :func:`compound` - EfficientNet's compound scaling by phi.
-* :func:`at_resolution` - another input size, a token net's patch scaled with it (the proxy's rule).
+* :func:`at_resolution` - another input size, every layer kept (the proxy's rule).
 
 The result of each is an ordinary, concrete spec: building it never rescales.
 Families differ in a few details of the width rule (whether the stem and head
@@ -22,7 +22,6 @@ from dataclasses import replace
 from typing import Any
 
 from searchspace.analysis import block_costs, stage_out_channels
-from searchspace.blocks.tokens import PatchEmbedSpec
 from searchspace.fields import SpecBase, SpecError
 from searchspace.registry import kind_of
 from searchspace.spec import AuxHeadSpec, HeadSpec, NetSpec, Stage
@@ -168,21 +167,16 @@ def scale_resolution(spec: NetSpec, multiplier: float) -> NetSpec:
 
 
 def at_resolution(spec: NetSpec, resolution: int) -> NetSpec:
-    """The net at another input ``resolution``, its patch embeddings' patches scaled alike.
+    """The net at another input ``resolution``, every layer as it is: the proxy's rule for every net.
 
-    A token net keeps its token grid (and so its attention's shape): ViT-Ti/16's 14x14
-    tokens at 224 px stay 16x16 at 32 px with a 2-px patch, where a 16-px patch would
-    leave 2x2.  Nets without a patch embedding only change resolution.
+    A token net keeps its patch, so its token grid shrinks with the image as a CNN's
+    feature maps do: ViT-Ti/16's 14x14 tokens at 224 px are 2x2 at 32 px, where a
+    ResNet's last 7x7 map is 1x1.  Scaling the patch down to keep the grid (the rule
+    until 2026-12-03) trained DeiT-Ti at its full 224-px cost, 16x16 tokens: 1,512 s
+    for one digits proxy, twenty times a CNN's, and it reached 0.39; with its own
+    16-px patch it reaches 0.93 in 80 s (docs/proxy.md).
     """
-    def patch_scaled(stage: Stage) -> Stage:
-        if not isinstance(stage.block, PatchEmbedSpec):
-            return stage
-        patch = max(1, round(stage.block.patch * resolution / spec.resolution))
-        return replace(stage, block=replace(stage.block, patch=patch))
-
-    if not any(isinstance(stage.block, PatchEmbedSpec) for stage in (*spec.stem, *spec.stages)):
-        return replace(spec, resolution=resolution)
-    return replace(spec, resolution=resolution, stem=tuple(map(patch_scaled, spec.stem)), stages=tuple(map(patch_scaled, spec.stages)))
+    return replace(spec, resolution=resolution)
 
 
 # How far a layout's resolution may be raised to build: DenseNet needs about 30 px, ConvNeXt 32, GoogLeNet 16,

@@ -1,4 +1,4 @@
-"""The `vit` space and token nets in the proxy: the patch scales with the proxy resolution, a small ViT learns digits, exports."""
+"""The `vit` space and token nets in the proxy: the proxy resolution keeps the patch, ViTs learn digits, exports."""
 
 from __future__ import annotations
 
@@ -14,15 +14,15 @@ from searchspace.scaling import at_resolution
 from searchspace.zoo.vit import vit_spec
 
 
-def test_the_proxy_resolution_keeps_a_token_nets_grid_by_scaling_its_patch() -> None:
+def test_the_proxy_resolution_keeps_a_token_nets_patch_so_its_grid_shrinks_as_a_cnns_maps_do() -> None:
     vit = zoo.get("vit_tiny_patch16_224")
     small = at_resolution(vit, 32)
-    # 224 / 16 = 14 patches a side; at 32 px a 2-px patch gives 16 (a 16-px patch would leave 2).
-    assert (small.resolution, small.stem[0].block.patch) == (32, 2)
-    assert cost(small).stage_shapes[1] == (1 + 16 * 16, 192)
-    assert small.stages == vit.stages
+    # 224 / 16 = 14 patches a side; at 32 px the 16-px patch gives 2, as ResNet-18's last 7x7 map becomes 1x1.
+    assert small == replace(vit, resolution=32) and small.stem[0].block.patch == 16
+    assert cost(small).stage_shapes[1] == (1 + 2 * 2, 192)
     resnet = zoo.get("resnet18")
     assert at_resolution(resnet, 32) == replace(resnet, resolution=32)
+    assert cost(at_resolution(resnet, 32)).stage_shapes[-1][-2:] == (1, 1)
 
 
 def test_a_small_vit_learns_digits_at_proxy_resolution() -> None:

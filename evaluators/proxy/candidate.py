@@ -42,9 +42,9 @@ def materialise(spec_or_module: object, *, in_channels: int, num_classes: int, r
     from searchspace import build  # imported here: evaluators must not need the search space to load
 
     try:
-        # A token net's patch scales with the resolution, which keeps its token grid (docs/proxy.md).
+        # Every layer kept, a token net's patch too: its grid shrinks with the image (docs/proxy.md).
         adapted = dataclasses.replace(spec_or_module, in_channels=in_channels, num_classes=num_classes)  # type: ignore[type-var]
-        # Any spec a build() accepts may come here (tests pass their own); only a net spec has patches to scale.
+        # Any spec a build() accepts may come here (tests pass their own); only a net spec has a resolution to set.
         spec = _at_resolution(adapted, resolution)
         module = build(spec)
     except ValueError as exc:

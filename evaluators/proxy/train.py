@@ -354,8 +354,8 @@ def _cannot_finish(timeline: _Timeline, epochs_done: int, epochs: int, limit_s: 
     """Whether the time limit has passed, or the set-up plus the epochs' pace so far would carry the run past it.
 
     The second stops a net at its first epoch's end that would otherwise train until the limit and
-    be thrown away there: a ViT at the default run's proxy resolution keeps its token grid and trained
-    ten times slower than the CNNs around it (5 min against 12-30 s).
+    be thrown away there: a ViT whose proxy kept its 224-px token grid (the rule until 2026-12-03) trained
+    ten times slower than the CNNs around it (5 min against 12-30 s); a wide or deep net still can.
     """
     now = time.perf_counter()
     set_up, training = timeline.train_started - timeline.started, now - timeline.train_started

@@ -63,7 +63,7 @@ def trained_net(rundir: RunDir, record: TrialRecord, config: RunConfig, dataset,
     from search.run.final_protocol import label_of, weights_path
 
     spec = decode(record.spec)
-    # As the proxy trained it: a token net's patch scales with the resolution (searchspace.scaling.at_resolution).
+    # As the proxy trained it (searchspace.scaling.at_resolution).
     trained_spec = at_resolution(spec, int(record.proxy_resolution or spec.resolution))
     torch.manual_seed(config.seed)  # the same starting weights on every export of this trial
     if untrained:

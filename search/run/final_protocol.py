@@ -126,7 +126,7 @@ def train_seeds(spec, record: TrialRecord, config: RunConfig, dataset, train_dev
     from searchspace import build
 
     resolution = int(record.proxy_resolution)
-    trained_spec = at_resolution(spec, resolution)  # a token net's patch scales with it, as in the proxy
+    trained_spec = at_resolution(spec, resolution)  # the proxy's rule
     runs = []
     for seed in final_seeds(config) if seeds is None else seeds:
         torch.manual_seed(seed)
