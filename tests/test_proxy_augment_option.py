@@ -78,3 +78,14 @@ def test_known_nets_cached_under_one_recipe_are_not_reused_under_the_other() -> 
     pytest.importorskip("torch")
     off, on = RunConfig(name="a"), RunConfig(name="a", proxy_augment=True)
     assert cache_key("spec:x", off, "proxy") != cache_key("spec:x", on, "proxy")
+
+
+def test_known_nets_cached_under_an_older_recipe_are_not_reused(monkeypatch) -> None:
+    """LeNet-5 scored 0.25 under the recipe before the per-net optimizer: a user's cache must not serve that score."""
+    pytest.importorskip("torch")
+    import evaluators.proxy.settings as settings
+
+    config = RunConfig(name="a")
+    now = cache_key("spec:x", config, "proxy")
+    monkeypatch.setattr(settings, "RECIPE_VERSION", "an older recipe")
+    assert cache_key("spec:x", config, "proxy") != now

@@ -15,6 +15,9 @@ batch-norm momentum or its depth than about its architecture:
   their running averages only a third of the way after 40 steps, so eval-mode
   accuracy was at chance while training accuracy was 60%.  Once-for-All
   recalibrates its sub-nets the same way.
+
+:func:`has_batch_norm` decides the optimizer (``ProxySettings.optimizer="auto"``):
+SGD for a net with batch norm, AdamW for one without.
 """
 
 from __future__ import annotations

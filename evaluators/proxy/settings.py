@@ -22,6 +22,12 @@ from evaluators.proxy.step import OPTIMIZERS, OptimizerSettings
 
 OPTIMIZER_CHOICES: tuple[str, ...] = ("auto", *OPTIMIZERS)
 
+# What a net scores under the same settings also depends on the recipe's inner rules: the optimizer
+# chosen per net, how weights start, how a net is taken to the proxy's resolution.  Results kept
+# across runs (a known net's, search.run.baseline_cache) name this, so a change to those rules,
+# which must bump it, never reuses a score the old rules gave (LeNet-5 scored 0.25 before AdamW).
+RECIPE_VERSION = "2026-12-03"
+
 # Learning-rate schedules (see evaluators.proxy.train.learning_rate).
 SCHEDULES: tuple[str, ...] = ("cosine", "constant", "step")
 

@@ -151,6 +151,7 @@ class OptimizerSettings:
 # (Loshchilov & Hutter 2019), what transformers and nets without normalisation are trained with.
 OPTIMIZERS: tuple[str, ...] = ("sgd", "adamw")
 
+
 def make_optimizer(model: nn.Module, settings: OptimizerSettings) -> torch.optim.Optimizer:
     """The optimizer ``settings`` name, with weight decay on weight matrices and kernels only.
 

@@ -1,8 +1,9 @@
 """Known nets' results kept across runs, so a second run does not pay for them again.
 
 A known net's proxy result (and its final-protocol result) depends on the net
-(its digest at the run's input and classes), the data, the proxy's settings,
-the devices and the torch version, and on nothing a run searches for.  The
+(its digest at the run's input and classes), the data, the proxy's settings
+and recipe version (``evaluators.proxy.settings.RECIPE_VERSION``), the devices
+and the torch version, and on nothing a run searches for.  The
 key holds exactly those; the budget is not part of it, so one entry serves
 every budget (:func:`rebudgeted` re-judges feasibility for the run at hand).
 
@@ -33,12 +34,14 @@ FORMAT_VERSION = 1
 def cache_key(digest: str, config: RunConfig, kind: str, **extra: Any) -> dict[str, Any]:
     """What a known net's result depends on; ``kind`` is "proxy" or "final" (with its own settings in ``extra``)."""
     from evaluators.devices import device_name
+    from evaluators.proxy.settings import RECIPE_VERSION
 
     return {
         "version": FORMAT_VERSION, "kind": kind, "digest": digest,
         "dataset": config.dataset, "dataset_options": dict(sorted(config.dataset_options.items())),
         "proxy": {"method": config.proxy, "epochs": config.proxy_epochs, "batch_size": config.proxy_batch_size,
-                  "resolution": config.proxy_resolution, "seed": config.seed, "augment": config.proxy_augment},
+                  "resolution": config.proxy_resolution, "seed": config.seed, "augment": config.proxy_augment,
+                  "recipe": RECIPE_VERSION},
         "latency_device": device_name(config.device), "threads": config.threads or torch.get_num_threads(),
         **_runtime_key(config),
         "train_device": device_name(training_device(config.train_device)),
