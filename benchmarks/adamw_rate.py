@@ -64,18 +64,18 @@ def trainings() -> list[Training]:
 def train_one(job: Training) -> dict[str, Any]:
     import torch
 
-    from evaluators.data import load_dataset
+    from benchmarks.known_nets_learn import RESOLUTION, digits
     from evaluators.proxy import ProxySettings, TrainingFailure, train
     from searchspace import zoo
     from searchspace.scaling import smallest_buildable
 
     torch.set_num_threads(1)
     net = zoo.get(job.net)
-    resolution = smallest_buildable(net, 32)
+    resolution = smallest_buildable(net, RESOLUTION)
     settings = ProxySettings(resolution=resolution, seed=job.seed,
                              **{**COMMON, **BY_NAME[DEFAULT_PROXY].train_kwargs, **RECIPES[job.recipe]})
     started = time.perf_counter()
-    outcome = train(net, load_dataset("digits", seed=0, resolution=32), settings, device=DEVICE)
+    outcome = train(net, digits(), settings, device=DEVICE)  # loaded once per worker, as known_nets_learn does
     row = {"key": job.key, "net": job.net, "recipe": job.recipe, "seed": job.seed, "resolution": resolution,
            "seconds": round(time.perf_counter() - started, 1)}
     if isinstance(outcome, TrainingFailure):

@@ -58,7 +58,7 @@ class Training:
 
 
 @functools.cache
-def _digits():
+def digits():
     """Loaded once per worker process, as the default job loads it."""
     from evaluators.data import load_dataset
 
@@ -78,7 +78,7 @@ def train_one(job: Training) -> dict[str, Any]:
     # As the default job's evaluator does: a net that pools 32 px away (AlexNet) trains at the first size it takes.
     settings = ProxySettings(resolution=smallest_buildable(net, RESOLUTION), seed=0, **{**COMMON, **BY_NAME[job.variant].train_kwargs})
     started = time.perf_counter()
-    outcome = train(net, _digits(), settings, device=DEVICE)
+    outcome = train(net, digits(), settings, device=DEVICE)
     row = {"key": job.key, "net": job.net, "variant": job.variant, "seconds": round(time.perf_counter() - started, 1)}
     if isinstance(outcome, TrainingFailure):
         return row | {"failure": outcome.reason}
