@@ -46,14 +46,14 @@ from benchmarks._common import RESULTS_DIR, add_output_arguments, environment, o
 from benchmarks.fidelity.analysis import summarise
 from benchmarks.fidelity.jobs import ZERO_COST, Job, run_all
 from benchmarks.fidelity.nets import known_nets, random_nets
-from benchmarks.fidelity.variants import BY_NAME, PROXIES, REFERENCE, REFERENCE_LONG
+from benchmarks.fidelity.variants import BY_NAME, PROXIES, REFERENCE, REFERENCE_BEST, REFERENCE_LONG, REFERENCE_LONG_ADAMW
 
 # Jobs in the order they run, so that a benchmark cut short still has the
 # most informative part: the main proxy candidates and both reference seeds first.
 SCHEDULE: tuple[tuple[str, int], ...] = (
     ("e4_b128", 0), ("old_default", 0), ("e4_b128_lr3x", 0), (REFERENCE.name, 0), (REFERENCE.name, 1), (ZERO_COST, 0), ("e4_b128_lr05", 0), ("e4_b32", 0),
     ("e4_b128_nozero", 0), ("e4_b128_norecal", 0), ("e4_b128", 1), ("s44_b64", 0), ("s44_b32", 0),
-    ("e4_b128_lr3x", 1), ("e4_b128_nols", 0), ("e4_b128_r16", 0), ("e4_b32_noaug", 0),
+    ("e4_b128_lr3x", 1), ("e4_b128_nols", 0), ("e4_b128_r16", 0), ("e4_b32_noaug", 0), ("e4_b32_noaug_adamw", 0),
 )
 # Against REFERENCE_LONG (``--reference reference_long``): ten times the default proxy's steps, so only the
 # default (e4_b32_noaug, both seeds) and its neighbours are judged, the default first.  Every net's first
@@ -62,8 +62,21 @@ SCHEDULE: tuple[tuple[str, int], ...] = (
 SCHEDULE_LONG: tuple[tuple[str, int], ...] = (
     (REFERENCE_LONG.name, 0), ("e4_b32_noaug", 0), (ZERO_COST, 0), (REFERENCE_LONG.name, 1), ("e4_b32_noaug", 1),
     ("e4_b32", 0), ("e4_b128", 0), ("e8_b32_noaug", 0), ("e4_b32_noaug_lr2x", 0),
+    ("e4_b32_noaug_adamw", 0),
 )
-SCHEDULES = {REFERENCE.name: SCHEDULE, REFERENCE_LONG.name: SCHEDULE_LONG}
+# Against REFERENCE_LONG_ADAMW, and against REFERENCE_BEST (each net's better of the two long recipes): both
+# references' first seed, then the default and the AdamW proxy, then the second seeds.
+SCHEDULE_LONG_ADAMW: tuple[tuple[str, int], ...] = (
+    (REFERENCE_LONG_ADAMW.name, 0), ("e4_b32_noaug_adamw", 0), ("e4_b32_noaug", 0), (REFERENCE_LONG_ADAMW.name, 1),
+    ("e4_b32_noaug_adamw", 1), ("e4_b32_noaug", 1), (ZERO_COST, 0),
+)
+SCHEDULE_BEST: tuple[tuple[str, int], ...] = (
+    (REFERENCE_LONG.name, 0), (REFERENCE_LONG_ADAMW.name, 0), ("e4_b32_noaug", 0), ("e4_b32_noaug_adamw", 0),
+    (REFERENCE_LONG.name, 1), (REFERENCE_LONG_ADAMW.name, 1), ("e4_b32_noaug", 1), ("e4_b32_noaug_adamw", 1), (ZERO_COST, 0),
+    ("e8_b32_noaug", 0), ("e4_b32_noaug_lr2x", 0),
+)
+SCHEDULES = {REFERENCE.name: SCHEDULE, REFERENCE_LONG.name: SCHEDULE_LONG, REFERENCE_LONG_ADAMW.name: SCHEDULE_LONG_ADAMW,
+             REFERENCE_BEST.name: SCHEDULE_BEST}
 
 
 def select_nets(args: argparse.Namespace, path: Path) -> list[dict]:

@@ -175,3 +175,37 @@ def test_every_variant_is_a_valid_proxy_recipe(name):
     kwargs.pop("resolution_scale", None)  # the job's own field (benchmarks.fidelity.jobs), not a setting
     settings = ProxySettings(**{**COMMON, **kwargs})
     assert settings.total_steps(1437 // settings.batch_size) == BY_NAME[name].steps(1437)
+
+
+def test_the_best_of_reference_takes_each_nets_better_recipe_per_seed_and_needs_both():
+    from benchmarks.fidelity.variants import REFERENCE_BEST
+
+    sgd, adamw = REFERENCE_BEST.best_of
+    reference = np.linspace(0.2, 0.9, 8)
+    rows, nets = synthetic_log(reference, reference)
+    for i in range(8):
+        for seed in (0, 1):
+            value = rows.pop(f"net-{i}|{REFERENCE.name}|{seed}")["accuracy"]
+            # Even nets do better under SGD, odd ones under AdamW; the worse recipe inverts the order.
+            worse = 0.1 - value / 10
+            rows[f"net-{i}|{sgd}|{seed}"] = {"accuracy": value if i % 2 == 0 else worse}
+            rows[f"net-{i}|{adamw}|{seed}"] = {"accuracy": worse if i % 2 == 0 else value}
+    del rows[f"net-7|{adamw}|1"]
+    summary = summarise(rows, nets, reference_variant=REFERENCE_BEST)
+    assert summary["nets_with_reference"] == 7  # net-7 lacks one part's second seed
+    assert summary["reference"]["accuracy_min"] == pytest.approx(0.2)
+    assert summary["reference"]["best_nets"] == ["net-6"]
+    assert summary["proxies"][PROXIES[0].name]["scores"]["accuracy"]["spearman"] == pytest.approx(1.0)
+    assert summary["known_nets"][REFERENCE_BEST.name]["accuracy"] == {"net-0": pytest.approx(0.2), "net-1": pytest.approx(0.3)}
+
+
+def test_every_schedule_trains_real_variants_and_never_a_best_of_reference():
+    from benchmarks.proxy_fidelity import SCHEDULES
+
+    for reference, schedule in SCHEDULES.items():
+        trained = {variant for variant, _ in schedule if variant != "zero_cost"}
+        assert trained <= set(BY_NAME), reference
+        assert not any(BY_NAME[variant].best_of for variant in trained), reference
+        # A schedule holds the first seed of each reference it is judged against.
+        parts = BY_NAME[reference].best_of or (reference,)
+        assert all((part, 0) in schedule for part in parts), reference

@@ -8,7 +8,6 @@ domains and cannot disagree.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
@@ -16,8 +15,8 @@ from typing import Any
 from search.spaces.base import KnobInfo, SpaceContext, TabledSpace
 from search.spaces.domains import Domain
 from search.spaces.suggest import Suggest
-from searchspace import NetSpec, SpecError
-from searchspace.scaling import RAISE_LIMIT
+from searchspace import NetSpec
+from searchspace.scaling import smallest_buildable
 
 RESOLUTION_MULT = Domain.choices((0.5, 0.625, 0.75, 0.875, 1.0))
 
@@ -67,12 +66,6 @@ def deployed(spec: NetSpec, context: SpaceContext, resolution_mult: float, *, ra
     that it builds at, so every draw is a net; where the zoo net builds, nothing changes.
     """
     resolution = sampled_resolution(context, resolution_mult)
-    last = resolution + (RAISE_LIMIT if raise_to_build else 0)
-    for side in range(resolution, last):
-        with contextlib.suppress(SpecError):
-            return _deployed_at(spec, context, side)
-    return _deployed_at(spec, context, last)  # the last try: its error, if any, is the answer
-
-
-def _deployed_at(spec: NetSpec, context: SpaceContext, side: int) -> NetSpec:
-    return replace(spec, resolution=side, num_classes=context.num_classes, in_channels=context.in_channels)
+    target = replace(spec, num_classes=context.num_classes, in_channels=context.in_channels)
+    # Where no side in reach builds, the drawn one comes back and building it reports the layout's own error.
+    return replace(target, resolution=smallest_buildable(target, resolution) if raise_to_build else resolution)
