@@ -46,7 +46,7 @@ from benchmarks._common import RESULTS_DIR, add_output_arguments, environment, o
 from benchmarks.fidelity.analysis import summarise
 from benchmarks.fidelity.jobs import ZERO_COST, Job, run_all
 from benchmarks.fidelity.nets import known_nets, random_nets
-from benchmarks.fidelity.variants import BY_NAME, PROXIES, REFERENCE, REFERENCE_BEST, REFERENCE_LONG, REFERENCE_LONG_ADAMW
+from benchmarks.fidelity.variants import BY_NAME, PROXIES, REFERENCE, REFERENCE_BEST, REFERENCE_LONG, REFERENCE_LONG_2X, REFERENCE_LONG_ADAMW
 
 # Jobs in the order they run, so that a benchmark cut short still has the
 # most informative part: the main proxy candidates and both reference seeds first.
@@ -73,7 +73,7 @@ SCHEDULE_LONG_ADAMW: tuple[tuple[str, int], ...] = (
 SCHEDULE_BEST: tuple[tuple[str, int], ...] = (
     (REFERENCE_LONG.name, 0), (REFERENCE_LONG_ADAMW.name, 0), ("e4_b32_noaug", 0), ("e4_b32_noaug_adamw", 0),
     (REFERENCE_LONG.name, 1), (REFERENCE_LONG_ADAMW.name, 1), ("e4_b32_noaug", 1), ("e4_b32_noaug_adamw", 1), (ZERO_COST, 0),
-    ("e8_b32_noaug", 0), ("e4_b32_noaug_lr2x", 0),
+    ("e8_b32_noaug", 0), ("e4_b32_noaug_lr2x", 0), (REFERENCE_LONG_2X.name, 0),
 )
 SCHEDULES = {REFERENCE.name: SCHEDULE, REFERENCE_LONG.name: SCHEDULE_LONG, REFERENCE_LONG_ADAMW.name: SCHEDULE_LONG_ADAMW,
              REFERENCE_BEST.name: SCHEDULE_BEST}
@@ -94,8 +94,9 @@ def select_nets(args: argparse.Namespace, path: Path) -> list[dict]:
 def make_jobs(args: argparse.Namespace, nets: list[dict], resolution: int) -> list[Job]:
     options = tuple(sorted(tuple(option.split("=", 1)) for option in args.dataset_option))
     wanted = [entry for entry in SCHEDULES[args.reference] if args.only is None or entry[0] in args.only]
+    chosen = [net for net in nets if args.net is None or net["label"] in args.net]
     return [Job(args.dataset, options, resolution, net["label"], net["spec_string"], variant, seed)
-            for variant, seed in wanted for net in nets]
+            for variant, seed in wanted for net in chosen]
 
 
 def print_summary(summary: dict) -> None:
@@ -108,6 +109,10 @@ def print_summary(summary: dict) -> None:
           f"{reference['accuracy_max']:.3f} ({reference['spread_points']} points); best {', '.join(reference['best_nets'])}; "
           + (f"seed-to-seed Spearman {ceiling['spearman']} {ceiling.get('spearman_ci95')}" if ceiling else
              "one reference seed: an interim look, no ceiling"))
+    plateau = summary.get("reference_plateau")
+    if plateau:
+        print(f"reference at twice its length, {plateau['nets']} nets: mean gain {plateau['mean_gain_points']} points"
+              + (f", Spearman between lengths {plateau['spearman_between_lengths']['spearman']}" if "spearman_between_lengths" in plateau else ""))
     groups = [(name, entry) for name, entry in summary["proxies"].items()]
     if "training_free" in summary:
         groups.append(("training-free", summary["training_free"]))
@@ -125,6 +130,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--only", action="append", help="run only these variants (repeatable)")
+    parser.add_argument("--net", action="append", metavar="LABEL",
+                        help="train only these nets (repeatable; the summary still covers every net): a sample for reference_long_2x")
     parser.add_argument("--reference", choices=sorted(SCHEDULES), default=REFERENCE.name,
                         help="the long training proxies are judged against (default: reference, ten times the e4_b128 "
                              "proxies; reference_long is ten times the default proxy's steps, with its own summary)")
@@ -142,6 +149,9 @@ def main() -> None:
     args.output_dir.mkdir(parents=True, exist_ok=True)
     stem = args.output_dir / f"proxy_fidelity_{args.dataset}"
     nets = select_nets(args, args.output_dir / f"proxy_fidelity_{args.nets_from or args.dataset}_nets.json")
+    unknown = sorted(set(args.net or ()) - {net["label"] for net in nets})
+    if unknown:
+        parser.error(f"--net: no such net in the benchmark: {', '.join(unknown)}")
     resolution = default_proxy_resolution(args.dataset) or 32
     jobs = make_jobs(args, nets, resolution)
     log = stem.with_suffix(".jsonl")

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import kendalltau, rankdata, spearmanr
 
-from benchmarks.fidelity.variants import BY_NAME, PROXIES, REFERENCE, Variant
+from benchmarks.fidelity.variants import BY_NAME, PROXIES, REFERENCE, REFERENCE_LONG, REFERENCE_LONG_2X, Variant
 
 BOOTSTRAP_RESAMPLES = 2000
 TOP_K = 5
@@ -129,6 +129,24 @@ def _reference_multiple(rows: dict[str, dict], labels: list[str], variant: str, 
     return None
 
 
+def reference_plateau(rows: dict[str, dict], labels: list[str], seed: int = 0) -> dict[str, Any] | None:
+    """The nets trained at both of REFERENCE_LONG's lengths (seed 0): what doubling it did to accuracy and ranks.
+
+    A reference that has plateaued gains little and keeps its order; the issue asks for one.
+    """
+    short, long = REFERENCE_LONG.name, REFERENCE_LONG_2X.name
+    pairs = {label: (rows[f"{label}|{short}|0"]["accuracy"], rows[f"{label}|{long}|0"]["accuracy"]) for label in labels
+             if "accuracy" in rows.get(f"{label}|{short}|0", {}) and "accuracy" in rows.get(f"{label}|{long}|0", {})}
+    if not pairs:
+        return None
+    before, after = np.array(list(pairs.values())).T
+    result: dict[str, Any] = {"nets": len(pairs), "mean_gain_points": round(100 * float(np.mean(after - before)), 1),
+                              "accuracy_at_both_lengths": {label: [round(a, 4), round(b, 4)] for label, (a, b) in pairs.items()}}
+    if len(pairs) >= 4:
+        result["spearman_between_lengths"] = correlation(before, after, seed)
+    return result
+
+
 def summarise(rows: dict[str, dict], nets: list[dict], seed: int = 0, reference_variant: Variant = REFERENCE,
               reference_seeds: int = 2) -> dict[str, Any]:
     """Every proxy's rank statistics against the mean of the reference's first ``reference_seeds`` seeds.
@@ -142,7 +160,7 @@ def summarise(rows: dict[str, dict], nets: list[dict], seed: int = 0, reference_
     kept = [label for label in labels if label in table]
     if len(kept) < 4:
         return {"nets_with_reference": len(kept), "reference_variant": reference_variant.name, "reference_seeds": reference_seeds,
-                "known_nets": known_net_accuracies(rows, nets, reference_variant)}
+                "known_nets": known_net_accuracies(rows, nets, reference_variant), "reference_plateau": reference_plateau(rows, labels, seed)}
     per_seed = np.array([table[label] for label in kept])
     reference = per_seed.mean(axis=1)
     result: dict[str, Any] = {
@@ -155,6 +173,7 @@ def summarise(rows: dict[str, dict], nets: list[dict], seed: int = 0, reference_
         "reference_seeds": reference_seeds,
         "proxies": {},
         "known_nets": known_net_accuracies(rows, nets, reference_variant),
+        "reference_plateau": reference_plateau(rows, labels, seed),
     }
     zero_cost = _zero_cost_scores(rows, kept, by_label)
     for variant in PROXIES:

@@ -77,6 +77,11 @@ ADAMW: dict[str, Any] = {"optimizer": "adamw", "adamw_lr": 1.5e-3, "adamw_weight
 REFERENCE_LONG_ADAMW = Variant("reference_long_adamw", "reference_long's steps and augmentation, with AdamW for every net",
                                {"batch_size": 32, "lr": _lr(32), **ADAMW}, times_steps_of=(10, "e4_b32_noaug"))
 
+# REFERENCE_LONG for twice its steps, for a sample of nets (``--net``): has the reference plateaued?  The
+# summary's ``reference_plateau`` compares the two lengths on the nets that have both.
+REFERENCE_LONG_2X = Variant("reference_long_2x", "reference_long for twice its steps (twenty times the default proxy's)",
+                            {"batch_size": 32, "lr": _lr(32)}, times_steps_of=(20, "e4_b32_noaug"))
+
 # What a net is worth when trained well: per net and seed, the better of the two long recipes.  Papers
 # tune the recipe per architecture family; two standard recipes are this benchmark's version of that.
 REFERENCE_BEST = Variant("reference_best", "per net and seed, the better accuracy of reference_long (SGD) and reference_long_adamw",
@@ -115,5 +120,5 @@ PROXIES: tuple[Variant, ...] = (
             {"epochs": 4, "batch_size": 128, "lr": _lr(128), "recalibrate_norms": False}),
 )
 
-REFERENCES: tuple[Variant, ...] = (REFERENCE, REFERENCE_LONG, REFERENCE_LONG_ADAMW, REFERENCE_BEST)
+REFERENCES: tuple[Variant, ...] = (REFERENCE, REFERENCE_LONG, REFERENCE_LONG_ADAMW, REFERENCE_BEST, REFERENCE_LONG_2X)
 BY_NAME = {variant.name: variant for variant in (*REFERENCES, *PROXIES)}
