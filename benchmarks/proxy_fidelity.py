@@ -113,6 +113,10 @@ def print_summary(summary: dict) -> None:
     if plateau:
         print(f"reference at twice its length, {plateau['nets']} nets: mean gain {plateau['mean_gain_points']} points"
               + (f", Spearman between lengths {plateau['spearman_between_lengths']['spearman']}" if "spearman_between_lengths" in plateau else ""))
+    parts = summary.get("reference_parts")
+    if parts:
+        print(f"reference parts on {parts['nets']} nets: wins {parts['wins']}"
+              + (f", Spearman between them {parts['spearman_between_parts']['spearman']}" if "spearman_between_parts" in parts else ""))
     groups = [(name, entry) for name, entry in summary["proxies"].items()]
     if "training_free" in summary:
         groups.append(("training-free", summary["training_free"]))

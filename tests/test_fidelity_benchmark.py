@@ -229,3 +229,18 @@ def test_the_plateau_check_reports_what_doubling_the_reference_changed():
     assert check["spearman_between_lengths"]["spearman"] == pytest.approx(spearmanr(short, [0.4, 0.6, 0.5, 0.7, 0.8, 0.9]).statistic, abs=1e-4)
     del rows[f"net-0|{REFERENCE_LONG_2X.name}|0"], rows[f"net-1|{REFERENCE_LONG_2X.name}|0"], rows[f"net-2|{REFERENCE_LONG_2X.name}|0"]
     assert "spearman_between_lengths" not in reference_plateau(rows, labels)  # three nets rank nothing
+
+
+def test_a_best_of_reference_reports_which_part_won_and_how_the_parts_agree():
+    from benchmarks.fidelity.analysis import best_of_parts
+    from benchmarks.fidelity.variants import REFERENCE_BEST, REFERENCE_LONG
+
+    sgd, adamw = REFERENCE_BEST.best_of
+    labels = [f"net-{i}" for i in range(5)]
+    rows = {f"{label}|{sgd}|0": {"accuracy": 0.1 * (i + 1)} for i, label in enumerate(labels)}
+    rows.update({f"{label}|{adamw}|0": {"accuracy": 0.55 - 0.1 * i} for i, label in enumerate(labels)})  # the reverse order
+    parts = best_of_parts(rows, labels, REFERENCE_BEST)
+    assert parts["nets"] == 5
+    assert parts["wins"] == {sgd: 2, adamw: 3}  # 0.4 > 0.25 and 0.5 > 0.15; 0.55 > 0.1, 0.45 > 0.2, 0.35 > 0.3
+    assert parts["spearman_between_parts"]["spearman"] == pytest.approx(-1.0)
+    assert best_of_parts(rows, labels, REFERENCE_LONG) is None  # a reference of one recipe has no parts

@@ -147,6 +147,26 @@ def reference_plateau(rows: dict[str, dict], labels: list[str], seed: int = 0) -
     return result
 
 
+def best_of_parts(rows: dict[str, dict], labels: list[str], reference: Variant, seed: int = 0) -> dict[str, Any] | None:
+    """For a best-of reference: how often each part won (seed 0), and how well the parts agree on the order.
+
+    Two long recipes that order the nets differently are a ceiling of their own: no proxy trained one
+    way can match both.
+    """
+    if not reference.best_of:
+        return None
+    table = {label: [_accuracy(rows, label, part, 0) for part in reference.best_of] for label in labels}
+    table = {label: values for label, values in table.items() if None not in values}
+    if not table:
+        return None
+    values = np.array(list(table.values()))
+    result: dict[str, Any] = {"nets": len(table), "wins": {part: int(np.sum(np.argmax(values, axis=1) == i))
+                                                          for i, part in enumerate(reference.best_of)}}
+    if len(table) >= 4 and len(reference.best_of) == 2:
+        result["spearman_between_parts"] = correlation(values[:, 0], values[:, 1], seed)
+    return result
+
+
 def summarise(rows: dict[str, dict], nets: list[dict], seed: int = 0, reference_variant: Variant = REFERENCE,
               reference_seeds: int = 2) -> dict[str, Any]:
     """Every proxy's rank statistics against the mean of the reference's first ``reference_seeds`` seeds.
@@ -174,6 +194,7 @@ def summarise(rows: dict[str, dict], nets: list[dict], seed: int = 0, reference_
         "proxies": {},
         "known_nets": known_net_accuracies(rows, nets, reference_variant),
         "reference_plateau": reference_plateau(rows, labels, seed),
+        "reference_parts": best_of_parts(rows, labels, reference_variant, seed),
     }
     zero_cost = _zero_cost_scores(rows, kept, by_label)
     for variant in PROXIES:
