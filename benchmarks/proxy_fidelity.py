@@ -33,6 +33,11 @@ harder set (``benchmarks/harder_set_pilot.py`` chose it) ranks digits' nets::
 
     python -m benchmarks.proxy_fidelity --dataset shapes --dataset-option size=1500 \
         --dataset-option difficulty=0.0 --reference reference_long --nets-from digits
+
+On that set the SGD reference had not plateaued and its order turned over under AdamW
+(docs/proxy.md), so ``--reference reference_best`` judges against each net's better recipe
+(``reference_long`` and ``reference_long_adamw``), and ``--net LABEL --only reference_long_2x``
+trains a sample at twice the length to show whether the reference has plateaued.
 """
 
 from __future__ import annotations
@@ -138,7 +143,8 @@ def main() -> None:
                         help="train only these nets (repeatable; the summary still covers every net): a sample for reference_long_2x")
     parser.add_argument("--reference", choices=sorted(SCHEDULES), default=REFERENCE.name,
                         help="the long training proxies are judged against (default: reference, ten times the e4_b128 "
-                             "proxies; reference_long is ten times the default proxy's steps, with its own summary)")
+                             "proxies; reference_long is ten times the default proxy's steps, with its own summary; "
+                             "reference_long_adamw the same with AdamW; reference_best each net's better of those two)")
     parser.add_argument("--nets-from", default=None, metavar="DATASET",
                         help="rank the nets chosen for this dataset's benchmark (default: the dataset's own choice)")
     parser.add_argument("--analyse-only", action="store_true", help="summarise what the log holds; train nothing")
@@ -152,7 +158,10 @@ def main() -> None:
 
     args.output_dir.mkdir(parents=True, exist_ok=True)
     stem = args.output_dir / f"proxy_fidelity_{args.dataset}"
-    nets = select_nets(args, args.output_dir / f"proxy_fidelity_{args.nets_from or args.dataset}_nets.json")
+    nets_path = args.output_dir / f"proxy_fidelity_{args.nets_from or args.dataset}_nets.json"
+    if args.net and not nets_path.exists():  # checked before choosing, which measures latencies and writes the file
+        parser.error(f"--net picks from the nets an earlier run chose, and {nets_path} does not exist yet")
+    nets = select_nets(args, nets_path)
     unknown = sorted(set(args.net or ()) - {net["label"] for net in nets})
     if unknown:
         parser.error(f"--net: no such net in the benchmark: {', '.join(unknown)}")

@@ -244,3 +244,17 @@ def test_a_best_of_reference_reports_which_part_won_and_how_the_parts_agree():
     assert parts["wins"] == {sgd: 2, adamw: 3}  # 0.4 > 0.25 and 0.5 > 0.15; 0.55 > 0.1, 0.45 > 0.2, 0.35 > 0.3
     assert parts["spearman_between_parts"]["spearman"] == pytest.approx(-1.0)
     assert best_of_parts(rows, labels, REFERENCE_LONG) is None  # a reference of one recipe has no parts
+
+
+def test_net_and_only_narrow_the_jobs_to_a_sample_at_twice_the_reference():
+    import argparse
+
+    from benchmarks.proxy_fidelity import make_jobs
+
+    nets = [{"label": label, "spec_string": "net | conv_c8 | head"} for label in ("a", "b", "c")]
+    args = argparse.Namespace(dataset="shapes", dataset_option=["size=1500"], reference="reference_best",
+                              only=["reference_long_2x"], net=["c", "a"])
+    jobs = make_jobs(args, nets, 32)
+    assert [(job.label, job.variant, job.seed) for job in jobs] == [("a", "reference_long_2x", 0), ("c", "reference_long_2x", 0)]
+    args.net = None
+    assert [job.label for job in make_jobs(args, nets, 32)] == ["a", "b", "c"]
