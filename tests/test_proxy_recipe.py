@@ -72,6 +72,41 @@ def test_no_weight_decay_lands_on_norms_or_biases(kind):
     assert len(decay) == len(list(model.parameters()))
 
 
+def _decayed_names(model: nn.Module, optimizer: torch.optim.Optimizer) -> set[str]:
+    decayed = {id(p) for group in optimizer.param_groups if group["weight_decay"] > 0 for p in group["params"]}
+    return {name for name, parameter in model.named_parameters() if id(parameter) in decayed}
+
+
+@pytest.mark.parametrize("name", ["vit_tiny_patch16_224", "deit_tiny_distilled_patch16_224", "swin_tiny_patch4_window7_224"])
+def test_weight_decay_spares_what_timm_spares(name):
+    """Position embeddings, class and distillation tokens and relative-position tables are not decayed,
+    as timm's own parameter groups (its models' no_weight_decay lists) have it."""
+    timm = pytest.importorskip("timm")
+    from timm.optim import param_groups_weight_decay
+
+    model = timm.create_model(name, num_classes=10)
+    groups = param_groups_weight_decay(model, weight_decay=0.05, no_weight_decay_list=model.no_weight_decay())
+    timm_decayed = _decayed_names(model, torch.optim.AdamW(groups))
+    ours = make_optimizer(model, OptimizerSettings(lr=1e-3, momentum=0.9, nesterov=False, weight_decay=0.05, kind="adamw"))
+    assert _decayed_names(model, ours) == timm_decayed
+    assert not any("pos_embed" in n or "token" in n or "relative_position" in n for n in timm_decayed)
+
+
+def test_weight_decay_spares_layer_scales_and_covers_attention_projections():
+    """A (C, 1, 1) layer scale is a gain like a norm's, whatever its shape; nn.MultiheadAttention's
+    input projection is a bare parameter but a kernel all the same."""
+    from searchspace import zoo
+
+    convnext = build(zoo.get("convnext_tiny"))
+    decayed = _decayed_names(convnext, make_optimizer(convnext, OptimizerSettings(0.1, 0.9, True, 5e-4)))
+    scales = [n for n, p in convnext.named_parameters() if n.endswith("layer_scale")]
+    assert scales and not decayed.intersection(scales)
+    assert all(n.endswith("weight") for n in decayed)
+    attention = nn.MultiheadAttention(16, 2)
+    decayed = _decayed_names(attention, make_optimizer(attention, OptimizerSettings(0.1, 0.9, True, 5e-4)))
+    assert decayed == {"in_proj_weight", "out_proj.weight"}
+
+
 def test_schedule_warms_up_then_decays():
     rates = [learning_rate(step, base_lr=0.1, total_steps=50, warmup_steps=10, schedule="cosine") for step in range(50)]
     assert all(a < b for a, b in zip(rates[:9], rates[1:10]))  # rising through the warm-up

@@ -26,7 +26,7 @@ OPTIMIZER_CHOICES: tuple[str, ...] = ("auto", *OPTIMIZERS)
 # chosen per net, how weights start, how a net is taken to the proxy's resolution.  Results kept
 # across runs (a known net's, search.run.baseline_cache) name this, so a change to those rules,
 # which must bump it, never reuses a score the old rules gave (LeNet-5 scored 0.25 before AdamW).
-RECIPE_VERSION = "2026-12-03"
+RECIPE_VERSION = "2026-12-03.2"  # .2: no decay on layer scales, position embeddings, tokens, relative-position tables
 
 # Learning-rate schedules (see evaluators.proxy.train.learning_rate).
 SCHEDULES: tuple[str, ...] = ("cosine", "constant", "step")
@@ -60,8 +60,9 @@ class ProxySettings:
     # None: 0.1 * batch_size / 128, the linear scaling rule anchored at the usual CIFAR rate.
     lr: float | None = None
     # momentum, nesterov, weight_decay: the standard CIFAR SGD settings; weight
-    # decay applies to weight matrices and kernels, not to biases and
-    # normalisation parameters.
+    # decay applies to the kernels of convolutions, linear layers and attention,
+    # not to biases, norms, layer scales or position embeddings (see
+    # evaluators.proxy.step.make_optimizer).
     momentum: float = 0.9
     nesterov: bool = True
     weight_decay: float = 5e-4

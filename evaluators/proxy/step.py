@@ -153,23 +153,27 @@ OPTIMIZERS: tuple[str, ...] = ("sgd", "adamw")
 
 
 def make_optimizer(model: nn.Module, settings: OptimizerSettings) -> torch.optim.Optimizer:
-    """The optimizer ``settings`` name, with weight decay on weight matrices and kernels only.
+    """The optimizer ``settings`` name, with weight decay on the kernels of ``kernel_weights`` only.
 
-    Biases and normalisation scales/shifts (1-D parameters) are not decayed:
-    decaying them does not regularise anything useful and, for BatchNorm
-    scales, fights the normalisation; with only a few epochs that wasted
-    effort shows up as lower proxy accuracy.  Every group carries its
-    ``lr_scale``, the factor the schedule's rate is multiplied by for it
-    (1 but for AdamW's layers wider than ``settings.reference_fan_in``).
+    Biases, normalisation scales/shifts, layer-scale gains, position
+    embeddings, class tokens and relative-position tables are not decayed:
+    decaying them does not regularise anything useful and, for norm and
+    layer scales, fights what they are for; with only a few epochs that wasted
+    effort shows up as lower proxy accuracy.  (A rule on ``dim() > 1`` would
+    decay ConvNeXt's (C, 1, 1) layer scales and ViT's position embeddings; DeiT
+    and Swin exclude them.)  Every group carries its ``lr_scale``, the factor the
+    schedule's rate is multiplied by for it (1 but for AdamW's layers wider than
+    ``settings.reference_fan_in``).
     """
     if settings.kind not in OPTIMIZERS:
         raise ValueError(f"optimizer kind {settings.kind!r} is not one of {', '.join(OPTIMIZERS)}")
     scaled = settings.kind == "adamw" and settings.reference_fan_in is not None
     scales = adamw_rate_scales(model, settings.reference_fan_in) if scaled else {}
+    kernels = {id(weight) for weight in kernel_weights(model)}
     grouped: dict[tuple[bool, float], list[nn.Parameter]] = {}
     for parameter in model.parameters():
         if parameter.requires_grad:
-            grouped.setdefault((parameter.dim() > 1, scales.get(id(parameter), 1.0)), []).append(parameter)
+            grouped.setdefault((id(parameter) in kernels, scales.get(id(parameter), 1.0)), []).append(parameter)
     groups = [{"params": params, "weight_decay": settings.weight_decay if decayed else 0.0, "lr_scale": scale,
                "lr": settings.lr * scale} for (decayed, scale), params in grouped.items()]
     if settings.kind == "adamw":
@@ -177,14 +181,25 @@ def make_optimizer(model: nn.Module, settings: OptimizerSettings) -> torch.optim
     return torch.optim.SGD(groups, lr=settings.lr, momentum=settings.momentum, nesterov=settings.nesterov)
 
 
-def adamw_rate_scales(model: nn.Module, reference_fan_in: int) -> dict[int, float]:
-    """id of each convolution's and linear layer's weight -> min(1, reference fan-in / its fan-in)."""
-    scales = {}
+def kernel_weights(model: nn.Module) -> list[nn.Parameter]:
+    """The weights that map inputs to outputs: convolutions', linear layers' and attention's projections.
+
+    Each row (a first-axis slice) holds one output's weights over its whole fan-in.
+    """
+    kernels = []
     for module in model.modules():
         if isinstance(module, (nn.Linear, nn.modules.conv._ConvNd)):
-            fan_in = module.weight[0].numel()  # input channels per group x kernel area, or input features
-            scales[id(module.weight)] = min(1.0, reference_fan_in / fan_in)
-    return scales
+            kernels.append(module.weight)
+        elif isinstance(module, nn.MultiheadAttention):  # its input projection is a bare parameter
+            names = ("in_proj_weight",) if module._qkv_same_embed_dim else ("q_proj_weight", "k_proj_weight", "v_proj_weight")
+            kernels.extend(getattr(module, name) for name in names)
+    return [weight for weight in kernels if isinstance(weight, nn.Parameter)]
+
+
+def adamw_rate_scales(model: nn.Module, reference_fan_in: int) -> dict[int, float]:
+    """id of each kernel's weight (see ``kernel_weights``) -> min(1, reference fan-in / its fan-in)."""
+    # fan-in: input channels per group x kernel area, or input features
+    return {id(weight): min(1.0, reference_fan_in / weight[0].numel()) for weight in kernel_weights(model)}
 
 
 def synchronize(device: torch.device) -> None:
