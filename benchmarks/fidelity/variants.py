@@ -11,8 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-# Pinned, so that the variants stay what they were measured as when train()'s defaults move.
-COMMON: dict[str, Any] = {"regime": "fp32", "max_grad_norm": None}
+# AdamW's rate, decay and width scaling as measured for nets without batch norm (benchmarks.adamw_rate).
+ADAMW_RATES: dict[str, Any] = {"adamw_lr": 1.5e-3, "adamw_weight_decay": 0.05, "adamw_reference_fan_in": 512}
+
+# Pinned, so that the variants stay what they were measured as when train()'s defaults move: "auto" is
+# SGD for a net with batch norm and AdamW at ADAMW_RATES for one without.
+COMMON: dict[str, Any] = {"regime": "fp32", "max_grad_norm": None, "optimizer": "auto", **ADAMW_RATES}
 DEVICE = "cpu"
 # The rate SGD used for every variant without its own: 0.1 per 128 images, scaled linearly.
 BASE_LR_PER_128 = 0.1
@@ -68,8 +72,8 @@ REFERENCE = Variant("reference", "ten times the longest proxy's steps (440 on di
 REFERENCE_LONG = Variant("reference_long", "ten times the default proxy's steps (1,760 on digits) at batch 32, augmented",
                          {"batch_size": 32, "lr": _lr(32)}, times_steps_of=(10, "e4_b32_noaug"))
 
-# AdamW as ProxySettings' optimizer="adamw" runs it, pinned like COMMON.
-ADAMW: dict[str, Any] = {"optimizer": "adamw", "adamw_lr": 1.5e-3, "adamw_weight_decay": 0.05, "adamw_reference_fan_in": 512}
+# AdamW for every net, batch norm or not, at COMMON's rates.
+ADAMW: dict[str, Any] = {"optimizer": "adamw"}
 
 # REFERENCE_LONG with AdamW for every net.  On shapes, 184 AdamW steps took two random nets further
 # (0.59, 0.50) than REFERENCE_LONG's 1,840 SGD steps (0.22, 0.31), and AdamW's 1,840 steps took
