@@ -26,8 +26,8 @@ from benchmarks.fidelity.jobs import read_log, run_all
 from benchmarks.fidelity.variants import BY_NAME, COMMON, DEVICE
 
 NETS = ("lenet5", "alexnet")
-DEFAULT_PROXY = "e4_b32_noaug"
-# name -> ProxySettings fields on top of the default proxy's.
+BASE_PROXY = "e4_b32_noaug"
+# name -> ProxySettings fields on top of BASE_PROXY's (the default proxy when this was measured).
 RECIPES: dict[str, dict[str, Any]] = {
     "sgd": {"optimizer": "sgd"},
     "adamw_5e-4_unscaled": {"optimizer": "adamw", "adamw_lr": 5e-4, "adamw_reference_fan_in": None},
@@ -73,7 +73,7 @@ def train_one(job: Training) -> dict[str, Any]:
     net = zoo.get(job.net)
     resolution = smallest_buildable(net, RESOLUTION)
     settings = ProxySettings(resolution=resolution, seed=job.seed,
-                             **{**COMMON, **BY_NAME[DEFAULT_PROXY].train_kwargs, **RECIPES[job.recipe]})
+                             **{**COMMON, **BY_NAME[BASE_PROXY].train_kwargs, **RECIPES[job.recipe]})
     started = time.perf_counter()
     outcome = train(net, digits(), settings, device=DEVICE)  # loaded once per worker, as known_nets_learn does
     row = {"key": job.key, "net": job.net, "recipe": job.recipe, "seed": job.seed, "resolution": resolution,
@@ -106,7 +106,7 @@ def main() -> None:
     for net, recipes in table.items():
         for recipe, accuracies in recipes.items():
             print(f"{net:8s} {recipe:22s} " + " ".join(f"{value:.3f}" for value in accuracies))
-    payload = {"benchmark": "adamw_rate", "environment": environment(), "proxy": BY_NAME[DEFAULT_PROXY].what,
+    payload = {"benchmark": "adamw_rate", "environment": environment(), "proxy": BY_NAME[BASE_PROXY].what,
                "recipes": RECIPES, "command": "python -m benchmarks.adamw_rate", "accuracy_by_seed": table}
     print(f"written to {write_json(output_path('adamw_rate', args.output, overwrite=args.overwrite), payload)}")
 

@@ -7,7 +7,7 @@ of the two cores, so this pilot first trains five nets that span digits'
 reference (its worst and best random nets, the weakest and the strongest known
 net of the budget, and MobileNetV2) under each candidate dataset, once at the
 reference length (:data:`~benchmarks.fidelity.variants.REFERENCE_LONG`) and
-once under the default proxy (``e4_b32_noaug``, the product's), and reports
+once under the default proxy of the time (``e4_b32_noaug``), and reports
 the reference's spread, the proxy's accuracies beside it, and seconds per net.
 
 Jobs are logged as they finish (``<--output-dir>/harder_set_pilot.jsonl``),
@@ -27,7 +27,7 @@ from benchmarks._common import RESULTS_DIR, add_output_arguments, environment, o
 from benchmarks.fidelity.jobs import Job, read_log, run_all
 from benchmarks.fidelity.variants import BY_NAME, REFERENCE_LONG
 
-DEFAULT_PROXY = "e4_b32_noaug"
+PILOT_PROXY = "e4_b32_noaug"  # the product's default proxy when the pilot ran (2026-12-02)
 # Digits' reference order, low to high (results/benchmarks/proxy_fidelity_digits.json): its worst random
 # net, its weakest known net (ShuffleNetV2 1.0), MobileNetV2, its best known net and its best random net.
 PILOT_NETS = ("random-12", "shufflenet_v2_x1_0", "mobilenet_v2", "resnet18", "random-17")
@@ -47,7 +47,7 @@ def parse_candidate(text: str) -> tuple[str, tuple[tuple[str, str], ...]]:
 def pilot_jobs(candidates: list[str], nets: list[dict], resolution_of) -> list[Job]:
     """Reference jobs first (the longest), so two workers finish together."""
     jobs = []
-    for variant in (REFERENCE_LONG.name, DEFAULT_PROXY):
+    for variant in (REFERENCE_LONG.name, PILOT_PROXY):
         for text in candidates:
             dataset, options = parse_candidate(text)
             for net in nets:
@@ -64,13 +64,13 @@ def summarise(rows: dict, candidates: list[str], nets: list[dict]) -> dict:
         for net in nets:
             label = f"{text}|{net['label']}"
             table[net["label"]] = {variant: rows.get(f"{label}|{variant}|0", {}).get("accuracy")
-                                   for variant in (REFERENCE_LONG.name, DEFAULT_PROXY)}
-            proxy = rows.get(f"{label}|{DEFAULT_PROXY}|0", {})
+                                   for variant in (REFERENCE_LONG.name, PILOT_PROXY)}
+            proxy = rows.get(f"{label}|{PILOT_PROXY}|0", {})
             table[net["label"]].update(proxy_tse=proxy.get("tse"), proxy_seconds=proxy.get("seconds"),
                                        reference_seconds=rows.get(f"{label}|{REFERENCE_LONG.name}|0", {}).get("seconds"))
         reference = [row[REFERENCE_LONG.name] for row in table.values() if row[REFERENCE_LONG.name] is not None]
-        both = [(row[REFERENCE_LONG.name], row[DEFAULT_PROXY], -row["proxy_tse"]) for row in table.values()
-                if None not in (row[REFERENCE_LONG.name], row[DEFAULT_PROXY], row["proxy_tse"])]
+        both = [(row[REFERENCE_LONG.name], row[PILOT_PROXY], -row["proxy_tse"]) for row in table.values()
+                if None not in (row[REFERENCE_LONG.name], row[PILOT_PROXY], row["proxy_tse"])]
         entry = {"nets": table, "reference_done": len(reference)}
         if reference:
             spread = round(100 * (max(reference) - min(reference)), 1)
@@ -111,9 +111,9 @@ def main() -> None:
               f"proxy Spearman over the pilot nets {entry.get('proxy_spearman_pilot')}")
         for label, row in entry["nets"].items():
             print(f"  {label:20s} reference {row[REFERENCE_LONG.name]} ({row['reference_seconds']} s)  "
-                  f"proxy {row[DEFAULT_PROXY]}, TSE {row['proxy_tse']} ({row['proxy_seconds']} s)")
+                  f"proxy {row[PILOT_PROXY]}, TSE {row['proxy_tse']} ({row['proxy_seconds']} s)")
     payload = {"benchmark": "harder_set_pilot", "environment": environment(), "candidates": candidates,
-               "reference": REFERENCE_LONG.what, "proxy": BY_NAME[DEFAULT_PROXY].what, "nets": list(PILOT_NETS),
+               "reference": REFERENCE_LONG.what, "proxy": BY_NAME[PILOT_PROXY].what, "nets": list(PILOT_NETS),
                "command": "python -m benchmarks.harder_set_pilot" + "".join(f" --candidate {c}" for c in args.candidate or ()),
                "summary": summary}
     path = write_json(output_path("harder_set_pilot", args.output, overwrite=args.overwrite), payload)

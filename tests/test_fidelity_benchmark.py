@@ -126,14 +126,15 @@ def test_each_proxy_states_how_many_times_its_steps_the_reference_trained():
 
 @pytest.mark.parametrize("train_size", [1437, 1500, 4000])  # digits, the shapes harder set, mnist5k
 def test_the_long_reference_trains_ten_times_the_default_proxys_steps(train_size):
-    from benchmarks.fidelity.variants import REFERENCE_LONG
+    from benchmarks.fidelity.variants import COMMON, DEFAULT_PROXY, REFERENCE_LONG
     from search.run.config import RunConfig
 
     default = RunConfig(name="t")
-    proxy = BY_NAME["e4_b32_noaug"]
+    proxy = BY_NAME[DEFAULT_PROXY]
     # The variant judged is the product's own default proxy, not a look-alike.
-    assert (proxy.train_kwargs["epochs"], proxy.train_kwargs["batch_size"], proxy.train_kwargs["augment"]) == (
-        default.proxy_epochs, default.proxy_batch_size, default.proxy_augment)
+    kwargs = {**COMMON, **proxy.train_kwargs}
+    assert (kwargs["epochs"], kwargs["batch_size"], kwargs["augment"], kwargs["optimizer"]) == (
+        default.proxy_epochs, default.proxy_batch_size, default.proxy_augment, default.proxy_optimizer)
     assert REFERENCE_LONG.steps(train_size) == 10 * proxy.steps(train_size) == 10 * 4 * (train_size // 32)
     assert REFERENCE_LONG.train_kwargs_for(train_size)["steps"] == REFERENCE_LONG.steps(train_size)
 
@@ -153,12 +154,12 @@ def test_a_summary_against_the_long_reference_reads_its_rows_and_only_them():
 
 
 def test_the_pilot_runs_every_reference_before_any_proxy_and_refuses_malformed_candidates():
-    from benchmarks.harder_set_pilot import DEFAULT_PROXY, parse_candidate, pilot_jobs
+    from benchmarks.harder_set_pilot import PILOT_PROXY, parse_candidate, pilot_jobs
     from benchmarks.fidelity.variants import REFERENCE_LONG
 
     nets = [{"label": "a", "spec_string": "net | conv_c8 | head"}, {"label": "b", "spec_string": "net | conv_c16 | head"}]
     jobs = pilot_jobs(["shapes:size=1500,difficulty=0.0", "mnist5k"], nets, lambda dataset: 32)
-    assert [job.variant for job in jobs] == [REFERENCE_LONG.name] * 4 + [DEFAULT_PROXY] * 4
+    assert [job.variant for job in jobs] == [REFERENCE_LONG.name] * 4 + [PILOT_PROXY] * 4
     assert jobs[0].dataset_options == (("difficulty", "0.0"), ("size", "1500")) and jobs[2].dataset_options == ()
     assert len({job.key for job in jobs}) == len(jobs)  # one log row per dataset, net and variant
     with pytest.raises(SystemExit, match="KEY=VALUE"):

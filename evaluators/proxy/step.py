@@ -11,6 +11,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from evaluators.optimizer_names import OPTIMIZERS
 from evaluators.proxy.failures import OutputShapeError
 from evaluators.proxy.regime.modes import autocast_for, prepare_input
 
@@ -146,10 +147,6 @@ class OptimizerSettings:
     # AdamW only: a convolution's or linear layer's weights get lr x min(1, this / fan-in); None: lr for all.
     reference_fan_in: int | None = None
 
-
-# "sgd": momentum SGD, the BatchNorm CNN's optimizer; "adamw": Adam with decoupled weight decay
-# (Loshchilov & Hutter 2019), what transformers and nets without normalisation are trained with.
-OPTIMIZERS: tuple[str, ...] = ("sgd", "adamw")
 
 
 def make_optimizer(model: nn.Module, settings: OptimizerSettings) -> torch.optim.Optimizer:

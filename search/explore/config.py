@@ -6,10 +6,11 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from evaluators.optimizer_names import DEFAULT_OPTIMIZER, OPTIMIZER_CHOICES
 from search.errors import UserError
 from search.options import check_fields, option_name, setting
 from search.quantities import parse_count, parse_latency_ms
-from search.run.config import PROXY_AUGMENT_HELP, TRAINING_PROXY
+from search.run.config import PROXY_AUGMENT_HELP, PROXY_OPTIMIZER_HELP, TRAINING_PROXY
 
 COMMAND = "explore"  # stored in run.json so that a `search run` folder is never resumed as an exploration
 SAMPLING_MODES = ("uniform", "space")
@@ -83,6 +84,7 @@ class ExploreConfig:
     proxy_epochs: int = setting(1, minimum=1, help="Epochs of proxy training.")
     proxy_batch_size: int = setting(128, minimum=2, help="Batch size of proxy training.")
     proxy_augment: bool = setting(False, help=PROXY_AUGMENT_HELP)
+    proxy_optimizer: str = setting(DEFAULT_OPTIMIZER, choices=OPTIMIZER_CHOICES, help=PROXY_OPTIMIZER_HELP)
     proxy_resolution: int | None = setting(
         None, help="Resolution the proxy trains at.", shown_default="the dataset's; 32 for digits"
     )

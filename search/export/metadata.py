@@ -19,6 +19,7 @@ resized, so that a user can feed the file exactly what it was trained on.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,8 +90,7 @@ def retrain(model: torch.nn.Module, config: RunConfig, dataset, resolution: int,
     from search.run.proxy_score import ProxyJob, ProxyScorer
     from search.run.resources import training_device
 
-    job = ProxyJob(TRAINING_PROXY, epochs, config.proxy_batch_size, config.seed, training_device(config.train_device),
-                   augment=config.proxy_augment)
+    job = dataclasses.replace(ProxyJob.of(config, training_device(config.train_device)), proxy=TRAINING_PROXY, epochs=epochs)
     outcome = ProxyScorer(job, dataset).score(model, resolution)
     if outcome.state == "failed":
         raise UserError(f"--train {epochs}: training failed ({outcome.error})")

@@ -41,6 +41,7 @@ def cache_key(digest: str, config: RunConfig, kind: str, **extra: Any) -> dict[s
         "dataset": config.dataset, "dataset_options": dict(sorted(config.dataset_options.items())),
         "proxy": {"method": config.proxy, "epochs": config.proxy_epochs, "batch_size": config.proxy_batch_size,
                   "resolution": config.proxy_resolution, "seed": config.seed, "augment": config.proxy_augment,
+                  "optimizer": config.proxy_optimizer,
                   "recipe": RECIPE_VERSION},
         "latency_device": device_name(config.device), "threads": config.threads or torch.get_num_threads(),
         **_runtime_key(config),

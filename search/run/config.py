@@ -9,6 +9,7 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any
 
+from evaluators.optimizer_names import AUTO, DEFAULT_OPTIMIZER, OPTIMIZER_CHOICES
 from evaluators.runtime_names import EAGER, RUNTIMES
 from search import options
 from search.errors import UserError, shown
@@ -31,6 +32,8 @@ MIN_FINAL_SEEDS = 3  # fewer make a t-interval too wide to support any claim
 PROXY_AUGMENT_HELP = ("Random translation (and flips where they keep the class) in proxy training; off by default: "
                       "a few epochs leave no time to overfit, and it slows learning.")
 LEGACY_STUDY_NAME = "search"
+PROXY_OPTIMIZER_HELP = ("Optimizer of proxy training: adamw for every net; sgd; auto, SGD for nets with batch norm "
+                        "and AdamW for nets without.")
 
 # Options a resumed run may change: how much more to do and where to do it.
 RESUMABLE_OVERRIDES = ("trials", "time_limit_s", "known_nets_time_s", "workers", "ray_address", "final_seeds")
@@ -108,6 +111,7 @@ class RunConfig:
     # and ranks within noise of 128 (docs/proxy.md); it costs about 1.45x the time per net.
     proxy_batch_size: int = setting(32, minimum=2, help="Batch size of proxy training.")
     proxy_augment: bool = setting(False, help=PROXY_AUGMENT_HELP)
+    proxy_optimizer: str = setting(DEFAULT_OPTIMIZER, choices=OPTIMIZER_CHOICES, help=PROXY_OPTIMIZER_HELP)
     # Seeds of the final protocol (search.run.final_protocol); 0 turns it off.
     final_seeds: int = setting(3, help=f"Seeds of the final protocol (>= {MIN_FINAL_SEEDS}); 0 turns it off.")
     baselines: bool = setting(True, flag="--no-baselines", turns_off=True, help="Do not evaluate the known nets.")
@@ -186,6 +190,7 @@ class RunConfig:
         values = {k: v for k, v in data.items() if k in hints}
         values.setdefault("study_name", LEGACY_STUDY_NAME)  # a run.json from before --study-name
         values.setdefault("proxy_augment", True)  # a run.json from before --proxy-augment: its proxy augmented
+        values.setdefault("proxy_optimizer", AUTO)  # one from before --proxy-optimizer: its proxy chose per net
         if isinstance(values.get("baseline_names"), list):  # JSON has lists, the configuration tuples
             values["baseline_names"] = tuple(values["baseline_names"])
         for key, value in values.items():

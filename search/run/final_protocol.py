@@ -60,9 +60,10 @@ FINAL_FIELDS = ("final_accuracy", "final_ci_low", "final_ci_high", "final_seeds"
 
 
 def final_training_length(config: RunConfig) -> dict[str, int | bool]:
-    """The final recipe's length and augmentation, derived from the run's proxy settings (the one place that does it)."""
+    """The final recipe's length, augmentation and optimizer, derived from the run's proxy settings (the one place
+    that does it)."""
     return {"epochs": config.proxy_epochs * FINAL_LENGTH_FACTOR, "batch_size": config.proxy_batch_size,
-            "augment": config.proxy_augment}
+            "augment": config.proxy_augment, "optimizer": config.proxy_optimizer}
 
 
 def known_to_compare(baselines: list[TrialRecord]) -> tuple[list[TrialRecord], dict[str, str]]:

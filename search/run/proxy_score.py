@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from evaluators.optimizer_names import DEFAULT_OPTIMIZER
 from search.run.config import TRAINING_PROXY
 
 TIME_LIMITED = "stopped by the time limit"
@@ -35,11 +36,13 @@ class ProxyJob:
     # (TIME_LIMITED), since a net trained for part of the recipe is not comparable with the others.
     time_limit_s: float | None = None
     augment: bool = False  # --proxy-augment
+    optimizer: str = DEFAULT_OPTIMIZER  # --proxy-optimizer
 
     @classmethod
     def of(cls, config: Any, device: str) -> ProxyJob:
         """From a ``RunConfig`` or an ``ExploreConfig`` (both carry the proxy fields)."""
-        return cls(config.proxy, config.proxy_epochs, config.proxy_batch_size, config.seed, device, augment=config.proxy_augment)
+        return cls(config.proxy, config.proxy_epochs, config.proxy_batch_size, config.seed, device, augment=config.proxy_augment,
+                   optimizer=config.proxy_optimizer)
 
 
 @dataclass(frozen=True)
@@ -87,7 +90,7 @@ class ProxyScorer:
 
         settings = ProxySettings(epochs=self.job.epochs, batch_size=self.job.batch_size, resolution=resolution,
                                  seed=self.job.seed, eval_each_epoch=per_epoch_accuracy, time_limit_s=self.job.time_limit_s,
-                                 augment=self.job.augment)
+                                 augment=self.job.augment, optimizer=self.job.optimizer)
         outcome = train(net, self.dataset, settings, device=self.job.device, on_epoch=on_epoch)
         if isinstance(outcome, TrainingFailure):
             return ProxyScore("failed", error=f"{outcome.reason}: {outcome.message}", epochs=outcome.epochs_run)
