@@ -42,6 +42,15 @@ def test_a_run_stored_before_the_option_resumes_choosing_per_net() -> None:
     assert RunConfig.from_dict(stored).proxy_optimizer == "auto"
 
 
+def test_an_exploration_stored_before_the_option_resumes_choosing_per_net() -> None:
+    from search.explore.config import ExploreConfig
+
+    stored = ExploreConfig(name="old", spaces=("resnet",), samples=2, macs=(None, 1e9),
+                           proxy_optimizer="sgd").to_dict()
+    del stored["proxy_optimizer"]
+    assert ExploreConfig.from_dict(stored, "old/run.json").proxy_optimizer == "auto"
+
+
 def test_known_nets_cached_under_one_optimizer_are_not_reused_under_another() -> None:
     keys = {json.dumps(cache_key("spec:x", RunConfig(name="a", proxy_optimizer=name), "proxy"), sort_keys=True)
             for name in ("adamw", "sgd", "auto")}

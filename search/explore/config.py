@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
-from evaluators.optimizer_names import DEFAULT_OPTIMIZER, OPTIMIZER_CHOICES
+from evaluators.optimizer_names import AUTO, DEFAULT_OPTIMIZER, OPTIMIZER_CHOICES
 from search.errors import UserError
 from search.options import check_fields, option_name, setting
 from search.quantities import parse_count, parse_latency_ms
@@ -130,6 +130,7 @@ class ExploreConfig:
             raise UserError(f"{where} is not an exploration (made by `search {data.get('command', 'run')}`)")
         known = {f.name for f in dataclasses.fields(cls)}
         values = {k: v for k, v in data.items() if k in known}
+        values.setdefault("proxy_optimizer", AUTO)  # one from before --proxy-optimizer: its proxy chose per net
         for key in ("spaces", "macs", "params", "latency_ms"):  # JSON has lists, the configuration tuples
             if values.get(key) is not None:
                 values[key] = tuple(values[key])

@@ -59,7 +59,7 @@ FINAL_FOLDER = "final"
 FINAL_FIELDS = ("final_accuracy", "final_ci_low", "final_ci_high", "final_seeds", "final_epochs")
 
 
-def final_training_length(config: RunConfig) -> dict[str, int | bool]:
+def final_training_length(config: RunConfig) -> dict[str, int | bool | str]:
     """The final recipe's length, augmentation and optimizer, derived from the run's proxy settings (the one place
     that does it)."""
     return {"epochs": config.proxy_epochs * FINAL_LENGTH_FACTOR, "batch_size": config.proxy_batch_size,
