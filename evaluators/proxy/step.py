@@ -164,9 +164,10 @@ def make_optimizer(model: nn.Module, settings: OptimizerSettings) -> torch.optim
     """
     if settings.kind not in OPTIMIZERS:
         raise ValueError(f"optimizer kind {settings.kind!r} is not one of {', '.join(OPTIMIZERS)}")
+    kernel_list = kernel_weights(model)
     scaled = settings.kind == "adamw" and settings.reference_fan_in is not None
-    scales = adamw_rate_scales(model, settings.reference_fan_in) if scaled else {}
-    kernels = {id(weight) for weight in kernel_weights(model)}
+    scales = adamw_rate_scales(kernel_list, settings.reference_fan_in) if scaled else {}
+    kernels = {id(weight) for weight in kernel_list}
     grouped: dict[tuple[bool, float], list[nn.Parameter]] = {}
     for parameter in model.parameters():
         if parameter.requires_grad:
@@ -193,10 +194,10 @@ def kernel_weights(model: nn.Module) -> list[nn.Parameter]:
     return [weight for weight in kernels if isinstance(weight, nn.Parameter)]
 
 
-def adamw_rate_scales(model: nn.Module, reference_fan_in: int) -> dict[int, float]:
-    """id of each kernel's weight (see ``kernel_weights``) -> min(1, reference fan-in / its fan-in)."""
+def adamw_rate_scales(kernels: list[nn.Parameter], reference_fan_in: int) -> dict[int, float]:
+    """id of each of ``kernels`` (see ``kernel_weights``) -> min(1, reference fan-in / its fan-in)."""
     # fan-in: input channels per group x kernel area, or input features
-    return {id(weight): min(1.0, reference_fan_in / weight[0].numel()) for weight in kernel_weights(model)}
+    return {id(weight): min(1.0, reference_fan_in / weight[0].numel()) for weight in kernels}
 
 
 def synchronize(device: torch.device) -> None:
