@@ -59,7 +59,7 @@ SCHEDULE: tuple[tuple[str, int], ...] = (
     ("e4_b128", 0), ("old_default", 0), ("e4_b128_lr3x", 0), (REFERENCE.name, 0), (REFERENCE.name, 1), (ZERO_COST, 0), ("e4_b128_lr05", 0), ("e4_b32", 0),
     ("e4_b128_nozero", 0), ("e4_b128_norecal", 0), ("e4_b128", 1), ("s44_b64", 0), ("s44_b32", 0),
     ("e4_b128_lr3x", 1), ("e4_b128_nols", 0), ("e4_b128_r16", 0), ("e4_b32_noaug", 0), ("e4_b32_noaug_adamw", 0),
-    ("e4_b32_noaug_adamw_lr2x", 0),
+    ("e4_b32_noaug_adamw_lr2x", 0), ("e4_b32_noaug_adamw_conv", 0),
 )
 # Against REFERENCE_LONG (``--reference reference_long``): ten times the default proxy's steps, so only the
 # default (e4_b32_noaug, both seeds) and its neighbours are judged, the default first.  Every net's first
@@ -75,11 +75,13 @@ SCHEDULE_LONG: tuple[tuple[str, int], ...] = (
 SCHEDULE_LONG_ADAMW: tuple[tuple[str, int], ...] = (
     (REFERENCE_LONG_ADAMW.name, 0), ("e4_b32_noaug_adamw", 0), ("e4_b32_noaug", 0), (REFERENCE_LONG_ADAMW.name, 1),
     ("e4_b32_noaug_adamw", 1), ("e4_b32_noaug", 1), (ZERO_COST, 0), ("e4_b32_noaug_adamw_lr2x", 0),
+    ("e4_b32_noaug_adamw_conv", 0),
 )
 SCHEDULE_BEST: tuple[tuple[str, int], ...] = (
     (REFERENCE_LONG.name, 0), (REFERENCE_LONG_ADAMW.name, 0), ("e4_b32_noaug", 0), ("e4_b32_noaug_adamw", 0),
     (REFERENCE_LONG.name, 1), (REFERENCE_LONG_ADAMW.name, 1), ("e4_b32_noaug", 1), ("e4_b32_noaug_adamw", 1), (ZERO_COST, 0),
     ("e8_b32_noaug", 0), ("e4_b32_noaug_lr2x", 0), (REFERENCE_LONG_2X.name, 0), ("e4_b32_noaug_adamw_lr2x", 0),
+    ("e4_b32_noaug_adamw_conv", 0),
 )
 SCHEDULES = {REFERENCE.name: SCHEDULE, REFERENCE_LONG.name: SCHEDULE_LONG, REFERENCE_LONG_ADAMW.name: SCHEDULE_LONG_ADAMW,
              REFERENCE_BEST.name: SCHEDULE_BEST}
@@ -130,6 +132,9 @@ def print_summary(summary: dict) -> None:
         for score, figures in entry["scores"].items():
             print(f"  {name:16s} {score:20s} Spearman {figures['spearman']} {figures.get('spearman_ci95')}  "
                   f"Kendall {figures['kendall']}  top5 has best: {figures['top5_contains_best']}")
+        paired = next((value for key, value in entry.items() if key.startswith("accuracy_minus_")), None)
+        if paired and paired["spearman_difference"] is not None:
+            print(f"  {name:16s} accuracy's Spearman minus the default's: {paired['spearman_difference']:+.4f} {paired['ci95']} (paired)")
 
 
 def main() -> None:

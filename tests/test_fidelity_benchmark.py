@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.stats import kendalltau, spearmanr
 
-from benchmarks.fidelity.analysis import correlation, summarise, top_k_contains_best
+from benchmarks.fidelity.analysis import correlation, paired_difference, summarise, top_k_contains_best
 from benchmarks.fidelity.jobs import read_log
 from benchmarks.fidelity.variants import BY_NAME, PROXIES, REFERENCE
 
@@ -33,6 +33,22 @@ def test_correlation_agrees_with_scipy_and_its_interval_holds_the_estimate():
     assert figures["kendall"] == pytest.approx(kendalltau(x, y).statistic, abs=1e-4)
     low, high = figures["spearman_ci95"]
     assert low < figures["spearman"] < high
+
+
+def test_a_paired_difference_is_the_gap_between_scipys_correlations_and_narrower_than_independent_intervals_give():
+    rng = np.random.default_rng(2)
+    reference = rng.standard_normal(30)
+    shared = rng.standard_normal(30)  # noise both proxies share, which pairing cancels
+    better, worse = reference + shared + 0.3 * rng.standard_normal(30), reference + shared + 1.5 * rng.standard_normal(30)
+    figures = paired_difference(better, worse, reference, seed=0)
+    expected = spearmanr(better, reference).statistic - spearmanr(worse, reference).statistic
+    assert figures["spearman_difference"] == pytest.approx(expected, abs=1e-4)
+    low, high = figures["ci95"]
+    assert low < figures["spearman_difference"] < high
+    assert paired_difference(better, better, reference, seed=0)["ci95"] == [0.0, 0.0]
+    # Were the two correlations independent, the difference's interval would be about this wide; shared nets covary.
+    separate = [correlation(score, reference, seed=0)["spearman_ci95"] for score in (better, worse)]
+    assert high - low < np.hypot(*[hi - lo for lo, hi in separate])
 
 
 def test_top_k_looks_for_the_references_best():

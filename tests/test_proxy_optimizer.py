@@ -80,13 +80,36 @@ def test_adamw_moves_a_layer_wider_than_the_reference_fan_in_by_a_proportionally
     assert all(group["lr"] == 1e-2 for group in optimizer.param_groups if any(p is narrow.bias for p in group["params"]))
 
 
+def test_adamw_fan_in_power_raises_a_narrow_convolutions_rate_up_to_the_ceiling_and_no_linear_layers():
+    """Power 0.5: a convolution of 1/4 the reference fan-in steps twice as far, one of 1/64 only as far as the ceiling,
+    a linear layer of 1/4 no further than the rate, one of 4 times the reference half as far."""
+    from evaluators.proxy.step import OptimizerSettings, make_optimizer
+
+    reference = 256
+    quarter, tiny = nn.Conv2d(reference // 16, 2, 2), nn.Conv2d(reference // 256, 2, 2)  # fan-ins 64 and 4
+    linear_quarter, linear_wide = nn.Linear(reference // 4, 2), nn.Linear(4 * reference, 2)
+    layers = (quarter, tiny, linear_quarter, linear_wide)
+    settings = OptimizerSettings(lr=1e-3, momentum=0.9, nesterov=False, weight_decay=0.0, kind="adamw",
+                                 reference_fan_in=reference, fan_in_power=0.5, max_rate_scale=5.0)
+    optimizer = make_optimizer(nn.ModuleList(layers), settings)
+    before = [layer.weight.detach().clone() for layer in layers]
+    inputs = [torch.randn(8, quarter.in_channels, 2, 2), torch.randn(8, tiny.in_channels, 2, 2),
+              torch.randn(8, linear_quarter.in_features), torch.randn(8, linear_wide.in_features)]
+    sum(layer(x).sum() for layer, x in zip(layers, inputs)).backward()
+    optimizer.step()
+    for layer, start, expected in zip(layers, before, (2e-3, 5e-3, 1e-3, 0.5e-3)):  # sqrt(4), min(5, sqrt(64)), min(1, 2), sqrt(1/4)
+        moved = (layer.weight.detach() - start).abs()
+        assert torch.allclose(moved, torch.full_like(moved, expected), rtol=1e-2)
+
+
 def test_has_batch_norm_finds_a_nested_batch_norm_and_ignores_other_norms():
     assert has_batch_norm(nn.Sequential(nn.Sequential(nn.Conv2d(1, 2, 1), nn.BatchNorm2d(2))))
     assert not has_batch_norm(nn.Sequential(nn.Linear(2, 2), nn.LayerNorm(2), nn.GroupNorm(1, 2)))
 
 
 @pytest.mark.parametrize("field, value", [("optimizer", "adam"), ("adamw_lr", 0.0), ("adamw_weight_decay", -1.0),
-                                          ("adamw_reference_fan_in", 0)])
+                                          ("adamw_reference_fan_in", 0), ("adamw_fan_in_power", -0.5),
+                                          ("adamw_max_rate_scale", 0.5)])
 def test_invalid_optimizer_settings_are_refused_naming_the_setting(field, value):
     with pytest.raises(ValueError, match=field):
         ProxySettings(**{field: value})

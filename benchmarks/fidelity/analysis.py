@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import kendalltau, rankdata, spearmanr
 
-from benchmarks.fidelity.variants import BY_NAME, PROXIES, REFERENCE, REFERENCE_LONG, REFERENCE_LONG_2X, Variant
+from benchmarks.fidelity.variants import BY_NAME, DEFAULT_PROXY, PROXIES, REFERENCE, REFERENCE_LONG, REFERENCE_LONG_2X, Variant
 
 BOOTSTRAP_RESAMPLES = 2000
 TOP_K = 5
@@ -56,6 +56,19 @@ def correlation(x: np.ndarray, y: np.ndarray, seed: int) -> dict[str, Any]:
     spearman_ci, kendall_ci = _bootstrap(x, y, np.random.default_rng(seed))
     return {"count": len(x), "spearman": round(float(spearmanr(x, y).statistic), 4), "spearman_ci95": spearman_ci,
             "kendall": round(float(kendalltau(x, y).statistic), 4), "kendall_ci95": kendall_ci}
+
+
+def paired_difference(score: np.ndarray, baseline: np.ndarray, reference: np.ndarray, seed: int) -> dict[str, Any]:
+    """Spearman(score, reference) minus Spearman(baseline, reference), with a bootstrap interval that resamples
+    the same nets for both: the two correlations share those nets, so they covary, which two separate
+    intervals cannot show (whether their overlap means "within noise" is not known from them)."""
+    if len(score) < 4 or np.ptp(reference) == 0:
+        return {"count": len(score), "spearman_difference": None}
+    picks = np.random.default_rng(seed).integers(0, len(score), (BOOTSTRAP_RESAMPLES, len(score)))
+    differences = _spearman_rows(score[picks], reference[picks]) - _spearman_rows(baseline[picks], reference[picks])
+    estimate = spearmanr(score, reference).statistic - spearmanr(baseline, reference).statistic
+    return {"count": len(score), "spearman_difference": round(float(estimate), 4),
+            "ci95": [round(float(v), 4) for v in np.nanpercentile(differences, [2.5, 97.5])]}
 
 
 def _accuracy(rows: dict[str, dict], label: str, name: str, seed: int) -> float | None:
@@ -197,6 +210,7 @@ def summarise(rows: dict[str, dict], nets: list[dict], seed: int = 0, reference_
         "reference_parts": best_of_parts(rows, labels, reference_variant, seed),
     }
     zero_cost = _zero_cost_scores(rows, kept, by_label)
+    default_scores = _proxy_scores(rows, kept, DEFAULT_PROXY, 0)
     for variant in PROXIES:
         scores = _proxy_scores(rows, kept, variant.name, 0)
         if scores is None:
@@ -216,6 +230,9 @@ def summarise(rows: dict[str, dict], nets: list[dict], seed: int = 0, reference_
             "scores": {name: {**correlation(score, reference, seed), f"top{TOP_K}_contains_best": top_k_contains_best(score, reference)}
                        for name, score in scores.items()},
         }
+        if default_scores is not None and variant.name != DEFAULT_PROXY:
+            result["proxies"][variant.name][f"accuracy_minus_{DEFAULT_PROXY}"] = paired_difference(
+                scores["accuracy"], default_scores["accuracy"], reference, seed)
         if second is not None:
             result["proxies"][variant.name]["seed_to_seed"] = {
                 "accuracy": correlation(scores["accuracy"], second["accuracy"], seed),
