@@ -115,7 +115,8 @@ def print_summary(summary: dict) -> None:
     ceiling = reference["seed_to_seed"]
     print(f"\n{summary['nets_with_reference']} nets; reference accuracy {reference['accuracy_min']:.3f}-"
           f"{reference['accuracy_max']:.3f} ({reference['spread_points']} points); best {', '.join(reference['best_nets'])}; "
-          + (f"seed-to-seed Spearman {ceiling['spearman']} {ceiling.get('spearman_ci95')}" if ceiling else
+          + (f"seed-to-seed Spearman {ceiling['spearman']} {ceiling.get('spearman_ci95')}, a net's two seeds "
+             f"{reference['seed_gap_points']['median']} points apart (median; largest {reference['seed_gap_points']['max']})" if ceiling else
              "one reference seed: an interim look, no ceiling"))
     plateau = summary.get("reference_plateau")
     if plateau:

@@ -69,10 +69,13 @@ def test_a_perfect_proxy_reaches_one_and_a_reversed_one_minus_one():
         assert scores["accuracy"]["top5_contains_best"] is (expected > 0)
 
 
-def test_the_reference_ceiling_falls_with_seed_noise():
+def test_the_reference_ceiling_falls_and_its_seed_gap_grows_with_seed_noise():
     reference = np.linspace(0.5, 0.99, 20)
     quiet = summarise(*synthetic_log(reference, reference, noise=0.0))["reference"]["seed_to_seed"]["spearman"]
-    noisy = summarise(*synthetic_log(reference, reference, noise=0.2))["reference"]["seed_to_seed"]["spearman"]
+    noisy_summary = summarise(*synthetic_log(reference, reference, noise=0.2))["reference"]
+    noisy = noisy_summary["seed_to_seed"]["spearman"]
+    assert summarise(*synthetic_log(reference, reference, noise=0.0))["reference"]["seed_gap_points"]["max"] == 0.0
+    assert 0 < noisy_summary["seed_gap_points"]["median"] <= noisy_summary["seed_gap_points"]["max"]
     assert quiet == pytest.approx(1.0) and noisy < 0.9
 
 

@@ -180,6 +180,12 @@ def best_of_parts(rows: dict[str, dict], labels: list[str], reference: Variant, 
     return result
 
 
+def _seed_gap_points(per_seed: np.ndarray) -> dict[str, float]:
+    """Mean, median and largest absolute difference between a net's first two reference seeds, in points."""
+    gaps = 100 * np.abs(per_seed[:, 0] - per_seed[:, 1])
+    return {"mean": round(float(gaps.mean()), 1), "median": round(float(np.median(gaps)), 1), "max": round(float(gaps.max()), 1)}
+
+
 def summarise(rows: dict[str, dict], nets: list[dict], seed: int = 0, reference_variant: Variant = REFERENCE,
               reference_seeds: int = 2) -> dict[str, Any]:
     """Every proxy's rank statistics against the mean of the reference's first ``reference_seeds`` seeds.
@@ -201,7 +207,9 @@ def summarise(rows: dict[str, dict], nets: list[dict], seed: int = 0, reference_
         "reference": {"accuracy_min": round(float(reference.min()), 4), "accuracy_max": round(float(reference.max()), 4),
                       "spread_points": round(100 * float(np.ptp(reference)), 1),
                       "best_nets": [kept[i] for i in np.flatnonzero(reference == reference.max())],
-                      "seed_to_seed": correlation(per_seed[:, 0], per_seed[:, 1], seed) if reference_seeds > 1 else None},
+                      "seed_to_seed": correlation(per_seed[:, 0], per_seed[:, 1], seed) if reference_seeds > 1 else None,
+                      # The reference's own noise in points: how far one net's two seeds land apart.
+                      "seed_gap_points": _seed_gap_points(per_seed) if reference_seeds > 1 else None},
         "reference_variant": reference_variant.name,
         "reference_seeds": reference_seeds,
         "proxies": {},
