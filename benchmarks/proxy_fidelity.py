@@ -48,7 +48,7 @@ import json
 from pathlib import Path
 
 from benchmarks._common import RESULTS_DIR, add_output_arguments, environment, output_path, write_json
-from benchmarks.fidelity.analysis import summarise
+from benchmarks.fidelity.analysis import PAIRED_WITH_DEFAULT, summarise
 from benchmarks.fidelity.jobs import ZERO_COST, Job, run_all
 from benchmarks.fidelity.nets import known_nets, random_nets
 from benchmarks.fidelity.variants import BY_NAME, PROXIES, REFERENCE, REFERENCE_BEST, REFERENCE_LONG, REFERENCE_LONG_2X, REFERENCE_LONG_ADAMW
@@ -133,7 +133,7 @@ def print_summary(summary: dict) -> None:
         for score, figures in entry["scores"].items():
             print(f"  {name:16s} {score:20s} Spearman {figures['spearman']} {figures.get('spearman_ci95')}  "
                   f"Kendall {figures['kendall']}  top5 has best: {figures['top5_contains_best']}")
-        paired = next((value for key, value in entry.items() if key.startswith("accuracy_minus_")), None)
+        paired = entry.get(PAIRED_WITH_DEFAULT)
         if paired and paired["spearman_difference"] is not None:
             print(f"  {name:16s} accuracy's Spearman minus the default's: {paired['spearman_difference']:+.4f} {paired['ci95']} (paired)")
 

@@ -17,6 +17,8 @@ from benchmarks.fidelity.variants import BY_NAME, DEFAULT_PROXY, PROXIES, REFERE
 
 BOOTSTRAP_RESAMPLES = 2000
 TOP_K = 5
+# Where a proxy's summary keeps paired_difference against the default proxy.
+PAIRED_WITH_DEFAULT = f"accuracy_minus_{DEFAULT_PROXY}"
 # Training-free scores combined with the training-speed estimate, as AZ-NAS
 # combines complementary zero-cost proxies and FLOPs by summing their ranks.
 ZERO_COST_COMBINATION = ("synflow", "naswot", "macs")
@@ -43,11 +45,14 @@ def _kendall_rows(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         return (sx * sy).sum(axis=(1, 2)) / np.sqrt(np.abs(sx).sum(axis=(1, 2)) * np.abs(sy).sum(axis=(1, 2)))
 
 
+def _interval(values: np.ndarray) -> list[float]:
+    """The 95% percentile interval of bootstrap values; NaNs (resamples with no spread) are left out."""
+    return [round(float(v), 4) for v in np.nanpercentile(values, [2.5, 97.5])]
+
+
 def _bootstrap(x: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> tuple[list[float], list[float]]:
     picks = rng.integers(0, len(x), (BOOTSTRAP_RESAMPLES, len(x)))
-    interval = lambda values: [round(float(v), 4) for v in np.nanpercentile(values, [2.5, 97.5])]  # noqa: E731
-    # A resample with no spread in either score has no correlation: it is left out (NaN).
-    return interval(_spearman_rows(x[picks], y[picks])), interval(_kendall_rows(x[picks], y[picks]))
+    return _interval(_spearman_rows(x[picks], y[picks])), _interval(_kendall_rows(x[picks], y[picks]))
 
 
 def correlation(x: np.ndarray, y: np.ndarray, seed: int) -> dict[str, Any]:
@@ -67,8 +72,7 @@ def paired_difference(score: np.ndarray, baseline: np.ndarray, reference: np.nda
     picks = np.random.default_rng(seed).integers(0, len(score), (BOOTSTRAP_RESAMPLES, len(score)))
     differences = _spearman_rows(score[picks], reference[picks]) - _spearman_rows(baseline[picks], reference[picks])
     estimate = spearmanr(score, reference).statistic - spearmanr(baseline, reference).statistic
-    return {"count": len(score), "spearman_difference": round(float(estimate), 4),
-            "ci95": [round(float(v), 4) for v in np.nanpercentile(differences, [2.5, 97.5])]}
+    return {"count": len(score), "spearman_difference": round(float(estimate), 4), "ci95": _interval(differences)}
 
 
 def _accuracy(rows: dict[str, dict], label: str, name: str, seed: int) -> float | None:
@@ -239,7 +243,7 @@ def summarise(rows: dict[str, dict], nets: list[dict], seed: int = 0, reference_
                        for name, score in scores.items()},
         }
         if default_scores is not None and variant.name != DEFAULT_PROXY:
-            result["proxies"][variant.name][f"accuracy_minus_{DEFAULT_PROXY}"] = paired_difference(
+            result["proxies"][variant.name][PAIRED_WITH_DEFAULT] = paired_difference(
                 scores["accuracy"], default_scores["accuracy"], reference, seed)
         if second is not None:
             result["proxies"][variant.name]["seed_to_seed"] = {
