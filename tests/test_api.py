@@ -24,7 +24,7 @@ QUICK = dict(resolution=32, proxy_epochs=1, threads=1, seed=0, dataset="shapes",
 
 
 def test_a_tiny_run_returns_what_its_folder_holds(tmp_path: Path) -> None:
-    result = search.run(budget="500ms", trials=2, baselines=False, out=str(tmp_path), name="tiny", quiet=True, **QUICK)
+    result = search.run(budget="500ms", trials=2, baselines=False, out=str(tmp_path), name="tiny", quiet=True, final_seeds=0, **QUICK)
     folder = tmp_path / "tiny"
     assert isinstance(result, RunResult) and result.path == folder
     stored = json.loads((folder / "run.json").read_text())["config"]
@@ -56,7 +56,8 @@ def test_a_tiny_run_returns_what_its_folder_holds(tmp_path: Path) -> None:
 
 
 def test_baselines_are_their_own_table(tmp_path: Path) -> None:
-    result = search.run(budget="500ms", trials=1, baseline_names=("resnet18",), out=str(tmp_path), name="b", quiet=True, **QUICK)
+    result = search.run(budget="500ms", trials=1, baseline_names=("resnet18",), out=str(tmp_path), name="b", quiet=True, final_seeds=0,
+                        **QUICK)
     assert result.baselines["baseline"].tolist() == ["resnet18"]
     assert result.trials["baseline"].isna().all()
     # resnet18 is a point of the default space: warm start makes it trial 0, with the baseline's own result.

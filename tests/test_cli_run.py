@@ -21,6 +21,9 @@ REPO = Path(__file__).resolve().parent.parent
 # Small and quick: a 32-pixel deployment resolution, one proxy epoch on 256 generated images, one thread.
 QUICK = ["--resolution", "32", "--proxy-epochs", "1", "--threads", "1", "--seed", "0",
          "--dataset", "shapes", "--dataset-option", "size=256", "--dataset-option", "val_size=64", "--proxy-batch-size", "64"]
+# For runs whose test is not about the final protocol: it retrains the front with 3 seeds, which was most of
+# such a test's minutes.  The shared tiny run (tests/report_run.py) and tests/test_final_protocol_*.py cover it.
+NO_FINAL = ["--final-seeds", "0"]
 
 
 def environment(tmp_path: Path) -> dict[str, str]:
@@ -106,7 +109,7 @@ def one_line_error(result: subprocess.CompletedProcess) -> str:
 
 def test_a_run_writes_every_file_with_baselines_and_a_front_within_budget(tmp_path: Path) -> None:
     result = search(tmp_path, "run", "--budget", "200ms", "--trials", "4", "--name", "first",
-                    "--baseline", "mobilenet_v2", "--baseline", "resnet18", *QUICK)
+                    "--baseline", "mobilenet_v2", "--baseline", "resnet18", *QUICK, *NO_FINAL)
     assert result.returncode == 0, result.stderr[-3000:]
     run = tmp_path / "results" / "first"
     for name in ("run.json", "study.db", "trials.csv", "trials.parquet", "pareto.csv", "search.log", "baselines.json"):
@@ -158,7 +161,7 @@ def new_nets_in_study(run: Path) -> list[dict]:
 
 
 def test_resume_after_kill_loses_and_repeats_nothing(tmp_path: Path) -> None:
-    args = ["run", "--budget", "500ms", "--name", "killed", "--no-baselines", *QUICK]
+    args = ["run", "--budget", "500ms", "--name", "killed", "--no-baselines", *QUICK, *NO_FINAL]
     run = tmp_path / "results" / "killed"
     process = start(tmp_path, *args, "--trials", "500")  # far more than can finish before the kill
     wait_for_trials(run, 2, process)
@@ -182,7 +185,7 @@ def test_resume_after_kill_loses_and_repeats_nothing(tmp_path: Path) -> None:
 def test_ctrl_c_records_the_trial_in_flight_and_writes_the_files(tmp_path: Path) -> None:
     # Far more trials than can finish before the signal, however slowly this test's own process is
     # scheduled: with a handful, a busy machine let the run end on its own before Ctrl-C came.
-    args = ["run", "--budget", "500ms", "--name", "stopped", "--no-baselines", *QUICK]
+    args = ["run", "--budget", "500ms", "--name", "stopped", "--no-baselines", *QUICK, *NO_FINAL]
     run = tmp_path / "results" / "stopped"
     process = start(tmp_path, *args, "--trials", "500")
     wait_for_trials(run, 1, process)

@@ -232,23 +232,30 @@ def test_every_schedule_trains_real_variants_and_never_a_best_of_reference():
 
 
 def test_the_plateau_check_reports_what_doubling_the_reference_changed():
-    from benchmarks.fidelity.analysis import reference_plateau
-    from benchmarks.fidelity.variants import REFERENCE_LONG, REFERENCE_LONG_2X
+    from benchmarks.fidelity.analysis import reference_plateau, reference_plateaus
+    from benchmarks.fidelity.variants import REFERENCE_LONG, REFERENCE_LONG_2X, REFERENCE_LONG_ADAMW, REFERENCE_LONG_ADAMW_2X
 
     labels = [f"net-{i}" for i in range(6)]
     short = [0.3, 0.5, 0.4, 0.6, 0.7, 0.2]
     rows = {f"{label}|{REFERENCE_LONG.name}|0": {"accuracy": value} for label, value in zip(labels, short)}
-    assert reference_plateau(rows, labels) is None  # nothing trained at twice the length yet
+    assert reference_plateau(rows, labels, REFERENCE_LONG.name) is None  # nothing trained at twice the length yet
+    assert reference_plateaus(rows, labels) is None
     # Twice the steps: every net gains 10 points except net-5, which overtakes all (the order changes).
     rows.update({f"{label}|{REFERENCE_LONG_2X.name}|0": {"accuracy": value + 0.1} for label, value in zip(labels[:5], short)})
     rows[f"net-5|{REFERENCE_LONG_2X.name}|0"] = {"accuracy": 0.9}
-    check = reference_plateau(rows, labels)
+    check = reference_plateau(rows, labels, REFERENCE_LONG.name)
     assert check["nets"] == 6
     assert check["mean_gain_points"] == pytest.approx(100 * (0.5 + 0.7) / 6, abs=0.1)
     assert check["accuracy_at_both_lengths"]["net-5"] == [0.2, 0.9]
     assert check["spearman_between_lengths"]["spearman"] == pytest.approx(spearmanr(short, [0.4, 0.6, 0.5, 0.7, 0.8, 0.9]).statistic, abs=1e-4)
     del rows[f"net-0|{REFERENCE_LONG_2X.name}|0"], rows[f"net-1|{REFERENCE_LONG_2X.name}|0"], rows[f"net-2|{REFERENCE_LONG_2X.name}|0"]
-    assert "spearman_between_lengths" not in reference_plateau(rows, labels)  # three nets rank nothing
+    assert "spearman_between_lengths" not in reference_plateau(rows, labels, REFERENCE_LONG.name)  # three nets rank nothing
+    # Each reference is checked against its own doubled run: AdamW's rows do not mix with SGD's.
+    assert set(reference_plateaus(rows, labels)) == {REFERENCE_LONG.name}
+    rows.update({f"net-0|{REFERENCE_LONG_ADAMW.name}|0": {"accuracy": 0.5}, f"net-0|{REFERENCE_LONG_ADAMW_2X.name}|0": {"accuracy": 0.45}})
+    both = reference_plateaus(rows, labels)
+    assert both[REFERENCE_LONG_ADAMW.name] == {"nets": 1, "mean_gain_points": -5.0, "accuracy_at_both_lengths": {"net-0": [0.5, 0.45]}}
+    assert both[REFERENCE_LONG.name]["nets"] == 3
 
 
 def test_a_best_of_reference_reports_which_part_won_and_how_the_parts_agree():

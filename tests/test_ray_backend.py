@@ -18,7 +18,7 @@ from search.cli import main
 from search.run.ray_trainable import KILL_TRIAL_ENV
 from search.run.evaluate import CONSTRAINT_NAMES
 from search.run.records import COLUMNS
-from tests.test_cli_run import QUICK, environment, search
+from tests.test_cli_run import NO_FINAL, QUICK, environment, search
 
 ray = pytest.importorskip("ray")
 
@@ -58,7 +58,7 @@ def study_of(run: Path) -> optuna.Study:
 def test_ray_run_writes_the_optuna_backends_files_and_a_faithful_study_and_resumes(tmp_path: Path, cluster: str) -> None:
     # Without warm start, so the study holds exactly the searched trials this test counts (tests/test_warm_start.py covers it).
     result = ray_run(tmp_path, cluster, "--workers", "2", "--trials", "3", "--name", "onray", "--max-params", "5M", "--no-warm-start",
-                     "--baseline", "mobilenet_v2")
+                     "--baseline", "mobilenet_v2", *NO_FINAL)
     assert result.returncode == 0, result.stderr[-3000:]
     run = tmp_path / "results" / "onray"
     before = {t.number: (t.params, t.values, t.user_attrs["record"]) for t in study_of(run).get_trials()}
@@ -69,7 +69,7 @@ def test_ray_run_writes_the_optuna_backends_files_and_a_faithful_study_and_resum
     assert {t.number: (t.params, t.values, t.user_attrs["record"]) for t in trials[:3]} == before  # nothing redone
     assert len(trials) == 4 and trials[3].user_attrs["record"]["state"] in COUNTED
     assert "evaluating baseline" not in (run / "search.log").read_text().split("resumed ray run")[1]
-    reference = search(tmp_path, "run", "--trials", "1", "--name", "onoptuna", "--no-baselines", *QUICK)
+    reference = search(tmp_path, "run", "--trials", "1", "--name", "onoptuna", "--no-baselines", *QUICK, *NO_FINAL)
     assert reference.returncode == 0, reference.stderr[-3000:]
     other = tmp_path / "results" / "onoptuna"
     assert {p.name for p in other.iterdir()} <= {p.name for p in run.iterdir()}
@@ -108,7 +108,7 @@ def test_ray_run_writes_the_optuna_backends_files_and_a_faithful_study_and_resum
 
 def test_a_killed_worker_is_a_failed_trial_and_the_run_finishes(tmp_path: Path) -> None:
     # No --ray-address: the command starts its own local runtime (and must stop it to exit).
-    result = ray_run(tmp_path, None, "--workers", "2", "--trials", "3", "--name", "faulty", "--no-baselines",
+    result = ray_run(tmp_path, None, "--workers", "2", "--trials", "3", "--name", "faulty", "--no-baselines", *NO_FINAL,
                      env={KILL_TRIAL_ENV: "1"})
     assert result.returncode == 0, result.stderr[-3000:]
     trials = pd.read_csv(tmp_path / "results" / "faulty" / "trials.csv").set_index("number")
@@ -120,7 +120,7 @@ def test_a_killed_worker_is_a_failed_trial_and_the_run_finishes(tmp_path: Path) 
 
 def test_asha_prunes_by_proxy_epochs_and_records_the_epochs_run(tmp_path: Path, cluster: str) -> None:
     result = ray_run(tmp_path, cluster, "--workers", "1", "--trials", "4", "--name", "asha", "--no-baselines",
-                     "--scheduler", "asha", "--proxy-epochs", "2")
+                     "--scheduler", "asha", "--proxy-epochs", "2", *NO_FINAL)
     assert result.returncode == 0, result.stderr[-3000:]
     run = tmp_path / "results" / "asha"
     # Ray's own results: how many epochs each trial reported, and whether it reached its final report.
