@@ -127,6 +127,11 @@ def print_summary(summary: dict) -> None:
           + (f"seed-to-seed Spearman {ceiling['spearman']} {ceiling.get('spearman_ci95')}, a net's two seeds "
              f"{reference['seed_gap_points']['median']} points apart (median; largest {reference['seed_gap_points']['max']})" if ceiling else
              "one reference seed: an interim look, no ceiling"))
+    by_fit = reference.get("seed_gap_points_by_fit")
+    if by_fit:
+        print(f"seed gap of the {by_fit['fitted']['nets']} nets it fitted (final loss <= {by_fit['fitted_below_loss']}): "
+              f"median {by_fit['fitted'].get('median')}, largest {by_fit['fitted'].get('max')}; of the {by_fit['underfit']['nets']} "
+              f"others: median {by_fit['underfit'].get('median')}, largest {by_fit['underfit'].get('max')}")
     for name, plateau in (summary.get("reference_plateau") or {}).items():
         print(f"{name} at twice its length, {plateau['nets']} nets: mean gain {plateau['mean_gain_points']} points"
               + (f", Spearman between lengths {plateau['spearman_between_lengths']['spearman']}" if "spearman_between_lengths" in plateau else ""))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from scipy.stats import kendalltau, spearmanr
 
 from benchmarks.fidelity.analysis import correlation, paired_difference, summarise, top_k_contains_best
@@ -49,6 +50,39 @@ def test_a_paired_difference_is_the_gap_between_scipys_correlations_and_narrower
     # Were the two correlations independent, the difference's interval would be about this wide; shared nets covary.
     separate = [correlation(score, reference, seed=0)["spearman_ci95"] for score in (better, worse)]
     assert high - low < np.hypot(*[hi - lo for lo, hi in separate])
+
+
+def test_the_loss_floor_is_the_smoothed_targets_entropy_as_scipy_computes_it():
+    from scipy.stats import entropy
+
+    from benchmarks.fidelity.analysis import smoothed_target_entropy
+
+    for classes, smoothing in ((10, 0.1), (100, 0.1), (10, 0.3)):
+        target = np.full(classes, smoothing / classes)
+        target[0] += 1 - smoothing
+        assert smoothed_target_entropy(classes, smoothing) == pytest.approx(entropy(target))
+    # The floor is real: cross-entropy against the smoothed target is least when the prediction is the target.
+    logits = torch.log(torch.tensor([0.91] + [0.01] * 9))
+    loss = torch.nn.functional.cross_entropy(logits[None], torch.tensor([0]), label_smoothing=0.1)
+    assert float(loss) == pytest.approx(smoothed_target_entropy(10, 0.1), abs=1e-5)
+
+
+def test_the_seed_gap_is_split_by_whether_the_reference_fitted_the_net():
+    from benchmarks.fidelity.analysis import FITTED_MARGIN, seed_gap_by_fit, smoothed_target_entropy
+
+    floor = smoothed_target_entropy(10, 0.1)
+    labels = [f"net-{i}" for i in range(6)]
+    # Three nets fitted (seeds 1 point apart), three left underfitting (seeds 10, 20, 30 points apart).
+    per_seed = np.array([[0.90, 0.91], [0.80, 0.81], [0.70, 0.71], [0.50, 0.60], [0.40, 0.60], [0.30, 0.60]])
+    losses = [floor + 0.1, floor + 0.2, floor + FITTED_MARGIN - 0.01, floor + 0.5, floor + 0.7, floor + 0.9]
+    rows = {f"{label}|{REFERENCE.name}|{seed}": {"accuracy": per_seed[i, seed], "final_loss": losses[i]}
+            for i, label in enumerate(labels) for seed in (0, 1)}
+    split = seed_gap_by_fit(rows, labels, per_seed, REFERENCE.name)
+    assert split["fitted"] == {"nets": 3, "median": 1.0, "max": 1.0}
+    assert split["underfit"] == {"nets": 3, "median": 20.0, "max": 30.0}
+    assert split["gap_against_loss"]["spearman"] == pytest.approx(spearmanr([1, 1, 1, 10, 20, 30], losses).statistic, abs=1e-4)
+    del rows[f"net-0|{REFERENCE.name}|1"]["final_loss"]
+    assert seed_gap_by_fit(rows, labels, per_seed, REFERENCE.name) is None  # an unknown loss splits nothing
 
 
 def test_top_k_looks_for_the_references_best():
