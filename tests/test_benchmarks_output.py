@@ -72,4 +72,6 @@ def test_proxy_fidelity_writes_its_summary_where_asked_and_leaves_committed_file
     assert result.returncode == 0, result.stderr
     assert json.loads(output.read_text())["summary"] == json.loads(
         (REPO / "results" / "benchmarks" / "proxy_fidelity_digits.json").read_text())["summary"]  # the committed log's
-    assert {path: path.read_bytes() for path in committed} == committed and len(committed) == 3
+    assert {path: path.read_bytes() for path in committed} == committed
+    # The files checked include the summary, the log and the chosen nets (other references' summaries may join them).
+    assert {"proxy_fidelity_digits.json", "proxy_fidelity_digits.jsonl", "proxy_fidelity_digits_nets.json"} <= {path.name for path in committed}
