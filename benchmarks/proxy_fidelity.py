@@ -92,8 +92,8 @@ SCHEDULE_ADAMW: tuple[tuple[str, int], ...] = (
     (REFERENCE_ADAMW.name, 0), (REFERENCE.name, 0), ("e4_b32_noaug", 0), ("e4_b32_noaug_adamw", 0), ("e4_b32_noaug_adamw_conv", 0),
     (REFERENCE_ADAMW.name, 1), (REFERENCE.name, 1), ("e4_b32_noaug_adamw_lr2x", 0), ("e4_b128", 0), (ZERO_COST, 0),
 )
-SCHEDULES = {REFERENCE.name: SCHEDULE, REFERENCE_ADAMW.name: SCHEDULE_ADAMW, REFERENCE_BEST_SHORT.name: SCHEDULE_ADAMW, REFERENCE_LONG.name: SCHEDULE_LONG, REFERENCE_LONG_ADAMW.name: SCHEDULE_LONG_ADAMW,
-             REFERENCE_BEST.name: SCHEDULE_BEST}
+SCHEDULES = {REFERENCE.name: SCHEDULE, REFERENCE_ADAMW.name: SCHEDULE_ADAMW, REFERENCE_BEST_SHORT.name: SCHEDULE_ADAMW,
+             REFERENCE_LONG.name: SCHEDULE_LONG, REFERENCE_LONG_ADAMW.name: SCHEDULE_LONG_ADAMW, REFERENCE_BEST.name: SCHEDULE_BEST}
 
 
 def select_nets(args: argparse.Namespace, path: Path) -> list[dict]:
