@@ -50,11 +50,11 @@ import json
 from pathlib import Path
 
 from benchmarks._common import RESULTS_DIR, add_output_arguments, environment, output_path, write_json
-from benchmarks.fidelity.analysis import PAIRED_WITH_DEFAULT, summarise
-from benchmarks.fidelity.jobs import ZERO_COST, Job, run_all
+from benchmarks.fidelity.analysis import PAIRED_WITH_DEFAULT, device_agreement, summarise
+from benchmarks.fidelity.jobs import ZERO_COST, Job, read_log, read_log_lines, run_all
 from benchmarks.fidelity.nets import known_nets, random_nets
-from benchmarks.fidelity.variants import (BY_NAME, PROXIES, REFERENCE, REFERENCE_ADAMW, REFERENCE_BEST, REFERENCE_BEST_SHORT, REFERENCE_LONG,
-                                         REFERENCE_LONG_2X, REFERENCE_LONG_ADAMW, REFERENCE_LONG_ADAMW_2X)
+from benchmarks.fidelity.variants import (BY_NAME, DEVICE, PROXIES, REFERENCE, REFERENCE_ADAMW, REFERENCE_BEST, REFERENCE_BEST_SHORT, REFERENCE_LONG,
+                                         REFERENCE_LONG_2X, REFERENCE_LONG_ADAMW, REFERENCE_LONG_ADAMW_2X, REFERENCE_LONG_ADAMW_4X)
 
 # Jobs in the order they run, so that a benchmark cut short still has the
 # most informative part: the main proxy candidates and both reference seeds first.
@@ -80,6 +80,13 @@ SCHEDULE_LONG_ADAMW: tuple[tuple[str, int], ...] = (
     ("e4_b32_noaug_adamw", 1), ("e4_b32_noaug", 1), (ZERO_COST, 0), ("e4_b32_noaug_adamw_lr2x", 0),
     ("e4_b32_noaug_adamw_conv", 0), (REFERENCE_LONG_ADAMW_2X.name, 0),
 )
+# Against REFERENCE_LONG_ADAMW_2X: its two seeds for every net (the four nets of its plateau check have seed 0), then
+# the proxies SCHEDULE_LONG_ADAMW already trains, then a sample at twice its length (--net).
+SCHEDULE_LONG_ADAMW_2X: tuple[tuple[str, int], ...] = (
+    (REFERENCE_LONG_ADAMW_2X.name, 0), (REFERENCE_LONG_ADAMW_2X.name, 1), ("e4_b32_noaug_adamw", 0), ("e4_b32_noaug", 0),
+    ("e4_b32_noaug_adamw", 1), ("e4_b32_noaug", 1), (ZERO_COST, 0), ("e4_b32_noaug_adamw_lr2x", 0), ("e4_b32_noaug_adamw_conv", 0),
+    (REFERENCE_LONG_ADAMW_4X.name, 0),
+)
 SCHEDULE_BEST: tuple[tuple[str, int], ...] = (
     (REFERENCE_LONG.name, 0), (REFERENCE_LONG_ADAMW.name, 0), ("e4_b32_noaug", 0), ("e4_b32_noaug_adamw", 0),
     (REFERENCE_LONG.name, 1), (REFERENCE_LONG_ADAMW.name, 1), ("e4_b32_noaug", 1), ("e4_b32_noaug_adamw", 1), (ZERO_COST, 0),
@@ -93,7 +100,8 @@ SCHEDULE_ADAMW: tuple[tuple[str, int], ...] = (
     (REFERENCE_ADAMW.name, 1), (REFERENCE.name, 1), ("e4_b32_noaug_adamw_lr2x", 0), ("e4_b128", 0), (ZERO_COST, 0),
 )
 SCHEDULES = {REFERENCE.name: SCHEDULE, REFERENCE_ADAMW.name: SCHEDULE_ADAMW, REFERENCE_BEST_SHORT.name: SCHEDULE_ADAMW,
-             REFERENCE_LONG.name: SCHEDULE_LONG, REFERENCE_LONG_ADAMW.name: SCHEDULE_LONG_ADAMW, REFERENCE_BEST.name: SCHEDULE_BEST}
+             REFERENCE_LONG.name: SCHEDULE_LONG, REFERENCE_LONG_ADAMW.name: SCHEDULE_LONG_ADAMW,
+             REFERENCE_LONG_ADAMW_2X.name: SCHEDULE_LONG_ADAMW_2X, REFERENCE_BEST.name: SCHEDULE_BEST}
 
 
 def select_nets(args: argparse.Namespace, path: Path) -> list[dict]:
@@ -112,7 +120,7 @@ def make_jobs(args: argparse.Namespace, nets: list[dict], resolution: int) -> li
     options = tuple(sorted(tuple(option.split("=", 1)) for option in args.dataset_option))
     wanted = [entry for entry in SCHEDULES[args.reference] if args.only is None or entry[0] in args.only]
     chosen = [net for net in nets if args.net is None or net["label"] in args.net]
-    return [Job(args.dataset, options, resolution, net["label"], net["spec_string"], variant, seed)
+    return [Job(args.dataset, options, resolution, net["label"], net["spec_string"], variant, seed, args.device)
             for variant, seed in wanted for net in chosen]
 
 
@@ -135,6 +143,10 @@ def print_summary(summary: dict) -> None:
     for name, plateau in (summary.get("reference_plateau") or {}).items():
         print(f"{name} at twice its length, {plateau['nets']} nets: mean gain {plateau['mean_gain_points']} points"
               + (f", Spearman between lengths {plateau['spearman_between_lengths']['spearman']}" if "spearman_between_lengths" in plateau else ""))
+    devices = summary.get("device_agreement")
+    if devices:
+        print(f"{devices['jobs']} jobs trained on both {' and '.join(devices['devices'])}: {devices['median_abs_points']} points apart "
+              f"(median; largest {devices['max_abs_points']})")
     parts = summary.get("reference_parts")
     if parts:
         print(f"reference parts on {parts['nets']} nets: wins {parts['wins']}"
@@ -157,6 +169,8 @@ def main() -> None:
     parser.add_argument("--dataset-option", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--random", type=int, default=40, help="random nets of the default space (default 40)")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--device", default=DEVICE,
+                        help=f"where the trainings run (default {DEVICE}; e.g. cuda, several workers sharing one GPU); each row records it")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--only", action="append", help="run only these variants (repeatable)")
     parser.add_argument("--net", action="append", metavar="LABEL",
@@ -174,7 +188,13 @@ def main() -> None:
     add_output_arguments(parser, "proxy_fidelity_DATASET")
     args = parser.parse_args()
 
+    from evaluators.devices import DeviceError, resolve_device
     from search.run.resources import default_proxy_resolution
+
+    try:
+        args.device = str(resolve_device(args.device))
+    except DeviceError as error:
+        parser.error(str(error))
 
     args.output_dir.mkdir(parents=True, exist_ok=True)
     stem = args.output_dir / f"proxy_fidelity_{args.dataset}"
@@ -189,11 +209,11 @@ def main() -> None:
     jobs = make_jobs(args, nets, resolution)
     log = stem.with_suffix(".jsonl")
     if args.analyse_only:
-        from benchmarks.fidelity.jobs import read_log
         rows = read_log(log)
     else:
-        rows = run_all(jobs, log, args.workers)
+        rows = run_all(jobs, log, args.workers, start=None if args.device == "cpu" else "spawn")
     summary = summarise(rows, nets, reference_variant=BY_NAME[args.reference], reference_seeds=args.reference_seeds)
+    summary["device_agreement"] = device_agreement(read_log_lines(log))
     print_summary(summary)
     payload = {"benchmark": "proxy_fidelity", "environment": environment(), "dataset": args.dataset,
                "dataset_options": args.dataset_option, "proxy_resolution": resolution,

@@ -8,7 +8,7 @@ import torch
 from scipy.stats import kendalltau, spearmanr
 
 from benchmarks.fidelity.analysis import correlation, paired_difference, summarise, top_k_contains_best
-from benchmarks.fidelity.jobs import read_log
+from benchmarks.fidelity.jobs import read_log, read_log_lines, run_all
 from benchmarks.fidelity.variants import BY_NAME, PROXIES, REFERENCE
 
 
@@ -155,6 +155,32 @@ def test_the_log_keeps_the_last_row_of_each_job(tmp_path):
     log = tmp_path / "log.jsonl"
     log.write_text('{"key": "a|v|0", "accuracy": 0.1}\n\n{"key": "a|v|0", "accuracy": 0.2}\n')
     assert read_log(log) == {"a|v|0": {"key": "a|v|0", "accuracy": 0.2}}
+    assert [row["accuracy"] for row in read_log_lines(log)] == [0.1, 0.2]  # every run of a job, for device_agreement
+
+
+def test_workers_started_by_spawn_run_every_job_and_log_its_row(tmp_path):
+    """The start CUDA needs: a spawned worker imports afresh, so the job and the function must pickle by name."""
+    from types import SimpleNamespace
+
+    log = tmp_path / "log.jsonl"
+    jobs = [SimpleNamespace(key=f"net-{i}|v|0") for i in range(3)]
+    rows = run_all(jobs, log, 2, say=lambda _: None, run=vars, start="spawn")  # vars(job) is a row holding the key
+    assert set(rows) == {job.key for job in jobs}
+    assert read_log(log) == {job.key: {"key": job.key} for job in jobs}
+
+
+def test_a_job_trained_on_two_devices_shows_how_far_they_land_apart():
+    from benchmarks.fidelity.analysis import device_agreement
+
+    lines = [{"key": "a|r|0", "accuracy": 0.90},  # before rows named their device: the CPU
+             {"key": "b|r|0", "accuracy": 0.50, "device": "cpu"}, {"key": "c|r|0", "accuracy": 0.70, "device": "cuda:0"},
+             {"key": "a|r|0", "accuracy": 0.93, "device": "cuda:0"}, {"key": "b|r|0", "accuracy": 0.46, "device": "cuda:0"},
+             {"key": "c|r|0", "failure": "nan", "device": "cpu"}]  # a failure has no accuracy to compare
+    found = device_agreement(lines)
+    assert found["jobs"] == 2 and found["devices"] == ["cpu", "cuda:0"]
+    assert found["points_by_job"] == {"a|r|0": 3.0, "b|r|0": -4.0}
+    assert (found["median_abs_points"], found["max_abs_points"]) == (3.5, 4.0)
+    assert device_agreement(lines[:3]) is None  # no job on two devices yet
 
 
 def test_vectorised_rank_statistics_equal_scipys_with_ties():
@@ -314,8 +340,38 @@ def test_net_and_only_narrow_the_jobs_to_a_sample_at_twice_the_reference():
 
     nets = [{"label": label, "spec_string": "net | conv_c8 | head"} for label in ("a", "b", "c")]
     args = argparse.Namespace(dataset="shapes", dataset_option=["size=1500"], reference="reference_best",
-                              only=["reference_long_2x"], net=["c", "a"])
+                              only=["reference_long_2x"], net=["c", "a"], device="cuda:0")
     jobs = make_jobs(args, nets, 32)
     assert [(job.label, job.variant, job.seed) for job in jobs] == [("a", "reference_long_2x", 0), ("c", "reference_long_2x", 0)]
+    assert {job.device for job in jobs} == {"cuda:0"} and jobs[0].key == "a|reference_long_2x|0"  # the device is no part of the key
     args.net = None
     assert [job.label for job in make_jobs(args, nets, 32)] == ["a", "b", "c"]
+
+
+@pytest.mark.parametrize("train_size", [1438, 1150])
+def test_each_doubling_of_the_adamw_reference_trains_twice_the_steps_of_the_last(train_size):
+    from benchmarks.fidelity.variants import AT_TWICE_THE_LENGTH, REFERENCE_LONG_ADAMW, REFERENCE_LONG_ADAMW_2X, REFERENCE_LONG_ADAMW_4X
+
+    assert (REFERENCE_LONG_ADAMW_2X.name, REFERENCE_LONG_ADAMW_4X.name) == ("reference_long_adamw_2x", "reference_long_adamw_4x")
+    steps = [variant.steps(train_size) for variant in (REFERENCE_LONG_ADAMW, REFERENCE_LONG_ADAMW_2X, REFERENCE_LONG_ADAMW_4X)]
+    assert steps[1] == 2 * steps[0] and steps[2] == 2 * steps[1]
+    assert REFERENCE_LONG_ADAMW_4X.train_kwargs_for(train_size) == {**REFERENCE_LONG_ADAMW.train_kwargs, "steps": steps[2]}
+    # The plateau check walks the chain: 1x against 2x, 2x against 4x.
+    assert AT_TWICE_THE_LENGTH[REFERENCE_LONG_ADAMW.name] == REFERENCE_LONG_ADAMW_2X.name
+    assert AT_TWICE_THE_LENGTH[REFERENCE_LONG_ADAMW_2X.name] == REFERENCE_LONG_ADAMW_4X.name
+
+
+@pytest.mark.parametrize("device, says", [("tpu", "not recognised"), ("cuda:7", "cuda")])
+def test_the_benchmark_refuses_a_device_it_cannot_train_on_before_touching_its_folder(tmp_path, monkeypatch, capsys, device, says):
+    import sys
+
+    from benchmarks import proxy_fidelity
+
+    if device.startswith("cuda") and torch.cuda.device_count() > 7:
+        pytest.skip("this machine has a cuda:7")
+    monkeypatch.setattr(sys, "argv", ["proxy_fidelity", "--device", device, "--output-dir", str(tmp_path / "out")])
+    with pytest.raises(SystemExit) as stopped:
+        proxy_fidelity.main()
+    assert stopped.value.code == 2
+    assert says in capsys.readouterr().err.splitlines()[-1]
+    assert not (tmp_path / "out").exists()

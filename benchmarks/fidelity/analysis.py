@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import kendalltau, rankdata, spearmanr
 
-from benchmarks.fidelity.variants import AT_TWICE_THE_LENGTH, BY_NAME, DEFAULT_PROXY, PROXIES, REFERENCE, Variant
+from benchmarks.fidelity.variants import AT_TWICE_THE_LENGTH, BY_NAME, DEFAULT_PROXY, DEVICE, PROXIES, REFERENCE, Variant
 
 BOOTSTRAP_RESAMPLES = 2000
 TOP_K = 5
@@ -174,6 +174,26 @@ def reference_plateaus(rows: dict[str, dict], labels: list[str], seed: int = 0) 
     """:func:`reference_plateau` for every reference with nets trained at twice its length, by reference name."""
     checks = {short: reference_plateau(rows, labels, short, seed) for short in AT_TWICE_THE_LENGTH}
     return {short: check for short, check in checks.items() if check is not None} or None
+
+
+def device_agreement(lines: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The jobs trained on two devices with the same seed: how far apart the devices' accuracies land, in points.
+
+    A GPU does not replay a CPU's arithmetic, so the same seed is another draw there; this is that draw's size, to set
+    beside the seed gap.  A row without a device is from before rows recorded it, when every job ran on DEVICE.
+    """
+    by_key: dict[str, dict[str, float]] = {}
+    for row in lines:
+        if "accuracy" in row:
+            by_key.setdefault(row["key"], {})[row.get("device", DEVICE)] = row["accuracy"]
+    pairs = {key: found for key, found in by_key.items() if len(found) == 2}
+    if not pairs:
+        return None
+    # The later device's accuracy minus the earlier's, devices in name order ("cpu" before "cuda:0").
+    gaps = {key: round(100 * (found[max(found)] - found[min(found)]), 1) for key, found in pairs.items()}
+    magnitudes = np.abs(list(gaps.values()))
+    return {"jobs": len(gaps), "devices": sorted({device for found in pairs.values() for device in found}), "points_by_job": gaps,
+            "median_abs_points": round(float(np.median(magnitudes)), 1), "max_abs_points": round(float(magnitudes.max()), 1)}
 
 
 def best_of_parts(rows: dict[str, dict], labels: list[str], reference: Variant, seed: int = 0) -> dict[str, Any] | None:

@@ -27,6 +27,9 @@ class Job:
     spec_string: str
     variant: str  # a variant name or ZERO_COST
     seed: int
+    # Where a training runs (the training-free scores run on the CPU).  Not part of the key: a job's row stands
+    # for its variant wherever it trained, and the row records the device.
+    device: str = DEVICE
 
     @property
     def key(self) -> str:
@@ -49,10 +52,10 @@ def _train(job: Job, spec, dataset) -> dict[str, Any]:
     scale = kwargs.pop("resolution_scale", 1.0)
     resolution = max(8, round(job.resolution * scale))
     settings = ProxySettings(resolution=resolution, seed=job.seed, **{**COMMON, **kwargs})
-    outcome = train(spec, dataset, settings, device=DEVICE)
+    outcome = train(spec, dataset, settings, device=job.device)
     if isinstance(outcome, TrainingFailure):
-        return {"failure": outcome.reason, "message": outcome.message}
-    return {"accuracy": outcome.accuracy, "tse": outcome.tse, "steps": len(outcome.step_losses),
+        return {"failure": outcome.reason, "message": outcome.message, "device": job.device}
+    return {"device": job.device, "accuracy": outcome.accuracy, "tse": outcome.tse, "steps": len(outcome.step_losses),
             "final_loss": outcome.train_loss, "seconds": outcome.seconds}
 
 
@@ -85,28 +88,33 @@ def run_job(job: Job) -> dict[str, Any]:
             "wall_seconds": round(time.perf_counter() - started, 2), **row}
 
 
+def read_log_lines(path: Path) -> list[dict[str, Any]]:
+    """Every row of the log in order, a job run again included (on another device, say)."""
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
 def read_log(path: Path) -> dict[str, dict[str, Any]]:
-    rows: dict[str, dict[str, Any]] = {}
-    if path.exists():
-        for line in path.read_text().splitlines():
-            if line.strip():
-                row = json.loads(line)
-                rows[row["key"]] = row
-    return rows
+    """Each job's last row."""
+    return {row["key"]: row for row in read_log_lines(path)}
 
 
-def run_all(jobs: list, log_path: Path, workers: int, say=print, run=run_job) -> dict[str, dict[str, Any]]:
+def run_all(jobs: list, log_path: Path, workers: int, say=print, run=run_job, start: str | None = None) -> dict[str, dict[str, Any]]:
     """Run the jobs not yet in the log, ``workers`` at a time, in the order given.
 
     A job is anything with a ``key`` that ``run`` (a module-level function, for the worker processes) turns into
-    a row holding that key; :class:`Job` and :func:`run_job` by default.
+    a row holding that key; :class:`Job` and :func:`run_job` by default.  ``start`` is the workers' start method
+    (None: the platform's); "spawn" for CUDA, which a forked worker cannot use once its parent has touched it.
     """
+    import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     done = read_log(log_path)
     todo = [job for job in jobs if job.key not in done]
     say(f"{len(jobs) - len(todo)} of {len(jobs)} jobs already done; running {len(todo)} on {workers} workers")
-    with ProcessPoolExecutor(max_workers=workers) as pool, log_path.open("a") as log:
+    context = multiprocessing.get_context(start)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool, log_path.open("a") as log:
         futures = {pool.submit(run, job): job for job in todo}
         for count, future in enumerate(as_completed(futures), 1):
             row = future.result()
