@@ -100,20 +100,20 @@ REFERENCE_BEST_SHORT = Variant("reference_best_short", "per net and seed, the be
 REFERENCE_LONG_ADAMW = Variant("reference_long_adamw", "reference_long's steps and augmentation, with AdamW for every net",
                                {**SMALL_BATCH, **ADAMW}, times_steps_of=(10, "e4_b32_noaug"))
 
-def _twice_as_long(reference: Variant) -> Variant:
-    """``reference`` for twice its steps, for a sample of nets (``--net``): has it plateaued?  The summary's
-    ``reference_plateau`` compares the two lengths on the nets that have both."""
+def _times_as_long(reference: Variant, factor: int) -> Variant:
+    """``reference`` for ``factor`` times its steps, for a sample of nets (``--net``): has it plateaued?  The
+    summary's ``reference_plateau`` compares each length with twice it on the nets that have both."""
     times, proxy = reference.times_steps_of
-    return dataclasses.replace(reference, name=f"{reference.name.removesuffix('_2x')}_{2 * times // 10}x",
-                               what=f"{reference.name} for twice its steps", times_steps_of=(2 * times, proxy))
+    return dataclasses.replace(reference, name=f"{reference.name}_{factor}x", what=f"{reference.name} for {factor} times its steps",
+                               times_steps_of=(factor * times, proxy))
 
 
-REFERENCE_LONG_2X = _twice_as_long(REFERENCE_LONG)
+REFERENCE_LONG_2X = _times_as_long(REFERENCE_LONG, 2)
 # The AdamW reference's two seeds land up to 24 points apart on shapes (MnasNet 1.0: 0.64 and 0.87), which a
 # run that had plateaued would not do.
-REFERENCE_LONG_ADAMW_2X = _twice_as_long(REFERENCE_LONG_ADAMW)
+REFERENCE_LONG_ADAMW_2X = _times_as_long(REFERENCE_LONG_ADAMW, 2)
 # At twice its steps the AdamW reference still lifted four of four nets by 7-27 points on shapes: is twice that the plateau?
-REFERENCE_LONG_ADAMW_4X = _twice_as_long(REFERENCE_LONG_ADAMW_2X)
+REFERENCE_LONG_ADAMW_4X = _times_as_long(REFERENCE_LONG_ADAMW, 4)
 
 # Each reference checked for a plateau, and its version at twice the length.
 AT_TWICE_THE_LENGTH: dict[str, str] = {short.name: long.name for short, long in ((REFERENCE_LONG, REFERENCE_LONG_2X),
