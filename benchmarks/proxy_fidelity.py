@@ -51,7 +51,7 @@ from pathlib import Path
 
 from benchmarks._common import RESULTS_DIR, add_output_arguments, environment, output_path, write_json
 from benchmarks.fidelity.analysis import PAIRED_WITH_DEFAULT, device_agreement, summarise
-from benchmarks.fidelity.jobs import ZERO_COST, Job, read_log, read_log_lines, run_all
+from benchmarks.fidelity.jobs import ZERO_COST, Job, read_log, read_log_lines, run_all, start_method, usable_device
 from benchmarks.fidelity.nets import known_nets, random_nets
 from benchmarks.fidelity.variants import (BY_NAME, DEVICE, PROXIES, REFERENCE, REFERENCE_ADAMW, REFERENCE_BEST, REFERENCE_BEST_SHORT, REFERENCE_LONG,
                                          REFERENCE_LONG_2X, REFERENCE_LONG_ADAMW, REFERENCE_LONG_ADAMW_2X, REFERENCE_LONG_ADAMW_4X)
@@ -188,13 +188,9 @@ def main() -> None:
     add_output_arguments(parser, "proxy_fidelity_DATASET")
     args = parser.parse_args()
 
-    from evaluators.devices import DeviceError, resolve_device
     from search.run.resources import default_proxy_resolution
 
-    try:
-        args.device = str(resolve_device(args.device))
-    except DeviceError as error:
-        parser.error(str(error))
+    args.device = usable_device(parser, args.device)
 
     args.output_dir.mkdir(parents=True, exist_ok=True)
     stem = args.output_dir / f"proxy_fidelity_{args.dataset}"
@@ -211,7 +207,7 @@ def main() -> None:
     if args.analyse_only:
         rows = read_log(log)
     else:
-        rows = run_all(jobs, log, args.workers, start=None if args.device == "cpu" else "spawn")
+        rows = run_all(jobs, log, args.workers, start=start_method(args.device))
     summary = summarise(rows, nets, reference_variant=BY_NAME[args.reference], reference_seeds=args.reference_seeds)
     summary["device_agreement"] = device_agreement(read_log_lines(log))
     print_summary(summary)

@@ -245,6 +245,26 @@ def test_the_pilot_runs_every_reference_before_any_proxy_and_refuses_malformed_c
         parse_candidate("shapes:size")
 
 
+def test_the_pilot_trains_the_named_reference_where_asked_and_counts_the_nets_it_fitted():
+    from benchmarks.fidelity.analysis import FITTED_MARGIN, loss_floor
+    from benchmarks.harder_set_pilot import PILOT_PROXY, TRAINED_REFERENCES, pilot_jobs, summarise as summarise_pilot
+
+    assert "reference_long_adamw_4x" in TRAINED_REFERENCES and "reference_best" not in TRAINED_REFERENCES  # a best-of trains nothing
+    nets = [{"label": label, "spec_string": "net | conv_c8 | head"} for label in ("a", "b", "c")]
+    jobs = pilot_jobs(["shapes:size=1500"], nets, lambda dataset: 32, "reference_long_adamw_4x", "cuda:0")
+    assert [job.variant for job in jobs] == ["reference_long_adamw_4x"] * 3 + [PILOT_PROXY] * 3
+    assert {job.device for job in jobs} == {"cuda:0"}
+    floor = loss_floor()
+    rows = {"shapes:size=1500|a|reference_long_adamw_4x|0": {"accuracy": 0.99, "final_loss": floor + 0.01},
+            "shapes:size=1500|b|reference_long_adamw_4x|0": {"accuracy": 0.60, "final_loss": floor + FITTED_MARGIN + 0.01},
+            "shapes:size=1500|c|reference_long_adamw_4x|0": {"accuracy": 0.95, "final_loss": floor + FITTED_MARGIN - 0.01}}
+    entry = summarise_pilot(rows, ["shapes:size=1500"], nets, "reference_long_adamw_4x")["shapes:size=1500"]
+    assert entry["reference_done"] == 3 and entry["reference_fitted"] == 2  # b ends above the floor's margin
+    assert entry["spread_points"] == pytest.approx(39.0) and entry["spread_reaches_20"]
+    assert entry["nets"]["b"]["reference_final_loss"] == pytest.approx(floor + FITTED_MARGIN + 0.01)
+    assert floor == pytest.approx(0.5, abs=0.01)  # label smoothing 0.1 over ten classes
+
+
 @pytest.mark.parametrize("name", sorted(BY_NAME))
 def test_every_variant_is_a_valid_proxy_recipe(name):
     """A misspelt or out-of-range field would otherwise surface only when a worker trains the variant, hours in."""

@@ -228,6 +228,18 @@ def smoothed_target_entropy(classes: int, smoothing: float) -> float:
     return -(high * math.log(high) + (classes - 1) * low * math.log(low))
 
 
+def loss_floor() -> float:
+    """The least training loss the proxy recipe's label smoothing allows on the benchmark's ten classes."""
+    from evaluators.proxy.settings import ProxySettings
+
+    return smoothed_target_entropy(CLASSES, ProxySettings().label_smoothing)
+
+
+def is_fitted(final_loss: float) -> bool:
+    """Whether a reference run ended within FITTED_MARGIN of the loss floor: a net it fitted, not one still learning."""
+    return final_loss <= loss_floor() + FITTED_MARGIN
+
+
 def seed_gap_by_fit(rows: dict[str, dict], labels: list[str], per_seed: np.ndarray, name: str, seed: int = 0) -> dict[str, Any] | None:
     """The reference's seed gap (points) for the nets it fitted and for those it left underfitting.
 
@@ -240,9 +252,7 @@ def seed_gap_by_fit(rows: dict[str, dict], labels: list[str], per_seed: np.ndarr
     losses = np.array([np.mean([rows[f"{label}|{name}|{s}"].get("final_loss", np.nan) for s in (0, 1)]) for label in labels])
     if np.isnan(losses).any():
         return None
-    from evaluators.proxy.settings import ProxySettings
-
-    floor = smoothed_target_entropy(CLASSES, ProxySettings().label_smoothing)
+    floor = loss_floor()
     gaps = 100 * np.abs(per_seed[:, 0] - per_seed[:, 1])
     fitted = losses <= floor + FITTED_MARGIN
 

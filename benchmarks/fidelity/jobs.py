@@ -88,6 +88,22 @@ def run_job(job: Job) -> dict[str, Any]:
             "wall_seconds": round(time.perf_counter() - started, 2), **row}
 
 
+def usable_device(parser, text: str) -> str:
+    """``--device`` checked before anything is written: the canonical name ("cuda:0"), or the parser's error (exit 2)."""
+    from evaluators.devices import DeviceError, resolve_device
+
+    try:
+        return str(resolve_device(text))
+    except DeviceError as error:
+        parser.error(str(error))
+
+
+def start_method(device: str) -> str | None:
+    """The workers' start method for ``device``: the platform's for the CPU, "spawn" for CUDA, which a forked
+    worker cannot use once its parent has touched it (checking the device does)."""
+    return None if device == "cpu" else "spawn"
+
+
 def read_log_lines(path: Path) -> list[dict[str, Any]]:
     """Every row of the log in order, a job run again included (on another device, say)."""
     if not path.exists():
@@ -105,7 +121,7 @@ def run_all(jobs: list, log_path: Path, workers: int, say=print, run=run_job, st
 
     A job is anything with a ``key`` that ``run`` (a module-level function, for the worker processes) turns into
     a row holding that key; :class:`Job` and :func:`run_job` by default.  ``start`` is the workers' start method
-    (None: the platform's); "spawn" for CUDA, which a forked worker cannot use once its parent has touched it.
+    (:func:`start_method`; None: the platform's).
     """
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
