@@ -10,8 +10,10 @@ the default file.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import platform
+import subprocess
 import time
 from pathlib import Path
 from typing import Any
@@ -29,6 +31,24 @@ def _results_dir() -> Path:
 
 
 RESULTS_DIR = _results_dir()
+
+
+@functools.cache
+def code_version(checkout: Path = _PACKAGE_DIR.parent) -> str | None:
+    """The checkout's commit, with "+changes" when its tracked code differs from it, or None outside a git checkout.
+
+    Logged rows accumulate over sessions while the code under them changes; this says which code made a row.
+    Changes under results/ (the logs themselves) do not count.
+    """
+    try:
+        head = subprocess.run(["git", "-C", str(checkout), "rev-parse", "--short=12", "HEAD"], capture_output=True, text=True, timeout=30)
+        changed = subprocess.run(["git", "-C", str(checkout), "status", "--porcelain", "--untracked-files=no", "--", ".", ":!results"],
+                                 capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    if head.returncode != 0:
+        return None
+    return head.stdout.strip() + ("+changes" if changed.stdout.strip() else "")
 
 
 def environment() -> dict[str, Any]:

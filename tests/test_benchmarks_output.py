@@ -75,3 +75,26 @@ def test_proxy_fidelity_writes_its_summary_where_asked_and_leaves_committed_file
     assert {path: path.read_bytes() for path in committed} == committed
     # The files checked include the summary, the log and the chosen nets (other references' summaries may join them).
     assert {"proxy_fidelity_digits.json", "proxy_fidelity_digits.jsonl", "proxy_fidelity_digits_nets.json"} <= {path.name for path in committed}
+
+
+def test_code_version_names_the_commit_and_whether_the_code_under_it_changed(tmp_path: Path) -> None:
+    """Rows logged over many sessions say which code made them; edits to results (the logs) do not count."""
+    from benchmarks._common import code_version
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", str(tmp_path), *args], capture_output=True, text=True, check=True).stdout.strip()
+
+    assert code_version.__wrapped__(tmp_path) is None  # not a checkout
+    git("init", "-q")
+    (tmp_path / "results").mkdir()
+    (tmp_path / "code.py").write_text("x = 1\n")
+    (tmp_path / "results" / "log.jsonl").write_text("{}\n")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm", "first")
+    head = git("rev-parse", "--short=12", "HEAD")
+    assert code_version.__wrapped__(tmp_path) == head
+    (tmp_path / "results" / "log.jsonl").write_text("{}\n{}\n")
+    (tmp_path / "notes.txt").write_text("untracked\n")
+    assert code_version.__wrapped__(tmp_path) == head
+    (tmp_path / "code.py").write_text("x = 2\n")
+    assert code_version.__wrapped__(tmp_path) == head + "+changes"

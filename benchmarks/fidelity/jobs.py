@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from benchmarks._common import code_version
 from benchmarks.fidelity.variants import BY_NAME, COMMON, DEVICE
 
 ZERO_COST = "zero_cost"
@@ -85,7 +86,7 @@ def run_job(job: Job) -> dict[str, Any]:
     spec, dataset = decode(job.spec_string), _dataset(job)
     row = _zero_cost(job, spec, dataset) if job.variant == ZERO_COST else _train(job, spec, dataset)
     return {"key": job.key, "label": job.label, "variant": job.variant, "seed": job.seed,
-            "wall_seconds": round(time.perf_counter() - started, 2), **row}
+            "wall_seconds": round(time.perf_counter() - started, 2), "code": code_version(), **row}
 
 
 def usable_device(parser, text: str) -> str:
