@@ -113,6 +113,8 @@ def main() -> None:
     parser.add_argument("--candidate", action="append", help=f"DATASET[:KEY=VALUE,...] (default: {', '.join(CANDIDATES)})")
     parser.add_argument("--reference", choices=TRAINED_REFERENCES, default=REFERENCE_LONG.name,
                         help=f"the reference to train (default {REFERENCE_LONG.name}; a longer one shows whether a spread survives the plateau)")
+    parser.add_argument("--net", action="append", metavar="LABEL",
+                        help=f"train these of digits' benchmark nets instead (repeatable; default: {', '.join(PILOT_NETS)})")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--device", default=DEVICE, help=f"where the trainings run (default {DEVICE})")
     parser.add_argument("--analyse-only", action="store_true", help="summarise what the log holds; train nothing")
@@ -126,8 +128,12 @@ def main() -> None:
 
     from search.run.resources import default_proxy_resolution
 
-    chosen = json.loads((RESULTS_DIR / "proxy_fidelity_digits_nets.json").read_text())["nets"]
-    nets = [next(net for net in chosen if net["label"] == label) for label in PILOT_NETS]
+    chosen = {net["label"]: net for net in json.loads((RESULTS_DIR / "proxy_fidelity_digits_nets.json").read_text())["nets"]}
+    labels = args.net or list(PILOT_NETS)
+    unknown = sorted(set(labels) - set(chosen))
+    if unknown:
+        parser.error(f"--net: no such net in digits' benchmark: {', '.join(unknown)}")
+    nets = [chosen[label] for label in labels]
     jobs = pilot_jobs(candidates, nets, lambda dataset: default_proxy_resolution(dataset) or 32, args.reference, args.device)
     args.output_dir.mkdir(parents=True, exist_ok=True)
     log = args.output_dir / "harder_set_pilot.jsonl"
@@ -136,9 +142,9 @@ def main() -> None:
     print_summary(summary, len(nets), args.reference)
     default = args.reference == REFERENCE_LONG.name
     payload = {"benchmark": "harder_set_pilot", "environment": environment(), "candidates": candidates,
-               "reference": BY_NAME[args.reference].what, "proxy": BY_NAME[PILOT_PROXY].what, "nets": list(PILOT_NETS),
+               "reference": BY_NAME[args.reference].what, "proxy": BY_NAME[PILOT_PROXY].what, "nets": labels,
                "command": "python -m benchmarks.harder_set_pilot" + ("" if default else f" --reference {args.reference}")
-               + "".join(f" --candidate {c}" for c in args.candidate or ()),
+               + "".join(f" --candidate {c}" for c in args.candidate or ()) + "".join(f" --net {label}" for label in args.net or ()),
                "summary": summary}
     name = "harder_set_pilot" if default else f"harder_set_pilot_{args.reference}"
     path = write_json(output_path(name, args.output, overwrite=args.overwrite), payload)

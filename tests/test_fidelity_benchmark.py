@@ -265,6 +265,21 @@ def test_the_pilot_trains_the_named_reference_where_asked_and_counts_the_nets_it
     assert floor == pytest.approx(0.5, abs=0.01)  # label smoothing 0.1 over ten classes
 
 
+@pytest.mark.parametrize("option, says", [(["--net", "no-such-net"], "no such net"), (["--device", "tpu"], "not recognised"),
+                                          (["--reference", "reference_best"], "invalid choice")])  # a best-of reference trains nothing
+def test_the_pilot_refuses_bad_options_before_touching_its_folder(tmp_path, monkeypatch, capsys, option, says):
+    import sys
+
+    from benchmarks import harder_set_pilot
+
+    monkeypatch.setattr(sys, "argv", ["harder_set_pilot", *option, "--output-dir", str(tmp_path / "out")])
+    with pytest.raises(SystemExit) as stopped:
+        harder_set_pilot.main()
+    assert stopped.value.code == 2
+    assert says in capsys.readouterr().err.splitlines()[-1]
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.mark.parametrize("name", sorted(BY_NAME))
 def test_every_variant_is_a_valid_proxy_recipe(name):
     """A misspelt or out-of-range field would otherwise surface only when a worker trains the variant, hours in."""
