@@ -81,12 +81,13 @@ def run_job(job: Job) -> dict[str, Any]:
 
     from searchspace import decode
 
+    code = code_version()  # read before training, and once per worker (cached): a commit made while it trains is not its code
     torch.set_num_threads(1)  # one job per core: parallel processes beat threads on small nets
     started = time.perf_counter()
     spec, dataset = decode(job.spec_string), _dataset(job)
     row = _zero_cost(job, spec, dataset) if job.variant == ZERO_COST else _train(job, spec, dataset)
     return {"key": job.key, "label": job.label, "variant": job.variant, "seed": job.seed,
-            "wall_seconds": round(time.perf_counter() - started, 2), "code": code_version(), **row}
+            "wall_seconds": round(time.perf_counter() - started, 2), "code": code, **row}
 
 
 def usable_device(parser, text: str) -> str:
