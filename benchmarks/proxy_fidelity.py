@@ -80,12 +80,19 @@ SCHEDULE_LONG_ADAMW: tuple[tuple[str, int], ...] = (
     ("e4_b32_noaug_adamw", 1), ("e4_b32_noaug", 1), (ZERO_COST, 0), ("e4_b32_noaug_adamw_lr2x", 0),
     ("e4_b32_noaug_adamw_conv", 0), (REFERENCE_LONG_ADAMW_2X.name, 0),
 )
+# The proxies SCHEDULE_LONG_ADAMW trains, judged again against each longer AdamW reference (they cost nothing there).
+_PROXIES_OF_THE_ADAMW_REFERENCE: tuple[tuple[str, int], ...] = (
+    ("e4_b32_noaug_adamw", 0), ("e4_b32_noaug", 0), ("e4_b32_noaug_adamw", 1), ("e4_b32_noaug", 1), (ZERO_COST, 0),
+    ("e4_b32_noaug_adamw_lr2x", 0), ("e4_b32_noaug_adamw_conv", 0),
+)
 # Against REFERENCE_LONG_ADAMW_2X: its two seeds for every net (the four nets of its plateau check have seed 0), then
-# the proxies SCHEDULE_LONG_ADAMW already trains, then a sample at twice its length (--net).
+# those proxies, then a sample at twice its length (--net).
 SCHEDULE_LONG_ADAMW_2X: tuple[tuple[str, int], ...] = (
-    (REFERENCE_LONG_ADAMW_2X.name, 0), (REFERENCE_LONG_ADAMW_2X.name, 1), ("e4_b32_noaug_adamw", 0), ("e4_b32_noaug", 0),
-    ("e4_b32_noaug_adamw", 1), ("e4_b32_noaug", 1), (ZERO_COST, 0), ("e4_b32_noaug_adamw_lr2x", 0), ("e4_b32_noaug_adamw_conv", 0),
-    (REFERENCE_LONG_ADAMW_4X.name, 0),
+    (REFERENCE_LONG_ADAMW_2X.name, 0), (REFERENCE_LONG_ADAMW_2X.name, 1), *_PROXIES_OF_THE_ADAMW_REFERENCE, (REFERENCE_LONG_ADAMW_4X.name, 0),
+)
+# Against REFERENCE_LONG_ADAMW_4X, where every net tried had fitted and the accuracies still spread 20 points.
+SCHEDULE_LONG_ADAMW_4X: tuple[tuple[str, int], ...] = (
+    (REFERENCE_LONG_ADAMW_4X.name, 0), (REFERENCE_LONG_ADAMW_4X.name, 1), *_PROXIES_OF_THE_ADAMW_REFERENCE,
 )
 SCHEDULE_BEST: tuple[tuple[str, int], ...] = (
     (REFERENCE_LONG.name, 0), (REFERENCE_LONG_ADAMW.name, 0), ("e4_b32_noaug", 0), ("e4_b32_noaug_adamw", 0),
@@ -101,7 +108,8 @@ SCHEDULE_ADAMW: tuple[tuple[str, int], ...] = (
 )
 SCHEDULES = {REFERENCE.name: SCHEDULE, REFERENCE_ADAMW.name: SCHEDULE_ADAMW, REFERENCE_BEST_SHORT.name: SCHEDULE_ADAMW,
              REFERENCE_LONG.name: SCHEDULE_LONG, REFERENCE_LONG_ADAMW.name: SCHEDULE_LONG_ADAMW,
-             REFERENCE_LONG_ADAMW_2X.name: SCHEDULE_LONG_ADAMW_2X, REFERENCE_BEST.name: SCHEDULE_BEST}
+             REFERENCE_LONG_ADAMW_2X.name: SCHEDULE_LONG_ADAMW_2X, REFERENCE_LONG_ADAMW_4X.name: SCHEDULE_LONG_ADAMW_4X,
+             REFERENCE_BEST.name: SCHEDULE_BEST}
 
 
 def select_nets(args: argparse.Namespace, path: Path) -> list[dict]:
