@@ -235,8 +235,9 @@ def loss_floor() -> float:
     return smoothed_target_entropy(CLASSES, ProxySettings().label_smoothing)
 
 
-def is_fitted(final_loss: float) -> bool:
-    """Whether a reference run ended within FITTED_MARGIN of the loss floor: a net it fitted, not one still learning."""
+def is_fitted(final_loss: float | np.ndarray) -> bool | np.ndarray:
+    """Whether a reference run ended within FITTED_MARGIN of the loss floor: a net it fitted, not one still learning
+    (elementwise for an array of losses)."""
     return final_loss <= loss_floor() + FITTED_MARGIN
 
 
@@ -254,7 +255,7 @@ def seed_gap_by_fit(rows: dict[str, dict], labels: list[str], per_seed: np.ndarr
         return None
     floor = loss_floor()
     gaps = 100 * np.abs(per_seed[:, 0] - per_seed[:, 1])
-    fitted = losses <= floor + FITTED_MARGIN
+    fitted = is_fitted(losses)
 
     def part(mask: np.ndarray) -> dict[str, Any]:
         return {"nets": int(mask.sum()), **({"median": round(float(np.median(gaps[mask])), 1), "max": round(float(gaps[mask].max()), 1)}
