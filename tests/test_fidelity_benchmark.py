@@ -169,6 +169,23 @@ def test_workers_started_by_spawn_run_every_job_and_log_its_row(tmp_path):
     assert read_log(log) == {job.key: {"key": job.key} for job in jobs}
 
 
+def test_a_log_replaced_while_jobs_run_still_gets_every_later_row(tmp_path):
+    """What ``git stash`` does to a log under a running benchmark: the file is unlinked and written anew."""
+    from types import SimpleNamespace
+
+    log = tmp_path / "log.jsonl"
+    jobs = [SimpleNamespace(key=f"net-{i}|v|0") for i in range(3)]
+
+    def replace_the_log(_message):
+        if log.exists():
+            text = log.read_text()
+            log.unlink()
+            log.write_text(text)
+
+    run_all(jobs, log, 1, say=replace_the_log, run=vars)
+    assert read_log(log) == {job.key: {"key": job.key} for job in jobs}
+
+
 def test_a_job_trained_on_two_devices_shows_how_far_they_land_apart():
     from benchmarks.fidelity.analysis import device_agreement
 

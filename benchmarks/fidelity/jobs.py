@@ -118,6 +118,13 @@ def read_log(path: Path) -> dict[str, dict[str, Any]]:
     return {row["key"]: row for row in read_log_lines(path)}
 
 
+def _append(log_path: Path, row: dict[str, Any]) -> None:
+    """Add one row, opening the log afresh: a run lasts hours, and a file replaced meanwhile (``git stash``,
+    a checkout) must get the row, not the unlinked copy a handle held open all along would still write to."""
+    with log_path.open("a") as log:
+        log.write(json.dumps(row) + "\n")
+
+
 def run_all(jobs: list, log_path: Path, workers: int, say=print, run=run_job, start: str | None = None) -> dict[str, dict[str, Any]]:
     """Run the jobs not yet in the log, ``workers`` at a time, in the order given.
 
@@ -132,13 +139,12 @@ def run_all(jobs: list, log_path: Path, workers: int, say=print, run=run_job, st
     todo = [job for job in jobs if job.key not in done]
     say(f"{len(jobs) - len(todo)} of {len(jobs)} jobs already done; running {len(todo)} on {workers} workers")
     context = multiprocessing.get_context(start)
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool, log_path.open("a") as log:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = {pool.submit(run, job): job for job in todo}
         for count, future in enumerate(as_completed(futures), 1):
             row = future.result()
             done[row["key"]] = row
-            log.write(json.dumps(row) + "\n")
-            log.flush()
+            _append(log_path, row)
             outcome = row.get("accuracy", row.get("failure", "scored"))
             say(f"[{count}/{len(todo)}] {row['key']}: {outcome} ({row.get('wall_seconds', row.get('seconds'))} s)")
     return done
