@@ -85,6 +85,23 @@ def test_the_seed_gap_is_split_by_whether_the_reference_fitted_the_net():
     assert seed_gap_by_fit(rows, labels, per_seed, REFERENCE.name) is None  # an unknown loss splits nothing
 
 
+def test_training_free_scores_are_judged_whatever_else_their_rows_record():
+    """A zero-cost row as run_job writes it carries the code and device beside the scores; only scores are judged."""
+    reference = np.linspace(0.3, 0.9, 8)
+    rows, nets = synthetic_log(reference, reference)
+    rng = np.random.default_rng(1)
+    noise = rng.standard_normal(len(reference))
+    for i, net in enumerate(nets):
+        rows[f"{net['label']}|zero_cost|0"] = {
+            "key": f"{net['label']}|zero_cost|0", "label": net["label"], "variant": "zero_cost", "seed": 0, "wall_seconds": 1.0,
+            "code": "0123456789ab+changes", "device": "cpu", "synflow": float(reference[i]), "synflow_seconds": 0.1,
+            "naswot": float(noise[i]), "macs": float(-reference[i]), "snip": None, "snip_error": "no gradient"}
+    scores = summarise(rows, nets)["training_free"]["scores"]
+    assert set(scores) == {"synflow", "naswot", "macs", "snip", "zero_cost_rank_sum"}
+    assert scores["synflow"]["spearman"] == 1.0 and scores["macs"]["spearman"] == -1.0
+    assert scores["naswot"]["spearman"] == pytest.approx(spearmanr(noise, reference).statistic, abs=1e-4)
+
+
 def test_top_k_looks_for_the_references_best():
     reference = np.array([0.1, 0.9, 0.5, 0.3, 0.2, 0.4, 0.6])
     assert top_k_contains_best(reference, reference)

@@ -116,8 +116,10 @@ def _zero_cost_scores(rows: dict[str, dict], labels: list[str], nets: dict[str, 
     found = [rows.get(f"{label}|zero_cost|0") for label in labels]
     if any(row is None for row in found):
         return None
-    methods = [key for key in found[0] if not key.endswith(("_seconds", "_error")) and key not in
-               ("key", "label", "variant", "seed", "wall_seconds")]
+    from evaluators.zero_cost import methods as scored_methods
+
+    # The scores the job computes, not every other field: rows also say which code and device made them.
+    methods = [method for method in scored_methods() if method in found[0]]
     scores = {}
     for method in methods:
         values = np.array([np.nan if row.get(method) is None else row[method] for row in found], dtype=float)
