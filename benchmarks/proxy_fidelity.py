@@ -164,11 +164,11 @@ def print_summary(summary: dict) -> None:
         groups.append(("training-free", summary["training_free"]))
     for name, entry in groups:
         for score, figures in entry["scores"].items():
+            paired = figures.get(PAIRED_WITH_DEFAULT) or {}
             print(f"  {name:16s} {score:20s} Spearman {figures['spearman']} {figures.get('spearman_ci95')}  "
-                  f"Kendall {figures['kendall']}  top5 has best: {figures['top5_contains_best']}")
-        paired = entry.get(PAIRED_WITH_DEFAULT)
-        if paired and paired["spearman_difference"] is not None:
-            print(f"  {name:16s} accuracy's Spearman minus the default's: {paired['spearman_difference']:+.4f} {paired['ci95']} (paired)")
+                  f"Kendall {figures['kendall']}  top5 has best: {figures['top5_contains_best']}"
+                  + (f"  minus the default's accuracy: {paired['spearman_difference']:+.4f} {paired['ci95']} (paired)"
+                     if paired.get("spearman_difference") is not None else ""))
 
 
 def main() -> None:

@@ -7,9 +7,9 @@ import pytest
 import torch
 from scipy.stats import kendalltau, spearmanr
 
-from benchmarks.fidelity.analysis import correlation, paired_difference, summarise, top_k_contains_best
+from benchmarks.fidelity.analysis import PAIRED_WITH_DEFAULT, correlation, paired_difference, summarise, top_k_contains_best
 from benchmarks.fidelity.jobs import read_log, read_log_lines, run_all
-from benchmarks.fidelity.variants import BY_NAME, PROXIES, REFERENCE
+from benchmarks.fidelity.variants import BY_NAME, DEFAULT_PROXY, PROXIES, REFERENCE
 
 
 def synthetic_log(reference: np.ndarray, proxy: np.ndarray, noise: float = 0.0) -> tuple[dict, list[dict]]:
@@ -100,6 +100,16 @@ def test_training_free_scores_are_judged_whatever_else_their_rows_record():
     assert set(scores) == {"synflow", "naswot", "macs", "snip", "zero_cost_rank_sum"}
     assert scores["synflow"]["spearman"] == 1.0 and scores["macs"]["spearman"] == -1.0
     assert scores["naswot"]["spearman"] == pytest.approx(spearmanr(noise, reference).statistic, abs=1e-4)
+
+    # With the default proxy in the log, each score is also set against its accuracy on the same nets.
+    default_accuracy = reference + 0.2 * rng.standard_normal(len(reference))
+    for i, net in enumerate(nets):
+        rows[f"{net['label']}|{DEFAULT_PROXY}|0"] = {"accuracy": float(default_accuracy[i]), "tse": 0.0, "wall_seconds": 1.0}
+    summary = summarise(rows, nets)
+    expected = 1.0 - spearmanr(default_accuracy, reference).statistic
+    assert summary["training_free"]["scores"]["synflow"][PAIRED_WITH_DEFAULT]["spearman_difference"] == pytest.approx(expected, abs=1e-4)
+    assert summary["proxies"][PROXIES[0].name]["scores"]["accuracy"][PAIRED_WITH_DEFAULT]["spearman_difference"] == pytest.approx(expected, abs=1e-4)
+    assert PAIRED_WITH_DEFAULT not in summary["proxies"][DEFAULT_PROXY]["scores"]["accuracy"]
 
 
 def test_top_k_looks_for_the_references_best():

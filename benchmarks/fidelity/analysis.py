@@ -17,8 +17,8 @@ from benchmarks.fidelity.variants import AT_TWICE_THE_LENGTH, BY_NAME, DEFAULT_P
 
 BOOTSTRAP_RESAMPLES = 2000
 TOP_K = 5
-# Where a proxy's summary keeps paired_difference against the default proxy.
-PAIRED_WITH_DEFAULT = f"accuracy_minus_{DEFAULT_PROXY}"
+# Where each score's figures keep paired_difference against the default proxy's accuracy.
+PAIRED_WITH_DEFAULT = f"minus_{DEFAULT_PROXY}_accuracy"
 # Training-free scores combined with the training-speed estimate, as AZ-NAS
 # combines complementary zero-cost proxies and FLOPs by summing their ranks.
 ZERO_COST_COMBINATION = ("synflow", "naswot", "macs")
@@ -73,7 +73,7 @@ def paired_difference(score: np.ndarray, baseline: np.ndarray, reference: np.nda
     """Spearman(score, reference) minus Spearman(baseline, reference), with a bootstrap interval that resamples
     the same nets for both: the two correlations share those nets, so they covary, which two separate
     intervals cannot show (whether their overlap means "within noise" is not known from them)."""
-    if len(score) < 4 or np.ptp(reference) == 0:
+    if len(score) < 4 or min(np.ptp(reference), np.ptp(score), np.ptp(baseline)) == 0:  # a constant has no rank correlation
         return {"count": len(score), "spearman_difference": None}
     picks = np.random.default_rng(seed).integers(0, len(score), (BOOTSTRAP_RESAMPLES, len(score)))
     differences = _spearman_rows(score[picks], reference[picks]) - _spearman_rows(baseline[picks], reference[picks])
@@ -267,6 +267,15 @@ def seed_gap_by_fit(rows: dict[str, dict], labels: list[str], per_seed: np.ndarr
             "underfit": part(~fitted), "gap_against_loss": correlation(gaps, losses, seed)}
 
 
+def _judged(score: np.ndarray, reference: np.ndarray, baseline: np.ndarray | None, seed: int) -> dict[str, Any]:
+    """One score's rank statistics against the reference and, where the default proxy ran on the same nets, how far
+    it ranks above or below the default's accuracy (paired: the same resampled nets for both)."""
+    figures = {**correlation(score, reference, seed), f"top{TOP_K}_contains_best": top_k_contains_best(score, reference)}
+    if baseline is not None and not np.array_equal(score, baseline):  # equal: the default's accuracy itself
+        figures[PAIRED_WITH_DEFAULT] = paired_difference(score, baseline, reference, seed)
+    return figures
+
+
 def summarise(rows: dict[str, dict], nets: list[dict], seed: int = 0, reference_variant: Variant = REFERENCE,
               reference_seeds: int = 2) -> dict[str, Any]:
     """Every proxy's rank statistics against the mean of the reference's first ``reference_seeds`` seeds.
@@ -302,6 +311,7 @@ def summarise(rows: dict[str, dict], nets: list[dict], seed: int = 0, reference_
     }
     zero_cost = _zero_cost_scores(rows, kept, by_label)
     default_scores = _proxy_scores(rows, kept, DEFAULT_PROXY, 0)
+    baseline = None if default_scores is None else default_scores["accuracy"]
     for variant in PROXIES:
         scores = _proxy_scores(rows, kept, variant.name, 0)
         if scores is None:
@@ -318,12 +328,8 @@ def summarise(rows: dict[str, dict], nets: list[dict], seed: int = 0, reference_
         result["proxies"][variant.name] = {
             "what": variant.what, "seconds_per_net": round(float(np.nanmean(seconds)), 2),
             "reference_steps_per_proxy_step": _reference_multiple(rows, kept, variant.name, reference_variant.name),
-            "scores": {name: {**correlation(score, reference, seed), f"top{TOP_K}_contains_best": top_k_contains_best(score, reference)}
-                       for name, score in scores.items()},
+            "scores": {name: _judged(score, reference, baseline, seed) for name, score in scores.items()},
         }
-        if default_scores is not None and variant.name != DEFAULT_PROXY:
-            result["proxies"][variant.name][PAIRED_WITH_DEFAULT] = paired_difference(
-                scores["accuracy"], default_scores["accuracy"], reference, seed)
         if second is not None:
             result["proxies"][variant.name]["seed_to_seed"] = {
                 "accuracy": correlation(scores["accuracy"], second["accuracy"], seed),
@@ -333,7 +339,6 @@ def summarise(rows: dict[str, dict], nets: list[dict], seed: int = 0, reference_
         zero_cost["zero_cost_rank_sum"] = _rank_mean([zero_cost[m] for m in ZERO_COST_COMBINATION])
         result["training_free"] = {
             "seconds_per_net_all_methods": round(float(np.mean(seconds)), 2),
-            "scores": {name: {**correlation(score, reference, seed), f"top{TOP_K}_contains_best": top_k_contains_best(score, reference)}
-                       for name, score in zero_cost.items()},
+            "scores": {name: _judged(score, reference, baseline, seed) for name, score in zero_cost.items()},
         }
     return result
