@@ -50,7 +50,7 @@ import json
 from pathlib import Path
 
 from benchmarks._common import RESULTS_DIR, add_output_arguments, environment, output_path, write_json
-from benchmarks.fidelity.analysis import PAIRED_WITH_DEFAULT, device_agreement, summarise
+from benchmarks.fidelity.analysis import PAIRED_WITH_DEFAULT, PAIRED_WITH_MACS, device_agreement, summarise
 from benchmarks.fidelity.jobs import ZERO_COST, Job, read_log, read_log_lines, run_all, start_method, usable_device
 from benchmarks.fidelity.nets import known_nets, random_nets
 from benchmarks.fidelity.variants import (BY_NAME, DEVICE, PROXIES, REFERENCE, REFERENCE_ADAMW, REFERENCE_BEST, REFERENCE_BEST_SHORT, REFERENCE_LONG,
@@ -164,11 +164,11 @@ def print_summary(summary: dict) -> None:
         groups.append(("training-free", summary["training_free"]))
     for name, entry in groups:
         for score, figures in entry["scores"].items():
-            paired = figures.get(PAIRED_WITH_DEFAULT) or {}
             print(f"  {name:16s} {score:20s} Spearman {figures['spearman']} {figures.get('spearman_ci95')}  "
                   f"Kendall {figures['kendall']}  top5 has best: {figures['top5_contains_best']}"
-                  + (f"  minus the default's accuracy: {paired['spearman_difference']:+.4f} {paired['ci95']} (paired)"
-                     if paired.get("spearman_difference") is not None else ""))
+                  + "".join(f"  minus {what}: {paired['spearman_difference']:+.4f} {paired['ci95']}"
+                            for key, what in ((PAIRED_WITH_DEFAULT, "the default's accuracy"), (PAIRED_WITH_MACS, "MACs"))
+                            if (paired := figures.get(key) or {}).get("spearman_difference") is not None))
 
 
 def main() -> None:

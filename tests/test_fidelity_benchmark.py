@@ -7,7 +7,7 @@ import pytest
 import torch
 from scipy.stats import kendalltau, spearmanr
 
-from benchmarks.fidelity.analysis import PAIRED_WITH_DEFAULT, correlation, paired_difference, summarise, top_k_contains_best
+from benchmarks.fidelity.analysis import PAIRED_WITH_DEFAULT, PAIRED_WITH_MACS, correlation, paired_difference, summarise, top_k_contains_best
 from benchmarks.fidelity.jobs import read_log, read_log_lines, run_all
 from benchmarks.fidelity.variants import BY_NAME, DEFAULT_PROXY, PROXIES, REFERENCE
 
@@ -110,6 +110,22 @@ def test_training_free_scores_are_judged_whatever_else_their_rows_record():
     assert summary["training_free"]["scores"]["synflow"][PAIRED_WITH_DEFAULT]["spearman_difference"] == pytest.approx(expected, abs=1e-4)
     assert summary["proxies"][PROXIES[0].name]["scores"]["accuracy"][PAIRED_WITH_DEFAULT]["spearman_difference"] == pytest.approx(expected, abs=1e-4)
     assert PAIRED_WITH_DEFAULT not in summary["proxies"][DEFAULT_PROXY]["scores"]["accuracy"]
+    # and against MACs, the free baseline (here the exact reverse of the reference): the default's accuracy gains 1 + its Spearman.
+    beats_macs = summary["proxies"][DEFAULT_PROXY]["scores"]["accuracy"][PAIRED_WITH_MACS]["spearman_difference"]
+    assert beats_macs == pytest.approx(1.0 + spearmanr(default_accuracy, reference).statistic, abs=1e-4)
+    assert PAIRED_WITH_MACS not in summary["training_free"]["scores"]["macs"]
+
+
+def test_without_training_free_rows_the_macs_baseline_comes_from_the_net_list():
+    reference = np.linspace(0.3, 0.9, 8)
+    proxy = reference[::-1].copy()
+    rows, nets = synthetic_log(reference, proxy)
+    figures = summarise(rows, nets)["proxies"][PROXIES[0].name]["scores"]["accuracy"]
+    assert PAIRED_WITH_MACS not in figures  # the synthetic nets carry no MACs
+    for net, macs in zip(nets, reference):
+        net["macs"] = int(1e6 * macs)  # MACs that rank as the reference does
+    figures = summarise(rows, nets)["proxies"][PROXIES[0].name]["scores"]["accuracy"]
+    assert figures[PAIRED_WITH_MACS]["spearman_difference"] == pytest.approx(-2.0)
 
 
 def test_top_k_looks_for_the_references_best():

@@ -17,8 +17,10 @@ from benchmarks.fidelity.variants import AT_TWICE_THE_LENGTH, BY_NAME, DEFAULT_P
 
 BOOTSTRAP_RESAMPLES = 2000
 TOP_K = 5
-# Where each score's figures keep paired_difference against the default proxy's accuracy.
+# Where each score's figures keep paired_difference against the default proxy's accuracy, and against MACs: a score
+# that ranks no better than counting multiply-adds is not worth its seconds.
 PAIRED_WITH_DEFAULT = f"minus_{DEFAULT_PROXY}_accuracy"
+PAIRED_WITH_MACS = "minus_macs"
 # Training-free scores combined with the training-speed estimate, as AZ-NAS
 # combines complementary zero-cost proxies and FLOPs by summing their ranks.
 ZERO_COST_COMBINATION = ("synflow", "naswot", "macs")
@@ -126,6 +128,15 @@ def _zero_cost_scores(rows: dict[str, dict], labels: list[str], nets: dict[str, 
         scores[method] = np.where(np.isfinite(values), values, np.nanmin(values[np.isfinite(values)]) if np.isfinite(values).any() else 0.0)
     scores["seconds"] = np.array([row["wall_seconds"] for row in found], dtype=float)
     return scores
+
+
+def _macs(labels: list[str], nets: dict[str, dict], zero_cost: dict[str, np.ndarray] | None) -> np.ndarray | None:
+    """Each net's MACs as the training-free job counted them at the proxy's resolution, else as the net list has them."""
+    if zero_cost is not None and "macs" in zero_cost:
+        return zero_cost["macs"]
+    if all("macs" in nets[label] for label in labels):
+        return np.array([float(nets[label]["macs"]) for label in labels])
+    return None
 
 
 def top_k_contains_best(score: np.ndarray, reference: np.ndarray, k: int = TOP_K) -> bool:
@@ -267,12 +278,13 @@ def seed_gap_by_fit(rows: dict[str, dict], labels: list[str], per_seed: np.ndarr
             "underfit": part(~fitted), "gap_against_loss": correlation(gaps, losses, seed)}
 
 
-def _judged(score: np.ndarray, reference: np.ndarray, baseline: np.ndarray | None, seed: int) -> dict[str, Any]:
-    """One score's rank statistics against the reference and, where the default proxy ran on the same nets, how far
-    it ranks above or below the default's accuracy (paired: the same resampled nets for both)."""
+def _judged(score: np.ndarray, reference: np.ndarray, baselines: dict[str, np.ndarray | None], seed: int) -> dict[str, Any]:
+    """One score's rank statistics against the reference and how far it ranks above or below each baseline on the
+    same nets (paired: the same resampled nets for both); a baseline that is missing or is the score itself is skipped."""
     figures = {**correlation(score, reference, seed), f"top{TOP_K}_contains_best": top_k_contains_best(score, reference)}
-    if baseline is not None and not np.array_equal(score, baseline):  # equal: the default's accuracy itself
-        figures[PAIRED_WITH_DEFAULT] = paired_difference(score, baseline, reference, seed)
+    for key, baseline in baselines.items():
+        if baseline is not None and not np.array_equal(score, baseline):
+            figures[key] = paired_difference(score, baseline, reference, seed)
     return figures
 
 
@@ -311,7 +323,8 @@ def summarise(rows: dict[str, dict], nets: list[dict], seed: int = 0, reference_
     }
     zero_cost = _zero_cost_scores(rows, kept, by_label)
     default_scores = _proxy_scores(rows, kept, DEFAULT_PROXY, 0)
-    baseline = None if default_scores is None else default_scores["accuracy"]
+    baselines = {PAIRED_WITH_DEFAULT: None if default_scores is None else default_scores["accuracy"],
+                 PAIRED_WITH_MACS: _macs(kept, by_label, zero_cost)}
     for variant in PROXIES:
         scores = _proxy_scores(rows, kept, variant.name, 0)
         if scores is None:
@@ -328,7 +341,7 @@ def summarise(rows: dict[str, dict], nets: list[dict], seed: int = 0, reference_
         result["proxies"][variant.name] = {
             "what": variant.what, "seconds_per_net": round(float(np.nanmean(seconds)), 2),
             "reference_steps_per_proxy_step": _reference_multiple(rows, kept, variant.name, reference_variant.name),
-            "scores": {name: _judged(score, reference, baseline, seed) for name, score in scores.items()},
+            "scores": {name: _judged(score, reference, baselines, seed) for name, score in scores.items()},
         }
         if second is not None:
             result["proxies"][variant.name]["seed_to_seed"] = {
@@ -339,6 +352,6 @@ def summarise(rows: dict[str, dict], nets: list[dict], seed: int = 0, reference_
         zero_cost["zero_cost_rank_sum"] = _rank_mean([zero_cost[m] for m in ZERO_COST_COMBINATION])
         result["training_free"] = {
             "seconds_per_net_all_methods": round(float(np.mean(seconds)), 2),
-            "scores": {name: _judged(score, reference, baseline, seed) for name, score in zero_cost.items()},
+            "scores": {name: _judged(score, reference, baselines, seed) for name, score in zero_cost.items()},
         }
     return result
