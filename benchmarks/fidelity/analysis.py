@@ -8,6 +8,7 @@ how much the correlation depends on which nets happened to be drawn).
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -278,14 +279,65 @@ def seed_gap_by_fit(rows: dict[str, dict], labels: list[str], per_seed: np.ndarr
             "underfit": part(~fitted), "gap_against_loss": correlation(gaps, losses, seed)}
 
 
-def _judged(score: np.ndarray, reference: np.ndarray, baselines: dict[str, np.ndarray | None], seed: int) -> dict[str, Any]:
-    """One score's rank statistics against the reference and how far it ranks above or below each baseline on the
-    same nets (paired: the same resampled nets for both); a baseline that is missing or is the score itself is skipped."""
-    figures = {**correlation(score, reference, seed), f"top{TOP_K}_contains_best": top_k_contains_best(score, reference)}
-    for key, baseline in baselines.items():
-        if baseline is not None and not np.array_equal(score, baseline):
-            figures[key] = paired_difference(score, baseline, reference, seed)
-    return figures
+@dataclass(frozen=True)
+class _Judge:
+    """What every score is judged against: the reference on the kept nets, and the baselines it is paired with."""
+    reference: np.ndarray
+    baselines: dict[str, np.ndarray | None]
+    seed: int
+
+    def figures(self, score: np.ndarray) -> dict[str, Any]:
+        """One score's rank statistics against the reference and how far it ranks above or below each baseline on
+        the same nets (paired: the same resampled nets for both); a missing baseline, or the score itself, is skipped."""
+        figures = {**correlation(score, self.reference, self.seed),
+                   f"top{TOP_K}_contains_best": top_k_contains_best(score, self.reference)}
+        for key, baseline in self.baselines.items():
+            if baseline is not None and not np.array_equal(score, baseline):
+                figures[key] = paired_difference(score, baseline, self.reference, self.seed)
+        return figures
+
+    def all(self, scores: dict[str, np.ndarray]) -> dict[str, dict[str, Any]]:
+        return {name: self.figures(score) for name, score in scores.items()}
+
+
+def _reference_summary(rows: dict[str, dict], kept: list[str], per_seed: np.ndarray, name: str, seed: int) -> dict[str, Any]:
+    reference = per_seed.mean(axis=1)
+    two_seeds = per_seed.shape[1] > 1
+    return {"accuracy_min": round(float(reference.min()), 4), "accuracy_max": round(float(reference.max()), 4),
+            "spread_points": round(100 * float(np.ptp(reference)), 1),
+            "best_nets": [kept[i] for i in np.flatnonzero(reference == reference.max())],
+            "seed_to_seed": correlation(per_seed[:, 0], per_seed[:, 1], seed) if two_seeds else None,
+            # The reference's own noise in points: how far one net's two seeds land apart.
+            "seed_gap_points": _seed_gap_points(per_seed) if two_seeds else None,
+            "seed_gap_points_by_fit": seed_gap_by_fit(rows, kept, per_seed, name, seed) if two_seeds else None}
+
+
+def _proxy_summary(rows: dict[str, dict], kept: list[str], variant: Variant, zero_cost: dict[str, np.ndarray] | None,
+                   judge: _Judge, reference_name: str) -> dict[str, Any] | None:
+    scores = _proxy_scores(rows, kept, variant.name, 0)
+    if scores is None:
+        return None
+    seconds = scores.pop("seconds")
+    if zero_cost is not None:
+        scores["tse+zero_cost"] = _rank_mean([scores["tse"], *[zero_cost[m] for m in ZERO_COST_COMBINATION]])
+    second = _proxy_scores(rows, kept, variant.name, 1)
+    if second is not None:
+        # The proxy's own noise, and what a second seed for every net would buy.
+        scores["accuracy, mean of 2 seeds"] = (scores["accuracy"] + second["accuracy"]) / 2
+        scores["tse, mean of 2 seeds"] = (scores["tse"] + second["tse"]) / 2
+    summary = {"what": variant.what, "seconds_per_net": round(float(np.nanmean(seconds)), 2),
+               "reference_steps_per_proxy_step": _reference_multiple(rows, kept, variant.name, reference_name),
+               "scores": judge.all(scores)}
+    if second is not None:
+        summary["seed_to_seed"] = {"accuracy": correlation(scores["accuracy"], second["accuracy"], judge.seed),
+                                   "tse": correlation(scores["tse"], second["tse"], judge.seed)}
+    return summary
+
+
+def _training_free_summary(zero_cost: dict[str, np.ndarray], judge: _Judge) -> dict[str, Any]:
+    scores = {name: score for name, score in zero_cost.items() if name != "seconds"}
+    scores["zero_cost_rank_sum"] = _rank_mean([zero_cost[m] for m in ZERO_COST_COMBINATION])
+    return {"seconds_per_net_all_methods": round(float(np.mean(zero_cost["seconds"])), 2), "scores": judge.all(scores)}
 
 
 def summarise(rows: dict[str, dict], nets: list[dict], seed: int = 0, reference_variant: Variant = REFERENCE,
@@ -299,59 +351,24 @@ def summarise(rows: dict[str, dict], nets: list[dict], seed: int = 0, reference_
     by_label = {net["label"]: net for net in nets}
     table = _reference(rows, labels, tuple(range(reference_seeds)), reference_variant.name)
     kept = [label for label in labels if label in table]
+    common = {"known_nets": known_net_accuracies(rows, nets, reference_variant), "reference_plateau": reference_plateaus(rows, labels, seed)}
     if len(kept) < 4:
-        return {"nets_with_reference": len(kept), "reference_variant": reference_variant.name, "reference_seeds": reference_seeds,
-                "known_nets": known_net_accuracies(rows, nets, reference_variant), "reference_plateau": reference_plateaus(rows, labels, seed)}
+        return {"nets_with_reference": len(kept), "reference_variant": reference_variant.name, "reference_seeds": reference_seeds, **common}
     per_seed = np.array([table[label] for label in kept])
-    reference = per_seed.mean(axis=1)
-    result: dict[str, Any] = {
-        "nets_with_reference": len(kept),
-        "reference": {"accuracy_min": round(float(reference.min()), 4), "accuracy_max": round(float(reference.max()), 4),
-                      "spread_points": round(100 * float(np.ptp(reference)), 1),
-                      "best_nets": [kept[i] for i in np.flatnonzero(reference == reference.max())],
-                      "seed_to_seed": correlation(per_seed[:, 0], per_seed[:, 1], seed) if reference_seeds > 1 else None,
-                      # The reference's own noise in points: how far one net's two seeds land apart.
-                      "seed_gap_points": _seed_gap_points(per_seed) if reference_seeds > 1 else None,
-                      "seed_gap_points_by_fit": seed_gap_by_fit(rows, kept, per_seed, reference_variant.name, seed)
-                      if reference_seeds > 1 else None},
-        "reference_variant": reference_variant.name,
-        "reference_seeds": reference_seeds,
-        "proxies": {},
-        "known_nets": known_net_accuracies(rows, nets, reference_variant),
-        "reference_plateau": reference_plateaus(rows, labels, seed),
-        "reference_parts": best_of_parts(rows, labels, reference_variant, seed),
-    }
     zero_cost = _zero_cost_scores(rows, kept, by_label)
     default_scores = _proxy_scores(rows, kept, DEFAULT_PROXY, 0)
-    baselines = {PAIRED_WITH_DEFAULT: None if default_scores is None else default_scores["accuracy"],
-                 PAIRED_WITH_MACS: _macs(kept, by_label, zero_cost)}
-    for variant in PROXIES:
-        scores = _proxy_scores(rows, kept, variant.name, 0)
-        if scores is None:
-            continue
-        seconds = scores.pop("seconds")
-        if zero_cost is not None:
-            scores["tse+zero_cost"] = _rank_mean([scores["tse"], *[zero_cost[m] for m in ZERO_COST_COMBINATION]])
-        second = _proxy_scores(rows, kept, variant.name, 1)
-        if second is not None:
-            # The proxy's own noise, and what a second seed for every net would buy.
-            second.pop("seconds")
-            scores["accuracy, mean of 2 seeds"] = (scores["accuracy"] + second["accuracy"]) / 2
-            scores["tse, mean of 2 seeds"] = (scores["tse"] + second["tse"]) / 2
-        result["proxies"][variant.name] = {
-            "what": variant.what, "seconds_per_net": round(float(np.nanmean(seconds)), 2),
-            "reference_steps_per_proxy_step": _reference_multiple(rows, kept, variant.name, reference_variant.name),
-            "scores": {name: _judged(score, reference, baselines, seed) for name, score in scores.items()},
-        }
-        if second is not None:
-            result["proxies"][variant.name]["seed_to_seed"] = {
-                "accuracy": correlation(scores["accuracy"], second["accuracy"], seed),
-                "tse": correlation(scores["tse"], second["tse"], seed)}
+    judge = _Judge(per_seed.mean(axis=1), {PAIRED_WITH_DEFAULT: None if default_scores is None else default_scores["accuracy"],
+                                           PAIRED_WITH_MACS: _macs(kept, by_label, zero_cost)}, seed)
+    proxies = {variant.name: _proxy_summary(rows, kept, variant, zero_cost, judge, reference_variant.name) for variant in PROXIES}
+    result: dict[str, Any] = {
+        "nets_with_reference": len(kept),
+        "reference": _reference_summary(rows, kept, per_seed, reference_variant.name, seed),
+        "reference_variant": reference_variant.name,
+        "reference_seeds": reference_seeds,
+        "proxies": {name: summary for name, summary in proxies.items() if summary is not None},
+        **common,
+        "reference_parts": best_of_parts(rows, labels, reference_variant, seed),
+    }
     if zero_cost is not None:
-        seconds = zero_cost.pop("seconds")
-        zero_cost["zero_cost_rank_sum"] = _rank_mean([zero_cost[m] for m in ZERO_COST_COMBINATION])
-        result["training_free"] = {
-            "seconds_per_net_all_methods": round(float(np.mean(seconds)), 2),
-            "scores": {name: _judged(score, reference, baselines, seed) for name, score in zero_cost.items()},
-        }
+        result["training_free"] = _training_free_summary(zero_cost, judge)
     return result
