@@ -115,7 +115,7 @@ def _proxy_scores(rows: dict[str, dict], labels: list[str], variant: str, seed: 
             "seconds": np.array([row.get("wall_seconds", np.nan) for row in found], dtype=float)}
 
 
-def _zero_cost_scores(rows: dict[str, dict], labels: list[str], nets: dict[str, dict]) -> dict[str, np.ndarray] | None:
+def _zero_cost_scores(rows: dict[str, dict], labels: list[str]) -> dict[str, np.ndarray] | None:
     found = [rows.get(f"{label}|zero_cost|0") for label in labels]
     if any(row is None for row in found):
         return None
@@ -355,7 +355,7 @@ def summarise(rows: dict[str, dict], nets: list[dict], seed: int = 0, reference_
     if len(kept) < 4:
         return {"nets_with_reference": len(kept), "reference_variant": reference_variant.name, "reference_seeds": reference_seeds, **common}
     per_seed = np.array([table[label] for label in kept])
-    zero_cost = _zero_cost_scores(rows, kept, by_label)
+    zero_cost = _zero_cost_scores(rows, kept)
     default_scores = _proxy_scores(rows, kept, DEFAULT_PROXY, 0)
     judge = _Judge(per_seed.mean(axis=1), {PAIRED_WITH_DEFAULT: None if default_scores is None else default_scores["accuracy"],
                                            PAIRED_WITH_MACS: _macs(kept, by_label, zero_cost)}, seed)
