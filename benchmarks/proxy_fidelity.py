@@ -50,8 +50,8 @@ import json
 from pathlib import Path
 
 from benchmarks._common import RESULTS_DIR, add_output_arguments, environment, output_path, write_json
-from benchmarks.fidelity.analysis import PAIRED_WITH_DEFAULT, PAIRED_WITH_MACS, device_agreement, summarise
-from benchmarks.fidelity.jobs import ZERO_COST, Job, read_log, read_log_lines, run_all, start_method, usable_device
+from benchmarks.fidelity.analysis import AGAINST_EACH_SEED, PAIRED_WITH_DEFAULT, PAIRED_WITH_MACS, device_agreement, summarise
+from benchmarks.fidelity.jobs import ZERO_COST, Job, jobs_without_rows, read_log, read_log_lines, run_all, start_method, usable_device
 from benchmarks.fidelity.nets import known_nets, random_nets
 from benchmarks.fidelity.variants import (BY_NAME, DEVICE, PROXIES, REFERENCE, REFERENCE_ADAMW, REFERENCE_BEST, REFERENCE_BEST_SHORT, REFERENCE_LONG,
                                          REFERENCE_LONG_2X, REFERENCE_LONG_ADAMW, REFERENCE_LONG_ADAMW_2X, REFERENCE_LONG_ADAMW_4X)
@@ -159,13 +159,19 @@ def print_summary(summary: dict) -> None:
     if parts:
         print(f"reference parts on {parts['nets']} nets: wins {parts['wins']}"
               + (f", Spearman between them {parts['spearman_between_parts']['spearman']}" if "spearman_between_parts" in parts else ""))
+    unrun = summary.get("jobs_without_rows")
+    if unrun and unrun["by_variant"]:
+        print(f"scheduled jobs with no row yet, of {unrun['nets']} nets each: "
+              + ", ".join(f"{name} {count}" for name, count in unrun["by_variant"].items()))
     groups = [(name, entry) for name, entry in summary["proxies"].items()]
     if "training_free" in summary:
         groups.append(("training-free", summary["training_free"]))
+    groups += list((summary.get("shorter_trainings") or {}).items())
     for name, entry in groups:
         for score, figures in entry["scores"].items():
             print(f"  {name:16s} {score:20s} Spearman {figures['spearman']} {figures.get('spearman_ci95')}  "
                   f"Kendall {figures['kendall']}  top5 has best: {figures['top5_contains_best']}"
+                  + ("  against seed 0, seed 1 alone: {} {}".format(*figures[AGAINST_EACH_SEED]) if AGAINST_EACH_SEED in figures else "")
                   + "".join(f"  minus {what}: {paired['spearman_difference']:+.4f} {paired['ci95']}"
                             for key, what in ((PAIRED_WITH_DEFAULT, "the default's accuracy"), (PAIRED_WITH_MACS, "MACs"))
                             if (paired := figures.get(key) or {}).get("spearman_difference") is not None))
@@ -218,22 +224,29 @@ def main() -> None:
         rows = run_all(jobs, log, args.workers, start=start_method(args.device))
     summary = summarise(rows, nets, reference_variant=BY_NAME[args.reference], reference_seeds=args.reference_seeds)
     summary["device_agreement"] = device_agreement(read_log_lines(log))
+    # Every job the reference's schedule holds, whatever --only and --net narrowed this run to.
+    everything = make_jobs(argparse.Namespace(**{**vars(args), "only": None, "net": None}), nets, resolution)
+    summary["jobs_without_rows"] = {"nets": len(nets), "by_variant": jobs_without_rows(everything, rows)}
     print_summary(summary)
-    payload = {"benchmark": "proxy_fidelity", "environment": environment(), "dataset": args.dataset,
-               "dataset_options": args.dataset_option, "proxy_resolution": resolution,
-               "reference": dataclasses.asdict(BY_NAME[args.reference]), "proxies": [dataclasses.asdict(v) for v in PROXIES],
-               "command": "python -m benchmarks.proxy_fidelity --dataset " + args.dataset
-               + "".join(f" --dataset-option {o}" for o in args.dataset_option)
-               + (f" --reference {args.reference}" if args.reference != REFERENCE.name else "")
-               + (f" --nets-from {args.nets_from}" if args.nets_from else "")
-               + (f" --reference-seeds {args.reference_seeds}" if args.reference_seeds != 2 else ""),
-               "summary": summary, "nets": nets}
     # Another --output-dir holds its own summary; the committed folder's is replaced only when asked.
     name = stem.name if args.reference == REFERENCE.name else f"{stem.name}_{args.reference}"
     name += "_interim" if args.reference_seeds == 1 else ""
     chosen = args.output or (None if args.output_dir == RESULTS_DIR else stem.with_name(name + ".json"))
-    path = write_json(output_path(name, chosen, overwrite=args.overwrite), payload)
+    path = write_json(output_path(name, chosen, overwrite=args.overwrite), payload(args, resolution, summary, nets))
     print(f"written to {path} (raw rows: {log})")
+
+
+def payload(args: argparse.Namespace, resolution: int, summary: dict, nets: list[dict]) -> dict:
+    """The summary file: what was judged against what, and the command that regenerates it from the log."""
+    return {"benchmark": "proxy_fidelity", "environment": environment(), "dataset": args.dataset,
+            "dataset_options": args.dataset_option, "proxy_resolution": resolution,
+            "reference": dataclasses.asdict(BY_NAME[args.reference]), "proxies": [dataclasses.asdict(v) for v in PROXIES],
+            "command": "python -m benchmarks.proxy_fidelity --dataset " + args.dataset
+            + "".join(f" --dataset-option {o}" for o in args.dataset_option)
+            + (f" --reference {args.reference}" if args.reference != REFERENCE.name else "")
+            + (f" --nets-from {args.nets_from}" if args.nets_from else "")
+            + (f" --reference-seeds {args.reference_seeds}" if args.reference_seeds != 2 else ""),
+            "summary": summary, "nets": nets}
 
 
 if __name__ == "__main__":

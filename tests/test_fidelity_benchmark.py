@@ -443,6 +443,26 @@ def test_net_and_only_narrow_the_jobs_to_a_sample_at_twice_the_reference():
     assert [job.label for job in make_jobs(args, nets, 32)] == ["a", "b", "c"]
 
 
+def test_the_jobs_a_schedule_holds_without_rows_are_counted_per_variant_and_seed():
+    import argparse
+
+    from benchmarks.fidelity.jobs import jobs_without_rows
+    from benchmarks.proxy_fidelity import SCHEDULES, make_jobs
+
+    nets = [{"label": label, "spec_string": "net | conv_c8 | head"} for label in ("a", "b", "c")]
+    args = argparse.Namespace(dataset="shapes", dataset_option=[], reference="reference_long_adamw_4x", only=None, net=None, device="cpu")
+    jobs = make_jobs(args, nets, 32)
+    schedule = SCHEDULES[args.reference]
+    assert jobs_without_rows(jobs, {}) == {f"{variant} seed {seed}": 3 for variant, seed in schedule}
+    rows = {job.key: {"accuracy": 0.5} for job in jobs if job.label == "a"}
+    first_variant, first_seed = schedule[0]
+    rows[f"b|{first_variant}|{first_seed}"] = {"failure": "nan"}  # a job that ran and failed is not missing
+    missing = jobs_without_rows(jobs, rows)
+    assert missing[f"{first_variant} seed {first_seed}"] == 1
+    assert all(count == 2 for name, count in missing.items() if name != f"{first_variant} seed {first_seed}")
+    assert jobs_without_rows(jobs, {job.key: {} for job in jobs}) == {}
+
+
 @pytest.mark.parametrize("train_size", [1438, 1150])
 def test_each_doubling_of_the_adamw_reference_trains_twice_the_steps_of_the_last(train_size):
     from benchmarks.fidelity.variants import AT_TWICE_THE_LENGTH, REFERENCE_LONG_ADAMW, REFERENCE_LONG_ADAMW_2X, REFERENCE_LONG_ADAMW_4X
@@ -454,6 +474,43 @@ def test_each_doubling_of_the_adamw_reference_trains_twice_the_steps_of_the_last
     # The plateau check walks the chain: 1x against 2x, 2x against 4x.
     assert AT_TWICE_THE_LENGTH[REFERENCE_LONG_ADAMW.name] == REFERENCE_LONG_ADAMW_2X.name
     assert AT_TWICE_THE_LENGTH[REFERENCE_LONG_ADAMW_2X.name] == REFERENCE_LONG_ADAMW_4X.name
+
+
+def test_the_adamw_references_shorter_versions_are_judged_as_proxies_against_it():
+    from benchmarks.fidelity.analysis import AGAINST_EACH_SEED
+    from benchmarks.fidelity.variants import REFERENCE_LONG_ADAMW, REFERENCE_LONG_ADAMW_2X, REFERENCE_LONG_ADAMW_4X, shorter_versions
+
+    assert shorter_versions(REFERENCE_LONG_ADAMW_4X.name) == [REFERENCE_LONG_ADAMW_2X.name, REFERENCE_LONG_ADAMW.name]
+    assert shorter_versions(REFERENCE_LONG_ADAMW.name) == [] and shorter_versions(REFERENCE.name) == []
+    rng = np.random.default_rng(3)
+    seed_0, seed_1 = rng.uniform(0.6, 1.0, 12), rng.uniform(0.6, 1.0, 12)
+    half, quarter = seed_0 + 0.05 * rng.standard_normal(12), rng.uniform(0.3, 0.9, 12)
+    nets = [{"label": f"net-{i}", "known": False} for i in range(12)]
+    rows = {}
+    for i, net in enumerate(nets):
+        label = net["label"]
+        rows[f"{label}|{REFERENCE_LONG_ADAMW_4X.name}|0"] = {"accuracy": seed_0[i], "steps": 400}
+        rows[f"{label}|{REFERENCE_LONG_ADAMW_4X.name}|1"] = {"accuracy": seed_1[i], "steps": 400}
+        rows[f"{label}|{REFERENCE_LONG_ADAMW_2X.name}|0"] = {"accuracy": half[i], "tse": 1.0, "steps": 200, "wall_seconds": 6.0}
+    summary = summarise(rows, nets, reference_variant=REFERENCE_LONG_ADAMW_4X)
+    # Only the versions trained for every net are judged: the quarter-length one has no rows yet.
+    assert list(summary["shorter_trainings"]) == [REFERENCE_LONG_ADAMW_2X.name]
+    entry = summary["shorter_trainings"][REFERENCE_LONG_ADAMW_2X.name]
+    assert (entry["seconds_per_net"], entry["reference_steps_per_proxy_step"]) == (6.0, 2.0)
+    figures = entry["scores"]["accuracy"]
+    assert figures["spearman"] == pytest.approx(spearmanr(half, (seed_0 + seed_1) / 2).statistic, abs=1e-4)
+    # Half the run from seed 0 follows seed 0; against seed 1 alone, which it shares nothing with, it ranks far worse.
+    against_0, against_1 = figures[AGAINST_EACH_SEED]
+    assert (against_0, against_1) == pytest.approx((spearmanr(half, seed_0).statistic, spearmanr(half, seed_1).statistic), abs=1e-4)
+    assert against_1 < against_0 - 0.5
+    rows.update({f"{net['label']}|{REFERENCE_LONG_ADAMW.name}|0": {"accuracy": quarter[i], "steps": 100, "wall_seconds": 3.0}
+                 for i, net in enumerate(nets)})
+    summary = summarise(rows, nets, reference_variant=REFERENCE_LONG_ADAMW_4X)
+    assert summary["shorter_trainings"][REFERENCE_LONG_ADAMW.name]["reference_steps_per_proxy_step"] == 4.0
+    # One reference seed: an interim look judges against it alone, and says nothing about a second seed.
+    interim = summarise(rows, nets, reference_variant=REFERENCE_LONG_ADAMW_4X, reference_seeds=1)
+    assert AGAINST_EACH_SEED not in interim["shorter_trainings"][REFERENCE_LONG_ADAMW.name]["scores"]["accuracy"]
+    assert "shorter_trainings" not in summarise(*synthetic_log(seed_0, seed_0))
 
 
 @pytest.mark.parametrize("device, says", [("tpu", "not recognised"), ("cuda:7", "cuda")])

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import kendalltau, rankdata, spearmanr
 
-from benchmarks.fidelity.variants import AT_TWICE_THE_LENGTH, BY_NAME, DEFAULT_PROXY, DEVICE, PROXIES, REFERENCE, Variant
+from benchmarks.fidelity.variants import AT_TWICE_THE_LENGTH, BY_NAME, DEFAULT_PROXY, DEVICE, PROXIES, REFERENCE, Variant, shorter_versions
 
 BOOTSTRAP_RESAMPLES = 2000
 TOP_K = 5
@@ -22,6 +22,8 @@ TOP_K = 5
 # that ranks no better than counting multiply-adds is not worth its seconds.
 PAIRED_WITH_DEFAULT = f"minus_{DEFAULT_PROXY}_accuracy"
 PAIRED_WITH_MACS = "minus_macs"
+# Where each score's figures keep its Spearman against each reference seed alone (seed 0's first).
+AGAINST_EACH_SEED = "spearman_against_each_reference_seed"
 # Training-free scores combined with the training-speed estimate, as AZ-NAS
 # combines complementary zero-cost proxies and FLOPs by summing their ranks.
 ZERO_COST_COMBINATION = ("synflow", "naswot", "macs")
@@ -151,7 +153,7 @@ def known_net_accuracies(rows: dict[str, dict], nets: list[dict], reference: Var
     table = {}
     for variant in (reference, *PROXIES):
         found = {net["label"]: _accuracy(rows, net["label"], variant.name, 0) for net in nets if net["known"]}
-        if all(value is not None for value in found.values()):
+        if found and all(value is not None for value in found.values()):
             table[variant.name] = {"min": round(min(found.values()), 4), "accuracy": {k: round(v, 4) for k, v in found.items()}}
     return table
 
@@ -285,12 +287,18 @@ class _Judge:
     reference: np.ndarray
     baselines: dict[str, np.ndarray | None]
     seed: int
+    # The reference per net and seed, when it has two.  Every score here is made with seed 0, so it starts from the
+    # weights (and sees the batches) the reference's seed 0 did and seed 1 did not: the gap between its agreement
+    # with each seed alone is what sharing a seed flatters it by (plus one seed draw's noise).
+    per_seed: np.ndarray | None = None
 
     def figures(self, score: np.ndarray) -> dict[str, Any]:
         """One score's rank statistics against the reference and how far it ranks above or below each baseline on
         the same nets (paired: the same resampled nets for both); a missing baseline, or the score itself, is skipped."""
         figures = {**correlation(score, self.reference, self.seed),
                    f"top{TOP_K}_contains_best": top_k_contains_best(score, self.reference)}
+        if self.per_seed is not None:
+            figures[AGAINST_EACH_SEED] = [correlation(score, self.per_seed[:, i], self.seed)["spearman"] for i in range(2)]
         for key, baseline in self.baselines.items():
             if baseline is not None and not np.array_equal(score, baseline):
                 figures[key] = paired_difference(score, baseline, self.reference, self.seed)
@@ -340,6 +348,20 @@ def _training_free_summary(zero_cost: dict[str, np.ndarray], judge: _Judge) -> d
     return {"seconds_per_net_all_methods": round(float(np.mean(zero_cost["seconds"])), 2), "scores": judge.all(scores)}
 
 
+def _shorter_training_summary(rows: dict[str, dict], kept: list[str], reference_name: str, judge: _Judge) -> dict[str, Any] | None:
+    """The reference's own recipe stopped at a half, a quarter, ... of its steps, judged as a proxy would be: how
+    short a training still ranks the nets as the full one does, and what it costs per net."""
+    result = {}
+    for name in shorter_versions(reference_name):
+        scores = _proxy_scores(rows, kept, name, 0)
+        if scores is None:
+            continue
+        seconds = scores.pop("seconds")
+        result[name] = {"seconds_per_net": round(float(np.nanmean(seconds)), 2),
+                        "reference_steps_per_proxy_step": _reference_multiple(rows, kept, name, reference_name), "scores": judge.all(scores)}
+    return result or None
+
+
 def summarise(rows: dict[str, dict], nets: list[dict], seed: int = 0, reference_variant: Variant = REFERENCE,
               reference_seeds: int = 2) -> dict[str, Any]:
     """Every proxy's rank statistics against the mean of the reference's first ``reference_seeds`` seeds.
@@ -358,7 +380,8 @@ def summarise(rows: dict[str, dict], nets: list[dict], seed: int = 0, reference_
     zero_cost = _zero_cost_scores(rows, kept)
     default_scores = _proxy_scores(rows, kept, DEFAULT_PROXY, 0)
     judge = _Judge(per_seed.mean(axis=1), {PAIRED_WITH_DEFAULT: None if default_scores is None else default_scores["accuracy"],
-                                           PAIRED_WITH_MACS: _macs(kept, by_label, zero_cost)}, seed)
+                                           PAIRED_WITH_MACS: _macs(kept, by_label, zero_cost)}, seed,
+                   per_seed if per_seed.shape[1] > 1 else None)
     proxies = {variant.name: _proxy_summary(rows, kept, variant, zero_cost, judge, reference_variant.name) for variant in PROXIES}
     result: dict[str, Any] = {
         "nets_with_reference": len(kept),
@@ -371,4 +394,7 @@ def summarise(rows: dict[str, dict], nets: list[dict], seed: int = 0, reference_
     }
     if zero_cost is not None:
         result["training_free"] = _training_free_summary(zero_cost, judge)
+    shorter = _shorter_training_summary(rows, kept, reference_variant.name, judge)
+    if shorter is not None:
+        result["shorter_trainings"] = shorter
     return result

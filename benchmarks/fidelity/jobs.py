@@ -118,6 +118,19 @@ def read_log(path: Path) -> dict[str, dict[str, Any]]:
     return {row["key"]: row for row in read_log_lines(path)}
 
 
+def jobs_without_rows(jobs: list[Job], rows: dict[str, dict[str, Any]]) -> dict[str, int]:
+    """Per variant and seed, how many of ``jobs`` the log has no row for (those with none missing are left out).
+
+    A score whose trainings never ran is simply absent from a summary, which reads as though nobody asked for it.
+    """
+    missing: dict[str, int] = {}
+    for job in jobs:
+        if job.key not in rows:
+            name = f"{job.variant} seed {job.seed}"
+            missing[name] = missing.get(name, 0) + 1
+    return missing
+
+
 def _append(log_path: Path, row: dict[str, Any]) -> None:
     """Add one row, opening the log afresh: a run lasts hours, and a file replaced meanwhile (``git stash``,
     a checkout) must get the row, not the unlinked copy a handle held open all along would still write to."""

@@ -120,6 +120,18 @@ AT_TWICE_THE_LENGTH: dict[str, str] = {short.name: long.name for short, long in 
                                                                                    (REFERENCE_LONG_ADAMW, REFERENCE_LONG_ADAMW_2X),
                                                                                    (REFERENCE_LONG_ADAMW_2X, REFERENCE_LONG_ADAMW_4X))}
 
+
+def shorter_versions(name: str) -> list[str]:
+    """The references whose doubled runs lead up to ``name``, longest first: reference_long_adamw_4x's are
+    reference_long_adamw_2x, then reference_long_adamw."""
+    halves = {long: short for short, long in AT_TWICE_THE_LENGTH.items()}
+    chain = []
+    while name in halves:
+        name = halves[name]
+        chain.append(name)
+    return chain
+
+
 # What a net is worth when trained well: per net and seed, the better of the two long recipes.  Papers
 # tune the recipe per architecture family; two standard recipes are this benchmark's version of that.
 REFERENCE_BEST = Variant("reference_best", "per net and seed, the better accuracy of reference_long (SGD) and reference_long_adamw",
