@@ -160,8 +160,8 @@ PROXIES: tuple[Variant, ...] = (
     Variant("e4_b32_noaug_adamw", "as e4_b32_noaug with AdamW (rate 1.5e-3 scaled by min(1, 512 / fan-in), decay 0.05) for every net, "
             "batch norm or not: SGD leaves ResNet-18 on shapes at chance for 276 steps",
             {"epochs": 4, "batch_size": 32, "lr": _lr(32), "augment": False, **ADAMW}, sets_reference_length=False),
-    Variant("e8_b32_noaug_adamw", "as e4_b32_noaug_adamw for twice the epochs (368 steps on shapes): on shapes the AdamW "
-            "reference ranks the nets as its 4x run does at 1x only to 0.64, at 2x to 0.90; where between lies a proxy's length?",
+    Variant("e8_b32_noaug_adamw", "as e4_b32_noaug_adamw for twice the epochs (368 steps on shapes): against the 4x AdamW reference on "
+            "shapes its own recipe stopped at 1x ranks the nets 0.65, at 2x 0.88; does a longer proxy climb that curve?",
             {"epochs": 8, "batch_size": 32, "lr": _lr(32), "augment": False, **ADAMW}, sets_reference_length=False),
     Variant("e4_b32_noaug_adamw_lr2x", "as e4_b32_noaug_adamw at twice AdamW's rate (3e-3): at 1.5e-3 ShuffleNetV2 x0.5 "
             "underfits digits (0.76; 3e-3: 0.88, seeds 0 and 1), RegNetX-400MF reaches 0.91-0.93 (3e-3: 0.96)",
