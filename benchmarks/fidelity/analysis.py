@@ -320,6 +320,13 @@ def _reference_summary(rows: dict[str, dict], kept: list[str], per_seed: np.ndar
             "seed_gap_points_by_fit": seed_gap_by_fit(rows, kept, per_seed, name, seed) if two_seeds else None}
 
 
+def _judged_training(rows: dict[str, dict], kept: list[str], name: str, reference_name: str, seconds: np.ndarray,
+                     scores: dict[str, np.ndarray], judge: _Judge) -> dict[str, Any]:
+    """What one trained variant costs per net, how many of its steps the reference trains, and how its scores rank."""
+    return {"seconds_per_net": round(float(np.nanmean(seconds)), 2),
+            "reference_steps_per_proxy_step": _reference_multiple(rows, kept, name, reference_name), "scores": judge.all(scores)}
+
+
 def _proxy_summary(rows: dict[str, dict], kept: list[str], variant: Variant, zero_cost: dict[str, np.ndarray] | None,
                    judge: _Judge, reference_name: str) -> dict[str, Any] | None:
     scores = _proxy_scores(rows, kept, variant.name, 0)
@@ -333,9 +340,7 @@ def _proxy_summary(rows: dict[str, dict], kept: list[str], variant: Variant, zer
         # The proxy's own noise, and what a second seed for every net would buy.
         scores["accuracy, mean of 2 seeds"] = (scores["accuracy"] + second["accuracy"]) / 2
         scores["tse, mean of 2 seeds"] = (scores["tse"] + second["tse"]) / 2
-    summary = {"what": variant.what, "seconds_per_net": round(float(np.nanmean(seconds)), 2),
-               "reference_steps_per_proxy_step": _reference_multiple(rows, kept, variant.name, reference_name),
-               "scores": judge.all(scores)}
+    summary = {"what": variant.what, **_judged_training(rows, kept, variant.name, reference_name, seconds, scores, judge)}
     if second is not None:
         summary["seed_to_seed"] = {"accuracy": correlation(scores["accuracy"], second["accuracy"], judge.seed),
                                    "tse": correlation(scores["tse"], second["tse"], judge.seed)}
@@ -357,8 +362,7 @@ def _shorter_training_summary(rows: dict[str, dict], kept: list[str], reference_
         if scores is None:
             continue
         seconds = scores.pop("seconds")
-        result[name] = {"seconds_per_net": round(float(np.nanmean(seconds)), 2),
-                        "reference_steps_per_proxy_step": _reference_multiple(rows, kept, name, reference_name), "scores": judge.all(scores)}
+        result[name] = _judged_training(rows, kept, name, reference_name, seconds, scores, judge)
     return result or None
 
 
