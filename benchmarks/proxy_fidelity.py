@@ -50,7 +50,7 @@ import json
 from pathlib import Path
 
 from benchmarks._common import RESULTS_DIR, add_output_arguments, environment, output_path, write_json
-from benchmarks.fidelity.analysis import AGAINST_EACH_SEED, PAIRED_WITH_DEFAULT, PAIRED_WITH_MACS, device_agreement, summarise
+from benchmarks.fidelity.analysis import AGAINST_EACH_SEED, PAIRED_WITH_DEFAULT, PAIRED_WITH_MACS, device_agreement, rerun_agreement, summarise
 from benchmarks.fidelity.jobs import ZERO_COST, Job, jobs_without_rows, read_log, read_log_lines, run_all, start_method, usable_device
 from benchmarks.fidelity.nets import known_nets, random_nets
 from benchmarks.fidelity.variants import (BY_NAME, DEVICE, PROXIES, REFERENCE, REFERENCE_ADAMW, REFERENCE_BEST, REFERENCE_BEST_SHORT, REFERENCE_LONG,
@@ -157,6 +157,9 @@ def print_summary(summary: dict) -> None:
     if devices:
         print(f"{devices['jobs']} jobs trained on both {' and '.join(devices['devices'])}: {devices['median_abs_points']} points apart "
               f"(median; largest {devices['max_abs_points']})")
+    reruns = summary.get("rerun_agreement")
+    if reruns:
+        print(f"{reruns['jobs']} jobs trained twice on one device: {reruns['identical']} identical, largest gap {reruns['max_abs_points']} points")
     parts = summary.get("reference_parts")
     if parts:
         print(f"reference parts on {parts['nets']} nets: wins {parts['wins']}"
@@ -198,6 +201,9 @@ def main() -> None:
     parser.add_argument("--nets-from", default=None, metavar="DATASET",
                         help="rank the nets chosen for this dataset's benchmark (default: the dataset's own choice)")
     parser.add_argument("--analyse-only", action="store_true", help="summarise what the log holds; train nothing")
+    parser.add_argument("--again", action="store_true",
+                        help="train the chosen jobs even where the log holds them (to record a figure older rows lack); "
+                             "the newer row counts, and the summary says how far the two runs landed apart")
     parser.add_argument("--reference-seeds", type=int, choices=(1, 2), default=2,
                         help="judge against the mean of this many reference seeds (1: an interim look, no ceiling)")
     parser.add_argument("--output-dir", type=Path, default=RESULTS_DIR, help="where the job log and the chosen nets are kept")
@@ -207,6 +213,8 @@ def main() -> None:
     from search.run.resources import default_proxy_resolution
 
     args.device = usable_device(parser, args.device)
+    if args.again and not args.only:
+        parser.error("--again trains every chosen job a second time; name the variants with --only")
 
     args.output_dir.mkdir(parents=True, exist_ok=True)
     stem = args.output_dir / f"proxy_fidelity_{args.dataset}"
@@ -223,9 +231,10 @@ def main() -> None:
     if args.analyse_only:
         rows = read_log(log)
     else:
-        rows = run_all(jobs, log, args.workers, start=start_method(args.device))
+        rows = run_all(jobs, log, args.workers, start=start_method(args.device), again=args.again)
     summary = summarise(rows, nets, reference_variant=BY_NAME[args.reference], reference_seeds=args.reference_seeds)
-    summary["device_agreement"] = device_agreement(read_log_lines(log))
+    lines = read_log_lines(log)
+    summary["device_agreement"], summary["rerun_agreement"] = device_agreement(lines), rerun_agreement(lines)
     # Every job the reference's schedule holds, whatever --only and --net narrowed this run to.
     everything = make_jobs(argparse.Namespace(**{**vars(args), "only": None, "net": None}), nets, resolution)
     summary["jobs_without_rows"] = {"nets": len(nets), "by_variant": jobs_without_rows(everything, rows)}

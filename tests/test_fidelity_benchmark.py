@@ -527,3 +527,49 @@ def test_the_benchmark_refuses_a_device_it_cannot_train_on_before_touching_its_f
     assert stopped.value.code == 2
     assert says in capsys.readouterr().err.splitlines()[-1]
     assert not (tmp_path / "out").exists()
+
+
+def test_again_trains_logged_jobs_a_second_time_and_the_newer_row_counts(tmp_path):
+    from types import SimpleNamespace
+
+    from benchmarks.fidelity.analysis import rerun_agreement
+
+    log = tmp_path / "log.jsonl"
+    log.write_text('{"key": "net-0|v|0", "accuracy": 0.5}\n')
+    jobs = [SimpleNamespace(key=f"net-{i}|v|0") for i in range(2)]
+    assert run_all(jobs, log, 1, say=lambda _: None, run=vars)["net-0|v|0"] == {"key": "net-0|v|0", "accuracy": 0.5}
+    rows = run_all(jobs, log, 1, say=lambda _: None, run=vars, again=True)
+    assert rows == {job.key: {"key": job.key} for job in jobs} == read_log(log)
+    assert len(read_log_lines(log)) == 4  # the first run of each stays in the log
+    lines = [{"key": "a|v|0", "accuracy": 0.80}, {"key": "b|v|0", "accuracy": 0.70}, {"key": "a|v|0", "accuracy": 0.80},
+             {"key": "b|v|0", "accuracy": 0.73, "device": "cpu"}, {"key": "b|v|0", "accuracy": 0.60, "device": "cuda:0"}]
+    found = rerun_agreement(lines)  # the CUDA row is another device's draw, for device_agreement
+    assert found == {"jobs": 2, "identical": 1, "points_by_job": {"a|v|0 on cpu": 0.0, "b|v|0 on cpu": 3.0}, "max_abs_points": 3.0}
+    assert rerun_agreement(lines[:2]) is None
+
+
+def test_again_without_only_is_refused_before_anything_runs(tmp_path, monkeypatch, capsys):
+    import sys
+
+    from benchmarks import proxy_fidelity
+
+    monkeypatch.setattr(sys, "argv", ["proxy_fidelity", "--again", "--output-dir", str(tmp_path / "out")])
+    with pytest.raises(SystemExit) as stopped:
+        proxy_fidelity.main()
+    assert stopped.value.code == 2 and "--only" in capsys.readouterr().err.splitlines()[-1]
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_held_out_loss_is_judged_once_every_nets_row_records_it_and_a_failure_ranks_last():
+    rng = np.random.default_rng(5)
+    reference = rng.uniform(0.5, 1.0, 10)
+    rows, nets = synthetic_log(reference, reference[::-1].copy())
+    proxy = PROXIES[0].name
+    assert "val_loss" not in summarise(rows, nets)["proxies"][proxy]["scores"]  # older rows: no such figure
+    for i, net in enumerate(nets):
+        rows[f"{net['label']}|{proxy}|0"]["val_loss"] = float(2.0 - reference[i])  # lower loss where the reference is higher
+    rows[f"{nets[0]['label']}|{proxy}|0"] = {"failure": "nan_loss"}
+    figures = summarise(rows, nets)["proxies"][proxy]["scores"]["val_loss"]
+    expected = -np.array([np.inf if i == 0 else 2.0 - reference[i] for i in range(10)])
+    assert figures["spearman"] == pytest.approx(spearmanr(expected, reference).statistic, abs=1e-4)
+    assert figures["spearman"] < 1.0  # the failed net ranks last whatever its reference accuracy

@@ -133,6 +133,32 @@ def test_result_round_trips_to_plain_dict(data):
     assert isinstance(as_dict["history"], list) and isinstance(as_dict["history"][0], dict)
 
 
+def test_validation_loss_and_accuracy_match_sklearn_on_the_trained_model(data):
+    """The held-out loss is plain cross-entropy (no label smoothing) of the model as it was evaluated."""
+    from sklearn.metrics import accuracy_score, log_loss
+
+    model = tiny_net(seed=2)
+    result = train(model, data, ProxySettings(epochs=1, batch_size=32, max_steps_per_epoch=3, seed=0))
+    assert isinstance(result, ProxyResult)
+    mean = torch.tensor(data.mean).view(1, -1, 1, 1)
+    std = torch.tensor(data.std).view(1, -1, 1, 1)
+    model.eval()  # trained in place, with the norms recalibrated as the trainer evaluated it
+    with torch.no_grad():
+        logits = model((data.val_images.float() / 255 - mean) / std).double()
+    labels = data.val_labels.numpy()
+    assert result.val_loss == pytest.approx(log_loss(labels, logits.softmax(dim=1).numpy(), labels=[0, 1]), rel=1e-4)
+    assert result.accuracy == pytest.approx(accuracy_score(labels, logits.argmax(dim=1).numpy()))
+    smoothed = float(F.cross_entropy(logits, data.val_labels, label_smoothing=0.1))
+    assert result.val_loss != pytest.approx(smoothed, rel=1e-3)  # not the training objective
+
+
+def test_per_epoch_validation_records_the_loss_that_the_result_reports(data):
+    result = train(tiny_net(), data, ProxySettings(epochs=2, batch_size=32, max_steps_per_epoch=2, eval_each_epoch=True))
+    assert isinstance(result, ProxyResult)
+    assert all(record.val_loss is not None and record.val_loss > 0 for record in result.history)
+    assert result.val_loss == result.history[-1].val_loss
+
+
 def test_steps_per_epoch_cap_and_dropped_partial_batch(data):
     # 256 images at batch 100: two full batches; the 56 left over are dropped.
     full = train(tiny_net(), data, ProxySettings(epochs=1, batch_size=100))

@@ -111,10 +111,20 @@ def _proxy_scores(rows: dict[str, dict], labels: list[str], variant: str, seed: 
         return None
     # A failed proxy training is the worst possible score: the search would discard that net.
     accuracy = np.array([row.get("accuracy", 0.0) for row in found], dtype=float)
-    tse = np.array([row.get("tse", math.inf) for row in found], dtype=float)
-    neg_tse = -np.where(np.isfinite(tse), tse, np.nanmax(np.where(np.isfinite(tse), tse, np.nan)) * 10)
-    return {"accuracy": accuracy, "tse": neg_tse, "accuracy+tse": _rank_mean([accuracy, neg_tse]),
-            "seconds": np.array([row.get("wall_seconds", np.nan) for row in found], dtype=float)}
+    neg_tse = -_worst_for_failures([row.get("tse", math.inf) for row in found])
+    scores = {"accuracy": accuracy, "tse": neg_tse, "accuracy+tse": _rank_mean([accuracy, neg_tse]),
+              "seconds": np.array([row.get("wall_seconds", np.nan) for row in found], dtype=float)}
+    # Rows from before trainings recorded the held-out loss have none: the score is judged once every net's row has.
+    if all(row.get("val_loss") is not None or "failure" in row for row in found):
+        scores["val_loss"] = -_worst_for_failures([row.get("val_loss", math.inf) for row in found])
+    return scores
+
+
+def _worst_for_failures(losses: list[float]) -> np.ndarray:
+    """Losses (lower is better) with a failed training's infinity replaced by ten times the worst finite one, so
+    that it ranks last without breaking a rank mean."""
+    values = np.array(losses, dtype=float)
+    return np.where(np.isfinite(values), values, np.nanmax(np.where(np.isfinite(values), values, np.nan)) * 10)
 
 
 def _zero_cost_scores(rows: dict[str, dict], labels: list[str]) -> dict[str, np.ndarray] | None:
@@ -210,6 +220,21 @@ def device_agreement(lines: list[dict[str, Any]]) -> dict[str, Any] | None:
     magnitudes = np.abs(list(gaps.values()))
     return {"jobs": len(gaps), "devices": sorted({device for found in pairs.values() for device in found}), "points_by_job": gaps,
             "median_abs_points": round(float(np.median(magnitudes)), 1), "max_abs_points": round(float(magnitudes.max()), 1)}
+
+
+def rerun_agreement(lines: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The jobs trained twice on the same device (``--again``): how far the first and the last run's accuracies land
+    apart, in points.  With one thread per job a CPU replays its arithmetic, so anything but 0 means the recipe or
+    the code changed between the runs."""
+    by_run: dict[tuple[str, str], list[float]] = {}
+    for row in lines:
+        if "accuracy" in row:
+            by_run.setdefault((row["key"], row.get("device", DEVICE)), []).append(row["accuracy"])
+    gaps = {f"{key} on {device}": round(100 * (found[-1] - found[0]), 1) for (key, device), found in by_run.items() if len(found) > 1}
+    if not gaps:
+        return None
+    return {"jobs": len(gaps), "identical": sum(gap == 0 for gap in gaps.values()), "points_by_job": gaps,
+            "max_abs_points": float(np.abs(list(gaps.values())).max())}
 
 
 def best_of_parts(rows: dict[str, dict], labels: list[str], reference: Variant, seed: int = 0) -> dict[str, Any] | None:

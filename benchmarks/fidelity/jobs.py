@@ -57,7 +57,7 @@ def _train(job: Job, spec, dataset) -> dict[str, Any]:
     if isinstance(outcome, TrainingFailure):
         return {"failure": outcome.reason, "message": outcome.message, "device": job.device}
     return {"device": job.device, "accuracy": outcome.accuracy, "tse": outcome.tse, "steps": len(outcome.step_losses),
-            "final_loss": outcome.train_loss, "seconds": outcome.seconds}
+            "final_loss": outcome.train_loss, "val_loss": outcome.val_loss, "seconds": outcome.seconds}
 
 
 def _zero_cost(job: Job, spec, dataset) -> dict[str, Any]:
@@ -138,8 +138,12 @@ def _append(log_path: Path, row: dict[str, Any]) -> None:
         log.write(json.dumps(row) + "\n")
 
 
-def run_all(jobs: list, log_path: Path, workers: int, say=print, run=run_job, start: str | None = None) -> dict[str, dict[str, Any]]:
-    """Run the jobs not yet in the log, ``workers`` at a time, in the order given.
+def run_all(jobs: list, log_path: Path, workers: int, say=print, run=run_job, start: str | None = None,
+            again: bool = False) -> dict[str, dict[str, Any]]:
+    """Run the jobs not yet in the log (``again``: every job), ``workers`` at a time, in the order given.
+
+    A job run again gets a second row; the newer one counts (:func:`read_log`), the older stays, so that how far
+    two runs of one job land apart can be read (:func:`benchmarks.fidelity.analysis.rerun_agreement`).
 
     A job is anything with a ``key`` that ``run`` (a module-level function, for the worker processes) turns into
     a row holding that key; :class:`Job` and :func:`run_job` by default.  ``start`` is the workers' start method
@@ -149,7 +153,7 @@ def run_all(jobs: list, log_path: Path, workers: int, say=print, run=run_job, st
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     done = read_log(log_path)
-    todo = [job for job in jobs if job.key not in done]
+    todo = [job for job in jobs if again or job.key not in done]
     say(f"{len(jobs) - len(todo)} of {len(jobs)} jobs already done; running {len(todo)} on {workers} workers")
     context = multiprocessing.get_context(start)
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:

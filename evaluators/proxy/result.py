@@ -21,8 +21,8 @@ class EpochRecord:
 
     ``train_loss`` and ``train_accuracy`` are measured on the augmented
     training batches in training mode, as the epoch went (free to compute; no
-    extra pass).  ``val_accuracy`` is only filled when per-epoch evaluation was
-    asked for, because a validation pass per epoch costs time that a proxy
+    extra pass).  ``val_accuracy`` and ``val_loss`` (mean cross-entropy, no
+    label smoothing) are only filled when per-epoch evaluation was asked for, because a validation pass per epoch costs time that a proxy
     usually does not want to spend.
     """
 
@@ -32,6 +32,7 @@ class EpochRecord:
     lr: float  # learning rate of the epoch's last step
     seconds: float  # training wall time since the first epoch began, validation passes excluded
     val_accuracy: float | None = None
+    val_loss: float | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +77,8 @@ class ProxyResult:
     # The training objective of every optimizer step, in order (the same
     # quantity as ``train_loss``).  Their sum is the training-speed estimate.
     step_losses: tuple[float, ...] = ()
+    # Mean cross-entropy on the validation split (no label smoothing), from the same pass as ``accuracy``.
+    val_loss: float | None = None
 
     @property
     def tse(self) -> float:

@@ -171,11 +171,12 @@ class _ProxyRun:
             timeline.train_started = time.perf_counter()
             self._train_epochs(trainee, timeline)
             train_seconds = time.perf_counter() - timeline.train_started - timeline.eval_seconds
-            accuracy = timeline.history[-1].val_accuracy
-            if accuracy is None:
+            last = timeline.history[-1]
+            validation = Validation(last.val_accuracy, last.val_loss) if last.val_accuracy is not None else None
+            if validation is None:
                 self._recalibrate(trainee)
-                accuracy = self._timed_validation(trainee, timeline)
-            return self._result(trainee, timeline, accuracy, train_seconds, memory)
+                validation = self._timed_validation(trainee, timeline)
+            return self._result(trainee, timeline, validation, train_seconds, memory)
 
     def _set_up(self, memory: PeakMemory) -> _Trainee:
         settings, dataset, device = self.settings, self.dataset, self.device
@@ -225,7 +226,7 @@ class _ProxyRun:
             if settings.eval_each_epoch:
                 self._recalibrate(trainee)
             timeline.images_trained += totals.images
-            val_accuracy = self._timed_validation(trainee, timeline) if settings.eval_each_epoch else None
+            validation = self._timed_validation(trainee, timeline) if settings.eval_each_epoch else None
             timeline.history.append(
                 EpochRecord(
                     epoch=epoch + 1,
@@ -233,7 +234,8 @@ class _ProxyRun:
                     train_accuracy=int(totals.correct.item()) / totals.images,
                     lr=totals.last_lr,
                     seconds=time.perf_counter() - timeline.train_started - timeline.eval_seconds,
-                    val_accuracy=val_accuracy,
+                    val_accuracy=validation.accuracy if validation else None,
+                    val_loss=validation.loss if validation else None,
                 )
             )
             self.progress.epochs_run = epoch + 1
@@ -287,9 +289,9 @@ class _ProxyRun:
         with autocast_for(self.device, regime):
             recalibrate_batch_norms(trainee.model, trainee.data.train_images, prepare, 2 * self.settings.batch_size)
 
-    def _timed_validation(self, trainee: _Trainee, timeline: _Timeline) -> float:
+    def _timed_validation(self, trainee: _Trainee, timeline: _Timeline) -> Validation:
         started = time.perf_counter()
-        accuracy = top1_accuracy(
+        validation = evaluate(
             trainee.model,
             trainee.data.val_images,
             trainee.data.val_labels,
@@ -300,12 +302,15 @@ class _ProxyRun:
             batch_size=2 * self.settings.batch_size,  # no activations kept for backward: twice the batch fits
         )
         timeline.eval_seconds += time.perf_counter() - started
-        return accuracy
+        return validation
 
-    def _result(self, trainee: _Trainee, timeline: _Timeline, accuracy: float, train_seconds: float, memory: PeakMemory) -> ProxyResult:
+    def _result(
+        self, trainee: _Trainee, timeline: _Timeline, validation: Validation, train_seconds: float, memory: PeakMemory
+    ) -> ProxyResult:
         decision = trainee.selection.decision
         return ProxyResult(
-            accuracy=accuracy,
+            accuracy=validation.accuracy,
+            val_loss=validation.loss,
             train_loss=timeline.history[-1].train_loss,
             seconds=time.perf_counter() - timeline.started,
             train_seconds=train_seconds,
@@ -456,7 +461,17 @@ class PeakMemory:
         return max(0, torch.cuda.max_memory_allocated(self.device) - self.baseline) / 2**20
 
 
-def top1_accuracy(
+@dataclass(frozen=True)
+class Validation:
+    """A model's figures on the validation split."""
+
+    accuracy: float  # top-1, 0..1
+    # Mean cross-entropy without label smoothing: unlike accuracy it sees how confident the right and the wrong
+    # answers are, so it still tells nets apart where their accuracies tie on a small split.
+    loss: float
+
+
+def evaluate(
     model: nn.Module,
     images: torch.Tensor,
     labels: torch.Tensor,
@@ -466,24 +481,28 @@ def top1_accuracy(
     device: torch.device,
     num_classes: int,
     batch_size: int,
-) -> float:
-    """Fraction of ``images`` whose highest logit is the label, in eval mode.
+) -> Validation:
+    """Top-1 accuracy and mean cross-entropy of ``model`` on ``images``, in eval mode.
 
     Runs the eager module even when training used a compiled forward:
     evaluation mode and the smaller last batch would each make the compiler
     trace again, which costs more than the short validation pass saves.
-    Correct counts accumulate on the device; one host sync at the end.
+    Sums accumulate on the device; one host sync at the end.
     """
     was_training = model.training
     model.eval()
     correct = torch.zeros((), dtype=torch.int64, device=device)
+    loss_sum = torch.zeros((), dtype=torch.float64, device=device)
     try:
         with torch.inference_mode(), autocast_for(device, regime):
             for start in range(0, images.shape[0], batch_size):
                 batch = prepare_input(normaliser(images[start : start + batch_size]), regime)
                 logits = model(batch)
                 check_logits(logits, batch.shape[0], num_classes)
-                correct += (logits.argmax(dim=1) == labels[start : start + batch_size]).sum()
+                expected = labels[start : start + batch_size]
+                correct += (logits.argmax(dim=1) == expected).sum()
+                loss_sum += nn.functional.cross_entropy(logits.float(), expected, reduction="sum")
     finally:
         model.train(was_training)
-    return int(correct.item()) / max(1, images.shape[0])
+    count = max(1, images.shape[0])
+    return Validation(accuracy=int(correct.item()) / count, loss=float(loss_sum.item()) / count)
