@@ -50,7 +50,8 @@ import json
 from pathlib import Path
 
 from benchmarks._common import RESULTS_DIR, add_output_arguments, environment, output_path, write_json
-from benchmarks.fidelity.analysis import AGAINST_EACH_SEED, PAIRED_WITH_DEFAULT, PAIRED_WITH_MACS, device_agreement, rerun_agreement, summarise
+from benchmarks.fidelity.analysis import (
+    AGAINST_EACH_SEED, PAIRED_WITH_DEFAULT, PAIRED_WITH_MACS, REGRET_AGAINST_EACH_SEED, device_agreement, rerun_agreement, summarise)
 from benchmarks.fidelity.jobs import ZERO_COST, Job, jobs_without_rows, read_log, read_log_lines, run_all, start_method, usable_device
 from benchmarks.fidelity.nets import known_nets, random_nets
 from benchmarks.fidelity.variants import (BY_NAME, DEVICE, PROXIES, REFERENCE, REFERENCE_ADAMW, REFERENCE_BEST, REFERENCE_BEST_SHORT, REFERENCE_LONG,
@@ -139,12 +140,31 @@ def print_summary(summary: dict) -> None:
     if reference is None:
         print(f"not enough nets with {summary['reference_seeds']} reference seeds yet ({summary['nets_with_reference']})")
         return
+    _print_reference(summary, reference)
+    _print_checks(summary)
+    groups = [(name, entry) for name, entry in summary["proxies"].items()]
+    if "training_free" in summary:
+        groups.append(("training-free", summary["training_free"]))
+    groups += list((summary.get("shorter_trainings") or {}).items())
+    for number, (name, plan) in enumerate((summary.get("successive_halving") or {}).items(), 1):
+        print(f"halving plan {number}, {name}: nets per rung {plan['nets_per_rung']}, {plan['steps_per_net']} steps per net "
+              f"({plan['share_of_reference_steps']} of the reference's), best net reaches the last rung: "
+              f"{plan['best_net_reaches_last_rung']}")
+        groups.append((f"halving plan {number}", plan))
+    for name, entry in groups:
+        for score, figures in entry["scores"].items():
+            _print_score(name, score, figures)
+
+
+def _print_reference(summary: dict, reference: dict) -> None:
     ceiling = reference["seed_to_seed"]
     print(f"\n{summary['nets_with_reference']} nets; reference accuracy {reference['accuracy_min']:.3f}-"
           f"{reference['accuracy_max']:.3f} ({reference['spread_points']} points); best {', '.join(reference['best_nets'])}; "
           + (f"seed-to-seed Spearman {ceiling['spearman']} {ceiling.get('spearman_ci95')}, a net's two seeds "
              f"{reference['seed_gap_points']['median']} points apart (median; largest {reference['seed_gap_points']['max']})" if ceiling else
              "one reference seed: an interim look, no ceiling"))
+    print(f"a random pick is {reference['random_pick_regret_points']} points under the best"
+          + (", one seed's pick judged by the other {} and {}".format(*reference["pick_regret_points_between_seeds"]) if ceiling else ""))
     by_fit = reference.get("seed_gap_points_by_fit")
     if by_fit:
         print(f"seed gap of the {by_fit['fitted']['nets']} nets it fitted (final loss <= {by_fit['fitted_below_loss']}): "
@@ -153,6 +173,11 @@ def print_summary(summary: dict) -> None:
     for name, plateau in (summary.get("reference_plateau") or {}).items():
         print(f"{name} at twice its length, {plateau['nets']} nets: mean gain {plateau['mean_gain_points']} points"
               + (f", Spearman between lengths {plateau['spearman_between_lengths']['spearman']}" if "spearman_between_lengths" in plateau else ""))
+
+
+def _print_checks(summary: dict) -> None:
+    """How the log's runs agree across devices and reruns, how the parts of a best-of reference agree, and what has
+    not run yet."""
     devices = summary.get("device_agreement")
     if devices:
         print(f"{devices['jobs']} jobs trained on both {' and '.join(devices['devices'])}: {devices['median_abs_points']} points apart "
@@ -168,18 +193,16 @@ def print_summary(summary: dict) -> None:
     if unrun and unrun["by_variant"]:
         print(f"scheduled jobs with no row yet, of {unrun['nets']} nets each: "
               + ", ".join(f"{name} {count}" for name, count in unrun["by_variant"].items()))
-    groups = [(name, entry) for name, entry in summary["proxies"].items()]
-    if "training_free" in summary:
-        groups.append(("training-free", summary["training_free"]))
-    groups += list((summary.get("shorter_trainings") or {}).items())
-    for name, entry in groups:
-        for score, figures in entry["scores"].items():
-            print(f"  {name:16s} {score:20s} Spearman {figures['spearman']} {figures.get('spearman_ci95')}  "
-                  f"Kendall {figures['kendall']}  top5 has best: {figures['top5_contains_best']}"
-                  + ("  against seed 0, seed 1 alone: {} {}".format(*figures[AGAINST_EACH_SEED]) if AGAINST_EACH_SEED in figures else "")
-                  + "".join(f"  minus {what}: {paired['spearman_difference']:+.4f} {paired['ci95']}"
-                            for key, what in ((PAIRED_WITH_DEFAULT, "the default's accuracy"), (PAIRED_WITH_MACS, "MACs"))
-                            if (paired := figures.get(key) or {}).get("spearman_difference") is not None))
+
+
+def _print_score(name: str, score: str, figures: dict) -> None:
+    print(f"  {name:16s} {score:20s} Spearman {figures['spearman']} {figures.get('spearman_ci95')}  "
+          f"Kendall {figures['kendall']}  top5 has best: {figures['top5_contains_best']}  pick {figures['pick_regret_points']} under"
+          + (" ({} and {} against each seed)".format(*figures[REGRET_AGAINST_EACH_SEED]) if REGRET_AGAINST_EACH_SEED in figures else "")
+          + ("  against seed 0, seed 1 alone: {} {}".format(*figures[AGAINST_EACH_SEED]) if AGAINST_EACH_SEED in figures else "")
+          + "".join(f"  minus {what}: {paired['spearman_difference']:+.4f} {paired['ci95']}"
+                    for key, what in ((PAIRED_WITH_DEFAULT, "the default's accuracy"), (PAIRED_WITH_MACS, "MACs"))
+                    if (paired := figures.get(key) or {}).get("spearman_difference") is not None))
 
 
 def main() -> None:

@@ -154,6 +154,13 @@ def test_the_reference_ceiling_falls_and_its_seed_gap_grows_with_seed_noise():
     assert summarise(*synthetic_log(reference, reference, noise=0.0))["reference"]["seed_gap_points"]["max"] == 0.0
     assert 0 < noisy_summary["seed_gap_points"]["median"] <= noisy_summary["seed_gap_points"]["max"]
     assert quiet == pytest.approx(1.0) and noisy < 0.9
+    # Picking by one noisy seed and judging by the other loses points; with no noise the seeds pick the same net.
+    level = np.full(20, 0.8)  # nets that differ only by seed noise
+    rows, nets = synthetic_log(level, reference, noise=0.05)
+    seeds = np.array([[rows[f"{net['label']}|{REFERENCE.name}|{seed}"]["accuracy"] for seed in (0, 1)] for net in nets])
+    expected = [round(100 * (seeds[:, 1 - i].max() - seeds[np.argmax(seeds[:, i]), 1 - i]), 1) for i in (0, 1)]
+    assert summarise(rows, nets)["reference"]["pick_regret_points_between_seeds"] == expected and min(expected) > 0
+    assert summarise(*synthetic_log(reference, reference))["reference"]["pick_regret_points_between_seeds"] == [0.0, 0.0]
 
 
 def test_an_interim_summary_judges_against_the_first_reference_seed_while_the_second_is_missing():
@@ -573,3 +580,60 @@ def test_the_held_out_loss_is_judged_once_every_nets_row_records_it_and_a_failur
     expected = -np.array([np.inf if i == 0 else 2.0 - reference[i] for i in range(10)])
     assert figures["spearman"] == pytest.approx(spearmanr(expected, reference).statistic, abs=1e-4)
     assert figures["spearman"] < 1.0  # the failed net ranks last whatever its reference accuracy
+
+
+def test_successive_halving_keeps_each_rungs_best_third_and_pays_only_for_the_survivors():
+    from benchmarks.fidelity.halving import HalvingPlan, replay
+
+    labels = [f"net-{i}" for i in range(9)]
+    cheap = [0.1, 0.9, 0.2, 0.8, 0.3, 0.7, 0.4, 0.6, 0.5]  # keeps nets 1, 3 and 5
+    rows = {f"{label}|cheap|0": {"accuracy": cheap[i], "steps": 10} for i, label in enumerate(labels)}
+    rows.update({f"net-{i}|long|0": {"accuracy": value, "steps": 100} for i, value in ((1, 0.5), (3, 0.95), (5, 0.7))})
+    found = replay(rows, labels, HalvingPlan(("cheap", "long"), 3))
+    assert found.nets_per_rung == [9, 3] and found.steps == 9 * 10 + 3 * 100
+    # Every survivor ranks above every net left behind, and among them the longer rung's order counts.
+    assert list(np.argsort(-found.score)[:3]) == [3, 5, 1]
+    assert found.score[0] == pytest.approx(0.1) and found.score[3] == pytest.approx(1.95)
+    del rows["net-3|long|0"]
+    assert replay(rows, labels, HalvingPlan(("cheap", "long"), 3)) is None  # a survivor without its longer training
+    del rows["net-0|cheap|0"]
+    assert replay(rows, labels, HalvingPlan(("cheap",), 3)) is None
+
+
+def test_a_halving_plan_against_the_4x_reference_reports_its_cost_and_whether_the_best_net_survives():
+    from benchmarks.fidelity.analysis import REGRET_AGAINST_EACH_SEED, pick_regret_points
+    from benchmarks.fidelity.halving import PLANS_BY_REFERENCE
+    from benchmarks.fidelity.variants import REFERENCE_LONG_ADAMW, REFERENCE_LONG_ADAMW_2X, REFERENCE_LONG_ADAMW_4X
+
+    rng = np.random.default_rng(4)
+    truth = np.linspace(0.6, 0.99, 12)
+    nets = [{"label": f"net-{i}", "known": False} for i in range(12)]
+    lengths = {"e4_b32_noaug_adamw": (184, 0.3), REFERENCE_LONG_ADAMW.name: (1840, 0.05), REFERENCE_LONG_ADAMW_2X.name: (3680, 0.01)}
+    rows = {}
+    for i, net in enumerate(nets):
+        for seed in (0, 1):
+            rows[f"{net['label']}|{REFERENCE_LONG_ADAMW_4X.name}|{seed}"] = {"accuracy": truth[i] + 0.005 * seed * (i % 2), "steps": 7360}
+        for name, (steps, noise) in lengths.items():
+            rows[f"{net['label']}|{name}|0"] = {"accuracy": float(truth[i] + noise * rng.standard_normal()), "steps": steps,
+                                                    "wall_seconds": 1.0}
+    rows["net-11|e4_b32_noaug_adamw|0"]["accuracy"] = 0.0  # the best net looks worst at the cheapest rung
+    summary = summarise(rows, nets, reference_variant=REFERENCE_LONG_ADAMW_4X)
+    plans = summary["successive_halving"]
+    assert list(plans) == [plan.name for plan in PLANS_BY_REFERENCE[REFERENCE_LONG_ADAMW_4X.name]]
+    first, _, without_proxy = plans.values()
+    assert first["nets_per_rung"] == [12, 4, 2]
+    assert first["steps_per_net"] == pytest.approx((12 * 184 + 4 * 1840 + 2 * 3680) / 12, abs=0.1)
+    assert first["share_of_reference_steps"] == pytest.approx(first["steps_per_net"] / 7360, abs=1e-3)
+    assert not first["best_net_reaches_last_rung"] and first["pick"] != "net-11"
+    assert without_proxy["best_net_reaches_last_rung"]
+    reference = np.array([(rows[f"net-{i}|{REFERENCE_LONG_ADAMW_4X.name}|0"]["accuracy"]
+                           + rows[f"net-{i}|{REFERENCE_LONG_ADAMW_4X.name}|1"]["accuracy"]) / 2 for i in range(12)])
+    picked = int(first["pick"].split("-")[1])
+    assert first["scores"]["rung reached, then accuracy"]["pick_regret_points"] == round(100 * (reference.max() - reference[picked]), 1) > 0
+    assert pick_regret_points(np.array([0.2, 0.9, 0.9]), np.array([0.5, 0.7, 0.8])) == 10.0  # the first of tied picks
+    # Against each seed alone: seed 1 puts every odd net half a point higher, so the pick's regret there differs.
+    per_seed = [[rows[f"net-{picked}|{REFERENCE_LONG_ADAMW_4X.name}|{seed}"]["accuracy"] for seed in (0, 1)]]
+    best = [max(rows[f"net-{i}|{REFERENCE_LONG_ADAMW_4X.name}|{seed}"]["accuracy"] for i in range(12)) for seed in (0, 1)]
+    assert first["scores"]["rung reached, then accuracy"][REGRET_AGAINST_EACH_SEED] == [
+        round(100 * (best[seed] - per_seed[0][seed]), 1) for seed in (0, 1)]
+    assert summary["reference"]["random_pick_regret_points"] == round(100 * (reference.max() - reference.mean()), 1)

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 from scipy.stats import kendalltau, rankdata, spearmanr
 
+from benchmarks.fidelity.halving import halving_summary
 from benchmarks.fidelity.variants import AT_TWICE_THE_LENGTH, BY_NAME, DEFAULT_PROXY, DEVICE, PROXIES, REFERENCE, Variant, shorter_versions
 
 BOOTSTRAP_RESAMPLES = 2000
@@ -24,6 +25,7 @@ PAIRED_WITH_DEFAULT = f"minus_{DEFAULT_PROXY}_accuracy"
 PAIRED_WITH_MACS = "minus_macs"
 # Where each score's figures keep its Spearman against each reference seed alone (seed 0's first).
 AGAINST_EACH_SEED = "spearman_against_each_reference_seed"
+REGRET_AGAINST_EACH_SEED = "pick_regret_points_against_each_reference_seed"
 # Training-free scores combined with the training-speed estimate, as AZ-NAS
 # combines complementary zero-cost proxies and FLOPs by summing their ranks.
 ZERO_COST_COMBINATION = ("synflow", "naswot", "macs")
@@ -156,6 +158,12 @@ def top_k_contains_best(score: np.ndarray, reference: np.ndarray, k: int = TOP_K
     """Whether the ``k`` best-scored nets include a net the reference ranks first (ties all count)."""
     best = set(np.flatnonzero(reference == reference.max()).tolist())
     return bool(best & set(np.argsort(-score, kind="stable")[:k].tolist()))
+
+
+def pick_regret_points(score: np.ndarray, reference: np.ndarray) -> float:
+    """How many points the reference puts the score's first net (the first of ties) under its best: what a search
+    that keeps the top-scored net loses."""
+    return round(100 * float(reference.max() - reference[int(np.argmax(score))]), 1)
 
 
 def known_net_accuracies(rows: dict[str, dict], nets: list[dict], reference: Variant = REFERENCE) -> dict[str, Any]:
@@ -321,9 +329,13 @@ class _Judge:
         """One score's rank statistics against the reference and how far it ranks above or below each baseline on
         the same nets (paired: the same resampled nets for both); a missing baseline, or the score itself, is skipped."""
         figures = {**correlation(score, self.reference, self.seed),
-                   f"top{TOP_K}_contains_best": top_k_contains_best(score, self.reference)}
+                   f"top{TOP_K}_contains_best": top_k_contains_best(score, self.reference),
+                   "pick_regret_points": pick_regret_points(score, self.reference)}
         if self.per_seed is not None:
             figures[AGAINST_EACH_SEED] = [correlation(score, self.per_seed[:, i], self.seed)["spearman"] for i in range(2)]
+            # No bootstrap for the pick: resampling nets drops the best one a third of the time, which says nothing
+            # about a search.  Its uncertainty is the reference's: the regret against each seed alone.
+            figures[REGRET_AGAINST_EACH_SEED] = [pick_regret_points(score, self.per_seed[:, i]) for i in range(2)]
         for key, baseline in self.baselines.items():
             if baseline is not None and not np.array_equal(score, baseline):
                 figures[key] = paired_difference(score, baseline, self.reference, self.seed)
@@ -339,6 +351,11 @@ def _reference_summary(rows: dict[str, dict], kept: list[str], per_seed: np.ndar
     return {"accuracy_min": round(float(reference.min()), 4), "accuracy_max": round(float(reference.max()), 4),
             "spread_points": round(100 * float(np.ptp(reference)), 1),
             "best_nets": [kept[i] for i in np.flatnonzero(reference == reference.max())],
+            # What a pick costs with no score at all (the mean net), and with one seed of the reference judged by the
+            # other: the floor a pick cannot get under while the reference is this noisy.
+            "random_pick_regret_points": round(100 * float(reference.max() - reference.mean()), 1),
+            "pick_regret_points_between_seeds": [pick_regret_points(per_seed[:, i], per_seed[:, 1 - i]) for i in range(2)]
+            if two_seeds else None,
             "seed_to_seed": correlation(per_seed[:, 0], per_seed[:, 1], seed) if two_seeds else None,
             # The reference's own noise in points: how far one net's two seeds land apart.
             "seed_gap_points": _seed_gap_points(per_seed) if two_seeds else None,
@@ -426,4 +443,7 @@ def summarise(rows: dict[str, dict], nets: list[dict], seed: int = 0, reference_
     shorter = _shorter_training_summary(rows, kept, reference_variant.name, judge)
     if shorter is not None:
         result["shorter_trainings"] = shorter
+    halving = halving_summary(rows, kept, per_seed.mean(axis=1), reference_variant.name, judge)
+    if halving is not None:
+        result["successive_halving"] = halving
     return result
