@@ -51,7 +51,7 @@ from pathlib import Path
 
 from benchmarks._common import RESULTS_DIR, add_output_arguments, environment, output_path, write_json
 from benchmarks.fidelity.analysis import (
-    AGAINST_EACH_SEED, PAIRED_WITH_DEFAULT, PAIRED_WITH_MACS, REGRET_AGAINST_EACH_SEED, device_agreement, rerun_agreement, summarise)
+    AGAINST_EACH_SEED, BUDGETED_REGRET_AGAINST_EACH_SEED, PAIRED_WITH_DEFAULT, PAIRED_WITH_MACS, REGRET_AGAINST_EACH_SEED, device_agreement, rerun_agreement, summarise)
 from benchmarks.fidelity.jobs import ZERO_COST, Job, jobs_without_rows, read_log, read_log_lines, run_all, start_method, usable_device
 from benchmarks.fidelity.nets import known_nets, random_nets
 from benchmarks.fidelity.variants import (BY_NAME, DEVICE, PROXIES, REFERENCE, REFERENCE_ADAMW, REFERENCE_BEST, REFERENCE_BEST_SHORT, REFERENCE_LONG,
@@ -164,7 +164,11 @@ def _print_reference(summary: dict, reference: dict) -> None:
              f"{reference['seed_gap_points']['median']} points apart (median; largest {reference['seed_gap_points']['max']})" if ceiling else
              "one reference seed: an interim look, no ceiling"))
     print(f"a random pick is {reference['random_pick_regret_points']} points under the best"
-          + (", one seed's pick judged by the other {} and {}".format(*reference["pick_regret_points_between_seeds"]) if ceiling else ""))
+          + (", one seed's pick judged by the other {} and {}".format(*reference["pick_regret_points_between_seeds"]) if ceiling else "")
+          + (f"; within each net's latency, on average, {reference['budgeted_random_pick_regret_points']}"
+             if "budgeted_random_pick_regret_points" in reference else "")
+          + (" and {} and {}".format(*reference["budgeted_pick_regret_points_between_seeds"])
+             if "budgeted_pick_regret_points_between_seeds" in reference else ""))
     by_fit = reference.get("seed_gap_points_by_fit")
     if by_fit:
         print(f"seed gap of the {by_fit['fitted']['nets']} nets it fitted (final loss <= {by_fit['fitted_below_loss']}): "
@@ -196,9 +200,10 @@ def _print_checks(summary: dict) -> None:
 
 
 def _print_score(name: str, score: str, figures: dict) -> None:
-    print(f"  {name:16s} {score:20s} Spearman {figures['spearman']} {figures.get('spearman_ci95')}  "
-          f"Kendall {figures['kendall']}  top5 has best: {figures['top5_contains_best']}  pick {figures['pick_regret_points']} under"
-          + (" ({} and {} against each seed)".format(*figures[REGRET_AGAINST_EACH_SEED]) if REGRET_AGAINST_EACH_SEED in figures else "")
+    print(f"  {name:16s} {score:20s} n={figures['count']} Spearman {figures['spearman']} {figures.get('spearman_ci95')}  "
+          f"Kendall {figures['kendall']}  top5 has best: {figures['top5_contains_best']}  pick {figures['pick_regret_points']} under, budgeted {figures['budgeted_pick_regret_points']}"
+          + (" (against each seed {} and {}, budgeted {} and {})".format(*figures[REGRET_AGAINST_EACH_SEED], *figures[BUDGETED_REGRET_AGAINST_EACH_SEED])
+             if REGRET_AGAINST_EACH_SEED in figures else "")
           + ("  against seed 0, seed 1 alone: {} {}".format(*figures[AGAINST_EACH_SEED]) if AGAINST_EACH_SEED in figures else "")
           + "".join(f"  minus {what}: {paired['spearman_difference']:+.4f} {paired['ci95']}"
                     for key, what in ((PAIRED_WITH_DEFAULT, "the default's accuracy"), (PAIRED_WITH_MACS, "MACs"))

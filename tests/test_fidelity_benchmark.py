@@ -637,3 +637,44 @@ def test_a_halving_plan_against_the_4x_reference_reports_its_cost_and_whether_th
     assert first["scores"]["rung reached, then accuracy"][REGRET_AGAINST_EACH_SEED] == [
         round(100 * (best[seed] - per_seed[0][seed]), 1) for seed in (0, 1)]
     assert summary["reference"]["random_pick_regret_points"] == round(100 * (reference.max() - reference.mean()), 1)
+
+
+def test_a_variant_trained_on_some_nets_only_is_judged_on_those_and_says_how_many():
+    rng = np.random.default_rng(6)
+    reference, proxy = rng.uniform(0.5, 1.0, 12), rng.uniform(0.2, 0.6, 12)
+    rows, nets = synthetic_log(reference, proxy)
+    name, other = PROXIES[0].name, PROXIES[1].name
+    for net in nets[8:]:  # nets that got a reference after this proxy ran
+        del rows[f"{net['label']}|{name}|0"]
+    for i, net in enumerate(nets[:3]):
+        rows[f"{net['label']}|{other}|0"] = {"accuracy": float(proxy[i]), "tse": 0.0, "wall_seconds": 1.0}
+    summary = summarise(rows, nets)
+    assert summary["nets_with_reference"] == 12 and summary["proxies"][name]["nets"] == 8
+    figures = summary["proxies"][name]["scores"]["accuracy"]
+    assert figures["count"] == 8
+    assert figures["spearman"] == pytest.approx(spearmanr(proxy[:8], reference[:8]).statistic, abs=1e-4)
+    assert other not in summary["proxies"]  # three nets are too few to rank
+
+
+def test_a_budgeted_pick_is_judged_within_each_nets_latency_as_a_latency_bound_search_picks():
+    from benchmarks.fidelity.analysis import BUDGETED_REGRET_AGAINST_EACH_SEED, budgeted_floors, budgeted_pick_regret_points
+
+    latency, reference = np.array([1.0, 2.0, 3.0, 4.0]), np.array([0.5, 0.6, 0.9, 0.7])
+    # Budgets with three nets or more under them: 3 ms (best 0.9) and 4 ms (best 0.9).
+    assert budgeted_pick_regret_points(np.array([0.9, 0.1, 0.2, 0.3]), reference, latency) == 40.0
+    assert budgeted_pick_regret_points(latency, reference, latency) == 10.0  # "the slowest that fits": 0 at 3 ms, 20 at 4 ms
+    assert budgeted_pick_regret_points(reference, reference, latency) == 0.0
+    assert budgeted_pick_regret_points(reference, reference, np.array([1.0, np.nan, 3.0, 4.0])) is None
+    floors = budgeted_floors(np.stack([reference, reference[::-1]], axis=1), latency)
+    mean = (reference + reference[::-1]) / 2  # 0.6, 0.75, 0.75, 0.6
+    assert floors["budgeted_random_pick_regret_points"] == pytest.approx(
+        round(100 * ((0.75 - mean[:3].mean()) + (0.75 - mean.mean())) / 2, 2))
+    # Seed 0 picks net 2 at both budgets, worth 0.6 and 0.6 on seed 1 (best 0.9, then 0.9): 30 points each.
+    assert floors["budgeted_pick_regret_points_between_seeds"][0] == 30.0
+    nets = [{"label": f"net-{i}", "known": False, "latency_ms": float(latency[i])} for i in range(4)]
+    rows = {f"net-{i}|{REFERENCE.name}|{seed}": {"accuracy": float(value)}
+            for i in range(4) for seed, value in enumerate((reference[i], reference[::-1][i]))}
+    rows |= {f"net-{i}|{PROXIES[0].name}|0": {"accuracy": float(reference[i]), "tse": 0.0, "wall_seconds": 1.0} for i in range(4)}
+    figures = summarise(rows, nets)["proxies"][PROXIES[0].name]["scores"]["accuracy"]
+    assert figures["budgeted_pick_regret_points"] == budgeted_pick_regret_points(reference, mean, latency)
+    assert figures[BUDGETED_REGRET_AGAINST_EACH_SEED] == [0.0, 30.0]  # it ranks as seed 0 does

@@ -15,6 +15,7 @@ import numpy as np
 from scipy.stats import kendalltau, rankdata, spearmanr
 
 from benchmarks.fidelity.halving import halving_summary
+from benchmarks.fidelity.jobs import ZERO_COST
 from benchmarks.fidelity.variants import AT_TWICE_THE_LENGTH, BY_NAME, DEFAULT_PROXY, DEVICE, PROXIES, REFERENCE, Variant, shorter_versions
 
 BOOTSTRAP_RESAMPLES = 2000
@@ -26,6 +27,7 @@ PAIRED_WITH_MACS = "minus_macs"
 # Where each score's figures keep its Spearman against each reference seed alone (seed 0's first).
 AGAINST_EACH_SEED = "spearman_against_each_reference_seed"
 REGRET_AGAINST_EACH_SEED = "pick_regret_points_against_each_reference_seed"
+BUDGETED_REGRET_AGAINST_EACH_SEED = "budgeted_pick_regret_points_against_each_reference_seed"
 # Training-free scores combined with the training-speed estimate, as AZ-NAS
 # combines complementary zero-cost proxies and FLOPs by summing their ranks.
 ZERO_COST_COMBINATION = ("synflow", "naswot", "macs")
@@ -126,7 +128,8 @@ def _worst_for_failures(losses: list[float]) -> np.ndarray:
     """Losses (lower is better) with a failed training's infinity replaced by ten times the worst finite one, so
     that it ranks last without breaking a rank mean."""
     values = np.array(losses, dtype=float)
-    return np.where(np.isfinite(values), values, np.nanmax(np.where(np.isfinite(values), values, np.nan)) * 10)
+    finite = np.isfinite(values)
+    return np.where(finite, values, values[finite].max() * 10 if finite.any() else 0.0)
 
 
 def _zero_cost_scores(rows: dict[str, dict], labels: list[str]) -> dict[str, np.ndarray] | None:
@@ -164,6 +167,36 @@ def pick_regret_points(score: np.ndarray, reference: np.ndarray) -> float:
     """How many points the reference puts the score's first net (the first of ties) under its best: what a search
     that keeps the top-scored net loses."""
     return round(100 * float(reference.max() - reference[int(np.argmax(score))]), 1)
+
+
+def budgeted_pick_regret_points(score: np.ndarray, reference: np.ndarray, latency: np.ndarray) -> float | None:
+    """:func:`pick_regret_points` as a latency-bound search meets it, averaged over budgets: at each net's latency
+    (those with at least three nets under them), the score's best net within the budget against the reference's.
+    One pick among every net rewards a score that finds the biggest net; a front needs the best net at every cost.
+    None when a net's latency is not known."""
+    if np.isnan(latency).any():
+        return None
+    regrets = []
+    for budget in np.unique(latency):
+        within = np.flatnonzero(latency <= budget)
+        if len(within) >= 3:
+            regrets.append(pick_regret_points(score[within], reference[within]))
+    return round(float(np.mean(regrets)), 2) if regrets else None
+
+
+def budgeted_floors(per_seed: np.ndarray, latency: np.ndarray) -> dict[str, Any]:
+    """What a budgeted pick loses with no score (a random net within each budget: the best minus the mean) and, with
+    two reference seeds, picking by one seed judged by the other.  Nothing when a net's latency is not known."""
+    if np.isnan(latency).any():
+        return {}
+    reference = per_seed.mean(axis=1)
+    randoms = [100 * (reference[within].max() - reference[within].mean())
+               for budget in np.unique(latency) if len(within := np.flatnonzero(latency <= budget)) >= 3]
+    floors: dict[str, Any] = {"budgeted_random_pick_regret_points": round(float(np.mean(randoms)), 2) if randoms else None}
+    if per_seed.shape[1] > 1:
+        floors["budgeted_pick_regret_points_between_seeds"] = [
+            budgeted_pick_regret_points(per_seed[:, i], per_seed[:, 1 - i], latency) for i in range(2)]
+    return floors
 
 
 def known_net_accuracies(rows: dict[str, dict], nets: list[dict], reference: Variant = REFERENCE) -> dict[str, Any]:
@@ -316,28 +349,47 @@ def seed_gap_by_fit(rows: dict[str, dict], labels: list[str], per_seed: np.ndarr
 
 @dataclass(frozen=True)
 class _Judge:
-    """What every score is judged against: the reference on the kept nets, and the baselines it is paired with."""
+    """What every score is judged against: the nets, the reference on them, and the baselines it is paired with
+    (NaN where a baseline has no row for a net)."""
+    labels: tuple[str, ...]
     reference: np.ndarray
     baselines: dict[str, np.ndarray | None]
     seed: int
+    latency: np.ndarray  # each net's CPU latency when the nets were chosen (ms), for the budgeted pick
     # The reference per net and seed, when it has two.  Every score here is made with seed 0, so it starts from the
     # weights (and sees the batches) the reference's seed 0 did and seed 1 did not: the gap between its agreement
     # with each seed alone is what sharing a seed flatters it by (plus one seed draw's noise).
     per_seed: np.ndarray | None = None
+
+    def covering(self, rows: dict[str, dict], variants: tuple[str, ...]) -> _Judge | None:
+        """This judge on the nets that have a seed-0 row of every one of ``variants``: a variant trained on the
+        first nets only, before more got a reference, is judged on those (its figures' count says how many).
+        None for fewer than four nets, too few to rank."""
+        picked = [i for i, label in enumerate(self.labels) if all(f"{label}|{name}|0" in rows for name in variants)]
+        if len(picked) == len(self.labels):
+            return self
+        if len(picked) < 4:
+            return None
+        baselines = {key: None if value is None else value[picked] for key, value in self.baselines.items()}
+        return _Judge(tuple(self.labels[i] for i in picked), self.reference[picked], baselines, self.seed, self.latency[picked],
+                      None if self.per_seed is None else self.per_seed[picked])
 
     def figures(self, score: np.ndarray) -> dict[str, Any]:
         """One score's rank statistics against the reference and how far it ranks above or below each baseline on
         the same nets (paired: the same resampled nets for both); a missing baseline, or the score itself, is skipped."""
         figures = {**correlation(score, self.reference, self.seed),
                    f"top{TOP_K}_contains_best": top_k_contains_best(score, self.reference),
-                   "pick_regret_points": pick_regret_points(score, self.reference)}
+                   "pick_regret_points": pick_regret_points(score, self.reference),
+                   "budgeted_pick_regret_points": budgeted_pick_regret_points(score, self.reference, self.latency)}
         if self.per_seed is not None:
             figures[AGAINST_EACH_SEED] = [correlation(score, self.per_seed[:, i], self.seed)["spearman"] for i in range(2)]
             # No bootstrap for the pick: resampling nets drops the best one a third of the time, which says nothing
             # about a search.  Its uncertainty is the reference's: the regret against each seed alone.
             figures[REGRET_AGAINST_EACH_SEED] = [pick_regret_points(score, self.per_seed[:, i]) for i in range(2)]
+            figures[BUDGETED_REGRET_AGAINST_EACH_SEED] = [budgeted_pick_regret_points(score, self.per_seed[:, i], self.latency)
+                                                          for i in range(2)]
         for key, baseline in self.baselines.items():
-            if baseline is not None and not np.array_equal(score, baseline):
+            if baseline is not None and not np.isnan(baseline).any() and not np.array_equal(score, baseline):
                 figures[key] = paired_difference(score, baseline, self.reference, self.seed)
         return figures
 
@@ -362,49 +414,58 @@ def _reference_summary(rows: dict[str, dict], kept: list[str], per_seed: np.ndar
             "seed_gap_points_by_fit": seed_gap_by_fit(rows, kept, per_seed, name, seed) if two_seeds else None}
 
 
-def _judged_training(rows: dict[str, dict], kept: list[str], name: str, reference_name: str, seconds: np.ndarray,
+def _judged_training(rows: dict[str, dict], name: str, reference_name: str, seconds: np.ndarray,
                      scores: dict[str, np.ndarray], judge: _Judge) -> dict[str, Any]:
     """What one trained variant costs per net, how many of its steps the reference trains, and how its scores rank."""
-    return {"seconds_per_net": round(float(np.nanmean(seconds)), 2),
-            "reference_steps_per_proxy_step": _reference_multiple(rows, kept, name, reference_name), "scores": judge.all(scores)}
+    return {"nets": len(judge.labels), "seconds_per_net": round(float(np.nanmean(seconds)), 2),
+            "reference_steps_per_proxy_step": _reference_multiple(rows, list(judge.labels), name, reference_name),
+            "scores": judge.all(scores)}
 
 
-def _proxy_summary(rows: dict[str, dict], kept: list[str], variant: Variant, zero_cost: dict[str, np.ndarray] | None,
-                   judge: _Judge, reference_name: str) -> dict[str, Any] | None:
-    scores = _proxy_scores(rows, kept, variant.name, 0)
-    if scores is None:
+def _proxy_summary(rows: dict[str, dict], variant: Variant, judge: _Judge, reference_name: str) -> dict[str, Any] | None:
+    judge = judge.covering(rows, (variant.name,))
+    if judge is None:
         return None
+    labels = list(judge.labels)
+    scores = _proxy_scores(rows, labels, variant.name, 0)
     seconds = scores.pop("seconds")
+    zero_cost = _zero_cost_scores(rows, labels)
     if zero_cost is not None:
         scores["tse+zero_cost"] = _rank_mean([scores["tse"], *[zero_cost[m] for m in ZERO_COST_COMBINATION]])
-    second = _proxy_scores(rows, kept, variant.name, 1)
+    second = _proxy_scores(rows, labels, variant.name, 1)
     if second is not None:
         # The proxy's own noise, and what a second seed for every net would buy.
         scores["accuracy, mean of 2 seeds"] = (scores["accuracy"] + second["accuracy"]) / 2
         scores["tse, mean of 2 seeds"] = (scores["tse"] + second["tse"]) / 2
-    summary = {"what": variant.what, **_judged_training(rows, kept, variant.name, reference_name, seconds, scores, judge)}
+    summary = {"what": variant.what, **_judged_training(rows, variant.name, reference_name, seconds, scores, judge)}
     if second is not None:
         summary["seed_to_seed"] = {"accuracy": correlation(scores["accuracy"], second["accuracy"], judge.seed),
                                    "tse": correlation(scores["tse"], second["tse"], judge.seed)}
     return summary
 
 
-def _training_free_summary(zero_cost: dict[str, np.ndarray], judge: _Judge) -> dict[str, Any]:
+def _training_free_summary(rows: dict[str, dict], judge: _Judge) -> dict[str, Any] | None:
+    judge = judge.covering(rows, (ZERO_COST,))
+    if judge is None:
+        return None
+    zero_cost = _zero_cost_scores(rows, list(judge.labels))
     scores = {name: score for name, score in zero_cost.items() if name != "seconds"}
     scores["zero_cost_rank_sum"] = _rank_mean([zero_cost[m] for m in ZERO_COST_COMBINATION])
-    return {"seconds_per_net_all_methods": round(float(np.mean(zero_cost["seconds"])), 2), "scores": judge.all(scores)}
+    return {"nets": len(judge.labels), "seconds_per_net_all_methods": round(float(np.mean(zero_cost["seconds"])), 2),
+            "scores": judge.all(scores)}
 
 
-def _shorter_training_summary(rows: dict[str, dict], kept: list[str], reference_name: str, judge: _Judge) -> dict[str, Any] | None:
+def _shorter_training_summary(rows: dict[str, dict], reference_name: str, judge: _Judge) -> dict[str, Any] | None:
     """The reference's own recipe stopped at a half, a quarter, ... of its steps, judged as a proxy would be: how
     short a training still ranks the nets as the full one does, and what it costs per net."""
     result = {}
     for name in shorter_versions(reference_name):
-        scores = _proxy_scores(rows, kept, name, 0)
-        if scores is None:
+        covered = judge.covering(rows, (name,))
+        if covered is None:
             continue
+        scores = _proxy_scores(rows, list(covered.labels), name, 0)
         seconds = scores.pop("seconds")
-        result[name] = _judged_training(rows, kept, name, reference_name, seconds, scores, judge)
+        result[name] = _judged_training(rows, name, reference_name, seconds, scores, covered)
     return result or None
 
 
@@ -424,26 +485,25 @@ def summarise(rows: dict[str, dict], nets: list[dict], seed: int = 0, reference_
         return {"nets_with_reference": len(kept), "reference_variant": reference_variant.name, "reference_seeds": reference_seeds, **common}
     per_seed = np.array([table[label] for label in kept])
     zero_cost = _zero_cost_scores(rows, kept)
-    default_scores = _proxy_scores(rows, kept, DEFAULT_PROXY, 0)
-    judge = _Judge(per_seed.mean(axis=1), {PAIRED_WITH_DEFAULT: None if default_scores is None else default_scores["accuracy"],
-                                           PAIRED_WITH_MACS: _macs(kept, by_label, zero_cost)}, seed,
-                   per_seed if per_seed.shape[1] > 1 else None)
-    proxies = {variant.name: _proxy_summary(rows, kept, variant, zero_cost, judge, reference_variant.name) for variant in PROXIES}
+    judge = _Judge(tuple(kept), per_seed.mean(axis=1),
+                   {PAIRED_WITH_DEFAULT: _accuracy_or_nan(rows, kept, DEFAULT_PROXY), PAIRED_WITH_MACS: _macs(kept, by_label, zero_cost)},
+                   seed, np.array([by_label[label].get("latency_ms", np.nan) for label in kept], dtype=float), per_seed if per_seed.shape[1] > 1 else None)
+    proxies = {variant.name: _proxy_summary(rows, variant, judge, reference_variant.name) for variant in PROXIES}
     result: dict[str, Any] = {
         "nets_with_reference": len(kept),
-        "reference": _reference_summary(rows, kept, per_seed, reference_variant.name, seed),
+        "reference": _reference_summary(rows, kept, per_seed, reference_variant.name, seed) | budgeted_floors(per_seed, judge.latency),
         "reference_variant": reference_variant.name,
         "reference_seeds": reference_seeds,
         "proxies": {name: summary for name, summary in proxies.items() if summary is not None},
         **common,
         "reference_parts": best_of_parts(rows, labels, reference_variant, seed),
     }
-    if zero_cost is not None:
-        result["training_free"] = _training_free_summary(zero_cost, judge)
-    shorter = _shorter_training_summary(rows, kept, reference_variant.name, judge)
-    if shorter is not None:
-        result["shorter_trainings"] = shorter
-    halving = halving_summary(rows, kept, per_seed.mean(axis=1), reference_variant.name, judge)
-    if halving is not None:
-        result["successive_halving"] = halving
-    return result
+    optional = {"training_free": _training_free_summary(rows, judge),
+                "shorter_trainings": _shorter_training_summary(rows, reference_variant.name, judge),
+                "successive_halving": halving_summary(rows, reference_variant.name, judge)}
+    return result | {key: value for key, value in optional.items() if value is not None}
+
+
+def _accuracy_or_nan(rows: dict[str, dict], labels: list[str], variant: str) -> np.ndarray:
+    """Each net's seed-0 accuracy under ``variant``: 0 for a failed training, NaN where the log has no row."""
+    return np.array([rows[key].get("accuracy", 0.0) if (key := f"{label}|{variant}|0") in rows else np.nan for label in labels])

@@ -66,24 +66,25 @@ def replay(rows: dict[str, dict], labels: list[str], plan: HalvingPlan) -> Repla
     return Replay(score, per_rung, steps)
 
 
-def halving_summary(rows: dict[str, dict], kept: list[str], reference: np.ndarray, reference_name: str, judge) -> dict[str, Any] | None:
-    """Each plan for ``reference_name`` that the log can replay: its cost in steps per net (and as a share of the
-    reference's), whether the reference's best net reached the last rung, how much worse the plan's pick is, and its
-    rank figures (``judge``: the benchmark's ``_Judge``)."""
-    reference_steps = np.mean([rows.get(f"{label}|{reference_name}|0", {}).get("steps", np.nan) for label in kept])
+def halving_summary(rows: dict[str, dict], reference_name: str, judge) -> dict[str, Any] | None:
+    """Each plan for ``reference_name`` that the log can replay, on the nets with a row at every rung: its cost in
+    steps per net (and as a share of the reference's), whether the reference's best net reached the last rung, and
+    its rank figures (``judge``: the benchmark's ``_Judge``)."""
     result = {}
     for plan in PLANS_BY_REFERENCE.get(reference_name, ()):
-        found = replay(rows, kept, plan)
+        covered = judge.covering(rows, plan.rungs)
+        found = None if covered is None else replay(rows, list(covered.labels), plan)
         if found is None:
             continue
-        last_rung = found.score >= len(plan.rungs) - 1
-        steps_per_net = found.steps / len(kept)
+        labels, reference = list(covered.labels), covered.reference
+        steps_per_net = found.steps / len(labels)
+        reference_steps = np.mean([rows.get(f"{label}|{reference_name}|0", {}).get("steps", np.nan) for label in labels])
         result[plan.name] = {
             "nets_per_rung": found.nets_per_rung,
             "steps_per_net": round(steps_per_net, 1),
             "share_of_reference_steps": round(float(steps_per_net / reference_steps), 3),
-            "best_net_reaches_last_rung": bool(last_rung[np.flatnonzero(reference == reference.max())].any()),
-            "pick": kept[int(np.argmax(found.score))],
-            "scores": judge.all({"rung reached, then accuracy": found.score}),
+            "best_net_reaches_last_rung": bool((found.score >= len(plan.rungs) - 1)[np.flatnonzero(reference == reference.max())].any()),
+            "pick": labels[int(np.argmax(found.score))],
+            "scores": covered.all({"rung reached, then accuracy": found.score}),
         }
     return result or None

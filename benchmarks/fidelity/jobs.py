@@ -154,7 +154,8 @@ def run_all(jobs: list, log_path: Path, workers: int, say=print, run=run_job, st
 
     done = read_log(log_path)
     todo = [job for job in jobs if again or job.key not in done]
-    say(f"{len(jobs) - len(todo)} of {len(jobs)} jobs already done; running {len(todo)} on {workers} workers")
+    logged = sum(job.key in done for job in jobs)
+    say(f"{logged} of {len(jobs)} jobs already done; running {'all of them again' if again else len(todo)} on {workers} workers")
     context = multiprocessing.get_context(start)
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         futures = {pool.submit(run, job): job for job in todo}
