@@ -7,8 +7,9 @@ import pytest
 import torch
 from scipy.stats import kendalltau, spearmanr
 
-from benchmarks.fidelity.analysis import PAIRED_WITH_DEFAULT, PAIRED_WITH_MACS, correlation, paired_difference, summarise, top_k_contains_best
+from benchmarks.fidelity.analysis import PAIRED_WITH_DEFAULT, PAIRED_WITH_MACS, correlation, paired_difference, summarise
 from benchmarks.fidelity.jobs import read_log, read_log_lines, run_all
+from benchmarks.fidelity.picks import top_k_contains_best
 from benchmarks.fidelity.variants import BY_NAME, DEFAULT_PROXY, PROXIES, REFERENCE
 
 
@@ -601,7 +602,8 @@ def test_successive_halving_keeps_each_rungs_best_third_and_pays_only_for_the_su
 
 
 def test_a_halving_plan_against_the_4x_reference_reports_its_cost_and_whether_the_best_net_survives():
-    from benchmarks.fidelity.analysis import REGRET_AGAINST_EACH_SEED, pick_regret_points
+    from benchmarks.fidelity.analysis import REGRET_AGAINST_EACH_SEED
+    from benchmarks.fidelity.picks import pick_regret_points
     from benchmarks.fidelity.halving import PLANS_BY_REFERENCE
     from benchmarks.fidelity.variants import REFERENCE_LONG_ADAMW, REFERENCE_LONG_ADAMW_2X, REFERENCE_LONG_ADAMW_4X
 
@@ -657,7 +659,8 @@ def test_a_variant_trained_on_some_nets_only_is_judged_on_those_and_says_how_man
 
 
 def test_a_budgeted_pick_is_judged_within_each_nets_latency_as_a_latency_bound_search_picks():
-    from benchmarks.fidelity.analysis import BUDGETED_REGRET_AGAINST_EACH_SEED, budgeted_floors, budgeted_pick_regret_points
+    from benchmarks.fidelity.analysis import BUDGETED_REGRET_AGAINST_EACH_SEED
+    from benchmarks.fidelity.picks import budgeted_floors, budgeted_pick_regret_points
 
     latency, reference = np.array([1.0, 2.0, 3.0, 4.0]), np.array([0.5, 0.6, 0.9, 0.7])
     # Budgets with three nets or more under them: 3 ms (best 0.9) and 4 ms (best 0.9).

@@ -16,10 +16,10 @@ from scipy.stats import kendalltau, rankdata, spearmanr
 
 from benchmarks.fidelity.halving import halving_summary
 from benchmarks.fidelity.jobs import ZERO_COST
+from benchmarks.fidelity.picks import TOP_K, budgeted_floors, budgeted_pick_regret_points, pick_regret_points, top_k_contains_best
 from benchmarks.fidelity.variants import AT_TWICE_THE_LENGTH, BY_NAME, DEFAULT_PROXY, DEVICE, PROXIES, REFERENCE, Variant, shorter_versions
 
 BOOTSTRAP_RESAMPLES = 2000
-TOP_K = 5
 # Where each score's figures keep paired_difference against the default proxy's accuracy, and against MACs: a score
 # that ranks no better than counting multiply-adds is not worth its seconds.
 PAIRED_WITH_DEFAULT = f"minus_{DEFAULT_PROXY}_accuracy"
@@ -155,48 +155,6 @@ def _macs(labels: list[str], nets: dict[str, dict], zero_cost: dict[str, np.ndar
     if all("macs" in nets[label] for label in labels):
         return np.array([float(nets[label]["macs"]) for label in labels])
     return None
-
-
-def top_k_contains_best(score: np.ndarray, reference: np.ndarray, k: int = TOP_K) -> bool:
-    """Whether the ``k`` best-scored nets include a net the reference ranks first (ties all count)."""
-    best = set(np.flatnonzero(reference == reference.max()).tolist())
-    return bool(best & set(np.argsort(-score, kind="stable")[:k].tolist()))
-
-
-def pick_regret_points(score: np.ndarray, reference: np.ndarray) -> float:
-    """How many points the reference puts the score's first net (the first of ties) under its best: what a search
-    that keeps the top-scored net loses."""
-    return round(100 * float(reference.max() - reference[int(np.argmax(score))]), 1)
-
-
-def budgeted_pick_regret_points(score: np.ndarray, reference: np.ndarray, latency: np.ndarray) -> float | None:
-    """:func:`pick_regret_points` as a latency-bound search meets it, averaged over budgets: at each net's latency
-    (those with at least three nets under them), the score's best net within the budget against the reference's.
-    One pick among every net rewards a score that finds the biggest net; a front needs the best net at every cost.
-    None when a net's latency is not known."""
-    if np.isnan(latency).any():
-        return None
-    regrets = []
-    for budget in np.unique(latency):
-        within = np.flatnonzero(latency <= budget)
-        if len(within) >= 3:
-            regrets.append(pick_regret_points(score[within], reference[within]))
-    return round(float(np.mean(regrets)), 2) if regrets else None
-
-
-def budgeted_floors(per_seed: np.ndarray, latency: np.ndarray) -> dict[str, Any]:
-    """What a budgeted pick loses with no score (a random net within each budget: the best minus the mean) and, with
-    two reference seeds, picking by one seed judged by the other.  Nothing when a net's latency is not known."""
-    if np.isnan(latency).any():
-        return {}
-    reference = per_seed.mean(axis=1)
-    randoms = [100 * (reference[within].max() - reference[within].mean())
-               for budget in np.unique(latency) if len(within := np.flatnonzero(latency <= budget)) >= 3]
-    floors: dict[str, Any] = {"budgeted_random_pick_regret_points": round(float(np.mean(randoms)), 2) if randoms else None}
-    if per_seed.shape[1] > 1:
-        floors["budgeted_pick_regret_points_between_seeds"] = [
-            budgeted_pick_regret_points(per_seed[:, i], per_seed[:, 1 - i], latency) for i in range(2)]
-    return floors
 
 
 def known_net_accuracies(rows: dict[str, dict], nets: list[dict], reference: Variant = REFERENCE) -> dict[str, Any]:
@@ -485,9 +443,9 @@ def summarise(rows: dict[str, dict], nets: list[dict], seed: int = 0, reference_
         return {"nets_with_reference": len(kept), "reference_variant": reference_variant.name, "reference_seeds": reference_seeds, **common}
     per_seed = np.array([table[label] for label in kept])
     zero_cost = _zero_cost_scores(rows, kept)
-    judge = _Judge(tuple(kept), per_seed.mean(axis=1),
-                   {PAIRED_WITH_DEFAULT: _accuracy_or_nan(rows, kept, DEFAULT_PROXY), PAIRED_WITH_MACS: _macs(kept, by_label, zero_cost)},
-                   seed, np.array([by_label[label].get("latency_ms", np.nan) for label in kept], dtype=float), per_seed if per_seed.shape[1] > 1 else None)
+    baselines = {PAIRED_WITH_DEFAULT: _accuracy_or_nan(rows, kept, DEFAULT_PROXY), PAIRED_WITH_MACS: _macs(kept, by_label, zero_cost)}
+    latency = np.array([by_label[label].get("latency_ms", np.nan) for label in kept], dtype=float)
+    judge = _Judge(tuple(kept), per_seed.mean(axis=1), baselines, seed, latency, per_seed if per_seed.shape[1] > 1 else None)
     proxies = {variant.name: _proxy_summary(rows, variant, judge, reference_variant.name) for variant in PROXIES}
     result: dict[str, Any] = {
         "nets_with_reference": len(kept),
