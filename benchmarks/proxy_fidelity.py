@@ -13,7 +13,12 @@ Spearman is the ceiling no proxy can pass.  Every proxy of
 :data:`~benchmarks.fidelity.variants.PROXIES` and every training-free score is
 then reported with Spearman and Kendall against the mean of the reference
 seeds (bootstrap 95% intervals over nets), whether its top 5 holds the
-reference's best net, and its seconds per net.
+reference's best net, how far under the best its top net lands, among all nets
+and within each net's latency as a budget (:mod:`benchmarks.fidelity.picks`),
+and its seconds per net.  Against the 4x AdamW reference, successive halving
+is replayed from the logged trainings (:mod:`benchmarks.fidelity.halving`).
+``--again --only VARIANT`` retrains logged jobs (to record what older rows
+lack, such as the held-out loss); the summary says how far the reruns moved.
 
 Jobs run ``--workers`` at a time (one thread each) and are logged as they
 finish (``<--output-dir>/proxy_fidelity_<dataset>.jsonl``, beside the chosen
