@@ -33,12 +33,13 @@ def budgeted_pick_regret_points(score: np.ndarray, reference: np.ndarray, latenc
     None when a net's latency is not known."""
     if np.isnan(latency).any():
         return None
-    regrets = []
-    for budget in np.unique(latency):
-        within = np.flatnonzero(latency <= budget)
-        if len(within) >= 3:
-            regrets.append(pick_regret_points(score[within], reference[within]))
+    regrets = [pick_regret_points(score[within], reference[within]) for within in _budgets(latency)]
     return round(float(np.mean(regrets)), 2) if regrets else None
+
+
+def _budgets(latency: np.ndarray) -> list[np.ndarray]:
+    """The nets within each net's latency as a budget, for the budgets with at least three nets under them."""
+    return [within for budget in np.unique(latency) if len(within := np.flatnonzero(latency <= budget)) >= 3]
 
 
 def budgeted_floors(per_seed: np.ndarray, latency: np.ndarray) -> dict[str, Any]:
@@ -47,8 +48,7 @@ def budgeted_floors(per_seed: np.ndarray, latency: np.ndarray) -> dict[str, Any]
     if np.isnan(latency).any():
         return {}
     reference = per_seed.mean(axis=1)
-    randoms = [100 * (reference[within].max() - reference[within].mean())
-               for budget in np.unique(latency) if len(within := np.flatnonzero(latency <= budget)) >= 3]
+    randoms = [100 * (reference[within].max() - reference[within].mean()) for within in _budgets(latency)]
     floors: dict[str, Any] = {"budgeted_random_pick_regret_points": round(float(np.mean(randoms)), 2) if randoms else None}
     if per_seed.shape[1] > 1:
         floors["budgeted_pick_regret_points_between_seeds"] = [
