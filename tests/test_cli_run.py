@@ -134,6 +134,8 @@ def test_a_run_writes_every_file_with_baselines_and_a_front_within_budget(tmp_pa
     assert len(searched) == 4 + 2 and set(searched["state"]) <= {"complete", "infeasible", "failed"}
     assert sorted(trials["baseline"].dropna()) == ["mobilenet_v2", "resnet18"]
     assert trials[trials["baseline"].notna()]["accuracy"].notna().all()
+    trained = trials[trials["accuracy"].notna()]
+    assert trained["val_loss"].notna().all() and (trained["val_loss"] > 0).all()  # each proxy training's held-out loss
 
     listed = pd.read_csv(run / "pareto.csv")
     front = listed[listed["pareto"]]

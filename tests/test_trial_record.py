@@ -13,7 +13,7 @@ from search.run.records import COLUMNS, RECORD_ATTR, TrialRecord, csv_text, parq
 MEASURED = TrialRecord(
     state="complete", spec="net_r32_n10 | conv_s2_c8 | head", digest="abc123", params=12_345, macs=678_900,
     resolution=32, proxy_resolution=32, latency_ms=1.25, latency_spread_ms=0.05, latency_runs=40,
-    latency_source="measured", accuracy=0.5, train_loss=1.5, train_seconds=2.0, epochs=1, violation=-0.5,
+    latency_source="measured", accuracy=0.5, train_loss=1.5, val_loss=1.25, train_seconds=2.0, epochs=1, violation=-0.5,
     latency_contended=False, error=None, seconds=3.5, started="2026-01-01T00:00:00+00:00",
 )
 

@@ -54,6 +54,7 @@ class ProxyScore:
     accuracy: float | None = None
     score: float | None = None
     train_loss: float | None = None
+    val_loss: float | None = None  # mean cross-entropy on the validation split, no label smoothing
     train_seconds: float | None = None
     images_per_second: float | None = None
     peak_mem_mb: float | None = None
@@ -68,8 +69,8 @@ class ProxyScore:
         if self.state == "failed":
             return {"state": "failed", "error": self.error} | ({"epochs": self.epochs} if self.epochs is not None else {})
         return {name: getattr(self, name) for name in (
-            "state", "error", "accuracy", "score", "train_loss", "train_seconds", "images_per_second", "peak_mem_mb", "regime",
-            "optimizer", "epochs", "proxy_seconds") if getattr(self, name) is not None}
+            "state", "error", "accuracy", "score", "train_loss", "val_loss", "train_seconds", "images_per_second", "peak_mem_mb",
+            "regime", "optimizer", "epochs", "proxy_seconds") if getattr(self, name) is not None}
 
 
 @dataclass(frozen=True)
@@ -101,8 +102,9 @@ class ProxyScorer:
         return ProxyScore(
             "pruned" if pruned else "complete",
             error=f"{PRUNED} after {outcome.epochs_run} of {self.job.epochs} epochs" if pruned else None,
-            accuracy=outcome.accuracy, train_loss=outcome.train_loss, train_seconds=outcome.train_seconds,
-            images_per_second=outcome.images_per_second, peak_mem_mb=outcome.peak_memory_mb, regime=outcome.regime,
+            accuracy=outcome.accuracy, train_loss=outcome.train_loss, val_loss=outcome.val_loss,
+            train_seconds=outcome.train_seconds, images_per_second=outcome.images_per_second,
+            peak_mem_mb=outcome.peak_memory_mb, regime=outcome.regime,
             optimizer=outcome.optimizer, epochs=outcome.epochs_run, proxy_seconds=outcome.seconds,
         )
 

@@ -61,6 +61,9 @@ class TrialRecord:
     latency_source: str | None = None  # measured, cached, probe or predicted
     accuracy: float | None = None  # proxy validation accuracy
     train_loss: float | None = None
+    # The proxy's mean cross-entropy on the validation split (no label smoothing): it still orders nets whose
+    # accuracies tie near 1.0 on an easy set (docs/proxy.md).
+    val_loss: float | None = None
     score: float | None = None  # a training-free proxy's score
     train_seconds: float | None = None
     images_per_second: float | None = None
