@@ -10,4 +10,4 @@ OPTIMIZERS: tuple[str, ...] = ("sgd", "adamw")
 AUTO = "auto"
 OPTIMIZER_CHOICES: tuple[str, ...] = (AUTO, *OPTIMIZERS)
 # The proxy's default (evaluators.proxy.settings.ProxySettings.optimizer says why) and the search's.
-DEFAULT_OPTIMIZER = AUTO
+DEFAULT_OPTIMIZER = "adamw"

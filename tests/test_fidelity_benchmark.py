@@ -274,6 +274,7 @@ def test_each_proxy_states_how_many_times_its_steps_the_reference_trained():
 @pytest.mark.parametrize("train_size", [1437, 1500, 4000])  # digits, the shapes harder set, mnist5k
 def test_the_long_reference_trains_ten_times_the_default_proxys_steps(train_size):
     from benchmarks.fidelity.variants import COMMON, DEFAULT_PROXY, REFERENCE_LONG
+    from evaluators.proxy import ProxySettings
     from search.run.config import RunConfig
 
     default = RunConfig(name="t")
@@ -282,6 +283,8 @@ def test_the_long_reference_trains_ten_times_the_default_proxys_steps(train_size
     kwargs = {**COMMON, **proxy.train_kwargs}
     assert (kwargs["epochs"], kwargs["batch_size"], kwargs["augment"], kwargs["optimizer"]) == (
         default.proxy_epochs, default.proxy_batch_size, default.proxy_augment, default.proxy_optimizer)
+    rule = ("adamw_lr", "adamw_weight_decay", "adamw_reference_fan_in", "adamw_fan_in_power", "adamw_max_rate_scale")
+    assert {name: kwargs[name] for name in rule} == {name: getattr(ProxySettings(), name) for name in rule}
     assert REFERENCE_LONG.steps(train_size) == 10 * proxy.steps(train_size) == 10 * 4 * (train_size // 32)
     assert REFERENCE_LONG.train_kwargs_for(train_size)["steps"] == REFERENCE_LONG.steps(train_size)
 

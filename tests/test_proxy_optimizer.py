@@ -1,5 +1,5 @@
-"""The proxy's optimizer: SGD for nets with batch norm, AdamW for nets without, chosen per net ("auto", the
-default), or one named for every net.
+"""The proxy's optimizer: AdamW for every net with narrow convolutions' rates raised (the default since 2026-12-05),
+SGD for nets with batch norm and AdamW for nets without ("auto", the default before), or SGD for every net.
 
 Issue 13 asks that every known net fitting the budget learn under the default proxy; LeNet-5, a net
 without normalisation, stayed at 0.25 on digits under the batch-norm nets' SGD rate, DeiT-Ti at 0.27.
@@ -54,7 +54,8 @@ def test_an_adamw_step_updates_the_weights_adams_way():
     and decays kernels but not biases."""
     net = norm_free_net()
     before = {name: p.detach().clone() for name, p in net.named_parameters()}
-    settings = dataclasses.replace(QUICK, steps=1, warmup_epochs=0.0, adamw_lr=1e-2, adamw_weight_decay=0.0)
+    settings = dataclasses.replace(QUICK, steps=1, warmup_epochs=0.0, adamw_lr=1e-2, adamw_weight_decay=0.0,
+                                   adamw_fan_in_power=1.0, adamw_max_rate_scale=1.0)  # every fan-in <= 512: the rate
     train(net, corner_squares(), settings)
     moved = torch.cat([(p.detach() - before[name]).abs().flatten() for name, p in net.named_parameters()])
     moved = moved[moved > 0]
@@ -102,6 +103,23 @@ def test_adamw_fan_in_power_raises_a_narrow_convolutions_rate_up_to_the_ceiling_
         assert torch.allclose(moved, torch.full_like(moved, expected), rtol=1e-2)
 
 
+def test_the_default_trains_a_batch_norm_net_with_adamw_and_a_depthwise_convolution_at_three_times_the_rate():
+    """The default recipe's rule: rate x min(3, sqrt(512 / fan-in)) for a convolution, so a depthwise 3x3 (fan-in 9)
+    steps three times as far as a 512-wide pointwise convolution on Adam's first step."""
+    from evaluators.proxy.step import make_optimizer
+
+    assert train(tiny_net(), corner_squares(), ProxySettings(epochs=1, batch_size=32, augment=False)).optimizer == "adamw"
+    settings = dataclasses.replace(ProxySettings().optimizer_for(has_batch_norm=True), weight_decay=0.0)
+    depthwise, pointwise = nn.Conv2d(4, 4, 3, groups=4), nn.Conv2d(512, 2, 1)
+    optimizer = make_optimizer(nn.ModuleList([depthwise, pointwise]), settings)
+    before = [layer.weight.detach().clone() for layer in (depthwise, pointwise)]
+    (depthwise(torch.randn(2, 4, 3, 3)).sum() + pointwise(torch.randn(2, 512, 1, 1)).sum()).backward()
+    optimizer.step()
+    for layer, start, expected in zip((depthwise, pointwise), before, (3 * settings.lr, settings.lr)):
+        moved = (layer.weight.detach() - start).abs()
+        assert torch.allclose(moved, torch.full_like(moved, expected), rtol=1e-2)
+
+
 def test_has_batch_norm_finds_a_nested_batch_norm_and_ignores_other_norms():
     assert has_batch_norm(nn.Sequential(nn.Sequential(nn.Conv2d(1, 2, 1), nn.BatchNorm2d(2))))
     assert not has_batch_norm(nn.Sequential(nn.Linear(2, 2), nn.LayerNorm(2), nn.GroupNorm(1, 2)))
@@ -115,10 +133,11 @@ def test_invalid_optimizer_settings_are_refused_naming_the_setting(field, value)
         ProxySettings(**{field: value})
 
 
-@pytest.mark.parametrize("name", ["lenet5", "deit_tiny_patch16_224"])
-def test_known_nets_without_batch_norm_learn_digits_under_the_default_jobs_proxy(name):
+@pytest.mark.parametrize("name", ["lenet5", "deit_tiny_patch16_224", "shufflenet_v2_x0_5"])
+def test_the_hardest_known_nets_learn_digits_under_the_default_jobs_proxy(name):
     """Under the batch-norm nets' SGD LeNet-5 (tanh, no normalisation) reached 0.25, and DeiT-Ti 0.27 with its
-    224-px token grid kept at 32 px; the issue asks every known net that fits the budget for 0.90."""
+    224-px token grid kept at 32 px; under AdamW without the narrow convolutions' raised rates ShuffleNetV2 x0.5
+    reached 0.76.  The issue asks every known net that fits the budget for 0.90."""
     from searchspace.scaling import smallest_buildable
 
     config = RunConfig(name="known")

@@ -15,8 +15,8 @@ from search.run.proxy_score import ProxyJob, ProxyScorer
 from tests.test_proxy_augment_option import small_net, trained_settings  # noqa: F401 (a fixture)
 
 
-@pytest.mark.parametrize(("options", "expected"), [({}, "auto"), ({"proxy_optimizer": "sgd"}, "sgd"),
-                                                   ({"proxy_optimizer": "adamw"}, "adamw")])
+@pytest.mark.parametrize(("options", "expected"), [({}, "adamw"), ({"proxy_optimizer": "sgd"}, "sgd"),
+                                                   ({"proxy_optimizer": "auto"}, "auto")])
 def test_the_proxy_and_the_final_protocol_train_with_the_runs_optimizer(trained_settings, options, expected) -> None:
     config = RunConfig(name="optimizer", final_seeds=3, **options)
     ProxyScorer(ProxyJob.of(config, "cpu"), None).score(small_net(), 32)
@@ -25,7 +25,7 @@ def test_the_proxy_and_the_final_protocol_train_with_the_runs_optimizer(trained_
 
 
 def test_the_runs_default_is_the_trainers_default() -> None:
-    assert RunConfig(name="x").proxy_optimizer == ProxySettings().optimizer == "auto"
+    assert RunConfig(name="x").proxy_optimizer == ProxySettings().optimizer == "adamw"
 
 
 def test_export_retraining_uses_the_runs_optimizer(trained_settings) -> None:

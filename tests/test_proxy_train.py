@@ -120,7 +120,7 @@ def test_small_cnn_learns_a_separable_task(data):
     assert result.peak_memory_mb is None  # documented: no honest CPU figure
     assert result.images_per_second > 0 and result.train_seconds > 0
     assert result.seconds >= result.train_seconds + result.eval_seconds
-    assert result.lr == pytest.approx(0.1 * 32 / 128)  # linear scaling of the default rate
+    assert result.optimizer == "adamw" and result.lr == ProxySettings().adamw_lr  # the default: AdamW's own rate
     assert not result.time_limited
 
 

@@ -181,8 +181,9 @@ PROXIES: tuple[Variant, ...] = (
             {"epochs": 4, "batch_size": 128, "lr": _lr(128), "recalibrate_norms": False}),
 )
 
-# The product's default proxy: RunConfig's epochs, batch, augmentation and optimizer.
-DEFAULT_PROXY = "e4_b32_noaug"
+# The product's default proxy: RunConfig's epochs, batch, augmentation and optimizer, and ProxySettings' AdamW rule
+# (since 2026-12-05; before, e4_b32_noaug, SGD for a net with batch norm).
+DEFAULT_PROXY = "e4_b32_noaug_adamw_conv"
 
 REFERENCES: tuple[Variant, ...] = (REFERENCE, REFERENCE_ADAMW, REFERENCE_BEST_SHORT, REFERENCE_LONG, REFERENCE_LONG_ADAMW, REFERENCE_BEST,
                                    REFERENCE_LONG_2X, REFERENCE_LONG_ADAMW_2X, REFERENCE_LONG_ADAMW_4X)

@@ -32,8 +32,8 @@ MIN_FINAL_SEEDS = 3  # fewer make a t-interval too wide to support any claim
 PROXY_AUGMENT_HELP = ("Random translation (and flips where they keep the class) in proxy training; off by default: "
                       "a few epochs leave no time to overfit, and it slows learning.")
 LEGACY_STUDY_NAME = "search"
-PROXY_OPTIMIZER_HELP = ("Optimizer of proxy training: adamw for every net; sgd; auto, SGD for nets with batch norm "
-                        "and AdamW for nets without.")
+PROXY_OPTIMIZER_HELP = ("Optimizer of proxy training: adamw for every net, narrow convolutions at up to 3 times its rate; "
+                        "sgd; auto, SGD for nets with batch norm and AdamW for nets without (the rule before 2026-12-05).")
 
 # Options a resumed run may change: how much more to do and where to do it.
 RESUMABLE_OVERRIDES = ("trials", "time_limit_s", "known_nets_time_s", "workers", "ray_address", "final_seeds")
