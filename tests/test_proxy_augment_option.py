@@ -27,8 +27,8 @@ def trained_settings(monkeypatch) -> list:
     def record(model, dataset, settings, device, **kwargs):
         seen.append(settings)
         return SimpleNamespace(accuracy=0.5, train_loss=1.0, val_loss=0.8, train_seconds=1.0, images_per_second=1.0,
-                               peak_memory_mb=None, regime="fp32", optimizer="sgd", epochs_run=settings.epochs, seconds=1.0, time_limited=False,
-                               stopped_early=False)
+                               peak_memory_mb=None, regime="fp32", optimizer="sgd", epochs_run=settings.epochs, seconds=1.0,
+                               time_limited=False, stopped_early=False)
 
     monkeypatch.setattr(evaluators.proxy, "train", record)
     return seen

@@ -121,9 +121,9 @@ class ProxySettings:
     # decay above for a net with batch norm, AdamW for one without; "sgd" forces SGD.  SGD's one rate suits batch-norm
     # nets, whose scale invariance keeps each layer's effective step in proportion, but without batch norm it barely
     # moves LeNet-5 (0.25 on digits in 176 steps), and transformers and ConvNeXt are trained with AdamW by their own
-    # papers.  AdamW for every net is what ranks the harder fidelity set: against its 4x reference (38 nets) "auto"
-    # ranks at -0.01 and its picks within a latency budget land 6.3 points under the best, as a random pick does,
-    # where this recipe ranks at 0.43 and picks within 0.5 (docs/proxy.md, sixteenth session).
+    # papers.  AdamW for every net is what ranks the harder fidelity set: against its 4x reference (39 nets) "auto"
+    # ranks at 0.00 and its picks within a latency budget land 6.4 points under the best, as a random pick does
+    # (6.0), where this recipe ranks at 0.43 and picks within 0.5 (docs/proxy.md, sixteenth session).
     optimizer: str = DEFAULT_OPTIMIZER
     # AdamW's peak rate, not scaled with the batch; measured on digits in 176 steps
     # (docs/proxy.md, "Nets without batch norm"; benchmarks/adamw_rate.py): LeNet-5 needs
