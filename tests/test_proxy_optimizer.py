@@ -63,61 +63,60 @@ def test_an_adamw_step_updates_the_weights_adams_way():
     assert torch.allclose(moved, torch.full_like(moved, 1e-2), rtol=1e-2)  # the first step of Adam is lr * sign(grad)
 
 
+def first_adam_steps(layers: list[nn.Module], inputs: list[torch.Tensor], settings) -> tuple[list[torch.Tensor], object]:
+    """How far each layer's weights move on one optimizer step (Adam's first is its rate x sign(grad)), and the
+    optimizer, for its groups."""
+    from evaluators.proxy.step import make_optimizer
+
+    optimizer = make_optimizer(nn.ModuleList(layers), settings)
+    before = [layer.weight.detach().clone() for layer in layers]
+    sum(layer(x).sum() for layer, x in zip(layers, inputs)).backward()
+    optimizer.step()
+    return [(layer.weight.detach() - start).abs() for layer, start in zip(layers, before)], optimizer
+
+
+def assert_moved_by(steps: list[torch.Tensor], expected: tuple[float, ...]) -> None:
+    for moved, size in zip(steps, expected, strict=True):
+        assert torch.allclose(moved, torch.full_like(moved, size), rtol=1e-2)
+
+
 def test_adamw_moves_a_layer_wider_than_the_reference_fan_in_by_a_proportionally_smaller_step():
     """muP's rule for Adam: a layer's output moves in proportion to rate x fan-in, so wide layers get rate x ref / fan-in."""
-    from evaluators.proxy.step import OptimizerSettings, make_optimizer
+    from evaluators.proxy.step import OptimizerSettings
 
     reference = ProxySettings().adamw_reference_fan_in
     narrow, wide = nn.Linear(reference // 2, 4), nn.Linear(4 * reference, 4)
-    model = nn.ModuleList([narrow, wide])
-    optimizer = make_optimizer(model, OptimizerSettings(lr=1e-2, momentum=0.9, nesterov=False, weight_decay=0.0, kind="adamw",
-                                                        reference_fan_in=reference))
-    before = [layer.weight.detach().clone() for layer in (narrow, wide)]
-    (narrow(torch.randn(8, narrow.in_features)).sum() + wide(torch.randn(8, wide.in_features)).sum()).backward()
-    optimizer.step()
-    steps = [(layer.weight.detach() - start).abs() for layer, start in zip((narrow, wide), before)]
-    assert torch.allclose(steps[0], torch.full_like(steps[0], 1e-2), rtol=1e-2)  # narrower than the reference: the full rate
-    assert torch.allclose(steps[1], torch.full_like(steps[1], 1e-2 / 4), rtol=1e-2)
+    settings = OptimizerSettings(lr=1e-2, momentum=0.9, nesterov=False, weight_decay=0.0, kind="adamw", reference_fan_in=reference)
+    steps, optimizer = first_adam_steps([narrow, wide], [torch.randn(8, narrow.in_features), torch.randn(8, wide.in_features)],
+                                        settings)
+    assert_moved_by(steps, (1e-2, 1e-2 / 4))  # narrower than the reference: the full rate
     assert all(group["lr"] == 1e-2 for group in optimizer.param_groups if any(p is narrow.bias for p in group["params"]))
 
 
 def test_adamw_fan_in_power_raises_a_narrow_convolutions_rate_up_to_the_ceiling_and_no_linear_layers():
     """Power 0.5: a convolution of 1/4 the reference fan-in steps twice as far, one of 1/64 only as far as the ceiling,
     a linear layer of 1/4 no further than the rate, one of 4 times the reference half as far."""
-    from evaluators.proxy.step import OptimizerSettings, make_optimizer
+    from evaluators.proxy.step import OptimizerSettings
 
     reference = 256
     quarter, tiny = nn.Conv2d(reference // 16, 2, 2), nn.Conv2d(reference // 256, 2, 2)  # fan-ins 64 and 4
     linear_quarter, linear_wide = nn.Linear(reference // 4, 2), nn.Linear(4 * reference, 2)
-    layers = (quarter, tiny, linear_quarter, linear_wide)
     settings = OptimizerSettings(lr=1e-3, momentum=0.9, nesterov=False, weight_decay=0.0, kind="adamw",
                                  reference_fan_in=reference, fan_in_power=0.5, max_rate_scale=5.0)
-    optimizer = make_optimizer(nn.ModuleList(layers), settings)
-    before = [layer.weight.detach().clone() for layer in layers]
     inputs = [torch.randn(8, quarter.in_channels, 2, 2), torch.randn(8, tiny.in_channels, 2, 2),
               torch.randn(8, linear_quarter.in_features), torch.randn(8, linear_wide.in_features)]
-    sum(layer(x).sum() for layer, x in zip(layers, inputs)).backward()
-    optimizer.step()
-    for layer, start, expected in zip(layers, before, (2e-3, 5e-3, 1e-3, 0.5e-3)):  # sqrt(4), min(5, sqrt(64)), min(1, 2), sqrt(1/4)
-        moved = (layer.weight.detach() - start).abs()
-        assert torch.allclose(moved, torch.full_like(moved, expected), rtol=1e-2)
+    steps, _ = first_adam_steps([quarter, tiny, linear_quarter, linear_wide], inputs, settings)
+    assert_moved_by(steps, (2e-3, 5e-3, 1e-3, 0.5e-3))  # sqrt(4), min(5, sqrt(64)), min(1, 2), sqrt(1/4)
 
 
 def test_the_default_trains_a_batch_norm_net_with_adamw_and_a_depthwise_convolution_at_three_times_the_rate():
     """The default recipe's rule: rate x min(3, sqrt(512 / fan-in)) for a convolution, so a depthwise 3x3 (fan-in 9)
     steps three times as far as a 512-wide pointwise convolution on Adam's first step."""
-    from evaluators.proxy.step import make_optimizer
-
     assert train(tiny_net(), corner_squares(), ProxySettings(epochs=1, batch_size=32, augment=False)).optimizer == "adamw"
     settings = dataclasses.replace(ProxySettings().optimizer_for(has_batch_norm=True), weight_decay=0.0)
-    depthwise, pointwise = nn.Conv2d(4, 4, 3, groups=4), nn.Conv2d(512, 2, 1)
-    optimizer = make_optimizer(nn.ModuleList([depthwise, pointwise]), settings)
-    before = [layer.weight.detach().clone() for layer in (depthwise, pointwise)]
-    (depthwise(torch.randn(2, 4, 3, 3)).sum() + pointwise(torch.randn(2, 512, 1, 1)).sum()).backward()
-    optimizer.step()
-    for layer, start, expected in zip((depthwise, pointwise), before, (3 * settings.lr, settings.lr)):
-        moved = (layer.weight.detach() - start).abs()
-        assert torch.allclose(moved, torch.full_like(moved, expected), rtol=1e-2)
+    steps, _ = first_adam_steps([nn.Conv2d(4, 4, 3, groups=4), nn.Conv2d(512, 2, 1)],
+                                [torch.randn(2, 4, 3, 3), torch.randn(2, 512, 1, 1)], settings)
+    assert_moved_by(steps, (3 * settings.lr, settings.lr))
 
 
 def test_has_batch_norm_finds_a_nested_batch_norm_and_ignores_other_norms():

@@ -7,6 +7,7 @@ and `search export --train`, so the three always score a net the same way.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,7 +48,8 @@ class ProxyJob:
 
 @dataclass(frozen=True)
 class ProxyScore:
-    """What the proxy made of one net: ``state`` "complete" with its figures, or "failed" with ``error``."""
+    """What the proxy made of one net: ``state`` "complete" with its figures, or "failed" with ``error``.  Each field
+    is the trial-record field of the same name."""
 
     state: str
     error: str | None = None
@@ -68,9 +70,7 @@ class ProxyScore:
         early by a multi-fidelity pruner, keeps its figures at the epoch it stopped and says why in ``error``)."""
         if self.state == "failed":
             return {"state": "failed", "error": self.error} | ({"epochs": self.epochs} if self.epochs is not None else {})
-        return {name: getattr(self, name) for name in (
-            "state", "error", "accuracy", "score", "train_loss", "val_loss", "train_seconds", "images_per_second", "peak_mem_mb",
-            "regime", "optimizer", "epochs", "proxy_seconds") if getattr(self, name) is not None}
+        return {name: value for name, value in dataclasses.asdict(self).items() if value is not None}
 
 
 @dataclass(frozen=True)
