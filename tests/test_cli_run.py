@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import os
 import signal
 import sqlite3
@@ -136,6 +137,13 @@ def test_a_run_writes_every_file_with_baselines_and_a_front_within_budget(tmp_pa
     assert trials[trials["baseline"].notna()]["accuracy"].notna().all()
     trained = trials[trials["accuracy"].notna()]
     assert trained["val_loss"].notna().all() and (trained["val_loss"] > 0).all()  # each proxy training's held-out loss
+    # What the search maximised, the default --proxy-score: accuracy times exp(-held-out loss), the study's first value.
+    assert trained["quality"].to_numpy() == pytest.approx((trained["accuracy"] * (-trained["val_loss"]).map(math.exp)).to_numpy())
+    study = optuna.load_study(study_name="first", storage=f"sqlite:///{run / 'study.db'}")
+    told = {trial.number: trial.values[0] for trial in study.get_trials(states=(optuna.trial.TrialState.COMPLETE,))}
+    complete = searched[searched["state"] == "complete"]
+    assert len(complete) >= 1 and [told[n] for n in complete["number"]] == pytest.approx(complete["quality"].tolist())
+    assert (complete["quality"] < complete["accuracy"]).all()  # so the study's values are not the accuracies
 
     listed = pd.read_csv(run / "pareto.csv")
     front = listed[listed["pareto"]]

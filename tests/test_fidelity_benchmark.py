@@ -586,6 +586,22 @@ def test_the_held_out_loss_is_judged_once_every_nets_row_records_it_and_a_failur
     assert figures["spearman"] < 1.0  # the failed net ranks last whatever its reference accuracy
 
 
+def test_the_searchs_default_score_is_judged_as_the_search_computes_it():
+    from search.run.config import RunConfig
+
+    rng = np.random.default_rng(6)
+    reference = rng.uniform(0.5, 1.0, 10)
+    accuracy, loss = np.minimum(reference + rng.normal(0, 0.1, 10), 1.0), rng.uniform(0.05, 2.0, 10)
+    rows, nets = synthetic_log(reference, accuracy)
+    proxy = PROXIES[0].name
+    for i, net in enumerate(nets):
+        rows[f"{net['label']}|{proxy}|0"]["val_loss"] = float(loss[i])
+    name = RunConfig(name="x").objective_name  # the name the search gives its objective
+    figures = summarise(rows, nets)["proxies"][proxy]["scores"][name]
+    product = np.array([rows[f"{net['label']}|{proxy}|0"]["accuracy"] for net in nets]) * np.exp(-loss)
+    assert figures["spearman"] == pytest.approx(spearmanr(product, reference).statistic, abs=1e-4)
+
+
 def test_successive_halving_keeps_each_rungs_best_third_and_pays_only_for_the_survivors():
     from benchmarks.fidelity.halving import HalvingPlan, replay
 

@@ -406,7 +406,7 @@ def test_the_final_protocol_trains_the_known_nets_own_front_and_says_why_the_oth
     fast, accurate, beaten = known("fast", 0.80, 5.0), known("accurate", 0.95, 20.0), known("beaten", 0.79, 21.0)
     chosen, reasons = known_to_compare([beaten, fast, accurate])
     assert {r.baseline for r in chosen} == {"fast", "accurate"}
-    assert set(reasons) == {"beaten"} and "fast is at least as accurate and as fast" in reasons["beaten"]
+    assert set(reasons) == {"beaten"} and "fast scores at least as high and is as fast" in reasons["beaten"]
     member = net(0.90, 0.89, 0.91, 2.0, 0.1, number=4)
     line = compare([member], beaten.but(final_skipped=reasons["beaten"]))
     assert line.endswith("not compared: " + reasons["beaten"])

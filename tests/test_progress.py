@@ -15,9 +15,10 @@ import pytest
 
 from search.run.progress import SearchProgress
 from search.run.records import TrialRecord
+from search.run.scores import DEFAULT_PROXY_SCORE
 from tests.report_run import make_tiny_run, run_stderr
 
-TRIAL_LINE = re.compile(r"^\[search\] trial (\d+) (\w+)  accuracy (\S+)  latency (\S+)(?: ms)?  front (\d+)"
+TRIAL_LINE = re.compile(rf"^\[search\] trial (\d+) (\w+)  {DEFAULT_PROXY_SCORE} (\S+)  latency (\S+)(?: ms)?  front (\d+)"
                         r"(?:  same net as trial \d+)?  \((\d+)/(\d+)(, (ETA|at most) [\d:]+)?\)$")
 
 
@@ -51,7 +52,7 @@ def test_a_piped_run_writes_its_phases_known_nets_and_one_line_per_trial(tiny: P
     for match in matches:
         row = searched.loc[int(match.group(1))]
         assert match.group(2) == row["state"]
-        expected = "-" if pd.isna(row["accuracy"]) else f"{row['accuracy']:.4f}"
+        expected = "-" if pd.isna(row["quality"]) else f"{row['quality']:.4f}"  # the score the search maximised
         assert match.group(3) == expected
         assert match.group(4) == ("-" if pd.isna(row["latency_ms"]) else f"{row['latency_ms']:.1f}")
         # The front may hold warm-start copies of known nets, which the done count (searched nets) leaves out.
@@ -61,16 +62,16 @@ def test_a_piped_run_writes_its_phases_known_nets_and_one_line_per_trial(tiny: P
 
 
 def test_the_eta_never_passes_the_deadline_and_quiet_is_silent(capsys: pytest.CaptureFixture) -> None:
-    progress = SearchProgress(None, "accuracy", quiet=False, lines=True, time_left=lambda phase: 5.0)
+    progress = SearchProgress(None, DEFAULT_PROXY_SCORE, quiet=False, lines=True, time_left=lambda phase: 5.0)
     progress.phase("search", total=100, done=0)
-    progress.note(TrialRecord(state="complete", accuracy=0.5, latency_ms=12.345), number=0, front=1)
+    progress.note(TrialRecord(state="complete", accuracy=0.9, quality=0.5, latency_ms=12.345), number=0, front=1)
     assert progress.eta_s() <= 5.0  # 99 trials left at any pace: the deadline is the bound
     progress.phase("final protocol")
     progress.activity("final protocol: training #0 with 3 seeds")
     progress.close()
     shown = capsys.readouterr().err.splitlines()
     assert shown[0].startswith("[search] started: 0/100 done, at most 0:05")
-    assert TRIAL_LINE.match(shown[1]) and "accuracy 0.5000  latency 12.3 ms  front 1  (1/100, ETA 0:0" in shown[1]
+    assert TRIAL_LINE.match(shown[1]) and f"{DEFAULT_PROXY_SCORE} 0.5000  latency 12.3 ms  front 1  (1/100, ETA 0:0" in shown[1]
     assert shown[2:] == ["[final protocol] started, at most 0:05", "[final protocol] final protocol: training #0 with 3 seeds"]
 
     silent = SearchProgress(3, "accuracy", quiet=True, lines=True)

@@ -69,10 +69,10 @@ def test_asha_stops_poor_trainings_early_and_a_resumed_run_keeps_them(tmp_path: 
     assert not reused & set(curve_of)
     for number in pruned:
         row, (curve,) = table.loc[number], curve_of[number]
-        # The record holds what optuna's pruner judged: the accuracy reported at the epoch it stopped.
+        # The record holds what optuna's pruner judged: the run's score (--proxy-score) at the epoch it stopped.
         assert row["state"] == "pruned" and curve.state == TrialState.PRUNED
         assert row["epochs"] == curve.last_step < EPOCHS
-        assert row["accuracy"] == pytest.approx(curve.intermediate_values[curve.last_step])
+        assert row["quality"] == pytest.approx(curve.intermediate_values[curve.last_step])
         assert pd.notna(row["latency_ms"]) and pd.notna(row["params"]) and pd.notna(row["macs"])  # kept
         assert not row["pareto"]
     for number in table.index[table["state"] == "complete"]:

@@ -11,6 +11,7 @@ import pytest
 from search.report import TOP_KNOBS, load_run
 from search.report.importance import param_importances, ranked_knobs
 from search.report.plots import panel_front, varied_knobs, zoom_box
+from search.run.scores import DEFAULT_PROXY_SCORE
 from tests.report_run import make_tiny_run
 
 
@@ -54,7 +55,7 @@ def test_the_zoomed_view_holds_the_front_the_known_nets_and_the_budget(tiny_run:
 def test_the_page_has_the_zoomed_front_inline_with_one_label_per_known_net(tiny_run: Path) -> None:
     page = (tiny_run / "report.html").read_text()
     data = load_run(tiny_run)
-    assert (tiny_run / "plots" / "accuracy_vs_latency_front.svg").is_file()
+    assert (tiny_run / "plots" / f"{DEFAULT_PROXY_SCORE}_vs_latency_front.svg").is_file()
     assert re.search(r'<div class="figure"><svg[^>]*viewBox', page)
     assert len(re.findall(r'id="known-net-label-\d+"', page)) == len(data.baselines)
     assert "Log latency axis, zoomed on the front" in page

@@ -18,6 +18,7 @@ from benchmarks.fidelity.halving import halving_summary
 from benchmarks.fidelity.jobs import ZERO_COST
 from benchmarks.fidelity.picks import TOP_K, budgeted_floors, budgeted_pick_regret_points, pick_regret_points, top_k_contains_best
 from benchmarks.fidelity.variants import AT_TWICE_THE_LENGTH, BY_NAME, DEFAULT_PROXY, DEVICE, PROXIES, REFERENCE, Variant, shorter_versions
+from search.run.scores import ACCURACY_X_LIKELIHOOD, proxy_quality
 
 BOOTSTRAP_RESAMPLES = 2000
 # Where each score's figures keep paired_difference against the default proxy's accuracy, and against MACs: a score
@@ -121,6 +122,9 @@ def _proxy_scores(rows: dict[str, dict], labels: list[str], variant: str, seed: 
     # Rows from before trainings recorded the held-out loss have none: the score is judged once every net's row has.
     if all(row.get("val_loss") is not None or "failure" in row for row in found):
         scores["val_loss"] = -_worst_for_failures([row.get("val_loss", math.inf) for row in found])
+        # The search's default score (search.run.scores), computed by the search's own function.
+        scores[ACCURACY_X_LIKELIHOOD] = np.array([proxy_quality(row.get("accuracy", 0.0), row.get("val_loss", math.inf),
+                                                                ACCURACY_X_LIKELIHOOD) for row in found])
     return scores
 
 

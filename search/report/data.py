@@ -76,8 +76,10 @@ def _has_rows(path: Path) -> bool:
 
 
 def quality_column(table: pd.DataFrame) -> pd.Series:
-    """The objective the search maximised, per row: accuracy, or else the training-free score."""
-    return table["accuracy"].where(table["accuracy"].notna(), table["score"])
+    """The objective the search maximised, per row: the proxy's score (``quality``; runs from before it maximised
+    accuracy), or else the training-free score."""
+    quality = table["quality"] if "quality" in table else pd.Series(float("nan"), index=table.index)
+    return quality.fillna(table["accuracy"]).fillna(table["score"])
 
 
 def records(table: pd.DataFrame) -> list[TrialRecord]:

@@ -27,10 +27,11 @@ class Recommendation:
     reason: str
 
     def headline(self, objective: str) -> str:
-        """``#N: accuracy mean [low, high] (k seeds), latency ms``, or why there is no pick."""
+        """``#N: accuracy mean [low, high] (k seeds), latency ms`` (the proxy's score without a final protocol), or why
+        there is no pick."""
         if self.number is None:
             return f"none: {self.reason}"
-        return f"#{self.number}: {objective} {self.figures.accuracy_text()}, latency {self.figures.latency_text()}"
+        return f"#{self.number}: {self.figures.label(objective)} {self.figures.accuracy_text()}, latency {self.figures.latency_text()}"
 
 
 def recommend(data: RunData) -> Recommendation:

@@ -32,6 +32,7 @@ from search.run.phases import names_text
 from search.run.proxy_score import TIME_LIMITED
 from search.run.records import TrialRecord
 from search.run.rundir import RunDir, write_atomic
+from search.run.scores import with_quality
 from searchspace import NetSpec, SpecError, zoo
 
 log = logging.getLogger("search")
@@ -146,7 +147,7 @@ class BaselineRunner:
         fields = self.cache.get(cache_key(spec.digest(), self.config, "proxy"))
         if fields is None:
             return None
-        record = TrialRecord.of(fields)
+        record = with_quality(TrialRecord.of(fields), self.config.proxy_score)  # the caching run's score may differ
         judged = rebudgeted(record, self.config)
         # Cached as too slow to train, but this run's budget lets it in: it must be trained now.
         return None if judged.state == "infeasible" and judged.error == "not trained" else record

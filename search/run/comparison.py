@@ -39,6 +39,7 @@ class Figures:
     seeds: int
     latency_ms: float
     spread_ms: float
+    accuracy: float | None  # the final protocol's mean accuracy, else the proxy's (None for a training-free proxy)
 
     @classmethod
     def of(cls, record: TrialRecord) -> Figures | None:
@@ -46,8 +47,13 @@ class Figures:
         if quality is None or latency is None:
             return None
         spread = record.remeasured_spread_ms if record.remeasured_latency_ms is not None else record.latency_spread_ms
+        accuracy = _number(record.final_accuracy if record.final_accuracy is not None else record.accuracy)
         return cls(quality, _number(record.final_ci_low), _number(record.final_ci_high),
-                   int(record.final_seeds or 1), latency, _number(spread) or 0.0)
+                   int(record.final_seeds or 1), latency, _number(spread) or 0.0, accuracy)
+
+    def label(self, proxy_score: str) -> str:
+        """What ``mean`` is: the final protocol's accuracy (it has an interval), else the proxy's score, named."""
+        return "accuracy" if self.has_interval else proxy_score
 
     @property
     def has_interval(self) -> bool:
@@ -73,7 +79,9 @@ def chance_of(record: TrialRecord) -> float:
 
 
 def undertrained(figures: Figures, chance: float) -> bool:
-    return figures.mean < chance + UNDERTRAINED_MARGIN * (1.0 - chance)
+    """Judged on accuracy, not on a proxy score that also weighs the net's confidence."""
+    accuracy = figures.accuracy if figures.accuracy is not None else figures.mean
+    return accuracy < chance + UNDERTRAINED_MARGIN * (1.0 - chance)
 
 
 def difference_interval(a: Figures, b: Figures) -> tuple[float, float] | None:
@@ -113,7 +121,7 @@ def compare(front: list[TrialRecord], known: TrialRecord) -> str:
     figures = Figures.of(known)
     if figures is None:
         return f"  {name}: not evaluated ({known.error or known.state})"
-    head = f"  {name:<22} accuracy {figures.accuracy_text()} at {figures.latency_text()}"
+    head = f"  {name:<22} {figures.label('proxy score')} {figures.accuracy_text()} at {figures.latency_text()}"
     chance = chance_of(known)
     if undertrained(figures, chance):
         return head + f": undertrained by this recipe (chance is {chance:.2f}); not a comparison"

@@ -15,6 +15,7 @@ from search import options
 from search.errors import UserError, shown
 from search.options import check_fields, setting
 from search.quantities import format_duration
+from search.run.scores import ACCURACY, DEFAULT_PROXY_SCORE, PROXY_SCORE_HELP, PROXY_SCORES
 from search.spaces.default import DEFAULT_SPACE
 
 SEARCHERS = ("tpe", "tpe-short", "gp", "nsga2", "random", "evolution")  # search.run.searchers describes each
@@ -112,6 +113,7 @@ class RunConfig:
     proxy_batch_size: int = setting(32, minimum=2, help="Batch size of proxy training.")
     proxy_augment: bool = setting(False, help=PROXY_AUGMENT_HELP)
     proxy_optimizer: str = setting(DEFAULT_OPTIMIZER, choices=OPTIMIZER_CHOICES, help=PROXY_OPTIMIZER_HELP)
+    proxy_score: str = setting(DEFAULT_PROXY_SCORE, choices=PROXY_SCORES, help=PROXY_SCORE_HELP)
     # Seeds of the final protocol (search.run.final_protocol); 0 turns it off.
     final_seeds: int = setting(3, help=f"Seeds of the final protocol (>= {MIN_FINAL_SEEDS}); 0 turns it off.")
     baselines: bool = setting(True, flag="--no-baselines", turns_off=True, help="Do not evaluate the known nets.")
@@ -178,7 +180,7 @@ class RunConfig:
 
     @property
     def objective_name(self) -> str:
-        return "accuracy" if self.proxy == TRAINING_PROXY else self.proxy
+        return self.proxy_score if self.proxy == TRAINING_PROXY else self.proxy
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -191,6 +193,7 @@ class RunConfig:
         values.setdefault("study_name", LEGACY_STUDY_NAME)  # a run.json from before --study-name
         values.setdefault("proxy_augment", True)  # a run.json from before --proxy-augment: its proxy augmented
         values.setdefault("proxy_optimizer", AUTO)  # one from before --proxy-optimizer: its proxy chose per net
+        values.setdefault("proxy_score", ACCURACY)  # one from before --proxy-score maximised accuracy
         if isinstance(values.get("baseline_names"), list):  # JSON has lists, the configuration tuples
             values["baseline_names"] = tuple(values["baseline_names"])
         for key, value in values.items():

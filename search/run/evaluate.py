@@ -32,6 +32,7 @@ from search.run.proxy_score import ProxyJob, ProxyScorer
 from searchspace.scaling import smallest_buildable
 from search.run.records import TrialRecord
 from search.run.resources import proxy_resolution
+from search.run.scores import with_quality
 from searchspace import NetSpec, encode
 
 if TYPE_CHECKING:
@@ -220,6 +221,7 @@ class CandidateEvaluator:
         outcome = scorer.score(spec, record.proxy_resolution, per_epoch_accuracy=self.per_epoch_accuracy or on_epoch is not None,
                                on_epoch=on_epoch or self.epoch_callback(record))
         record.update(**outcome.fields())
+        with_quality(record, self.config.proxy_score)
 
     @staticmethod
     def _infeasible(record: TrialRecord, reasons: list[str]) -> None:

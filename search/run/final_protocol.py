@@ -69,22 +69,22 @@ def final_training_length(config: RunConfig) -> dict[str, int | bool | str]:
 def known_to_compare(baselines: list[TrialRecord]) -> tuple[list[TrialRecord], dict[str, str]]:
     """The known nets worth the final protocol, and why each other one is left out.
 
-    A known net beaten on both proxy accuracy and latency by another known net adds nothing to
+    A known net beaten on both the proxy's score and latency by another known net adds nothing to
     the comparison: whatever a found net can say against it, it can say against the better one.
-    So only the known nets' own Pareto front (proxy accuracy up, latency down) is trained again.
+    So only the known nets' own Pareto front (proxy score up, latency down) is trained again.
     """
     from search.run.final_front import final_latency
     from search.run.pareto import pareto_indices
 
-    scored = [b for b in baselines if b.accuracy is not None and final_latency(b) is not None]
-    front = [scored[i] for i in pareto_indices([(b.accuracy, final_latency(b)) for b in scored])]
+    scored = [b for b in baselines if b.objective is not None and final_latency(b) is not None]
+    front = [scored[i] for i in pareto_indices([(b.objective, final_latency(b)) for b in scored])]
     reasons = {}
     for record in scored:
         if any(record is member for member in front):
             continue
-        better = min((m for m in front if m.accuracy >= record.accuracy and final_latency(m) <= final_latency(record)),
+        better = min((m for m in front if m.objective >= record.objective and final_latency(m) <= final_latency(record)),
                      key=final_latency)  # the fastest of those that beat it: the plainest reason
-        reasons[record.baseline] = (f"not trained again: {better.baseline} is at least as accurate and as fast "
+        reasons[record.baseline] = (f"not trained again: {better.baseline} scores at least as high and is as fast "
                                     "under the proxy")
     return front, reasons
 

@@ -7,8 +7,10 @@ delivered nets and the known nets they are compared with:
 * each known net is a trial with the user attribute ``baseline=<zoo name>``;
 * each front member is a trial with ``trial=<its number in the search study>``;
 * values are the final figures (final-protocol accuracy, re-measured latency)
-  where the run has them, constraints are computed on those figures, and the
-  other user attributes are the record's (:meth:`TrialRecord.user_attrs`).
+  where the run has them, else the proxy's accuracy (an accuracy either way,
+  whatever ``--proxy-score`` the search maximised; a training-free proxy's
+  score where nothing was trained), constraints are computed on those figures,
+  and the other user attributes are the record's (:meth:`TrialRecord.user_attrs`).
 
 Why a second study rather than baseline trials in the search study: there,
 the samplers would learn from trials that have no knobs, ``--trials``, resume
@@ -25,9 +27,9 @@ import warnings
 import optuna
 from optuna.trial import TrialState
 
-from search.run.config import RunConfig
+from search.run.config import TRAINING_PROXY, RunConfig
 from search.run.evaluate import CONSTRAINT_NAMES, constraint_values
-from search.run.final_front import final_latency, final_quality
+from search.run.final_front import final_latency
 from search.run.records import TrialRecord
 from search.run.study import CONSTRAINTS_KEY
 
@@ -49,7 +51,7 @@ def write_final_study(storage: optuna.storages.BaseStorage, config: RunConfig, f
     study = optuna.create_study(storage=storage, study_name=name, directions=["maximize", "minimize"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        study.set_metric_names([config.objective_name, "latency_ms"])
+        study.set_metric_names(["accuracy" if config.proxy == TRAINING_PROXY else config.objective_name, "latency_ms"])
     study.set_user_attr("constraint_names", list(CONSTRAINT_NAMES))
     study.set_user_attr("search_study", config.optuna_study)
     study.add_trials([_answer_trial(record, config) for record in [*baselines, *front]])
@@ -59,10 +61,15 @@ def _answer_trial(record: TrialRecord, config: RunConfig) -> optuna.trial.Frozen
     attributes = record.user_attrs()
     if record.baseline is None:
         attributes["trial"] = record.number
-    latency, quality = final_latency(record), final_quality(record)
+    latency, quality = final_latency(record), _answer_quality(record)
     if record.state not in ("complete", "infeasible") or latency is None:
         return optuna.trial.create_trial(state=TrialState.FAIL, user_attrs=attributes)
     # A known net over the budget that was not trained has no quality: the placeholder the search study uses too.
     values = [quality if quality is not None else 0.0, latency]
     constraints = constraint_values(record.but(latency_ms=latency), config)
     return optuna.trial.create_trial(values=values, user_attrs=attributes, system_attrs={CONSTRAINTS_KEY: constraints})
+
+
+def _answer_quality(record: TrialRecord) -> float | None:
+    """The final protocol's mean accuracy, else the proxy's accuracy, else a training-free score."""
+    return next((float(v) for v in (record.final_accuracy, record.accuracy, record.score) if v is not None), None)

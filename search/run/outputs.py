@@ -51,13 +51,15 @@ def summarize(front: list[TrialRecord], baselines: list[TrialRecord], config: Ru
     from search.run.comparison import Figures, compare
 
     name = config.objective_name
-    lines = [f"Pareto front ({len(front)} nets, {name} up, latency on {config.device} down):"]
+    # Once the final protocol has trained the front, the delivered front is chosen on its accuracies (final_front).
+    up = "final accuracy" if any(r.final_accuracy is not None for r in front) else name
+    lines = [f"Pareto front ({len(front)} nets, {up} up, latency on {config.device} down):"]
     for r in sorted(front, key=final_latency):
         figures = Figures.of(r)
         flag = "  (machine busy while re-measuring)" if r.latency_contended else ""
         # A warm-start trial is a known net itself; unnamed, it would read as a net the search found.
         flag += f"  (= known net {r.warm_start}, started from)" if r.warm_start else ""
-        lines.append(f"  #{r.number:<4} {name} {figures.accuracy_text()}  {figures.latency_text()}  "
+        lines.append(f"  #{r.number:<4} {figures.label(name)} {figures.accuracy_text()}  {figures.latency_text()}  "
                      f"{r.params / 1e6:6.2f}M params  {r.macs / 1e6:8.1f}M MACs  {r.spec}{flag}")
     if left:
         lines.append("Left the front:")

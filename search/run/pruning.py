@@ -1,7 +1,7 @@
 """Multi-fidelity search in the optuna backend: ``--pruner asha|hyperband`` stops poor proxy trainings early.
 
 Proxy epochs are the resource, as for Ray's ``--scheduler asha``: after each
-epoch the candidate's validation accuracy is reported (``Trial.report(value,
+epoch the candidate's score under ``--proxy-score`` is reported (``Trial.report(value,
 step=epochs trained)``) and optuna's pruner (``SuccessiveHalvingPruner``,
 i.e. asynchronous successive halving, or ``HyperbandPruner``) decides through
 ``Trial.should_prune`` whether the training goes on.  The first rung is after
@@ -15,7 +15,7 @@ read ``study.direction``, which a multi-objective study refuses.  Writing the
 learning curve into the search study's trials would also break its TPE
 sampler: ``_get_pruned_trial_score`` reads ``study.direction`` for a pruned
 trial that has intermediate values.  So each trained candidate gets a trial in
-a single-objective (accuracy, maximize) study in the same storage, linked by
+a single-objective (the proxy's score, maximize) study in the same storage, linked by
 the user attribute ``trial`` (the search trial's number); the pruner's rung
 records live there, so a resumed run's pruner remembers every earlier rung.
 
@@ -47,6 +47,7 @@ from optuna.trial import TrialState
 
 from search.run.config import RunConfig
 from search.run.records import TrialRecord
+from search.run.scores import proxy_quality
 
 if TYPE_CHECKING:
     from evaluators.proxy import EpochRecord
@@ -83,15 +84,17 @@ class EpochWatch:
     study: optuna.Study
     number: int  # the search trial
     epochs: int
+    score: str  # --proxy-score: what each epoch reports
     trial: optuna.Trial | None = field(default=None, init=False)  # asked at the first epoch: untrained nets leave none
 
     def __call__(self, epoch: EpochRecord) -> bool:
-        if epoch.val_accuracy is None:
+        value = proxy_quality(epoch.val_accuracy, epoch.val_loss, self.score)
+        if value is None:
             return False
         if self.trial is None:
             self.trial = self.study.ask()
             self.trial.set_user_attr(TRIAL_ATTR, self.number)
-        self.trial.report(epoch.val_accuracy, epoch.epoch)
+        self.trial.report(value, epoch.epoch)
         # After the last epoch there is nothing left to save: the training completes.
         return epoch.epoch < self.epochs and self.trial.should_prune()
 
@@ -102,8 +105,8 @@ class EpochWatch:
         state = record.state if record is not None else None
         if state == "pruned":
             self.study.tell(self.trial, state=TrialState.PRUNED)
-        elif state in ("complete", "infeasible") and record.accuracy is not None:
-            self.study.tell(self.trial, record.accuracy)
+        elif state in ("complete", "infeasible") and record.objective is not None:
+            self.study.tell(self.trial, record.objective)
         else:
             self.study.tell(self.trial, state=TrialState.FAIL)
 
@@ -112,7 +115,7 @@ class LearningCurves:
     """The run's ``<study>.curves`` study and its pruner (see the module's docstring)."""
 
     def __init__(self, storage: optuna.storages.BaseStorage, config: RunConfig) -> None:
-        self.epochs, self.storage = config.proxy_epochs, storage
+        self.epochs, self.score, self.storage = config.proxy_epochs, config.proxy_score, storage
         self.study = optuna.create_study(
             storage=storage, study_name=curves_study_name(config), direction="maximize", load_if_exists=True,
             sampler=optuna.samplers.RandomSampler(seed=config.seed),  # the curves have no knobs to sample
@@ -121,7 +124,7 @@ class LearningCurves:
 
     def follow(self, number: int, train: Callable[[EpochWatch], TrialRecord]) -> TrialRecord:
         """``train(watch)``'s record, its epochs reported to the pruner as search trial ``number``."""
-        watch = EpochWatch(self.study, number, self.epochs)
+        watch = EpochWatch(self.study, number, self.epochs, self.score)
         try:
             record = train(watch)
         except BaseException:

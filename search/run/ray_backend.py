@@ -101,8 +101,8 @@ def _tune(session: SearchSession, remaining: int, budget_s: float | None) -> Non
     searcher = RunSearcher(session)
     scheduler = FIFOScheduler()
     if config.scheduler == "asha":
-        # Proxy epochs are the resource: every trial gets one epoch, half go on to two, and so on.
-        scheduler = ASHAScheduler(time_attr="epoch", metric="accuracy", mode="max", max_t=config.proxy_epochs,
+        # Proxy epochs are the resource: every trial gets one epoch, half go on to two, and so on, by the run's score.
+        scheduler = ASHAScheduler(time_attr="epoch", metric=config.objective_name, mode="max", max_t=config.proxy_epochs,
                                   grace_period=FIRST_RUNG_EPOCHS, reduction_factor=REDUCTION_FACTOR)
     trainable = tune.with_parameters(evaluate_trial, run_config=config.to_dict(), dataset=session.prepared.dataset)
     trainable = tune.with_resources(trainable, {"cpu": config.cpus_per_trial, "gpu": config.gpus_per_trial})
@@ -182,7 +182,7 @@ class RunSearcher(OptunaSearch):
             return TrialRecord(state="interrupted", error="the run stopped before this trial reported")
         record = TrialRecord.of(json.loads(result["record_json"]))
         if not result.get("final"):  # stopped by the scheduler between two epochs
-            record.update(state="pruned", accuracy=result.get("accuracy"),
+            record.update(state="pruned",  # with the figures of the epoch it stopped after
                           error=f"stopped by ASHA after {record.epochs} of {self.session.config.proxy_epochs} epochs")
         return record
 

@@ -10,7 +10,7 @@ evaluates it with the same :class:`CandidateEvaluator` as the optuna backend
 and reports:
 
 * after each proxy epoch (training proxy only): ``epoch``, the epoch's
-  validation ``accuracy`` and the record so far, so that ASHA can stop it;
+  score under ``--proxy-score`` (the run's objective name) and the record so far, so that ASHA can stop it;
 * once at the end: the full record with ``final: True``.
 
 Records travel as JSON text: Tune flattens nested dicts in results.
@@ -33,6 +33,7 @@ from search.run.config import RunConfig
 from search.run.evaluate import CandidateEvaluator
 from search.run.records import TrialRecord
 from search.run.resources import training_device
+from search.run.scores import proxy_quality
 
 if TYPE_CHECKING:
     from evaluators.proxy import EpochRecord
@@ -43,12 +44,14 @@ NUMBER, SPEC, DECIDED = "_number", "_spec", "_decided"
 
 
 class ReportingEvaluator(CandidateEvaluator):
-    """A candidate evaluator that reports each proxy epoch to Ray Tune (under ASHA with its validation accuracy)."""
+    """A candidate evaluator that reports each proxy epoch to Ray Tune (under ASHA with its --proxy-score)."""
 
     def epoch_callback(self, record: TrialRecord) -> Callable[[EpochRecord], None]:
         def report_epoch(epoch: EpochRecord) -> None:
-            partial = record.but(epochs=epoch.epoch)
-            report(partial, self.config, epoch=epoch.epoch, quality=epoch.val_accuracy, final=False)
+            quality = proxy_quality(epoch.val_accuracy, epoch.val_loss, self.config.proxy_score)
+            # The figures so far: if ASHA stops the trial here, they are its record's.
+            partial = record.but(epochs=epoch.epoch, accuracy=epoch.val_accuracy, val_loss=epoch.val_loss, quality=quality)
+            report(partial, self.config, epoch=epoch.epoch, quality=quality, final=False)
 
         return report_epoch
 

@@ -29,7 +29,7 @@ import pandas as pd
 RECORD_ATTR = "record"  # the whole record, for resume and the tables
 # The same record as one user attribute per figure, for people and optuna-dashboard: field -> attribute name.
 TIDY_ATTRS = {"state": "state", "error": "reason", "spec": "spec", "digest": "digest", "params": "params", "macs": "macs",
-              "latency_ms": "latency_ms", "latency_source": "latency_source", "accuracy": "accuracy", "score": "score",
+              "latency_ms": "latency_ms", "latency_source": "latency_source", "accuracy": "accuracy", "quality": "quality", "score": "score",
               "remeasured_latency_ms": "remeasured_latency_ms", "final_accuracy": "final_accuracy",
               "duplicate_of": "duplicate_of", "baseline": "baseline"}
 # Finished trials are read-only in optuna; what the run learns about a trial
@@ -64,6 +64,9 @@ class TrialRecord:
     # The proxy's mean cross-entropy on the validation split (no label smoothing): it still orders nets whose
     # accuracies tie near 1.0 on an easy set (docs/proxy.md).
     val_loss: float | None = None
+    # What the search maximised for this net under the run's --proxy-score (search.run.scores); None for a
+    # training-free proxy (its score is the figure) and in runs from before the option (accuracy was).
+    quality: float | None = None
     score: float | None = None  # a training-free proxy's score
     train_seconds: float | None = None
     images_per_second: float | None = None
@@ -97,8 +100,8 @@ class TrialRecord:
 
     @property
     def objective(self) -> float | None:
-        """The quality the search maximises: proxy accuracy, or the training-free score."""
-        value = self.accuracy if self.accuracy is not None else self.score
+        """The quality the search maximises: the proxy's score of a trained net, or the training-free score."""
+        value = next((v for v in (self.quality, self.accuracy, self.score) if v is not None), None)
         return None if value is None or math.isnan(value) else float(value)
 
     @property
