@@ -15,20 +15,30 @@ measurement.
 ``flock`` locks belong to an open file description, so two ``hold_device``
 calls in the same process also exclude each other, and the kernel releases
 the lock if the holder dies (``kill -9`` never leaves a device locked).
+
+A wait longer than :data:`WAIT_NOTICE_S` is logged once (a warning, which
+reaches stderr when nothing else handles it), naming the lock file: a stopped
+or slow process holding the device otherwise looks like a hung search.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
 import re
+import threading
 from collections.abc import Iterator
 
 import torch
 
 from evaluators.devices import resolve_device
 from evaluators.paths import cache_dir
+
+log = logging.getLogger(__name__)
+
+WAIT_NOTICE_S = 10.0  # shorter waits are the lock doing its job: trainings of a few seconds between timings
 
 
 def _lock_path(device: torch.device, role: str) -> str:
@@ -49,14 +59,27 @@ def hold_device(device: str | torch.device, *, exclusive: bool) -> Iterator[None
     try:
         if exclusive:
             fcntl.flock(gate, fcntl.LOCK_EX)  # new trainings now queue behind us
-            fcntl.flock(main, fcntl.LOCK_EX)  # wait for running trainings to end
+            _wait_for(main, fcntl.LOCK_EX, "a latency measurement waits for trainings to finish", dev)
             fcntl.flock(gate, fcntl.LOCK_UN)
         else:
             fcntl.flock(gate, fcntl.LOCK_SH)
-            fcntl.flock(main, fcntl.LOCK_SH)
+            _wait_for(main, fcntl.LOCK_SH, "a training waits for a latency measurement to finish", dev)
             fcntl.flock(gate, fcntl.LOCK_UN)
         yield
     finally:
         fcntl.flock(main, fcntl.LOCK_UN)
         os.close(main)
         os.close(gate)
+
+
+def _wait_for(descriptor: int, mode: int, what: str, device: torch.device) -> None:
+    """``flock(descriptor, mode)``, saying so once if it blocks for more than WAIT_NOTICE_S."""
+    path = _lock_path(device, "device")
+    notice = threading.Timer(WAIT_NOTICE_S, log.warning, ("%s on %s: another process holds %s (still waiting)", what,
+                                                           device.type, path))
+    notice.daemon = True
+    notice.start()
+    try:
+        fcntl.flock(descriptor, mode)
+    finally:
+        notice.cancel()
