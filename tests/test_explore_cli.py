@@ -177,3 +177,18 @@ def test_a_resumed_exploration_refuses_a_changed_space_file_and_leaves_the_folde
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "has changed since the run started" in err[0] and "group_width" in err[0], err
     assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == before
+
+
+def test_a_resumed_exploration_refuses_another_proxy_recipe_and_leaves_the_folder_alone(tmp_path: Path, spaces: list[str], capsys) -> None:
+    arguments = [*spaces, *DATA, "--samples", "2", "--macs", ":2M", "--proxy", "synflow", "--name", "r"]
+    assert explore(tmp_path, *arguments) == 0
+    folder = tmp_path / "out" / "r"
+    stored = json.loads((folder / "run.json").read_text())
+    stored["environment"]["proxy_recipe"] = "2026-01-01"
+    (folder / "run.json").write_text(json.dumps(stored))
+    before = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
+    capsys.readouterr()
+    assert explore(tmp_path, "--name", "r", "--resume", "--samples", "3") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "proxy recipe '2026-01-01' is not this version's" in err[0], err
+    assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == before

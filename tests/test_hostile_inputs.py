@@ -311,6 +311,23 @@ def test_a_resume_with_a_changed_space_file_names_the_change(earlier: Path, caps
     assert "space 'tiny.yaml' has changed since the run started (stage0.width '{16, 32}' -> '{16, 24}')" in line
 
 
+def test_a_resume_under_another_proxy_recipe_is_refused_and_one_from_before_the_record_goes_on(
+        earlier: Path, capsys: pytest.CaptureFixture) -> None:
+    from evaluators.proxy.settings import RECIPE_VERSION
+
+    stored = json.loads((run_dir(earlier) / "run.json").read_text())
+    assert stored["environment"]["proxy_recipe"] == RECIPE_VERSION  # every run records its recipe
+    stored["environment"]["proxy_recipe"] = "2026-01-01"
+    (run_dir(earlier) / "run.json").write_text(json.dumps(stored))
+    line = refused(capsys, earlier, "run", "--name", "earlier", "--resume", "--trials", "3", *RUN_ARGS)
+    assert "proxy recipe '2026-01-01' is not this version's" in line and RECIPE_VERSION in line
+    del stored["environment"]["proxy_recipe"]  # a run from before the record: nothing to compare
+    (run_dir(earlier) / "run.json").write_text(json.dumps(stored))
+    code, stderr = cli(capsys, "run", "--name", "earlier", "--resume", "--trials", "3", "--quiet", *RUN_ARGS)
+    assert code == 0, stderr[-2000:]
+    assert json.loads((run_dir(earlier) / "run.json").read_text())["environment"]["proxy_recipe"] == RECIPE_VERSION
+
+
 # ---- 6. small files that would take gigabytes ----------------------------------------------
 
 

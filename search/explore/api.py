@@ -27,6 +27,7 @@ from search.run.stops import RunInterrupted
 from search.run.progress import SearchProgress
 from search.run.records import TrialRecord
 from search.run.rundir import RunDir, environment
+from search.run.recipe_check import check_same_recipe
 from search.run.space_check import RUN_RECORD_KEY, check_same_space, space_record
 from search.spaces.documents import check_space_file
 
@@ -158,6 +159,7 @@ def start_exploration(settings: dict[str, Any], *, name: str | None, resume: boo
     prepared = prepare(config)
     if resume:
         check_same_spaces(earlier.read_run_file().get(RUN_RECORD_KEY), prepared.space_records)
+        check_same_recipe(earlier.read_run_file())
     with claimed_folder(out, name if resume else config.name, resume=resume, overwrite=overwrite) as rundir:
         return _explore_in(rundir, config, prepared, resume=resume, quiet=quiet), rundir
 

@@ -14,6 +14,7 @@ from search.run.config import RunConfig, option_name
 from search.run.inputs import prepare
 from search.run.preflight import check_new_study, check_study
 from search.run.rundir import RunDir
+from search.run.recipe_check import check_same_recipe
 from search.run.space_check import RUN_RECORD_KEY, check_same_space
 
 if TYPE_CHECKING:
@@ -96,6 +97,7 @@ def start_run(settings: dict[str, Any], *, name: str | None, resume: bool, overw
     prepared = prepare(config)  # bad devices, spaces, datasets and storage fail here, before any folder changes
     if resume:
         check_same_space(stored.read_run_file().get(RUN_RECORD_KEY), prepared.space_record)
+        check_same_recipe(stored.read_run_file())
     from search.run.loop import execute
 
     run_search = execute

@@ -28,6 +28,7 @@ from typing import Any
 from evaluators.paths import FILE_MODE
 from search.errors import UserError, shown
 from search.run.config import RunConfig
+from search.run.recipe_check import RECIPE_KEY, current_recipe
 
 RUN_FILE = "run.json"
 
@@ -180,4 +181,5 @@ def environment(config: RunConfig) -> dict[str, Any]:
         "latency_threads": config.threads or torch.get_num_threads(),
         "cpu_count": os.cpu_count(),
         "cuda": torch.version.cuda if torch.cuda.is_available() else None,
+        RECIPE_KEY: current_recipe(),  # a resume under another recipe is refused (search.run.recipe_check)
     }
