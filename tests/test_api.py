@@ -41,7 +41,8 @@ def test_a_tiny_run_returns_what_its_folder_holds(tmp_path: Path) -> None:
     assert result.left_front["number"].tolist() == listed[~listed["pareto"]]["number"].tolist()
     assert set(result.front["number"]) <= set(result.trials.loc[result.trials["pareto"], "number"])
     assert {"run.json", "trials.csv", "trials.parquet", "pareto.csv"} <= set(result.files)
-    assert result.summary.startswith(f"Pareto front ({len(front)} nets")  # what the command prints
+    nets = "1 net," if len(front) == 1 else f"{len(front)} nets,"
+    assert result.summary.startswith(f"Pareto front ({nets}")  # what the command prints
     assert all(f"#{n}" in result.summary for n in front["number"])
 
     number = int(result.trials["number"].iloc[0])

@@ -53,7 +53,8 @@ def summarize(front: list[TrialRecord], baselines: list[TrialRecord], config: Ru
     name = config.objective_name
     # Once the final protocol has trained the front, the delivered front is chosen on its accuracies (final_front).
     up = "final accuracy" if any(r.final_accuracy is not None for r in front) else name
-    lines = [f"Pareto front ({len(front)} nets, {up} up, latency on {config.device} down):"]
+    nets = "1 net" if len(front) == 1 else f"{len(front)} nets"
+    lines = [f"Pareto front ({nets}, {up} up, latency on {config.device} down):"]
     for r in sorted(front, key=final_latency):
         figures = Figures.of(r)
         flag = "  (machine busy while re-measuring)" if r.latency_contended else ""
