@@ -158,8 +158,9 @@ def start_exploration(settings: dict[str, Any], *, name: str | None, resume: boo
         config = ExploreConfig(name=name or time.strftime("explore-%Y%m%d-%H%M%S"), out=out, **settings)
     prepared = prepare(config)
     if resume:
-        check_same_spaces(earlier.read_run_file().get(RUN_RECORD_KEY), prepared.space_records)
-        check_same_recipe(earlier.read_run_file())
+        run_file = earlier.read_run_file()
+        check_same_spaces(run_file.get(RUN_RECORD_KEY), prepared.space_records)
+        check_same_recipe(run_file)
     with claimed_folder(out, name if resume else config.name, resume=resume, overwrite=overwrite) as rundir:
         return _explore_in(rundir, config, prepared, resume=resume, quiet=quiet), rundir
 

@@ -96,8 +96,9 @@ def start_run(settings: dict[str, Any], *, name: str | None, resume: bool, overw
             check_new_study(config)
     prepared = prepare(config)  # bad devices, spaces, datasets and storage fail here, before any folder changes
     if resume:
-        check_same_space(stored.read_run_file().get(RUN_RECORD_KEY), prepared.space_record)
-        check_same_recipe(stored.read_run_file())
+        run_file = stored.read_run_file()
+        check_same_space(run_file.get(RUN_RECORD_KEY), prepared.space_record)
+        check_same_recipe(run_file)
     from search.run.loop import execute
 
     run_search = execute
