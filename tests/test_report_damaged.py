@@ -45,6 +45,13 @@ def wrong_type(path: Path) -> None:
     table.to_csv(path, index=False)
 
 
+def wrong_type_in_the_score(path: Path) -> None:
+    """The score the search maximised is read as a number too (the report's axis and front come from it)."""
+    table = pd.read_csv(path).astype({"quality": object})
+    table.loc[1, "quality"] = "high"
+    table.to_csv(path, index=False)
+
+
 def number_not_whole(path: Path) -> None:
     table = pd.read_csv(path).astype({"number": float})
     table.loc[table["baseline"].isna().idxmax(), "number"] = 1.5
@@ -73,6 +80,7 @@ DAMAGE: dict[str, tuple[Callable[[Path], None], str]] = {
     "garbage line": (garbage_line, "row 1 has 1 fields where the header has"),
     "missing column": (missing_column, "lacks the column(s) latency_ms"),
     "wrong type": (wrong_type, "row 2, column latency_ms holds 'fast', not a number"),
+    "wrong type in the score": (wrong_type_in_the_score, "row 2, column quality holds 'high', not a number"),
     "number not whole": (number_not_whole, "has no whole trial number"),
     "empty": (empty, "is empty"),
     "NUL bytes": (nul_bytes, "NUL bytes"),

@@ -75,11 +75,14 @@ def _has_rows(path: Path) -> bool:
     return path.is_file() and path.stat().st_size > 0
 
 
+OBJECTIVE_SOURCES = ("quality", "accuracy", "score")  # the columns TrialRecord.objective reads (all numeric)
+
+
 def quality_column(table: pd.DataFrame) -> pd.Series:
-    """The objective the search maximised, per row: the proxy's score (``quality``; runs from before it maximised
-    accuracy), or else the training-free score."""
-    quality = table["quality"] if "quality" in table else pd.Series(float("nan"), index=table.index)
-    return quality.fillna(table["accuracy"]).fillna(table["score"])
+    """The objective the search maximised, per row (:attr:`TrialRecord.objective`, the one place its order is kept)."""
+    scored = table[[column for column in OBJECTIVE_SOURCES if column in table]].to_dict("records")
+    objectives = [TrialRecord.of(row).objective for row in scored]
+    return pd.Series([float("nan") if value is None else value for value in objectives], index=table.index, dtype=float)
 
 
 def records(table: pd.DataFrame) -> list[TrialRecord]:

@@ -18,8 +18,9 @@ import pandas as pd
 from search.errors import UserError, shown
 
 # Columns the report computes with: a value that is there must be a number.
-NUMERIC = ("number", "params", "macs", "latency_ms", "accuracy", "score", "remeasured_latency_ms",
-           "remeasured_spread_ms", "latency_spread_ms", "final_accuracy", "final_ci_low", "final_ci_high", "final_seeds")
+NUMERIC = ("number", "params", "macs", "latency_ms", "accuracy", "quality", "val_loss", "score",
+           "remeasured_latency_ms", "remeasured_spread_ms", "latency_spread_ms",
+           "final_accuracy", "final_ci_low", "final_ci_high", "final_seeds")
 TRIALS_COLUMNS = ("number", "state", "baseline", "spec", "params", "macs", "latency_ms", "accuracy", "score")
 PARETO_COLUMNS = ("number", "state", "spec", "params", "macs", "latency_ms", "accuracy", "score")
 

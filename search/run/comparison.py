@@ -24,7 +24,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from search.run.final_front import final_latency, final_quality
+from search.run.final_front import final_latency, final_quality, reported_accuracy
 from search.run.records import TrialRecord
 
 NONINFERIORITY_MARGIN = 0.01
@@ -47,9 +47,8 @@ class Figures:
         if quality is None or latency is None:
             return None
         spread = record.remeasured_spread_ms if record.remeasured_latency_ms is not None else record.latency_spread_ms
-        accuracy = _number(record.final_accuracy if record.final_accuracy is not None else record.accuracy)
         return cls(quality, _number(record.final_ci_low), _number(record.final_ci_high),
-                   int(record.final_seeds or 1), latency, _number(spread) or 0.0, accuracy)
+                   int(record.final_seeds or 1), latency, _number(spread) or 0.0, reported_accuracy(record))
 
     def label(self, proxy_score: str) -> str:
         """What ``mean`` is: the final protocol's accuracy (it has an interval), else the proxy's score, named."""

@@ -13,6 +13,7 @@ final figures.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +36,13 @@ def final_latency(record: Record) -> float | None:
     """The re-measured latency when there is one, else the search-time one."""
     remeasured = record.remeasured_latency_ms
     return remeasured if remeasured is not None else record.latency_ms
+
+
+def reported_accuracy(record: Record) -> float | None:
+    """The accuracy an answer states: the final protocol's mean when there is one, else the proxy's (None for a
+    training-free proxy, which has no accuracy)."""
+    value = record.final_accuracy if record.final_accuracy is not None else record.accuracy
+    return None if value is None or math.isnan(value) else float(value)
 
 
 def final_quality(record: Record) -> float | None:

@@ -29,7 +29,7 @@ from optuna.trial import TrialState
 
 from search.run.config import TRAINING_PROXY, RunConfig
 from search.run.evaluate import CONSTRAINT_NAMES, constraint_values
-from search.run.final_front import final_latency
+from search.run.final_front import final_latency, reported_accuracy
 from search.run.records import TrialRecord
 from search.run.study import CONSTRAINTS_KEY
 
@@ -71,5 +71,6 @@ def _answer_trial(record: TrialRecord, config: RunConfig) -> optuna.trial.Frozen
 
 
 def _answer_quality(record: TrialRecord) -> float | None:
-    """The final protocol's mean accuracy, else the proxy's accuracy, else a training-free score."""
-    return next((float(v) for v in (record.final_accuracy, record.accuracy, record.score) if v is not None), None)
+    """The accuracy the answer states, else a training-free score."""
+    accuracy = reported_accuracy(record)
+    return accuracy if accuracy is not None or record.score is None else float(record.score)
