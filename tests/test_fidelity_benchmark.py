@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from scipy.stats import kendalltau, spearmanr
+from scipy.stats import kendalltau, rankdata, spearmanr
 
-from benchmarks.fidelity.analysis import PAIRED_WITH_DEFAULT, PAIRED_WITH_MACS, correlation, paired_difference, summarise
+from benchmarks.fidelity.analysis import PAIRED_WITH_DEFAULT, PAIRED_WITH_MACS, SIZE_BIAS, correlation, paired_difference, summarise
 from benchmarks.fidelity.jobs import read_log, read_log_lines, run_all
 from benchmarks.fidelity.picks import top_k_contains_best
 from benchmarks.fidelity.variants import BY_NAME, DEFAULT_PROXY, PROXIES, REFERENCE
@@ -127,6 +127,26 @@ def test_without_training_free_rows_the_macs_baseline_comes_from_the_net_list():
         net["macs"] = int(1e6 * macs)  # MACs that rank as the reference does
     figures = summarise(rows, nets)["proxies"][PROXIES[0].name]["scores"]["accuracy"]
     assert figures[PAIRED_WITH_MACS]["spearman_difference"] == pytest.approx(-2.0)
+
+
+def test_a_proxy_that_favours_small_nets_has_a_negative_rank_error_against_macs_as_scipy_computes_it():
+    rng = np.random.default_rng(3)
+    macs = rng.uniform(20, 800, 30)
+    reference = 0.8 + 0.0002 * macs + 0.03 * rng.standard_normal(30)  # bigger nets generalise a little better
+    short = reference - 0.0006 * macs  # a short training that leaves the big nets behind
+    rows, nets = synthetic_log(reference, short)
+    for net, value in zip(nets, macs):
+        net["macs"] = int(1e6 * value)
+    figures = summarise(rows, nets)["proxies"][PROXIES[0].name]["scores"]["accuracy"]
+    expected = spearmanr(rankdata(short) - rankdata(reference), macs).statistic
+    assert figures[SIZE_BIAS]["spearman"] == pytest.approx(expected, abs=1e-4) and expected < -0.5
+    low, high = figures[SIZE_BIAS]["spearman_ci95"]
+    assert low < expected < high < 0
+    # Erring towards big nets turns the sign; ranking exactly as the reference does leaves no error to correlate.
+    rows, _ = synthetic_log(reference, reference + 0.0006 * macs)
+    assert summarise(rows, nets)["proxies"][PROXIES[0].name]["scores"]["accuracy"][SIZE_BIAS]["spearman_ci95"][0] > 0
+    rows, _ = synthetic_log(reference, reference)
+    assert summarise(rows, nets)["proxies"][PROXIES[0].name]["scores"]["accuracy"][SIZE_BIAS]["spearman"] is None
 
 
 def test_top_k_looks_for_the_references_best():

@@ -29,6 +29,7 @@ PAIRED_WITH_MACS = "minus_macs"
 AGAINST_EACH_SEED = "spearman_against_each_reference_seed"
 REGRET_AGAINST_EACH_SEED = "pick_regret_points_against_each_reference_seed"
 BUDGETED_REGRET_AGAINST_EACH_SEED = "budgeted_pick_regret_points_against_each_reference_seed"
+SIZE_BIAS = "rank_error_against_macs"
 # Training-free scores combined with the training-speed estimate, as AZ-NAS
 # combines complementary zero-cost proxies and FLOPs by summing their ranks.
 ZERO_COST_COMBINATION = ("synflow", "naswot", "macs")
@@ -89,6 +90,15 @@ def paired_difference(score: np.ndarray, baseline: np.ndarray, reference: np.nda
     differences = _spearman_rows(score[picks], reference[picks]) - _spearman_rows(baseline[picks], reference[picks])
     estimate = spearmanr(score, reference).statistic - spearmanr(baseline, reference).statistic
     return {"count": len(score), "spearman_difference": round(float(estimate), 4), "ci95": _interval(differences)}
+
+
+def size_bias(score: np.ndarray, reference: np.ndarray, macs: np.ndarray, seed: int) -> dict[str, Any]:
+    """Spearman of each net's rank error (its rank under ``score`` minus its rank under the reference) with its
+    MACs: above 0 the score ranks bigger nets higher than the reference does, below 0 it favours small ones, as a
+    short training does when big nets fit slowly but generalise better.  Which way a score errs says what could
+    correct it; a score with no rank error has no figure."""
+    figures = correlation(rankdata(score) - rankdata(reference), macs, seed)
+    return {"spearman": figures["spearman"], "spearman_ci95": figures.get("spearman_ci95")}
 
 
 def _accuracy(rows: dict[str, dict], label: str, name: str, seed: int) -> float | None:
@@ -353,6 +363,9 @@ class _Judge:
         for key, baseline in self.baselines.items():
             if baseline is not None and not np.isnan(baseline).any() and not np.array_equal(score, baseline):
                 figures[key] = paired_difference(score, baseline, self.reference, self.seed)
+        macs = self.baselines.get(PAIRED_WITH_MACS)
+        if macs is not None and not np.isnan(macs).any() and not np.isnan(score).any():
+            figures[SIZE_BIAS] = size_bias(score, self.reference, macs, self.seed)
         return figures
 
     def all(self, scores: dict[str, np.ndarray]) -> dict[str, dict[str, Any]]:
