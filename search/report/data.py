@@ -11,7 +11,7 @@ import pandas as pd
 
 from search.errors import UserError
 from search.run.config import RunConfig
-from search.run.records import TrialRecord
+from search.run.records import OBJECTIVE_FIELDS, TrialRecord
 from search.run.rundir import RunDir
 from search.report.tables import PARETO_COLUMNS, TRIALS_COLUMNS, read_table
 
@@ -75,12 +75,9 @@ def _has_rows(path: Path) -> bool:
     return path.is_file() and path.stat().st_size > 0
 
 
-OBJECTIVE_SOURCES = ("quality", "accuracy", "score")  # the columns TrialRecord.objective reads (all numeric)
-
-
 def quality_column(table: pd.DataFrame) -> pd.Series:
     """The objective the search maximised, per row (:attr:`TrialRecord.objective`, the one place its order is kept)."""
-    scored = table[[column for column in OBJECTIVE_SOURCES if column in table]].to_dict("records")
+    scored = table[[column for column in OBJECTIVE_FIELDS if column in table]].to_dict("records")
     objectives = [TrialRecord.of(row).objective for row in scored]
     return pd.Series([float("nan") if value is None else value for value in objectives], index=table.index, dtype=float)
 

@@ -37,6 +37,9 @@ TIDY_ATTRS = {"state": "state", "error": "reason", "spec": "spec", "digest": "di
 # queued again) is kept in the study's own attributes, keyed by trial number.
 ANNOTATIONS_ATTR = "annotations"
 KNOB_PREFIX = "param_"
+# What the search maximised, in the order it is read: the proxy's score, a run's from before it (accuracy), a
+# training-free score.  TrialRecord.objective and the report's column (search.report.data) both read this.
+OBJECTIVE_FIELDS = ("quality", "accuracy", "score")
 
 # Our states; optuna's COMPLETE covers both "complete" and "infeasible" (its constraints say which).
 STATES = ("complete", "infeasible", "failed", "pruned", "interrupted", "running", "waiting")
@@ -101,7 +104,7 @@ class TrialRecord:
     @property
     def objective(self) -> float | None:
         """The quality the search maximises: the proxy's score of a trained net, or the training-free score."""
-        value = next((v for v in (self.quality, self.accuracy, self.score) if v is not None), None)
+        value = next((v for v in (getattr(self, name) for name in OBJECTIVE_FIELDS) if v is not None), None)
         return None if value is None or math.isnan(value) else float(value)
 
     @property
