@@ -247,6 +247,28 @@ def test_claims_appear_only_when_the_intervals_support_them() -> None:
     assert "undertrained" in undertrained and "#7" not in undertrained
 
 
+
+def test_a_one_seed_final_mean_is_an_accuracy_and_never_set_against_a_proxy_score() -> None:
+    """The default job of 2026-12-05: the deadline left a front member one final seed; its final accuracy was
+    labelled a proxy score and set against the proxy scores of known nets the final protocol had not trained."""
+    from search.run.comparison import Figures
+
+    three = net(0.9916, 0.9797, 1.0, 4.0, 0.8, number=0)
+    one = net(0.9944, None, None, 5.5, 0.8, number=2).but(final_seeds=1, quality=0.88)
+    assert Figures.of(one).label("accuracy_x_likelihood") == "accuracy"
+    assert Figures.of(one).accuracy_text() == "0.9944 (1 seed, no interval)"
+    # A known net with an interval is compared with the member that has one, not with the one-seed mean.
+    line = compare([three, one], net(0.9916, 0.9797, 1.0, 3.8, 0.3, baseline="mobilenet_v3_small"))
+    assert "the accuracy difference to #0 is within noise" in line
+    proxy_only = net(0.9220, None, None, 6.4, 1.5, baseline="shufflenet_v2_x0_5").but(
+        final_accuracy=None, final_seeds=None, quality=0.6346)
+    line = compare([three, one], proxy_only)
+    assert "proxy score 0.6346 (1 run; accuracy 0.9220)" in line
+    assert line.endswith("not compared: shufflenet_v2_x0_5 has no final-protocol figures (the time limit left it out)")
+    line = compare([three, one], net(0.9944, None, None, 6.4, 1.5, baseline="mobilenetv4_conv_small").but(final_seeds=1))
+    assert "accuracy 0.9944 (1 seed, no interval)" in line
+    assert "#2 has 0.9944 at 5.50 ms (a final mean without an interval: not a tested claim" in line
+
 # ---- export -------------------------------------------------------------------------------------
 
 

@@ -65,4 +65,6 @@ def _budget_text(budget: float | None) -> str:
 def _interval_note(figures: Figures) -> str:
     if figures.has_interval:
         return ""
+    if figures.final:
+        return "; it has no confidence interval (the final protocol trained it with one seed)"
     return "; it has no confidence interval (the final protocol did not train it: a single proxy run)"

@@ -14,8 +14,10 @@ accuracy is supported as at least as high, else the most accurate member.
 * A known net whose accuracy is within :data:`UNDERTRAINED_MARGIN` of chance
   was not trained enough by this recipe to be compared: it is flagged
   undertrained, never reported as beaten.
-* Without final-protocol intervals (``--final-seeds 0``) a comparison is of
-  single proxy runs, and says so.
+* Figures from different recipes (the final protocol's accuracy, a single
+  proxy run's score) are never set against each other.  Without intervals on
+  both sides (``--final-seeds 0``, or a net the deadline left one seed) a
+  comparison is untested, and says so.
 """
 
 from __future__ import annotations
@@ -33,13 +35,14 @@ UNDERTRAINED_MARGIN = 0.2  # of the way from chance to perfect accuracy
 
 @dataclass(frozen=True)
 class Figures:
-    mean: float
+    mean: float  # the final protocol's mean accuracy, else the proxy's score (what the search maximised)
     low: float | None  # 95% interval of the mean accuracy; None for a single run
     high: float | None
     seeds: int
     latency_ms: float
     spread_ms: float
     accuracy: float | None  # the final protocol's mean accuracy, else the proxy's (None for a training-free proxy)
+    final: bool = False  # whether ``mean`` comes from the final protocol (else from one proxy run)
 
     @classmethod
     def of(cls, record: TrialRecord) -> Figures | None:
@@ -48,20 +51,25 @@ class Figures:
             return None
         spread = record.remeasured_spread_ms if record.remeasured_latency_ms is not None else record.latency_spread_ms
         return cls(quality, _number(record.final_ci_low), _number(record.final_ci_high),
-                   int(record.final_seeds or 1), latency, _number(spread) or 0.0, reported_accuracy(record))
+                   int(record.final_seeds or 1), latency, _number(spread) or 0.0, reported_accuracy(record),
+                   final=record.final_accuracy is not None)
 
     def label(self, proxy_score: str) -> str:
-        """What ``mean`` is: the final protocol's accuracy (it has an interval), else the proxy's score, named."""
-        return "accuracy" if self.has_interval else proxy_score
+        """What ``mean`` is: the final protocol's accuracy (with one seed or several), else the proxy's score, named."""
+        return "accuracy" if self.final else proxy_score
 
     @property
     def has_interval(self) -> bool:
         return self.low is not None and self.high is not None
 
     def accuracy_text(self) -> str:
-        if not self.has_interval:
-            return f"{self.mean:.4f} (1 run)"
-        return f"{self.mean:.4f} [{self.low:.4f}, {self.high:.4f}] ({self.seeds} seeds)"
+        if self.has_interval:
+            return f"{self.mean:.4f} [{self.low:.4f}, {self.high:.4f}] ({self.seeds} seeds)"
+        if self.final:
+            return f"{self.mean:.4f} ({self.seeds} seed{'s' if self.seeds != 1 else ''}, no interval)"
+        # A proxy score such as accuracy x likelihood is not an accuracy; the accuracy beside it is what a reader wants.
+        beside = "" if self.accuracy is None or self.accuracy == self.mean else f"; accuracy {self.accuracy:.4f}"
+        return f"{self.mean:.4f} (1 run{beside})"
 
     def latency_text(self) -> str:
         return f"{self.latency_ms:.2f} ± {self.spread_ms:.2f} ms"
@@ -129,22 +137,29 @@ def compare(front: list[TrialRecord], known: TrialRecord) -> str:
     if not members:
         return head + ": no found net to compare"
     supported = [(r, f) for r, f in members if accuracy_verdict(f, figures) in ("more accurate than", "as accurate as")]
-    record, mine = min(supported, key=lambda m: m[1].latency_ms) if supported else max(members, key=lambda m: m[1].mean)
+    record, mine = min(supported, key=lambda m: m[1].latency_ms) if supported else _closest(members, figures)
     return head + ": " + _sentence(record.number, mine, name, figures, known.final_skipped)
 
 
+def _closest(members: list[tuple[TrialRecord, Figures]], known: Figures) -> tuple[TrialRecord, Figures]:
+    """With no member supported as at least as accurate: the most accurate of those that can be set against the
+    known net (same recipe, then an interval on both sides), so a one-seed mean never hides a tested comparison."""
+    return max(members, key=lambda m: (m[1].final == known.final, difference_interval(m[1], known) is not None,
+                                       m[1].mean))
+
+
 def _sentence(number: int, mine: Figures, name: str, known: Figures, why_not_final: str | None = None) -> str:
-    if mine.has_interval != known.has_interval:  # a final mean and a proxy score come from different recipes
-        if mine.has_interval and why_not_final:
+    if mine.final != known.final:  # a final mean and a proxy score come from different recipes
+        if mine.final and why_not_final:
             return f"not compared: {why_not_final}"
-        untrained = name if mine.has_interval else f"#{number}"
+        untrained = name if mine.final else f"#{number}"
         return f"not compared: {untrained} has no final-protocol figures (the time limit left it out)"
     verdict = accuracy_verdict(mine, known)
     ratio = speedup(mine, known)
     speed = f"{ratio:.1f}x faster" if ratio else "its latency difference is within noise"
     if verdict == "untested against":
-        return (f"#{number} has {mine.mean:.4f} at {mine.latency_ms:.2f} ms (single proxy runs, no interval: "
-                f"not a tested claim; {speed})")
+        runs = "a final mean without an interval" if mine.final else "single proxy runs, no interval"
+        return f"#{number} has {mine.mean:.4f} at {mine.latency_ms:.2f} ms ({runs}: not a tested claim; {speed})"
     if verdict == "within noise of":
         interval = difference_interval(mine, known)
         return (f"the accuracy difference to #{number} is within noise ({mine.mean - known.mean:+.4f}, "
