@@ -248,6 +248,20 @@ def test_claims_appear_only_when_the_intervals_support_them() -> None:
 
 
 
+
+def test_a_slower_member_is_called_slower_and_within_noise_the_fastest_member_is_named() -> None:
+    """The default job of 2026-12-05 (after the fix above): the front's ResNet-18 copy took every line and each said
+    its latency difference to far faster known nets was within noise."""
+    small = net(0.9944, 0.9590, 1.0, 3.15, 0.28, number=31)
+    big = net(0.9958, 0.9781, 1.0, 15.99, 0.39, number=26)
+    line = compare([big, small], net(0.9916, 0.9797, 1.0, 3.80, 0.33, baseline="mobilenet_v3_small"))
+    assert line.endswith("the accuracy difference to #31 is within noise (+0.0028, 95% CI [-0.0201, +0.0257]); "
+                         "#31: 1.2x faster")
+    line = compare([big, small], net(0.9907, 0.9801, 1.0, 6.45, 1.49, baseline="mobilenetv4_conv_small"))
+    assert line.endswith("#26 is as accurate as mobilenetv4_conv_small but 2.5x slower")
+    line = compare([big], net(0.9916, 0.9797, 1.0, 3.80, 0.33, baseline="mobilenet_v3_small"))
+    assert line.endswith("#26: 4.2x slower")
+
 def test_a_one_seed_final_mean_is_an_accuracy_and_never_set_against_a_proxy_score() -> None:
     """The default job of 2026-12-05: the deadline left a front member one final seed; its final accuracy was
     labelled a proxy score and set against the proxy scores of known nets the final protocol had not trained."""

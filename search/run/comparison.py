@@ -1,7 +1,8 @@
 """Found nets against known nets: sentences the measurements support, and nothing more.
 
 Each known net is compared with one front member: the fastest member whose
-accuracy is supported as at least as high, else the most accurate member.
+accuracy is supported as at least as high, else the fastest whose accuracy
+difference is within noise, else the most accurate member.
 
 * Accuracy: the final protocol gives each net a mean over seeds with a 95%
   t-interval.  The difference of the means gets a Welch-style interval from
@@ -9,8 +10,8 @@ accuracy is supported as at least as high, else the most accurate member.
   it to rule out a loss of more than :data:`NONINFERIORITY_MARGIN`, "less
   accurate" needs it below 0; anything else is "within noise".
 * Latency: "N x faster" needs the member's median plus its spread to stay
-  below the known net's median minus its spread; otherwise the latency
-  difference is within noise.
+  below the known net's median minus its spread ("N x slower" the mirror);
+  otherwise the latency difference is within noise.
 * A known net whose accuracy is within :data:`UNDERTRAINED_MARGIN` of chance
   was not trained enough by this recipe to be compared: it is flagged
   undertrained, never reported as beaten.
@@ -136,14 +137,25 @@ def compare(front: list[TrialRecord], known: TrialRecord) -> str:
     members = [(r, f) for r, f in members if f is not None]
     if not members:
         return head + ": no found net to compare"
-    supported = [(r, f) for r, f in members if accuracy_verdict(f, figures) in ("more accurate than", "as accurate as")]
-    record, mine = min(supported, key=lambda m: m[1].latency_ms) if supported else _closest(members, figures)
+    record, mine = _member_for(members, figures)
     return head + ": " + _sentence(record.number, mine, name, figures, known.final_skipped)
 
 
+def _member_for(members: list[tuple[TrialRecord, Figures]], known: Figures) -> tuple[TrialRecord, Figures]:
+    """The fastest member supported as at least as accurate, else the fastest within noise of it (what a reader
+    weighing a swap wants to know), else the closest that can be set against it."""
+    verdicts = [(r, f, accuracy_verdict(f, known)) for r, f in members]
+    for wanted in (("more accurate than", "as accurate as"), ("within noise of",)):
+        matching = [(r, f) for r, f, verdict in verdicts if verdict in wanted]
+        if matching:
+            return min(matching, key=lambda m: m[1].latency_ms)
+    return _closest(members, known)
+
+
 def _closest(members: list[tuple[TrialRecord, Figures]], known: Figures) -> tuple[TrialRecord, Figures]:
-    """With no member supported as at least as accurate: the most accurate of those that can be set against the
-    known net (same recipe, then an interval on both sides), so a one-seed mean never hides a tested comparison."""
+    """With no member supported as at least as accurate or within noise: the most accurate of those that can be set
+    against the known net (same recipe, then an interval on both sides), so a one-seed mean never hides a tested
+    comparison."""
     return max(members, key=lambda m: (m[1].final == known.final, difference_interval(m[1], known) is not None,
                                        m[1].mean))
 
@@ -156,7 +168,7 @@ def _sentence(number: int, mine: Figures, name: str, known: Figures, why_not_fin
         return f"not compared: {untrained} has no final-protocol figures (the time limit left it out)"
     verdict = accuracy_verdict(mine, known)
     ratio = speedup(mine, known)
-    speed = f"{ratio:.1f}x faster" if ratio else "its latency difference is within noise"
+    speed = _speed_text(mine, known)
     if verdict == "untested against":
         runs = "a final mean without an interval" if mine.final else "single proxy runs, no interval"
         return f"#{number} has {mine.mean:.4f} at {mine.latency_ms:.2f} ms ({runs}: not a tested claim; {speed})"
@@ -166,4 +178,14 @@ def _sentence(number: int, mine: Figures, name: str, known: Figures, why_not_fin
                 f"95% CI [{interval[0]:+.4f}, {interval[1]:+.4f}]); #{number}: {speed}")
     if ratio:
         return f"#{number} is {verdict} {name} and {ratio:.1f}x faster"
+    if speedup(known, mine):
+        return f"#{number} is {verdict} {name} but {speed}"
     return f"#{number} is {verdict} {name}; the latency difference is within noise"
+
+
+def _speed_text(mine: Figures, known: Figures) -> str:
+    if ratio := speedup(mine, known):
+        return f"{ratio:.1f}x faster"
+    if ratio := speedup(known, mine):
+        return f"{ratio:.1f}x slower"
+    return "its latency difference is within noise"
