@@ -247,8 +247,6 @@ def test_claims_appear_only_when_the_intervals_support_them() -> None:
     assert "undertrained" in undertrained and "#7" not in undertrained
 
 
-
-
 def test_a_slower_member_is_called_slower_and_within_noise_the_fastest_member_is_named() -> None:
     """The default job of 2026-12-05 (after the fix above): the front's ResNet-18 copy took every line and each said
     its latency difference to far faster known nets was within noise."""
@@ -261,6 +259,7 @@ def test_a_slower_member_is_called_slower_and_within_noise_the_fastest_member_is
     assert line.endswith("#26 is as accurate as mobilenetv4_conv_small but 2.5x slower")
     line = compare([big], net(0.9916, 0.9797, 1.0, 3.80, 0.33, baseline="mobilenet_v3_small"))
     assert line.endswith("#26: 4.2x slower")
+
 
 def test_a_one_seed_final_mean_is_an_accuracy_and_never_set_against_a_proxy_score() -> None:
     """The default job of 2026-12-05: the deadline left a front member one final seed; its final accuracy was
@@ -282,6 +281,7 @@ def test_a_one_seed_final_mean_is_an_accuracy_and_never_set_against_a_proxy_scor
     line = compare([three, one], net(0.9944, None, None, 6.4, 1.5, baseline="mobilenetv4_conv_small").but(final_seeds=1))
     assert "accuracy 0.9944 (1 seed, no interval)" in line
     assert "#2 has 0.9944 at 5.50 ms (a final mean without an interval: not a tested claim" in line
+
 
 # ---- export -------------------------------------------------------------------------------------
 

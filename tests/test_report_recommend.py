@@ -66,7 +66,6 @@ def test_without_a_final_protocol_the_proxy_figure_decides_and_the_missing_inter
     assert choice.number == 101 and "no confidence interval" in choice.reason
 
 
-
 def test_a_member_the_final_protocol_trained_with_one_seed_is_named_by_its_accuracy(tiny_run: Path, tmp_path: Path) -> None:
     run = with_front(copy_run(tiny_run, tmp_path), [(0.60, NAN, NAN, 20.0), (0.70, NAN, NAN, 50.0)])
     table = pd.read_csv(run / "pareto.csv")
@@ -75,6 +74,7 @@ def test_a_member_the_final_protocol_trained_with_one_seed_is_named_by_its_accur
     choice = recommend(load_run(run))
     assert choice.number == 101 and "trained it with one seed" in choice.reason
     assert choice.headline("accuracy_x_likelihood").startswith("#101: accuracy 0.7000 (1 seed, no interval)")
+
 
 def test_no_member_within_the_budget_means_no_recommendation(tiny_run: Path, tmp_path: Path) -> None:
     choice = recommend(load_run(with_front(copy_run(tiny_run, tmp_path), [(0.7, 0.6, 0.8, 300.0)])))

@@ -43,7 +43,7 @@ class Figures:
     latency_ms: float
     spread_ms: float
     accuracy: float | None  # the final protocol's mean accuracy, else the proxy's (None for a training-free proxy)
-    final: bool = False  # whether ``mean`` comes from the final protocol (else from one proxy run)
+    final: bool  # whether ``mean`` comes from the final protocol (else from one proxy run)
 
     @classmethod
     def of(cls, record: TrialRecord) -> Figures | None:
@@ -167,8 +167,9 @@ def _sentence(number: int, mine: Figures, name: str, known: Figures, why_not_fin
         untrained = name if mine.final else f"#{number}"
         return f"not compared: {untrained} has no final-protocol figures (the time limit left it out)"
     verdict = accuracy_verdict(mine, known)
-    ratio = speedup(mine, known)
-    speed = _speed_text(mine, known)
+    faster, slower = speedup(mine, known), speedup(known, mine)
+    speed = (f"{faster:.1f}x faster" if faster else f"{slower:.1f}x slower" if slower
+             else "its latency difference is within noise")
     if verdict == "untested against":
         runs = "a final mean without an interval" if mine.final else "single proxy runs, no interval"
         return f"#{number} has {mine.mean:.4f} at {mine.latency_ms:.2f} ms ({runs}: not a tested claim; {speed})"
@@ -176,16 +177,8 @@ def _sentence(number: int, mine: Figures, name: str, known: Figures, why_not_fin
         interval = difference_interval(mine, known)
         return (f"the accuracy difference to #{number} is within noise ({mine.mean - known.mean:+.4f}, "
                 f"95% CI [{interval[0]:+.4f}, {interval[1]:+.4f}]); #{number}: {speed}")
-    if ratio:
-        return f"#{number} is {verdict} {name} and {ratio:.1f}x faster"
-    if speedup(known, mine):
+    if faster:
+        return f"#{number} is {verdict} {name} and {speed}"
+    if slower:
         return f"#{number} is {verdict} {name} but {speed}"
     return f"#{number} is {verdict} {name}; the latency difference is within noise"
-
-
-def _speed_text(mine: Figures, known: Figures) -> str:
-    if ratio := speedup(mine, known):
-        return f"{ratio:.1f}x faster"
-    if ratio := speedup(known, mine):
-        return f"{ratio:.1f}x slower"
-    return "its latency difference is within noise"
