@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import time
 
 import pytest
 
 import evaluators.latency.calibration as calibration
 from evaluators.latency import TimingProtocol, measure
-from evaluators.latency.calibration import QuietReference
+from evaluators.latency.calibration import UNSTEADY_FLOOR_MS, QuietReference
 from tests.latency_support import FAST_PROTOCOL, RecordingModule
 
 
@@ -68,3 +69,56 @@ def test_contention_settings_are_checked() -> None:
         TimingProtocol(contention_retries=-1)
     with pytest.raises(ValueError, match="contention_tolerance"):
         TimingProtocol(contention_tolerance=0.0)
+
+
+# No warm-up and exactly eight timed passes, so that every other one is slowed whatever the machine's speed.
+EIGHT_PASSES = dataclasses.replace(FAST_PROTOCOL, warmup_runs=0, min_runs=8, max_runs=8, min_time_s=1e-6)
+
+
+class IntermittentlySlowed(RecordingModule):
+    """A module whose every other pass takes ``extra_s`` longer while ``slowed`` holds: a load that comes and goes
+    between the calibrations, which run quiet.  Timed with :data:`EIGHT_PASSES`, half its passes are slowed."""
+
+    def __init__(self, extra_s: float = 0.004) -> None:
+        super().__init__()
+        self.slowed, self.extra_s = True, extra_s
+
+    def forward(self, x):
+        out = super().forward(x)
+        if self.slowed and self.calls % 2:
+            time.sleep(self.extra_s)
+        return out
+
+
+def test_passes_slowed_between_quiet_calibrations_are_taken_again_and_flagged_if_they_stay_so(monkeypatch) -> None:
+    module = IntermittentlySlowed()
+    calibrated = []
+
+    def quiet_calibration(device, threads):  # the calibrations never see the load; it ends with the first attempt
+        calibrated.append(1)
+        module.slowed = module.slowed and len(calibrated) < 2
+        return 1.0
+
+    monkeypatch.setattr(calibration, "calibration_ms", quiet_calibration)
+    result = measure(module, resolution=8, cache=False, protocol=EIGHT_PASSES)
+    assert result.retimed_runs >= 8 and not result.contended  # the unsteady first attempt was thrown away
+    assert result.spread_ms <= max(EIGHT_PASSES.spread_tolerance * result.median_ms, UNSTEADY_FLOOR_MS)
+    assert module.calls == result.warmup_runs + result.runs + result.retimed_runs
+    always = IntermittentlySlowed()
+    flagged = measure(always, resolution=8, cache=False, protocol=EIGHT_PASSES)
+    assert flagged.contended and flagged.slowdown == pytest.approx(1.0)
+    assert flagged.spread_ms > UNSTEADY_FLOOR_MS  # half the passes carry the 4 ms the other half do not
+    assert flagged.estimate_ms == flagged.min_ms < 4.0  # judged by its fastest pass, which the load did not reach
+    assert always.calls == flagged.warmup_runs + flagged.runs + flagged.retimed_runs
+
+
+def test_a_spread_under_a_millisecond_is_never_unsteady_and_the_tolerance_is_checked() -> None:
+    from evaluators.latency.calibration import unsteady
+
+    microseconds = (10e-6, 40e-6, 10e-6, 40e-6)  # a 3x spread, all of it timer jitter
+    assert not unsteady(microseconds, FAST_PROTOCOL)
+    milliseconds = (0.010, 0.020, 0.010, 0.020)
+    assert unsteady(milliseconds, FAST_PROTOCOL)
+    assert not unsteady(milliseconds, dataclasses.replace(FAST_PROTOCOL, spread_tolerance=2.0))
+    with pytest.raises(ValueError, match="spread_tolerance"):
+        TimingProtocol(spread_tolerance=0.0)

@@ -13,8 +13,9 @@ a slow net from a slowed machine:
   every process): the machine when no one else wanted it;
 * a measurement's **slowdown** is its slower calibration (before or after)
   over that reference: 1.0 on a quiet machine, 2.0 when it had half of it;
-* :func:`calibrated_runs` takes a timing again when it was slowed, and says
-  by how much the one it keeps was.
+* :func:`calibrated_runs` takes a timing again when it was slowed, or when
+  its own passes spread too wide (a load that came and went between the two
+  calibrations), and says by how much the one it keeps was.
 
 The reference only ever moves down, so a machine first seen busy is judged
 more fairly as soon as it has one quiet moment.
@@ -22,6 +23,7 @@ more fairly as soon as it has one quiet moment.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import time
@@ -33,6 +35,7 @@ import torch
 from evaluators.devices import device_name
 from evaluators.latency.environment import torch_threads
 from evaluators.latency.protocol import TimingProtocol
+from evaluators.latency.result import latency_statistics
 from evaluators.latency.runtimes import Forward
 from evaluators.latency.timing import TimedRuns, device_synchronizer, time_runs
 from evaluators.paths import cache_dir
@@ -45,6 +48,9 @@ CALIBRATION_SIZE = 256  # side of the calibration matrices: ~17M MACs, a millise
 CALIBRATION_PRODUCTS = 16
 CALIBRATION_RUNS = 3  # the fastest of these samples is the calibration time
 REFERENCE_FILE_NAME = "calibration.json"
+# A spread under this is never called unsteady, whatever its share of the median: another process shows as whole
+# scheduler time slices (milliseconds) added to some passes, while the jitter of a pass of microseconds is the timer's.
+UNSTEADY_FLOOR_MS = 1.0
 
 
 def calibration_ms(device: torch.device, threads: int) -> float:
@@ -97,34 +103,47 @@ class QuietReference:
         os.replace(partial, self.path)
 
 
+def unsteady(samples_s: tuple[float, ...], protocol: TimingProtocol) -> bool:
+    """Whether passes' interquartile range exceeds ``protocol.spread_tolerance`` of their median and
+    :data:`UNSTEADY_FLOOR_MS`: some passes were slowed by something the calibrations did not see."""
+    statistics = latency_statistics(samples_s)
+    return statistics["spread_ms"] > max(protocol.spread_tolerance * statistics["median_ms"], UNSTEADY_FLOOR_MS)
+
+
 @dataclass(frozen=True)
 class CalibratedRuns:
     runs: TimedRuns  # the least slowed attempt
     slowdown: float | None  # of that attempt; None when the protocol is not calibrated
     discarded_runs: int  # warm-up and timed passes of the attempts taken again
+    unsteady: bool = False  # the kept attempt's passes spread too wide (see unsteady())
+
+    def contended(self, protocol: TimingProtocol) -> bool:
+        """Still slowed after the retries, by the calibrations' account or by the passes' own spread."""
+        return self.slowdown is not None and (self.slowdown > 1.0 + protocol.contention_tolerance or self.unsteady)
 
 
 def calibrated_runs(forward: Forward, device: torch.device, threads: int, protocol: TimingProtocol) -> CalibratedRuns:
     """The protocol's timed passes, bracketed by calibrations, and the slowdown they were taken under.
 
-    A timing whose slowdown exceeds ``protocol.contention_tolerance`` was
-    taken on a slowed machine and is taken again, up to
-    ``protocol.contention_retries`` times; the least slowed attempt is kept,
-    with its slowdown, so that a result still taken under load says by how
-    much.
+    A timing whose slowdown exceeds ``protocol.contention_tolerance``, or whose
+    passes are :func:`unsteady`, was taken on a slowed machine and is taken
+    again, up to ``protocol.contention_retries`` times.  The attempt kept is a
+    clean one, else the least slowed of the steady ones, else the least slowed:
+    a result still taken under load says by how much, and is flagged.
     """
     synchronize = device_synchronizer(device)
     if not protocol.calibrated:
         return CalibratedRuns(time_runs(forward, synchronize, protocol), None, 0)
     reference, hardware = QuietReference(), device_name(device)
-    attempts: list[tuple[float, TimedRuns]] = []
+    attempts: list[CalibratedRuns] = []
     for _ in range(1 + protocol.contention_retries):
         before = calibration_ms(device, threads)
         runs = time_runs(forward, synchronize, protocol)
         after = calibration_ms(device, threads)
-        attempts.append((reference.slowdown(hardware, threads, (before, after)), runs))
-        if attempts[-1][0] <= 1.0 + protocol.contention_tolerance:
+        attempts.append(CalibratedRuns(runs, reference.slowdown(hardware, threads, (before, after)), 0,
+                                       unsteady(runs.samples_s, protocol)))
+        if not attempts[-1].contended(protocol):
             break
-    slowdown, kept = min(attempts, key=lambda attempt: attempt[0])
-    passes = sum(runs.warmup_runs + len(runs.samples_s) for _, runs in attempts)
-    return CalibratedRuns(kept, slowdown, passes - kept.warmup_runs - len(kept.samples_s))
+    kept = min(attempts, key=lambda attempt: (attempt.contended(protocol), attempt.unsteady, attempt.slowdown))
+    passes = sum(attempt.runs.warmup_runs + len(attempt.runs.samples_s) for attempt in attempts)
+    return dataclasses.replace(kept, discarded_runs=passes - kept.runs.warmup_runs - len(kept.runs.samples_s))

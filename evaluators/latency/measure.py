@@ -291,7 +291,7 @@ class ReadyNet:
             cached=False,
             runtime=self.runtime,
             slowdown=slowdown,
-            contended=slowdown is not None and slowdown > 1.0 + protocol.contention_tolerance,
+            contended=calibrated.contended(protocol),
             retimed_runs=calibrated.discarded_runs,
         )
 

@@ -41,7 +41,8 @@ class LatencyResult:
     # What ran the net (evaluators.latency.runtimes); results stored before runtimes existed were eager.
     runtime: str = "eager"
     # How much slower than quiet the machine ran during the timing (evaluators.latency.calibration);
-    # None when the protocol was not calibrated.  contended: still over the tolerance after the retries.
+    # None when the protocol was not calibrated.  contended: still slowed after the retries, by the calibrations'
+    # account or by the passes' own spread (evaluators.latency.calibration.unsteady).
     slowdown: float | None = None
     contended: bool = False
     retimed_runs: int = 0  # passes of timings taken again because the machine was slowed: neither warm-up nor timed

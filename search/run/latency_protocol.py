@@ -37,7 +37,7 @@ def write_latency_protocol(rundir: RunDir, records: list[TrialRecord], config: R
     timing = TimingProtocol()
     payload = {
         "protocol": {"runtime": config.runtime, "contention_tolerance": timing.contention_tolerance,
-                     "contention_retries": timing.contention_retries,
+                     "contention_retries": timing.contention_retries, "spread_tolerance": timing.spread_tolerance,
                      "front": {"blocks": BLOCKS, "max_extra_blocks": MAX_EXTRA_BLOCKS,
                                "contention_tolerance": CONTENTION_TOLERANCE}},
         "measurements": measured,
