@@ -122,3 +122,31 @@ def test_a_spread_under_a_millisecond_is_never_unsteady_and_the_tolerance_is_che
     assert not unsteady(milliseconds, dataclasses.replace(FAST_PROTOCOL, spread_tolerance=2.0))
     with pytest.raises(ValueError, match="spread_tolerance"):
         TimingProtocol(spread_tolerance=0.0)
+
+
+def test_each_calibration_sample_spans_several_time_slices_and_is_reported_per_fixed_count_of_products(monkeypatch) -> None:
+    """A sample shorter than a scheduler time slice runs in the gaps another process leaves, and reads quiet."""
+    import torch
+
+    product_s, spans = 0.0005, []
+    real_mm = torch.mm
+
+    def slow_mm(a, b):  # every product takes at least half a millisecond
+        started = time.perf_counter()
+        time.sleep(product_s)
+        out = real_mm(a, b)
+        spans.append((started, time.perf_counter()))
+        return out
+
+    monkeypatch.setattr(torch, "mm", slow_mm)
+    measured = calibration.calibration_ms(torch.device("cpu"), 1)
+    timed = spans[1 + calibration.CALIBRATION_PRODUCTS:]  # after the warm-up product and the sizing sample
+    per_sample, left = divmod(len(timed), calibration.CALIBRATION_RUNS)
+    assert left == 0 and per_sample > calibration.CALIBRATION_PRODUCTS
+    samples = [timed[i * per_sample:(i + 1) * per_sample] for i in range(calibration.CALIBRATION_RUNS)]
+    # Sized on the sizing sample's speed: each sample lasts the chosen time, give or take the machine's jitter.
+    assert all((sample[-1][1] - sample[0][0]) * 1e3 >= 0.8 * calibration.CALIBRATION_SAMPLE_MS for sample in samples)
+    # Reported as the time of CALIBRATION_PRODUCTS products, whatever number each sample ran.
+    fastest_ms = min((sample[-1][1] - sample[0][0]) * 1e3 for sample in samples)
+    assert measured == pytest.approx(fastest_ms * calibration.CALIBRATION_PRODUCTS / per_sample, rel=0.05)
+    assert measured >= calibration.CALIBRATION_PRODUCTS * product_s * 1e3

@@ -7,7 +7,8 @@ calibration kernel is a fixed matrix product whose speed depends only on how
 much of the CPU/GPU this process gets, so timing it beside a measurement tells
 a slow net from a slowed machine:
 
-* :func:`calibration_ms` times the kernel (the fastest of a few passes);
+* :func:`calibration_ms` times the kernel (the fastest of a few samples, each
+  long enough to span several scheduler time slices);
 * :class:`QuietReference` remembers the fastest calibration ever seen on this
   machine, device and thread count (a file in the cache folder, shared by
   every process): the machine when no one else wanted it;
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import time
 from dataclasses import dataclass
@@ -41,11 +43,15 @@ from evaluators.latency.timing import TimedRuns, device_synchronizer, time_runs
 from evaluators.paths import cache_dir
 
 CALIBRATION_SIZE = 256  # side of the calibration matrices: ~17M MACs, a millisecond or two on one core
-# One calibration sample is this many products back to back (20-40 ms on one core): it must span
-# several scheduler time slices (a few ms each), or it runs in the gaps a competing process leaves
-# and never sees it.  Measured with benchmarks/latency_contention.py: a single 1-2 ms product (the
-# fastest of five) read 1.02-1.10x while MobileNetV2 ran 3-4x slower beside two busy loops.
+# The calibration time is reported as the time of this many products, whatever number a sample ran, so that
+# figures stay comparable with each other and with the quiet reference.
 CALIBRATION_PRODUCTS = 16
+# One calibration sample runs products back to back for at least this long: it must span several scheduler
+# time slices (a few ms each), or it runs in the gaps a competing process leaves and never sees it.  Measured
+# with benchmarks/latency_contention.py: a single 1-2 ms product (the fastest of five) read 1.02-1.10x while
+# MobileNetV2 ran 3-4x slower beside two busy loops; later, on a faster CPU, 16 products took 3.3 ms, and
+# their fastest of three read 1.0x in five of eight brackets while MobileNetV2 ran 2.2x slower beside three.
+CALIBRATION_SAMPLE_MS = 20.0
 CALIBRATION_RUNS = 3  # the fastest of these samples is the calibration time
 REFERENCE_FILE_NAME = "calibration.json"
 # A spread under this is never called unsteady, whatever its share of the median: another process shows as whole
@@ -54,22 +60,28 @@ UNSTEADY_FLOOR_MS = 1.0
 
 
 def calibration_ms(device: torch.device, threads: int) -> float:
-    """The fastest of a few timings of a fixed run of matrix products on ``device`` with ``threads`` threads."""
+    """The time of :data:`CALIBRATION_PRODUCTS` matrix products on ``device`` with ``threads`` threads, from the
+    fastest of a few samples that each last at least :data:`CALIBRATION_SAMPLE_MS`."""
     generator = torch.Generator().manual_seed(0)
     a = torch.randn(CALIBRATION_SIZE, CALIBRATION_SIZE, generator=generator).to(device)
     b = torch.randn(CALIBRATION_SIZE, CALIBRATION_SIZE, generator=generator).to(device)
     synchronize = device_synchronizer(device)
-    best = float("inf")
+
+    def sample_ms(products: int) -> float:
+        synchronize()
+        started = time.perf_counter()
+        for _ in range(products):
+            torch.mm(a, b)
+        synchronize()
+        return (time.perf_counter() - started) * 1e3
+
     with torch_threads(threads), torch.inference_mode():
         torch.mm(a, b)  # warm-up: first-call allocation and kernel selection
-        for _ in range(CALIBRATION_RUNS):
-            synchronize()
-            started = time.perf_counter()
-            for _ in range(CALIBRATION_PRODUCTS):
-                torch.mm(a, b)
-            synchronize()
-            best = min(best, (time.perf_counter() - started) * 1e3)
-    return best
+        # Sized once, on the spot: a loaded machine sizes a shorter sample, which still lasts long enough.
+        sized_ms = max(sample_ms(CALIBRATION_PRODUCTS), 1e-6)
+        products = max(CALIBRATION_PRODUCTS, math.ceil(CALIBRATION_PRODUCTS * CALIBRATION_SAMPLE_MS / sized_ms))
+        best = min(sample_ms(products) for _ in range(CALIBRATION_RUNS))
+    return best * CALIBRATION_PRODUCTS / products
 
 
 class QuietReference:
