@@ -375,10 +375,11 @@ def test_the_pilot_refuses_bad_options_before_touching_its_folder(tmp_path, monk
 def test_every_variant_is_a_valid_proxy_recipe(name):
     """A misspelt or out-of-range field would otherwise surface only when a worker trains the variant, hours in."""
     from evaluators.proxy import ProxySettings
-    from benchmarks.fidelity.variants import COMMON
+    from benchmarks.fidelity.variants import COMMON, JOB_FIELDS
 
     kwargs = BY_NAME[name].train_kwargs_for(1437)
-    kwargs.pop("resolution_scale", None)  # the job's own field (benchmarks.fidelity.jobs), not a setting
+    for job_field in JOB_FIELDS:  # the job's own fields (benchmarks.fidelity.jobs), not settings
+        kwargs.pop(job_field, None)
     settings = ProxySettings(**{**COMMON, **kwargs})
     assert settings.total_steps(1437 // settings.batch_size) == BY_NAME[name].steps(1437)
 
@@ -720,3 +721,18 @@ def test_a_budgeted_pick_is_judged_within_each_nets_latency_as_a_latency_bound_s
     figures = summarise(rows, nets)["proxies"][PROXIES[0].name]["scores"]["accuracy"]
     assert figures["budgeted_pick_regret_points"] == budgeted_pick_regret_points(reference, mean, latency)
     assert figures[BUDGETED_REGRET_AGAINST_EACH_SEED] == [0.0, 30.0]  # it ranks as seed 0 does
+
+
+def test_a_subset_variant_trains_on_the_first_images_of_each_class_and_keeps_the_whole_validation_split():
+    import torch
+
+    from benchmarks.fidelity.jobs import first_per_class
+    from evaluators.data import load_dataset
+
+    dataset = load_dataset("shapes", seed=0, size=60, val_size=20, difficulty=0.0)
+    subset = first_per_class(dataset, 2)
+    assert torch.bincount(subset.train_labels, minlength=10).tolist() == [2] * 10
+    for label in range(10):
+        first_two = torch.nonzero(dataset.train_labels == label).flatten()[:2]
+        assert torch.equal(subset.train_images[subset.train_labels == label], dataset.train_images[first_two])
+    assert torch.equal(subset.val_images, dataset.val_images) and torch.equal(subset.val_labels, dataset.val_labels)

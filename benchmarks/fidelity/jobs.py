@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks._common import code_version
-from benchmarks.fidelity.variants import BY_NAME, COMMON, DEVICE
+from benchmarks.fidelity.variants import BY_NAME, COMMON, DEVICE, JOB_FIELDS
 
 ZERO_COST = "zero_cost"
 _DATASETS: dict[tuple, Any] = {}  # per worker process: loading digits or shapes takes a second
@@ -46,12 +46,26 @@ def _dataset(job: Job):
     return _DATASETS[key]
 
 
+def first_per_class(dataset, count: int):
+    """``dataset`` with only the first ``count`` training images of each class (the validation split whole), so that
+    every variant trained on a subset is judged on the same images as the rest."""
+    import dataclasses
+
+    import torch
+
+    keep = torch.cat([torch.nonzero(dataset.train_labels == label).flatten()[:count] for label in range(dataset.num_classes)])
+    keep = keep.sort().values
+    return dataclasses.replace(dataset, train_images=dataset.train_images[keep], train_labels=dataset.train_labels[keep])
+
+
 def _train(job: Job, spec, dataset) -> dict[str, Any]:
     from evaluators.proxy import ProxySettings, TrainingFailure, train
 
     kwargs = BY_NAME[job.variant].train_kwargs_for(len(dataset))
-    scale = kwargs.pop("resolution_scale", 1.0)
+    scale, per_class = kwargs.pop(JOB_FIELDS[0], 1.0), kwargs.pop(JOB_FIELDS[1], None)
     resolution = max(8, round(job.resolution * scale))
+    if per_class is not None:
+        dataset = first_per_class(dataset, int(per_class))
     settings = ProxySettings(resolution=resolution, seed=job.seed, **{**COMMON, **kwargs})
     outcome = train(spec, dataset, settings, device=job.device)
     if isinstance(outcome, TrainingFailure):
