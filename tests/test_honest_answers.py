@@ -553,3 +553,27 @@ class TimedByName(LatencyByMacs):
         record = super().evaluate(spec, train_when_infeasible=train_when_infeasible)
         self.timed.append((self.names[spec.digest()], record.macs, record.state == "complete"))
         return record
+
+
+def test_the_known_nets_are_timed_in_the_front_s_own_blocks_and_compared_on_those_figures(monkeypatch) -> None:
+    """A default job timed MobileNetV3-Small at 6.10 ms at its start and the front's copy of it at 7.38 ms at its end,
+    and called the copy 1.2x slower than itself: the known nets are now re-measured beside the front."""
+    from search.run.final_front import settle_front
+
+    real, calls = remeasure_module.remeasure, []
+
+    def recorded(specs, device, threads, runtime, deadline=None):
+        calls.append(list(specs))
+        return real(specs, device, threads, runtime, deadline=deadline)
+
+    monkeypatch.setattr(remeasure_module, "remeasure", recorded)
+    member = net(0.99, 0.98, 1.0, 6.10, 0.20, number=0)
+    known = net(0.99, 0.98, 1.0, 6.10, 0.20, baseline="mobilenet_v3_small")
+    over_budget = net(0.99, 0.98, 1.0, 80.0, 0.20, baseline="resnet50").but(state="infeasible")
+    noted = []
+    front = settle_front([member], RunConfig(name="known", threads=1), lambda number, fields: noted.append(number), known=[known, over_budget])
+    assert front == [member] and noted == [0]  # the study is annotated for its own trials only
+    assert calls == [[0, ("known", "mobilenet_v3_small")]]  # one re-measurement, in the same blocks
+    assert over_budget.remeasured_latency_ms is None
+    assert known.remeasured_latency_ms > 0 and known.remeasured_latency_ms != 6.10
+    assert f"at {known.remeasured_latency_ms:.2f} ± {known.remeasured_spread_ms:.2f} ms" in compare([member], known)

@@ -36,6 +36,7 @@ class Ending:
 
 
 def close_run(study: optuna.Study, rundir: RunDir, config: RunConfig, outcome, ending: Ending, *, interrupted: bool) -> None:
+    from search.run.baselines import store_baselines
     from search.run.latency_protocol import write_latency_protocol
     from search.run.outputs import write_tables
 
@@ -48,7 +49,10 @@ def close_run(study: optuna.Study, rundir: RunDir, config: RunConfig, outcome, e
         remeasured: dict[int, Any] = {}
         final_on = bool(config.final_seeds) and config.proxy == TRAINING_PROXY
         with ending.clock.phase("re-measure"):
-            settle_front(records, config, note, remeasured=remeasured, deadline=_remeasure_deadline(ending.clock, final_on))
+            settle_front(records, config, note, remeasured=remeasured, deadline=_remeasure_deadline(ending.clock, final_on),
+                         known=outcome.baselines)
+        if outcome.baselines:
+            store_baselines(rundir, outcome.baselines)  # with their re-measured latencies, for `search report`
         write_latency_protocol(rundir, records, config, remeasured)
         if final_on:
             _final_protocol(records, rundir, config, outcome, ending, note)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from search.run.config import RunConfig
@@ -87,19 +87,26 @@ def dominator(record: Record, front: list[Record]) -> Record | None:
 
 
 def settle_front(records: list[Record], config: RunConfig, note: Note, *, stage: str = "re-measurement",
-                 remeasured: dict[int, Remeasured] | None = None, deadline: float | None = None) -> list[Record]:
+                 remeasured: dict[int, Remeasured] | None = None, deadline: float | None = None,
+                 known: Sequence[Record] = ()) -> list[Record]:
     """Re-measure the front until every member holds final figures; return the front.
 
     Members that leave keep their reason in ``left_front`` (and through ``note``).
     ``remeasured`` collects each re-measurement by trial number, for the run's latency protocol file.
     Past ``deadline`` each member still gets one timing block, but no more (:func:`remeasure`).
+    ``known``: the known nets the answer sets the front against.  Those that completed are timed in the
+    first re-measurement's interleaved blocks, beside the members, so that every comparison sets figures
+    of the same moments side by side: timed minutes apart, MobileNetV3-Small read 6.10 ms at the start
+    of a run and its own copy 7.38 ms at the end, and the answer called the copy 1.2x slower.
     """
     checked: set[int] = set()
+    companions = [record for record in known if record.state == "complete" and record.spec]
     while True:
         unmeasured = [r for r in front_of(records) if r.number not in checked and r.remeasured_latency_ms is None]
         if not unmeasured:
             break
-        results = _remeasure(unmeasured, config, note, deadline)
+        results = _remeasure(unmeasured, config, note, deadline, companions)
+        companions = []
         if remeasured is not None:
             remeasured.update(results)
         checked.update(r.number for r in unmeasured)
@@ -124,11 +131,18 @@ def mark_departures(records: list[Record], front: list[Record], stage: str, note
     return front
 
 
-def _remeasure(members: list[Record], config: RunConfig, note: Note, deadline: float | None) -> dict[int, Remeasured]:
+def _remeasure(members: list[Record], config: RunConfig, note: Note, deadline: float | None,
+               known: Sequence[Record] = ()) -> dict[int, Remeasured]:
+    """Re-measure ``members`` and, in the same blocks, the ``known`` nets (keyed apart: a known net has no trial)."""
     from search.run.remeasure import remeasure
 
-    results = remeasure({r.number: decode(r.spec) for r in members}, config.device, config.threads, config.runtime,
-                        deadline=deadline)
+    specs: dict[Any, object] = {r.number: decode(r.spec) for r in members}
+    specs.update({("known", r.baseline): decode(r.spec) for r in known})
+    results = remeasure(specs, config.device, config.threads, config.runtime, deadline=deadline)
+    for record in known:
+        result = results.pop(("known", record.baseline))
+        record.update(remeasured_latency_ms=result.latency_ms, remeasured_spread_ms=result.spread_ms,
+                      latency_contended=result.contended)
     for record in members:
         result = results[record.number]
         figures = {"remeasured_latency_ms": result.latency_ms, "remeasured_spread_ms": result.spread_ms,
