@@ -577,3 +577,20 @@ def test_the_known_nets_are_timed_in_the_front_s_own_blocks_and_compared_on_thos
     assert over_budget.remeasured_latency_ms is None
     assert known.remeasured_latency_ms > 0 and known.remeasured_latency_ms != 6.10
     assert f"at {known.remeasured_latency_ms:.2f} ± {known.remeasured_spread_ms:.2f} ms" in compare([member], known)
+
+
+def test_the_report_gives_the_reason_the_run_gave_for_a_known_net_left_out_of_the_final_protocol(tmp_path: Path) -> None:
+    """A default job's report said "the time limit left it out" of MobileNetV4-conv-small, which the final protocol
+    had left out because MobileNetV3-Small beat it under the proxy (the terminal said so)."""
+    from search.report.data import records
+    from search.run.records import read_csv_table, table
+
+    member = net(0.99, 0.98, 1.0, 7.10, 0.16, number=0)
+    why = "not trained again: mobilenet_v3_small scores at least as high and is as fast under the proxy"
+    skipped = net(0.8794, None, None, 9.45, 0.33, baseline="mobilenetv4_conv_small").but(
+        final_accuracy=None, final_seeds=None, final_skipped=why)
+    path = tmp_path / "trials.csv"
+    table([skipped]).to_csv(path, index=False)
+    (reread,) = records(read_csv_table(path))
+    assert reread.final_skipped == why
+    assert compare([member], reread).endswith(f"not compared: {why}")

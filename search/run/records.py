@@ -96,7 +96,9 @@ class TrialRecord:
     proxy_seconds: float | None = None
     started: str | None = None  # ISO time the evaluation started
     knobs: dict[str, Any] = field(default_factory=dict)  # the optuna trial's parameters
-    # Not a column: why the final protocol left a known net out (this run's summary says it).
+    # Why the final protocol left a known net out.  A column, so that `search report`, which rebuilds the records
+    # from the tables, gives the reason the run's summary gave (without it the report said "the time limit left
+    # it out" of a known net left out because another known net beat it).
     final_skipped: str | None = None
 
     # ---- reading and changing ------------------------------------------------------------
@@ -176,7 +178,7 @@ class TrialRecord:
 
 _TYPES: dict[str, type] = {}
 for _field in dataclasses.fields(TrialRecord):
-    if _field.name not in ("knobs", "final_skipped"):
+    if _field.name != "knobs":
         _hint = typing.get_type_hints(TrialRecord)[_field.name]
         _TYPES[_field.name] = next(t for t in (bool, int, float, str) if t == _hint or t in typing.get_args(_hint))
 COLUMNS = tuple(_TYPES)
