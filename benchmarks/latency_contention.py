@@ -15,7 +15,7 @@ Then twice more under a load that comes and goes (``--burst-ms`` busy, then
 timing can miss:
 
 * **intermittent, calibrations only**: the calibrated protocol with the
-  spread check off (the protocol before 2026-12-05);
+  spread check off;
 * **intermittent, contention-aware**: the default protocol, which also takes
   a timing again whose passes spread over 30% of their median, and flags one
   that stays so.
