@@ -62,10 +62,10 @@ def _train(job: Job, spec, dataset) -> dict[str, Any]:
     from evaluators.proxy import ProxySettings, TrainingFailure, train
 
     kwargs = BY_NAME[job.variant].train_kwargs_for(len(dataset))
-    scale, per_class = kwargs.pop(JOB_FIELDS[0], 1.0), kwargs.pop(JOB_FIELDS[1], None)
-    resolution = max(8, round(job.resolution * scale))
-    if per_class is not None:
-        dataset = first_per_class(dataset, int(per_class))
+    own = {name: kwargs.pop(name, default) for name, default in JOB_FIELDS.items()}
+    resolution = max(8, round(job.resolution * own["resolution_scale"]))
+    if own["train_per_class"] is not None:
+        dataset = first_per_class(dataset, int(own["train_per_class"]))
     settings = ProxySettings(resolution=resolution, seed=job.seed, **{**COMMON, **kwargs})
     outcome = train(spec, dataset, settings, device=job.device)
     if isinstance(outcome, TrainingFailure):

@@ -24,8 +24,8 @@ CONV_BOOST: dict[str, Any] = {"adamw_fan_in_power": 0.5, "adamw_max_rate_scale":
 COMMON: dict[str, Any] = {"regime": "fp32", "max_grad_norm": None, "optimizer": "auto", **ADAMW_RATES,
                           "adamw_fan_in_power": 1.0, "adamw_max_rate_scale": 1.0}
 DEVICE = "cpu"
-# Fields a job applies itself (benchmarks.fidelity.jobs) instead of passing them to ProxySettings.
-JOB_FIELDS = ("resolution_scale", "train_per_class")
+# Fields a job applies itself (benchmarks.fidelity.jobs) instead of passing them to ProxySettings, with their defaults.
+JOB_FIELDS: dict[str, Any] = {"resolution_scale": 1.0, "train_per_class": None}
 # The rate SGD used for every variant without its own: 0.1 per 128 images, scaled linearly.
 BASE_LR_PER_128 = 0.1
 
@@ -139,6 +139,13 @@ def shorter_versions(name: str) -> list[str]:
 REFERENCE_BEST = Variant("reference_best", "per net and seed, the better accuracy of reference_long (SGD) and reference_long_adamw",
                          times_steps_of=(10, "e4_b32_noaug"), best_of=(REFERENCE_LONG.name, REFERENCE_LONG_ADAMW.name))
 
+def _on_per_class(count: int, why: str) -> Variant:
+    """The default proxy's 184 steps on the first ``count`` training images of each class."""
+    return Variant(f"s184_b32_noaug_adamw_conv_{count}pc", f"the default's 184 steps on {count} images per class {why}",
+                   {"steps": 184, "batch_size": 32, "lr": _lr(32), "augment": False, **ADAMW, **CONV_BOOST,
+                    "train_per_class": count}, sets_reference_length=False)
+
+
 PROXIES: tuple[Variant, ...] = (
     Variant("old_default", "the previous default: 4 epochs at batch 128, no zero-init, no BN recalibration",
             {"epochs": 4, "batch_size": 128, "lr": _lr(128), "zero_init_residual": False, "recalibrate_norms": False}),
@@ -178,16 +185,10 @@ PROXIES: tuple[Variant, ...] = (
             {"epochs": 4, "batch_size": 32, "lr": _lr(32), **ADAMW, **CONV_BOOST}, sets_reference_length=False),
     # The default's 184 steps on shapes' 1,500 images, spent on fewer images for more epochs: does a proxy that
     # nearly fits a small set see the generalisation the 4x reference ranks by, which 4 epochs on all images do not?
-    Variant("s184_b32_noaug_adamw_conv_75pc", "the default's 184 steps on 75 images per class (8 epochs of 750 on shapes)",
-            {"steps": 184, "batch_size": 32, "lr": _lr(32), "augment": False, **ADAMW, **CONV_BOOST, "train_per_class": 75},
-            sets_reference_length=False),
-    Variant("s184_b32_noaug_adamw_conv_30pc", "the default's 184 steps on 30 images per class (20 epochs of 300 on shapes)",
-            {"steps": 184, "batch_size": 32, "lr": _lr(32), "augment": False, **ADAMW, **CONV_BOOST, "train_per_class": 30},
-            sets_reference_length=False),
-    Variant("s184_b32_noaug_adamw_conv_10pc", "the default's 184 steps on 10 images per class (59 epochs of 100 on shapes): "
-            "on 30 per class the short proxy's lean towards small nets was gone; does it go further?",
-            {"steps": 184, "batch_size": 32, "lr": _lr(32), "augment": False, **ADAMW, **CONV_BOOST, "train_per_class": 10},
-            sets_reference_length=False),
+    _on_per_class(75, "(8 epochs of 750 on shapes)"),
+    _on_per_class(30, "(20 epochs of 300 on shapes)"),
+    _on_per_class(10, "(59 epochs of 100 on shapes): on 30 per class the short proxy's lean towards small nets was gone; "
+                      "does it go further?"),
     Variant("e4_b128_lr3x", "as e4_b128 at three times the linearly scaled rate (0.3), gradients clipped to norm 2",
             {"epochs": 4, "batch_size": 128, "lr": 0.3, "max_grad_norm": 2.0}),
     Variant("e4_b128_r16", "as e4_b128 at half the resolution", {"epochs": 4, "batch_size": 128, "lr": _lr(128), "resolution_scale": 0.5}),

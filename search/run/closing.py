@@ -51,11 +51,11 @@ def close_run(study: optuna.Study, rundir: RunDir, config: RunConfig, outcome, e
         with ending.clock.phase("re-measure"):
             settle_front(records, config, note, remeasured=remeasured, deadline=_remeasure_deadline(ending.clock, final_on),
                          known=outcome.baselines)
-        if outcome.baselines:
-            store_baselines(rundir, outcome.baselines)  # with their re-measured latencies, for `search report`
         write_latency_protocol(rundir, records, config, remeasured)
         if final_on:
             _final_protocol(records, rundir, config, outcome, ending, note)
+        if outcome.baselines:  # once, with what the re-measurement and the final protocol added, for `search report`
+            store_baselines(rundir, outcome.baselines)
     write_tables(rundir, records, outcome, config)
     ending.clock.write(rundir.path)
     outcome.summary = "\n".join([outcome.summary, *ending.clock.lines()])
@@ -78,7 +78,6 @@ def _remeasure_deadline(clock, final_on: bool) -> float | None:
 
 
 def _final_protocol(records, rundir: RunDir, config: RunConfig, outcome, ending: Ending, note) -> None:
-    from search.run.baselines import store_baselines
     from search.run.final_protocol import FinalProtocol, known_to_compare
 
     with ending.clock.phase("final protocol") as phase:
@@ -93,7 +92,6 @@ def _final_protocol(records, rundir: RunDir, config: RunConfig, outcome, ending:
             phase.limited = f"not trained: {names_text(skipped)}"
             log.warning("final protocol: the time limit left out %s", ", ".join(skipped))
         mark_departures(records, delivered_front(records), "final protocol", note)
-        store_baselines(rundir, outcome.baselines)
 
 
 def leave_untrained(members: list[TrialRecord], skipped: list[str], note) -> None:

@@ -140,13 +140,10 @@ def _remeasure(members: list[Record], config: RunConfig, note: Note, deadline: f
     specs.update({("known", r.baseline): decode(r.spec) for r in known})
     results = remeasure(specs, config.device, config.threads, config.runtime, deadline=deadline)
     for record in known:
-        result = results.pop(("known", record.baseline))
-        record.update(remeasured_latency_ms=result.latency_ms, remeasured_spread_ms=result.spread_ms,
-                      latency_contended=result.contended)
+        record.update(**_figures(results.pop(("known", record.baseline))))
     for record in members:
         result = results[record.number]
-        figures = {"remeasured_latency_ms": result.latency_ms, "remeasured_spread_ms": result.spread_ms,
-                   "latency_contended": result.contended}
+        figures = _figures(result)
         record.update(**figures)
         note(record.number, figures)
         if result.contended:
@@ -155,6 +152,12 @@ def _remeasure(members: list[Record], config: RunConfig, note: Note, deadline: f
         if config.budget_ms is not None and result.latency_ms > config.budget_ms:
             leave(record, f"re-measured at {result.latency_ms:.2f} ms, over the {config.budget_ms:g} ms budget", note)
     return results
+
+
+def _figures(result: Remeasured) -> dict[str, Any]:
+    """A re-measurement as the record fields that hold it."""
+    return {"remeasured_latency_ms": result.latency_ms, "remeasured_spread_ms": result.spread_ms,
+            "latency_contended": result.contended}
 
 
 def leave(record: Record, reason: str, note: Note) -> None:
