@@ -119,6 +119,18 @@ def test_the_default_trains_a_batch_norm_net_with_adamw_and_a_depthwise_convolut
     assert_moved_by(steps, (3 * settings.lr, settings.lr))
 
 
+def test_a_pointwise_ceiling_moves_1x1_convolutions_alone_and_defaults_to_the_spatial_one():
+    """adamw_pointwise_max_rate_scale: a 1x1 convolution of fan-in 16 (sqrt(512 / 16) = 5.7) steps 5 times the rate,
+    a depthwise 3x3 beside it keeps the ceiling of 3; unset, both take that ceiling."""
+    layers = [nn.Conv2d(4, 4, 3, groups=4), nn.Conv2d(16, 2, 1)]
+    inputs = [torch.randn(2, 4, 3, 3), torch.randn(2, 16, 1, 1)]
+    for pointwise, expected in ((5.0, (3, 5)), (None, (3, 3))):
+        settings = ProxySettings(adamw_pointwise_max_rate_scale=pointwise)
+        optimizer = dataclasses.replace(settings.optimizer_for(has_batch_norm=True), weight_decay=0.0)
+        steps, _ = first_adam_steps(layers, inputs, optimizer)
+        assert_moved_by(steps, tuple(factor * optimizer.lr for factor in expected))
+
+
 def test_has_batch_norm_finds_a_nested_batch_norm_and_ignores_other_norms():
     assert has_batch_norm(nn.Sequential(nn.Sequential(nn.Conv2d(1, 2, 1), nn.BatchNorm2d(2))))
     assert not has_batch_norm(nn.Sequential(nn.Linear(2, 2), nn.LayerNorm(2), nn.GroupNorm(1, 2)))
@@ -126,7 +138,7 @@ def test_has_batch_norm_finds_a_nested_batch_norm_and_ignores_other_norms():
 
 @pytest.mark.parametrize("field, value", [("optimizer", "adam"), ("adamw_lr", 0.0), ("adamw_weight_decay", -1.0),
                                           ("adamw_reference_fan_in", 0), ("adamw_fan_in_power", -0.5),
-                                          ("adamw_max_rate_scale", 0.5)])
+                                          ("adamw_max_rate_scale", 0.5), ("adamw_pointwise_max_rate_scale", 0.9)])
 def test_invalid_optimizer_settings_are_refused_naming_the_setting(field, value):
     with pytest.raises(ValueError, match=field):
         ProxySettings(**{field: value})
@@ -136,7 +148,9 @@ def test_invalid_optimizer_settings_are_refused_naming_the_setting(field, value)
 def test_the_hardest_known_nets_learn_digits_under_the_default_jobs_proxy(name):
     """Under the batch-norm nets' SGD LeNet-5 (tanh, no normalisation) reached 0.25, and DeiT-Ti 0.27 with its
     224-px token grid kept at 32 px; under AdamW without the narrow convolutions' raised rates ShuffleNetV2 x0.5
-    reached 0.76.  The issue asks every known net that fits the budget for 0.90."""
+    reached 0.76.  The issue asks every known net that fits the budget for 0.90.  This trains on one thread (as every
+    test does) with seed 0: on the default job's two threads ShuffleNetV2 x0.5 lands at 0.89-0.92 over five seeds
+    (docs/proxy.md, "Every known net learns: over seeds"): this checks the recipe, not the bar's margin in the job."""
     from searchspace.scaling import smallest_buildable
 
     config = RunConfig(name="known")

@@ -144,6 +144,10 @@ class ProxySettings:
     # and ranks the fidelity sets as well (docs/proxy.md, "A rate rule for narrow convolutions" and sixteenth session).
     adamw_fan_in_power: float = 0.5
     adamw_max_rate_scale: float = 3.0
+    # A 1x1 convolution's ceiling where it should differ (None: adamw_max_rate_scale).  ShuffleNetV2 x0.5's pointwise
+    # convolutions (fan-in 24-96) are the narrowest of any known net's; on the default job's two threads it reaches
+    # 0.89-0.92 on digits at ceiling 3 (docs/proxy.md, "Every known net learns: over seeds").
+    adamw_pointwise_max_rate_scale: float | None = None
 
     def __post_init__(self) -> None:
         validate.integer("epochs", self.epochs, 1)
@@ -176,6 +180,7 @@ class ProxySettings:
         validate.optional(validate.integer, "adamw_reference_fan_in", self.adamw_reference_fan_in, 1)
         validate.number("adamw_fan_in_power", self.adamw_fan_in_power, 0.0)
         validate.number("adamw_max_rate_scale", self.adamw_max_rate_scale, 1.0)
+        validate.optional(validate.number, "adamw_pointwise_max_rate_scale", self.adamw_pointwise_max_rate_scale, 1.0)
 
     def for_dataset(self, dataset: ImageDataset) -> ProxySettings:
         """These settings with every data-dependent default filled in for ``dataset``."""
@@ -205,7 +210,8 @@ class ProxySettings:
         if kind == "adamw":
             return OptimizerSettings(self.adamw_lr, self.momentum, self.nesterov, self.adamw_weight_decay, kind="adamw",
                                      reference_fan_in=self.adamw_reference_fan_in, fan_in_power=self.adamw_fan_in_power,
-                                     max_rate_scale=self.adamw_max_rate_scale)
+                                     max_rate_scale=self.adamw_max_rate_scale,
+                                     pointwise_max_rate_scale=self.adamw_pointwise_max_rate_scale)
         if self.lr is None:
             raise ValueError("the SGD rate is filled in by for_dataset(); call it first")
         return OptimizerSettings(self.lr, self.momentum, self.nesterov, self.weight_decay, kind="sgd")

@@ -149,6 +149,8 @@ class OptimizerSettings:
     reference_fan_in: int | None = None
     fan_in_power: float = 1.0
     max_rate_scale: float = 1.0
+    # A 1x1 convolution's ceiling, where it differs from a spatial one's (None: max_rate_scale).
+    pointwise_max_rate_scale: float | None = None
 
 
 
@@ -201,17 +203,25 @@ def kernel_weights(model: nn.Module) -> list[nn.Parameter]:
 def adamw_rate_scales(kernels: list[nn.Parameter], settings: OptimizerSettings) -> dict[int, float]:
     """id of each of ``kernels`` (see ``kernel_weights``) -> min(ceiling, (reference fan-in / its fan-in) ** power).
 
-    The ceiling is ``settings.max_rate_scale`` for a convolution and 1 for a linear layer or an attention
-    projection: raising the rate of ViT-Ti's linear layers (fan-in 192) cut its digits accuracy from 0.94 to
+    The ceiling is ``settings.max_rate_scale`` for a convolution (``pointwise_max_rate_scale`` for a 1x1 one, where
+    set) and 1 for a linear layer or an attention projection: raising the rate of ViT-Ti's linear layers (fan-in 192) cut its digits accuracy from 0.94 to
     0.82, since attention logits grow with the product of the query and key weights, whatever the fan-in.
     """
     assert settings.reference_fan_in is not None
     scales = {}
     for weight in kernels:
         fan_in = weight[0].numel()  # input channels per group x kernel area, or input features
-        ceiling = settings.max_rate_scale if weight.dim() > 2 else 1.0  # a convolution's kernel has spatial axes
+        ceiling = _ceiling(weight, settings)
         scales[id(weight)] = min(ceiling, (settings.reference_fan_in / fan_in) ** settings.fan_in_power)
     return scales
+
+
+def _ceiling(weight: nn.Parameter, settings: OptimizerSettings) -> float:
+    if weight.dim() <= 2:  # a convolution's kernel has spatial axes; a linear layer's or projection's has none
+        return 1.0
+    if settings.pointwise_max_rate_scale is not None and weight[0, 0].numel() == 1:
+        return settings.pointwise_max_rate_scale
+    return settings.max_rate_scale
 
 
 def synchronize(device: torch.device) -> None:
