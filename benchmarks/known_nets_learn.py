@@ -58,8 +58,8 @@ class Training:
     variant: str
     seed: int = 0  # the proxy's seed (initial weights, batch order); the digits split stays the job's, seed 0
     # Torch threads of the training.  The default job trains with the machine's cores (2 here), and a sum split
-    # over two threads rounds differently, so the same seed follows another path (ShuffleNetV2 x0.5, seed 0:
-    # 0.914 on 1 thread, 0.894 on 2, the default job's figure).
+    # over two threads rounds differently, so the same seed follows another path (ShuffleNetV2 x0.5, seed 0, on
+    # an Intel Xeon: 0.908 on 1 thread, 0.894 on 2, the default job's figure).
     threads: int = 1
 
     @property
@@ -100,9 +100,9 @@ def train_one(job: Training) -> dict[str, Any]:
 
 
 def across_seeds(rows: dict[str, dict], nets: list[str], variant: str, threads: int = 1) -> dict[str, Any]:
-    """The nets of ``variant`` trained on ``threads`` threads with more than one proxy seed: each one's accuracies (seed 0 first), their
-    mean, standard deviation and lowest, and the nets some seed leaves under the target.  One seed's pass over the
-    bar says little where seeds spread by more than the margin."""
+    """The nets of ``variant`` trained on ``threads`` threads with more than one proxy seed: each one's accuracies
+    (seed 0 first), their mean, standard deviation and lowest, and the nets some seed leaves under the target.  One
+    seed's pass over the bar says little where seeds spread by more than the margin."""
     per_net = {}
     for net in nets:
         found = sorted((row.get("seed", 0), row.get("accuracy", 0.0)) for row in rows.values()

@@ -69,7 +69,8 @@ SCHEDULE: tuple[tuple[str, int], ...] = (
     ("e4_b128_nozero", 0), ("e4_b128_norecal", 0), ("e4_b128", 1), ("s44_b64", 0), ("s44_b32", 0),
     ("e4_b128_lr3x", 1), ("e4_b128_nols", 0), ("e4_b128_r16", 0), ("e4_b32_noaug", 0), ("e4_b32_noaug_adamw", 0),
     ("e4_b32_noaug_adamw_lr2x", 0), ("e4_b32_noaug_adamw_conv", 0),
-    # The one subset variant that lost the default's lean towards small nets on shapes, tried where the bar is met.
+    # The one subset variant that lost the default's lean towards small nets on shapes, then the raised rate
+    # ceilings that lift ShuffleNetV2 x0.5 on the default job's two threads (docs/proxy.md, twenty-first session).
     ("s184_b32_noaug_adamw_conv_30pc", 0), ("e4_b32_noaug_adamw_conv5", 0), ("e4_b32_noaug_adamw_conv_pw5", 0),
 )
 # Against REFERENCE_LONG (``--reference reference_long``): ten times the default proxy's steps, so only the

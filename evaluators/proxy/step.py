@@ -203,9 +203,10 @@ def kernel_weights(model: nn.Module) -> list[nn.Parameter]:
 def adamw_rate_scales(kernels: list[nn.Parameter], settings: OptimizerSettings) -> dict[int, float]:
     """id of each of ``kernels`` (see ``kernel_weights``) -> min(ceiling, (reference fan-in / its fan-in) ** power).
 
-    The ceiling is ``settings.max_rate_scale`` for a convolution (``pointwise_max_rate_scale`` for a 1x1 one, where
-    set) and 1 for a linear layer or an attention projection: raising the rate of ViT-Ti's linear layers (fan-in 192) cut its digits accuracy from 0.94 to
-    0.82, since attention logits grow with the product of the query and key weights, whatever the fan-in.
+    The ceiling is ``settings.max_rate_scale`` for a convolution (``pointwise_max_rate_scale`` for a 1x1 one,
+    where set) and 1 for a linear layer or an attention projection: raising the rate of ViT-Ti's linear layers
+    (fan-in 192) cut its digits accuracy from 0.94 to 0.82, since attention logits grow with the product of the
+    query and key weights, whatever the fan-in.
     """
     assert settings.reference_fan_in is not None
     scales = {}
