@@ -139,6 +139,9 @@ def shorter_versions(name: str) -> list[str]:
 REFERENCE_BEST = Variant("reference_best", "per net and seed, the better accuracy of reference_long (SGD) and reference_long_adamw",
                          times_steps_of=(10, "e4_b32_noaug"), best_of=(REFERENCE_LONG.name, REFERENCE_LONG_ADAMW.name))
 
+# The default proxy's recipe (DEFAULT_PROXY below), which the variants that change one setting of it start from.
+_DEFAULT_PROXY_KWARGS: dict[str, Any] = {"epochs": 4, "batch_size": 32, "lr": _lr(32), "augment": False, **ADAMW, **CONV_BOOST}
+
 def _on_per_class(count: int, why: str) -> Variant:
     """The default proxy's 184 steps on the first ``count`` training images of each class."""
     return Variant(f"s184_b32_noaug_adamw_conv_{count}pc", f"the default's 184 steps on {count} images per class {why}",
@@ -179,16 +182,16 @@ PROXIES: tuple[Variant, ...] = (
             "512, by sqrt(512 / fan-in) up to 3 times (1.5e-3 x 3 for a depthwise 3x3), and wide layers' lowered by sqrt(fan-in "
             "/ 512): Adam moves every weight by about its rate, which is a small fraction of a narrow kernel's larger weights "
             "(ShuffleNetV2 x0.5: 0.76 on digits at 1.5e-3)",
-            {"epochs": 4, "batch_size": 32, "lr": _lr(32), "augment": False, **ADAMW, **CONV_BOOST}, sets_reference_length=False),
+            dict(_DEFAULT_PROXY_KWARGS), sets_reference_length=False),
     Variant("e4_b32_noaug_adamw_conv5", "the default (e4_b32_noaug_adamw_conv) with the convolutions' rate ceiling at 5 instead of 3 "
             "(1.5e-3 x 5 for a depthwise 3x3): on the default job's two threads ShuffleNetV2 x0.5 reached 0.89-0.92 over five "
             "seeds under the default, two of them under 0.90, and 0.93-0.96 at ceiling 5",
-            {"epochs": 4, "batch_size": 32, "lr": _lr(32), "augment": False, **ADAMW, **CONV_BOOST, "adamw_max_rate_scale": 5.0},
+            {**_DEFAULT_PROXY_KWARGS, "adamw_max_rate_scale": 5.0},
             sets_reference_length=False),
     Variant("e4_b32_noaug_adamw_conv_pw5", "the default with a 1x1 convolution's rate ceiling at 5 and a spatial one's at 3: "
             "ceiling 5 everywhere lifted ShuffleNetV2 x0.5 but ranked both fidelity sets worse, and most of its lift came "
             "from the pointwise convolutions (fan-in 24-96; depthwise layers, the narrowest of MBConv nets, keep their rate)",
-            {"epochs": 4, "batch_size": 32, "lr": _lr(32), "augment": False, **ADAMW, **CONV_BOOST, "adamw_pointwise_max_rate_scale": 5.0},
+            {**_DEFAULT_PROXY_KWARGS, "adamw_pointwise_max_rate_scale": 5.0},
             sets_reference_length=False),
     Variant("e4_b32_aug_adamw_conv", "the default (e4_b32_noaug_adamw_conv) with the reference's random translation: on shapes "
             "the 4x reference fits every net, so its order is how nets generalise under that augmentation",
