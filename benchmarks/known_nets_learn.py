@@ -19,9 +19,10 @@ to a JSON-lines log as they finish, so a rerun skips what is done::
     python -m benchmarks.known_nets_learn --variant e4_b32_noaug_adamw_conv --seeds 5 --threads 2 --workers 1 --only ...
 
 A summary counts the nets each variant has trained (``nets``), so one cut short says how far it got.  Seed 0
-on one thread is the figure the bar has been judged on; ``--seeds`` and ``--threads`` say how far that figure
-is from the next training: the default job trains on every core, and two threads (or another CPU model)
-round sums differently, which a short training turns into a different result, as another seed would.
+on one thread was the figure the bar was judged on until 2026-12-06; the default job trains on every core, and
+two threads (or another CPU model) round sums differently, which a short training turns into a different
+result, as another seed would.  So each thread count logged gets seed 0's figures of its own (``on_2_threads``:
+what the default job prints on a two-core machine) and ``--seeds`` the spread around them.
 """
 
 from __future__ import annotations
@@ -115,28 +116,39 @@ def across_seeds(rows: dict[str, dict], nets: list[str], variant: str, threads: 
             "below_target_on_average": sorted(net for net, entry in per_net.items() if entry["mean"] < TARGET)}
 
 
+def seed_zero(rows: dict[str, dict], nets: list[str], variant: str, threads: int = 1) -> dict[str, Any]:
+    """Seed 0's accuracy of every net of ``variant`` trained on ``threads`` threads: how many trained, which fall
+    under the target (weakest first), the lowest, and the CPU seconds they took."""
+    found = {net: rows[key] for net in nets if (key := Training(net, variant, 0, threads).key) in rows}
+    accuracy = {net: row.get("accuracy", 0.0) for net, row in found.items()}
+    return {"nets": len(found), "not_trained_yet": [net for net in nets if net not in found],
+            "below_target": sorted((net for net, value in accuracy.items() if value < TARGET), key=accuracy.get),
+            "min": min(accuracy.values(), default=None), "accuracy": accuracy,
+            "seconds_total": round(sum(row["seconds"] for row in found.values()), 1)}
+
+
 def summarise(rows: dict[str, dict], nets: list[str], variants: list[str]) -> dict[str, Any]:
-    """Per variant: seed 0's accuracy of every net on 1 thread (the figures the bar has been judged on), then the
-    spread over seeds where more were trained (:func:`across_seeds`), on 1 thread and on each other count logged."""
+    """Per variant: seed 0's accuracy of every net on 1 thread (:func:`seed_zero`), then the spread over seeds where
+    more were trained (:func:`across_seeds`); the same two for each other thread count logged, under
+    ``on_{threads}_threads`` and ``across_seeds_on_{threads}_threads``."""
     summary = {}
     for variant in variants:
         other_threads = sorted({row.get("threads", 1) for row in rows.values() if row["variant"] == variant} - {1})
-        found = {net: rows[f"{net}|{variant}"] for net in nets if f"{net}|{variant}" in rows}
-        accuracy = {net: row.get("accuracy", 0.0) for net, row in found.items()}
-        summary[variant] = {
-            "what": BY_NAME[variant].what, "nets": len(found), "not_trained_yet": [net for net in nets if net not in found],
-            "below_target": sorted((net for net, value in accuracy.items() if value < TARGET), key=accuracy.get),
-            "min": min(accuracy.values(), default=None), "accuracy": accuracy,
-            "seconds_total": round(sum(row["seconds"] for row in found.values()), 1),
-            "across_seeds": across_seeds(rows, nets, variant)}
-        summary[variant].update({f"across_seeds_on_{threads}_threads": across_seeds(rows, nets, variant, threads)
-                                 for threads in other_threads})
+        summary[variant] = {"what": BY_NAME[variant].what, **seed_zero(rows, nets, variant),
+                            "across_seeds": across_seeds(rows, nets, variant)}
+        for threads in other_threads:
+            summary[variant].update({f"on_{threads}_threads": seed_zero(rows, nets, variant, threads),
+                                     f"across_seeds_on_{threads}_threads": across_seeds(rows, nets, variant, threads)})
     return summary
 
 
 def print_summary(summary: dict[str, Any], fitting: int) -> None:
     for variant, entry in summary.items():
         print(f"{variant}: {entry['nets']} of {fitting} nets, min {entry['min']}, below {TARGET}: {', '.join(entry['below_target']) or 'none'}")
+        for name, on_threads in entry.items():
+            if name.startswith("on_"):
+                print(f"  {name}: {on_threads['nets']} of {fitting} nets, min {on_threads['min']}, "
+                      f"below {TARGET}: {', '.join(on_threads['below_target']) or 'none'}")
         for name, seeded in entry.items():
             if not name.startswith("across_seeds") or not seeded["nets"]:
                 continue
