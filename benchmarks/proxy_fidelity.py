@@ -56,7 +56,8 @@ from pathlib import Path
 
 from benchmarks._common import RESULTS_DIR, add_output_arguments, environment, output_path, write_json
 from benchmarks.fidelity.analysis import (
-    AGAINST_EACH_SEED, BUDGETED_REGRET_AGAINST_EACH_SEED, PAIRED_WITH_DEFAULT, PAIRED_WITH_MACS, REGRET_AGAINST_EACH_SEED, SIZE_BIAS, device_agreement, rerun_agreement, summarise)
+    AGAINST_EACH_SEED, BUDGETED_REGRET_AGAINST_EACH_SEED, PAIRED_WITH_DEFAULT, PAIRED_WITH_DEFAULT_SCORE, PAIRED_WITH_MACS,
+    REGRET_AGAINST_EACH_SEED, SIZE_BIAS, device_agreement, rerun_agreement, summarise)
 from benchmarks.fidelity.jobs import ZERO_COST, Job, jobs_without_rows, read_log, read_log_lines, run_all, start_method, usable_device
 from benchmarks.fidelity.nets import known_nets, random_nets
 from benchmarks.fidelity.variants import (BY_NAME, DEVICE, PROXIES, REFERENCE, REFERENCE_ADAMW, REFERENCE_BEST, REFERENCE_BEST_SHORT, REFERENCE_LONG,
@@ -218,7 +219,8 @@ def _print_score(name: str, score: str, figures: dict) -> None:
              if REGRET_AGAINST_EACH_SEED in figures else "")
           + ("  against seed 0, seed 1 alone: {} {}".format(*figures[AGAINST_EACH_SEED]) if AGAINST_EACH_SEED in figures else "")
           + "".join(f"  minus {what}: {paired['spearman_difference']:+.4f} {paired['ci95']}"
-                    for key, what in ((PAIRED_WITH_DEFAULT, "the default's accuracy"), (PAIRED_WITH_MACS, "MACs"))
+                    for key, what in ((PAIRED_WITH_DEFAULT, "the default's accuracy"),
+                                      (PAIRED_WITH_DEFAULT_SCORE, "the default's search score"), (PAIRED_WITH_MACS, "MACs"))
                     if (paired := figures.get(key) or {}).get("spearman_difference") is not None)
           + (f"  rank error against MACs {bias['spearman']} {bias['spearman_ci95']}"
              if (bias := figures.get(SIZE_BIAS) or {}).get("spearman") is not None else ""))

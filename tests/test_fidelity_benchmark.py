@@ -7,7 +7,7 @@ import pytest
 import torch
 from scipy.stats import kendalltau, rankdata, spearmanr
 
-from benchmarks.fidelity.analysis import PAIRED_WITH_DEFAULT, PAIRED_WITH_MACS, SIZE_BIAS, correlation, paired_difference, summarise
+from benchmarks.fidelity.analysis import PAIRED_WITH_DEFAULT, PAIRED_WITH_DEFAULT_SCORE, PAIRED_WITH_MACS, SIZE_BIAS, correlation, paired_difference, summarise
 from benchmarks.fidelity.jobs import read_log, read_log_lines, run_all
 from benchmarks.fidelity.picks import top_k_contains_best
 from benchmarks.fidelity.variants import BY_NAME, DEFAULT_PROXY, PROXIES, REFERENCE
@@ -115,6 +115,17 @@ def test_training_free_scores_are_judged_whatever_else_their_rows_record():
     beats_macs = summary["proxies"][DEFAULT_PROXY]["scores"]["accuracy"][PAIRED_WITH_MACS]["spearman_difference"]
     assert beats_macs == pytest.approx(1.0 + spearmanr(default_accuracy, reference).statistic, abs=1e-4)
     assert PAIRED_WITH_MACS not in summary["training_free"]["scores"]["macs"]
+    assert PAIRED_WITH_DEFAULT_SCORE not in summary["training_free"]["scores"]["synflow"]  # no held-out loss logged
+
+    # With held-out losses, each score is also set against the default's search score, as search.run.scores makes it.
+    losses = rng.uniform(0.1, 2.0, len(reference))
+    for i, net in enumerate(nets):
+        rows[f"{net['label']}|{DEFAULT_PROXY}|0"]["val_loss"] = float(losses[i])
+    summary = summarise(rows, nets)
+    search_score = default_accuracy * np.exp(-losses)
+    expected = 1.0 - spearmanr(search_score, reference).statistic
+    assert summary["training_free"]["scores"]["synflow"][PAIRED_WITH_DEFAULT_SCORE]["spearman_difference"] == pytest.approx(expected, abs=1e-4)
+    assert PAIRED_WITH_DEFAULT_SCORE not in summary["proxies"][DEFAULT_PROXY]["scores"]["accuracy_x_likelihood"]
 
 
 def test_without_training_free_rows_the_macs_baseline_comes_from_the_net_list():
@@ -303,7 +314,8 @@ def test_the_long_reference_trains_ten_times_the_default_proxys_steps(train_size
     kwargs = {**COMMON, **proxy.train_kwargs}
     assert (kwargs["epochs"], kwargs["batch_size"], kwargs["augment"], kwargs["optimizer"]) == (
         default.proxy_epochs, default.proxy_batch_size, default.proxy_augment, default.proxy_optimizer)
-    rule = ("adamw_lr", "adamw_weight_decay", "adamw_reference_fan_in", "adamw_fan_in_power", "adamw_max_rate_scale")
+    rule = ("adamw_lr", "adamw_weight_decay", "adamw_reference_fan_in", "adamw_fan_in_power", "adamw_max_rate_scale",
+            "adamw_pointwise_max_rate_scale")
     assert {name: kwargs[name] for name in rule} == {name: getattr(ProxySettings(), name) for name in rule}
     assert REFERENCE_LONG.steps(train_size) == 10 * proxy.steps(train_size) == 10 * 4 * (train_size // 32)
     assert REFERENCE_LONG.train_kwargs_for(train_size)["steps"] == REFERENCE_LONG.steps(train_size)

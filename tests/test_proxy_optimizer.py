@@ -110,13 +110,14 @@ def test_adamw_fan_in_power_raises_a_narrow_convolutions_rate_up_to_the_ceiling_
 
 
 def test_the_default_trains_a_batch_norm_net_with_adamw_and_a_depthwise_convolution_at_three_times_the_rate():
-    """The default recipe's rule: rate x min(3, sqrt(512 / fan-in)) for a convolution, so a depthwise 3x3 (fan-in 9)
-    steps three times as far as a 512-wide pointwise convolution on Adam's first step."""
+    """The default recipe's rule: rate x min(3, sqrt(512 / fan-in)) for a spatial convolution and min(5, ...) for a
+    1x1 one, so on Adam's first step a depthwise 3x3 (fan-in 9) steps three times as far as a 512-wide pointwise
+    convolution, and a 16-wide pointwise one (sqrt(32) = 5.7) five times."""
     assert train(tiny_net(), corner_squares(), ProxySettings(epochs=1, batch_size=32, augment=False)).optimizer == "adamw"
     settings = dataclasses.replace(ProxySettings().optimizer_for(has_batch_norm=True), weight_decay=0.0)
-    steps, _ = first_adam_steps([nn.Conv2d(4, 4, 3, groups=4), nn.Conv2d(512, 2, 1)],
-                                [torch.randn(2, 4, 3, 3), torch.randn(2, 512, 1, 1)], settings)
-    assert_moved_by(steps, (3 * settings.lr, settings.lr))
+    steps, _ = first_adam_steps([nn.Conv2d(4, 4, 3, groups=4), nn.Conv2d(512, 2, 1), nn.Conv2d(16, 2, 1)],
+                                [torch.randn(2, 4, 3, 3), torch.randn(2, 512, 1, 1), torch.randn(2, 16, 1, 1)], settings)
+    assert_moved_by(steps, (3 * settings.lr, settings.lr, 5 * settings.lr))
 
 
 def test_a_pointwise_ceiling_moves_1x1_convolutions_alone_and_defaults_to_the_spatial_one():

@@ -21,9 +21,11 @@ from benchmarks.fidelity.variants import AT_TWICE_THE_LENGTH, BY_NAME, DEFAULT_P
 from search.run.scores import ACCURACY_X_LIKELIHOOD, proxy_quality
 
 BOOTSTRAP_RESAMPLES = 2000
-# Where each score's figures keep paired_difference against the default proxy's accuracy, and against MACs: a score
-# that ranks no better than counting multiply-adds is not worth its seconds.
+# Where each score's figures keep paired_difference against the default proxy's accuracy, against the default's
+# search score (a candidate default is judged like for like), and against MACs: a score that ranks no better than
+# counting multiply-adds is not worth its seconds.
 PAIRED_WITH_DEFAULT = f"minus_{DEFAULT_PROXY}_accuracy"
+PAIRED_WITH_DEFAULT_SCORE = f"minus_{DEFAULT_PROXY}_{ACCURACY_X_LIKELIHOOD}"
 PAIRED_WITH_MACS = "minus_macs"
 # Where each score's figures keep its Spearman against each reference seed alone (seed 0's first).
 AGAINST_EACH_SEED = "spearman_against_each_reference_seed"
@@ -460,7 +462,9 @@ def summarise(rows: dict[str, dict], nets: list[dict], seed: int = 0, reference_
         return {"nets_with_reference": len(kept), "reference_variant": reference_variant.name, "reference_seeds": reference_seeds, **common}
     per_seed = np.array([table[label] for label in kept])
     zero_cost = _zero_cost_scores(rows, kept)
-    baselines = {PAIRED_WITH_DEFAULT: _accuracy_or_nan(rows, kept, DEFAULT_PROXY), PAIRED_WITH_MACS: _macs(kept, by_label, zero_cost)}
+    baselines = {PAIRED_WITH_DEFAULT: _accuracy_or_nan(rows, kept, DEFAULT_PROXY),
+                 PAIRED_WITH_DEFAULT_SCORE: _search_score_or_nan(rows, kept, DEFAULT_PROXY),
+                 PAIRED_WITH_MACS: _macs(kept, by_label, zero_cost)}
     latency = np.array([by_label[label].get("latency_ms", np.nan) for label in kept], dtype=float)
     judge = _Judge(tuple(kept), per_seed.mean(axis=1), baselines, seed, latency, per_seed if per_seed.shape[1] > 1 else None)
     proxies = {variant.name: _proxy_summary(rows, variant, judge, reference_variant.name) for variant in PROXIES}
@@ -482,3 +486,15 @@ def summarise(rows: dict[str, dict], nets: list[dict], seed: int = 0, reference_
 def _accuracy_or_nan(rows: dict[str, dict], labels: list[str], variant: str) -> np.ndarray:
     """Each net's seed-0 accuracy under ``variant``: 0 for a failed training, NaN where the log has no row."""
     return np.array([rows[key].get("accuracy", 0.0) if (key := f"{label}|{variant}|0") in rows else np.nan for label in labels])
+
+
+def _search_score_or_nan(rows: dict[str, dict], labels: list[str], variant: str) -> np.ndarray:
+    """Each net's seed-0 search score (accuracy x exp(-held-out loss)) under ``variant``: 0 for a failed training,
+    NaN where the log has no row or the row no held-out loss."""
+    values = []
+    for label in labels:
+        row = rows.get(f"{label}|{variant}|0")
+        value = None if row is None else 0.0 if "failure" in row else proxy_quality(
+            row.get("accuracy", 0.0), row.get("val_loss"), ACCURACY_X_LIKELIHOOD)
+        values.append(np.nan if value is None else value)
+    return np.array(values)

@@ -22,7 +22,7 @@ CONV_BOOST: dict[str, Any] = {"adamw_fan_in_power": 0.5, "adamw_max_rate_scale":
 # Pinned, so that the variants stay what they were measured as when train()'s defaults move: "auto" is
 # SGD for a net with batch norm and AdamW at ADAMW_RATES for one without.
 COMMON: dict[str, Any] = {"regime": "fp32", "max_grad_norm": None, "optimizer": "auto", **ADAMW_RATES,
-                          "adamw_fan_in_power": 1.0, "adamw_max_rate_scale": 1.0}
+                          "adamw_fan_in_power": 1.0, "adamw_max_rate_scale": 1.0, "adamw_pointwise_max_rate_scale": None}
 DEVICE = "cpu"
 # Fields a job applies itself (benchmarks.fidelity.jobs) instead of passing them to ProxySettings, with their defaults.
 JOB_FIELDS: dict[str, Any] = {"resolution_scale": 1.0, "train_per_class": None}
@@ -139,12 +139,13 @@ def shorter_versions(name: str) -> list[str]:
 REFERENCE_BEST = Variant("reference_best", "per net and seed, the better accuracy of reference_long (SGD) and reference_long_adamw",
                          times_steps_of=(10, "e4_b32_noaug"), best_of=(REFERENCE_LONG.name, REFERENCE_LONG_ADAMW.name))
 
-# The default proxy's recipe (DEFAULT_PROXY below), which the variants that change one setting of it start from.
-_DEFAULT_PROXY_KWARGS: dict[str, Any] = {"epochs": 4, "batch_size": 32, "lr": _lr(32), "augment": False, **ADAMW, **CONV_BOOST}
+# The recipe of e4_b32_noaug_adamw_conv, the default proxy from 2026-12-05 to 2026-12-06, which the variants that
+# change one setting of it start from (the default since, DEFAULT_PROXY below, among them).
+_CONV_KWARGS: dict[str, Any] = {"epochs": 4, "batch_size": 32, "lr": _lr(32), "augment": False, **ADAMW, **CONV_BOOST}
 
 def _on_per_class(count: int, why: str) -> Variant:
-    """The default proxy's 184 steps on the first ``count`` training images of each class."""
-    return Variant(f"s184_b32_noaug_adamw_conv_{count}pc", f"the default's 184 steps on {count} images per class {why}",
+    """e4_b32_noaug_adamw_conv's 184 steps on the first ``count`` training images of each class."""
+    return Variant(f"s184_b32_noaug_adamw_conv_{count}pc", f"e4_b32_noaug_adamw_conv's 184 steps on {count} images per class {why}",
                    {"steps": 184, "batch_size": 32, "lr": _lr(32), "augment": False, **ADAMW, **CONV_BOOST,
                     "train_per_class": count}, sets_reference_length=False)
 
@@ -182,21 +183,20 @@ PROXIES: tuple[Variant, ...] = (
             "512, by sqrt(512 / fan-in) up to 3 times (1.5e-3 x 3 for a depthwise 3x3), and wide layers' lowered by sqrt(fan-in "
             "/ 512): Adam moves every weight by about its rate, which is a small fraction of a narrow kernel's larger weights "
             "(ShuffleNetV2 x0.5: 0.76 on digits at 1.5e-3)",
-            dict(_DEFAULT_PROXY_KWARGS), sets_reference_length=False),
-    Variant("e4_b32_noaug_adamw_conv5", "the default (e4_b32_noaug_adamw_conv) with the convolutions' rate ceiling at 5 instead of 3 "
-            "(1.5e-3 x 5 for a depthwise 3x3): on the default job's two threads ShuffleNetV2 x0.5 reached 0.89-0.92 over five "
-            "seeds under the default, two of them under 0.90, and 0.93-0.96 at ceiling 5",
-            {**_DEFAULT_PROXY_KWARGS, "adamw_max_rate_scale": 5.0},
-            sets_reference_length=False),
-    Variant("e4_b32_noaug_adamw_conv_pw5", "the default with a 1x1 convolution's rate ceiling at 5 and a spatial one's at 3: "
-            "ceiling 5 everywhere lifted ShuffleNetV2 x0.5 but ranked both fidelity sets worse, and most of its lift came "
-            "from the pointwise convolutions (fan-in 24-96; depthwise layers, the narrowest of MBConv nets, keep their rate)",
-            {**_DEFAULT_PROXY_KWARGS, "adamw_pointwise_max_rate_scale": 5.0},
-            sets_reference_length=False),
-    Variant("e4_b32_aug_adamw_conv", "the default (e4_b32_noaug_adamw_conv) with the reference's random translation: on shapes "
+            dict(_CONV_KWARGS), sets_reference_length=False),
+    Variant("e4_b32_noaug_adamw_conv5", "e4_b32_noaug_adamw_conv (the default then) with the convolutions' rate "
+            "ceiling at 5 instead of 3 (1.5e-3 x 5 for a depthwise 3x3): on the default job's two threads ShuffleNetV2 "
+            "x0.5 reached 0.89-0.92 over five seeds under the default, two of them under 0.90, and 0.93-0.96 at ceiling 5",
+            {**_CONV_KWARGS, "adamw_max_rate_scale": 5.0}, sets_reference_length=False),
+    Variant("e4_b32_noaug_adamw_conv_pw5", "e4_b32_noaug_adamw_conv with a 1x1 convolution's rate ceiling at 5 and a "
+            "spatial one's at 3 (the default since 2026-12-06): ceiling 5 everywhere lifted ShuffleNetV2 x0.5 but ranked "
+            "both fidelity sets worse, and most of its lift came from the pointwise convolutions (fan-in 24-96; "
+            "depthwise layers, the narrowest of MBConv nets, keep their rate)",
+            {**_CONV_KWARGS, "adamw_pointwise_max_rate_scale": 5.0}, sets_reference_length=False),
+    Variant("e4_b32_aug_adamw_conv", "e4_b32_noaug_adamw_conv (the default then) with the reference's random translation: on shapes "
             "the 4x reference fits every net, so its order is how nets generalise under that augmentation",
             {"epochs": 4, "batch_size": 32, "lr": _lr(32), **ADAMW, **CONV_BOOST}, sets_reference_length=False),
-    # The default's 184 steps on shapes' 1,500 images, spent on fewer images for more epochs: does a proxy that
+    # The then default's 184 steps on shapes' 1,500 images, spent on fewer images for more epochs: does a proxy that
     # nearly fits a small set see the generalisation the 4x reference ranks by, which 4 epochs on all images do not?
     _on_per_class(75, "(8 epochs of 750 on shapes)"),
     _on_per_class(30, "(20 epochs of 300 on shapes)"),
@@ -213,8 +213,9 @@ PROXIES: tuple[Variant, ...] = (
 )
 
 # The product's default proxy: RunConfig's epochs, batch, augmentation and optimizer, and ProxySettings' AdamW rule
-# (since 2026-12-05; before, e4_b32_noaug, SGD for a net with batch norm).
-DEFAULT_PROXY = "e4_b32_noaug_adamw_conv"
+# (since 2026-12-06; from 2026-12-05, e4_b32_noaug_adamw_conv, one ceiling for every convolution; before,
+# e4_b32_noaug, SGD for a net with batch norm).
+DEFAULT_PROXY = "e4_b32_noaug_adamw_conv_pw5"
 
 REFERENCES: tuple[Variant, ...] = (REFERENCE, REFERENCE_ADAMW, REFERENCE_BEST_SHORT, REFERENCE_LONG, REFERENCE_LONG_ADAMW, REFERENCE_BEST,
                                    REFERENCE_LONG_2X, REFERENCE_LONG_ADAMW_2X, REFERENCE_LONG_ADAMW_4X)
