@@ -149,7 +149,8 @@ class ProxySettings:
     # convolutions (fan-in 24-96) are the narrowest of any known net's: on the default job's two threads it reached
     # 0.89-0.92 on digits over five seeds at ceiling 3, two of them under 0.90, and clears 0.90 on every seed at 5.
     # Ceiling 5 everywhere lifted it too, but raised depthwise kernels' rates and ranked both fidelity sets worse; 5
-    # for 1x1 convolutions alone ranks them within noise of 3 (docs/proxy.md, "Every known net learns: over seeds").
+    # for 1x1 convolutions alone ranks them within noise of 3, and every known net reaches 0.90 on one thread and on
+    # two; MobileNetV1 pays 2 points (docs/proxy.md, "The 1x1 ceiling becomes the default").
     adamw_pointwise_max_rate_scale: float | None = 5.0
 
     def __post_init__(self) -> None:
