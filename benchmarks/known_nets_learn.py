@@ -104,10 +104,13 @@ def across_seeds(rows: dict[str, dict], nets: list[str], variant: str, threads: 
     """The nets of ``variant`` trained on ``threads`` threads with more than one proxy seed: each one's accuracies
     (seed 0 first), their mean, standard deviation and lowest, and the nets some seed leaves under the target.  One
     seed's pass over the bar says little where seeds spread by more than the margin."""
+    by_net: dict[str, list[tuple[int, float]]] = {}
+    for row in rows.values():  # one pass over the log, not one per net
+        if row["variant"] == variant and row.get("threads", 1) == threads:
+            by_net.setdefault(row["net"], []).append((row.get("seed", 0), row.get("accuracy", 0.0)))
     per_net = {}
     for net in nets:
-        found = sorted((row.get("seed", 0), row.get("accuracy", 0.0)) for row in rows.values()
-                       if row["net"] == net and row["variant"] == variant and row.get("threads", 1) == threads)
+        found = sorted(by_net.get(net, []))
         if len(found) > 1:
             values = [accuracy for _, accuracy in found]
             per_net[net] = {"seeds": [seed for seed, _ in found], "accuracy": values, "mean": round(statistics.mean(values), 4),

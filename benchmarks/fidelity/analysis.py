@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 from scipy.stats import kendalltau, rankdata, spearmanr
@@ -483,18 +483,19 @@ def summarise(rows: dict[str, dict], nets: list[dict], seed: int = 0, reference_
     return result | {key: value for key, value in optional.items() if value is not None}
 
 
+def _seed_zero_or_nan(rows: dict[str, dict], labels: list[str], variant: str, figure: Callable[[dict], float | None]) -> np.ndarray:
+    """``figure`` of each net's seed-0 row under ``variant``: NaN where the log has no row or the figure is None."""
+    values = [None if (row := rows.get(f"{label}|{variant}|0")) is None else figure(row) for label in labels]
+    return np.array([np.nan if value is None else value for value in values], dtype=float)
+
+
 def _accuracy_or_nan(rows: dict[str, dict], labels: list[str], variant: str) -> np.ndarray:
     """Each net's seed-0 accuracy under ``variant``: 0 for a failed training, NaN where the log has no row."""
-    return np.array([rows[key].get("accuracy", 0.0) if (key := f"{label}|{variant}|0") in rows else np.nan for label in labels])
+    return _seed_zero_or_nan(rows, labels, variant, lambda row: row.get("accuracy", 0.0))
 
 
 def _search_score_or_nan(rows: dict[str, dict], labels: list[str], variant: str) -> np.ndarray:
-    """Each net's seed-0 search score (accuracy x exp(-held-out loss)) under ``variant``: 0 for a failed training,
+    """Each net's seed-0 search score under ``variant``, as ``_proxy_scores`` makes it: 0 for a failed training,
     NaN where the log has no row or the row no held-out loss."""
-    values = []
-    for label in labels:
-        row = rows.get(f"{label}|{variant}|0")
-        value = None if row is None else 0.0 if "failure" in row else proxy_quality(
-            row.get("accuracy", 0.0), row.get("val_loss"), ACCURACY_X_LIKELIHOOD)
-        values.append(np.nan if value is None else value)
-    return np.array(values)
+    return _seed_zero_or_nan(rows, labels, variant, lambda row: proxy_quality(
+        row.get("accuracy", 0.0), row.get("val_loss", math.inf if "failure" in row else None), ACCURACY_X_LIKELIHOOD))
