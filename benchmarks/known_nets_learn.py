@@ -81,6 +81,7 @@ def digits():
 def train_one(job: Training) -> dict[str, Any]:
     import torch
 
+    from evaluators.devices import device_name
     from evaluators.proxy import ProxySettings, TrainingFailure, train
     from searchspace import zoo
 
@@ -92,8 +93,10 @@ def train_one(job: Training) -> dict[str, Any]:
     settings = ProxySettings(resolution=smallest_buildable(net, RESOLUTION), seed=job.seed, **{**COMMON, **BY_NAME[job.variant].train_kwargs})
     started = time.perf_counter()
     outcome = train(net, digits(), settings, device=DEVICE)
+    # The CPU model: the same seed on another model rounds differently, so rows from two machines differ by more
+    # than their recipes (the transformers, untouched by a change of rule, moved 3 points between two machines).
     row = {"key": job.key, "net": job.net, "variant": job.variant, "seed": job.seed, "threads": job.threads,
-           "seconds": round(time.perf_counter() - started, 1)}
+           "hardware": device_name(DEVICE), "seconds": round(time.perf_counter() - started, 1)}
     if isinstance(outcome, TrainingFailure):
         return row | {"failure": outcome.reason}
     return row | {"accuracy": round(outcome.accuracy, 4), "steps": len(outcome.step_losses),

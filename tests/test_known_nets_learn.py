@@ -59,3 +59,16 @@ def test_seed_zero_on_two_threads_counts_the_nets_not_trained_there_yet():
     entry = summarise(rows, ["a", "b"], [VARIANT])[VARIANT]
     assert entry["nets"] == 2 and entry["not_trained_yet"] == []
     assert entry["on_2_threads"]["nets"] == 1 and entry["on_2_threads"]["not_trained_yet"] == ["b"]
+
+
+def test_a_training_row_names_the_cpu_model_it_ran_on():
+    """Rows from two machines differ by more than their recipes, so each says which CPU trained it, as the kernel
+    names it; LeNet-5 under the default recipe on one thread, as the benchmark trains it."""
+    from benchmarks.fidelity.variants import DEFAULT_PROXY
+    from benchmarks.known_nets_learn import train_one
+
+    row = train_one(Training("lenet5", DEFAULT_PROXY))
+    with open("/proc/cpuinfo", encoding="utf-8") as info:
+        model = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+    assert row["hardware"] == f"cpu:{model}"
+    assert row["accuracy"] >= TARGET and row["optimizer"] == "adamw"

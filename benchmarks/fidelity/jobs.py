@@ -93,6 +93,7 @@ def _zero_cost(job: Job, spec, dataset) -> dict[str, Any]:
 def run_job(job: Job) -> dict[str, Any]:
     import torch
 
+    from evaluators.devices import device_name
     from searchspace import decode
 
     code = code_version()  # read before training, and once per worker (cached): a commit made while it trains is not its code
@@ -100,8 +101,10 @@ def run_job(job: Job) -> dict[str, Any]:
     started = time.perf_counter()
     spec, dataset = decode(job.spec_string), _dataset(job)
     row = _zero_cost(job, spec, dataset) if job.variant == ZERO_COST else _train(job, spec, dataset)
+    # The hardware's model as well as the device: another CPU or GPU model gives the same seed another result.
+    hardware = device_name("cpu" if job.variant == ZERO_COST else job.device)
     return {"key": job.key, "label": job.label, "variant": job.variant, "seed": job.seed,
-            "wall_seconds": round(time.perf_counter() - started, 2), "code": code, **row}
+            "wall_seconds": round(time.perf_counter() - started, 2), "code": code, "hardware": hardware, **row}
 
 
 def usable_device(parser, text: str) -> str:

@@ -28,7 +28,8 @@ from evaluators.proxy.step import OptimizerSettings
 # .2: no decay on layer scales, position embeddings, tokens or relative-position tables.
 # 2026-12-05: AdamW for every net by default, narrow convolutions' rates raised (adamw_fan_in_power, _max_rate_scale).
 # 2026-12-06: a 1x1 convolution's ceiling 5 (adamw_pointwise_max_rate_scale), a spatial one's still 3.
-RECIPE_VERSION = "2026-12-06"
+# 2026-12-06.2: a net without batch norm has its gradients clipped to norm 1 (max_grad_norm_without_batch_norm).
+RECIPE_VERSION = "2026-12-06.2"
 
 # Learning-rate schedules (see evaluators.proxy.train.learning_rate).
 SCHEDULES: tuple[str, ...] = ("cosine", "constant", "step")
@@ -118,6 +119,13 @@ class ProxySettings:
     # Gradients are rescaled to at most this L2 norm (None: never), so that a rate
     # high enough to train most nets fast cannot throw the touchier ones off.
     max_grad_norm: float | None = None
+    # The limit for a net without batch norm where max_grad_norm is None (None: no clipping for it either).  Nothing
+    # bounds such a net's step the way batch norm's scale invariance does, and a transformer's gradient norm spikes
+    # to 3.5x its running median in a short AdamW run: Swin-T's spikes threw it to 0.87 and 0.90 on digits on two of five
+    # seeds; clipped at 1, as ViT's paper trains (Dosovitskiy et al. 2021), its five seeds give 0.94-0.96 (docs/proxy.md,
+    # "Clipping the nets without batch norm").  Adam's steps do not scale with the gradient, so clipping only evens
+    # each step's weight in its moment estimates.  The fidelity sets' nets all have batch norm: untouched.
+    max_grad_norm_without_batch_norm: float | None = 1.0
     # "adamw" (the default): AdamW with the settings below for every net.  "auto": SGD with the rate, momentum and
     # decay above for a net with batch norm, AdamW for one without; "sgd" forces SGD.  SGD's one rate suits batch-norm
     # nets, whose scale invariance keeps each layer's effective step in proportion, but without batch norm it barely
@@ -178,6 +186,8 @@ class ProxySettings:
         validate.flag("zero_init_residual", self.zero_init_residual)
         validate.flag("recalibrate_norms", self.recalibrate_norms)
         validate.optional(validate.number, "max_grad_norm", self.max_grad_norm, 0.0, open_ends="low")
+        validate.optional(validate.number, "max_grad_norm_without_batch_norm", self.max_grad_norm_without_batch_norm, 0.0,
+                          open_ends="low")
         validate.choice("optimizer", self.optimizer, OPTIMIZER_CHOICES)
         validate.number("adamw_lr", self.adamw_lr, 0.0, open_ends="low")
         validate.number("adamw_weight_decay", self.adamw_weight_decay, 0.0)
@@ -219,6 +229,12 @@ class ProxySettings:
         if self.lr is None:
             raise ValueError("the SGD rate is filled in by for_dataset(); call it first")
         return OptimizerSettings(self.lr, self.momentum, self.nesterov, self.weight_decay, kind="sgd")
+
+    def grad_norm_limit_for(self, has_batch_norm: bool) -> float | None:
+        """The gradient norm a net with or without batch norm is clipped to (see ``max_grad_norm``); None: not clipped."""
+        if self.max_grad_norm is not None or has_batch_norm:
+            return self.max_grad_norm
+        return self.max_grad_norm_without_batch_norm
 
     def total_steps(self, steps_per_epoch: int) -> int:
         return self.steps if self.steps is not None else self.epochs * steps_per_epoch

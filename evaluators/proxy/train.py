@@ -194,7 +194,8 @@ class _ProxyRun:
         if settings.max_steps_per_epoch is not None:
             steps_per_epoch = min(steps_per_epoch, settings.max_steps_per_epoch)
 
-        chosen = settings.optimizer_for(has_batch_norm(model))
+        normalised = has_batch_norm(model)
+        chosen = settings.optimizer_for(normalised)
         selection = self._select_regime(model, candidate.fingerprint, data, normaliser, steps_per_epoch, chosen)
         base = selection.decision.base
         prepare_model(model, base)
@@ -206,7 +207,7 @@ class _ProxyRun:
             device=device,
             num_classes=dataset.num_classes,
             label_smoothing=settings.label_smoothing,
-            max_grad_norm=settings.max_grad_norm,
+            max_grad_norm=settings.grad_norm_limit_for(normalised),
         )
         generator = torch.Generator(device=device)
         generator.manual_seed(settings.seed)
