@@ -194,8 +194,8 @@ class _ProxyRun:
         if settings.max_steps_per_epoch is not None:
             steps_per_epoch = min(steps_per_epoch, settings.max_steps_per_epoch)
 
-        normalised = has_batch_norm(model)
-        chosen = settings.optimizer_for(normalised)
+        with_batch_norm = has_batch_norm(model)
+        chosen = settings.optimizer_for(with_batch_norm)
         selection = self._select_regime(model, candidate.fingerprint, data, normaliser, steps_per_epoch, chosen)
         base = selection.decision.base
         prepare_model(model, base)
@@ -207,7 +207,7 @@ class _ProxyRun:
             device=device,
             num_classes=dataset.num_classes,
             label_smoothing=settings.label_smoothing,
-            max_grad_norm=settings.grad_norm_limit_for(normalised),
+            max_grad_norm=settings.grad_norm_limit_for(with_batch_norm),
         )
         generator = torch.Generator(device=device)
         generator.manual_seed(settings.seed)
