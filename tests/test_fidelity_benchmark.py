@@ -750,15 +750,18 @@ def test_a_subset_variant_trains_on_the_first_images_of_each_class_and_keeps_the
     assert torch.equal(subset.val_images, dataset.val_images) and torch.equal(subset.val_labels, dataset.val_labels)
 
 
+def cpu_model_as_the_kernel_names_it() -> str:
+    with open("/proc/cpuinfo", encoding="utf-8") as info:
+        return next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+
+
 def test_a_jobs_row_names_the_hardware_it_ran_on():
     """The same seed on another CPU model lands elsewhere, so a row says which model trained it, as the kernel names
     it; here LeNet-5 under the default proxy on digits, and its training-free scores (always on the CPU)."""
     from benchmarks.fidelity.jobs import ZERO_COST, Job, run_job
     from searchspace import encode, zoo
 
-    with open("/proc/cpuinfo", encoding="utf-8") as info:
-        model = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
     for variant in (DEFAULT_PROXY, ZERO_COST):
         row = run_job(Job("digits", (), 32, "lenet5", encode(zoo.get("lenet5")), variant, 0))
-        assert row["hardware"] == f"cpu:{model}" and row["key"] == f"lenet5|{variant}|0"
+        assert row["hardware"] == f"cpu:{cpu_model_as_the_kernel_names_it()}" and row["key"] == f"lenet5|{variant}|0"
     assert row["synflow"] is not None

@@ -66,9 +66,8 @@ def test_a_training_row_names_the_cpu_model_it_ran_on():
     names it; LeNet-5 under the default recipe on one thread, as the benchmark trains it."""
     from benchmarks.fidelity.variants import DEFAULT_PROXY
     from benchmarks.known_nets_learn import train_one
+    from tests.test_fidelity_benchmark import cpu_model_as_the_kernel_names_it
 
     row = train_one(Training("lenet5", DEFAULT_PROXY))
-    with open("/proc/cpuinfo", encoding="utf-8") as info:
-        model = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
-    assert row["hardware"] == f"cpu:{model}"
+    assert row["hardware"] == f"cpu:{cpu_model_as_the_kernel_names_it()}"
     assert row["accuracy"] >= TARGET and row["optimizer"] == "adamw"

@@ -143,6 +143,8 @@ REFERENCE_BEST = Variant("reference_best", "per net and seed, the better accurac
 # The recipe of e4_b32_noaug_adamw_conv, the default proxy from 2026-12-05 to 2026-12-06, which the variants that
 # change one setting of it start from (the default since, DEFAULT_PROXY below, among them).
 _CONV_KWARGS: dict[str, Any] = {"epochs": 4, "batch_size": 32, "lr": _lr(32), "augment": False, **ADAMW, **CONV_BOOST}
+# e4_b32_noaug_adamw_conv_pw5's, which the clipped default adds one setting to.
+_PW5_KWARGS: dict[str, Any] = {**_CONV_KWARGS, "adamw_pointwise_max_rate_scale": 5.0}
 
 def _on_per_class(count: int, why: str) -> Variant:
     """e4_b32_noaug_adamw_conv's 184 steps on the first ``count`` training images of each class."""
@@ -193,13 +195,12 @@ PROXIES: tuple[Variant, ...] = (
             "spatial one's at 3 (the default on 2026-12-06 until clipping): ceiling 5 everywhere lifted ShuffleNetV2 x0.5 but ranked "
             "both fidelity sets worse, and most of its lift came from the pointwise convolutions (fan-in 24-96; "
             "depthwise layers, the narrowest of MBConv nets, keep their rate)",
-            {**_CONV_KWARGS, "adamw_pointwise_max_rate_scale": 5.0}, sets_reference_length=False),
+            dict(_PW5_KWARGS), sets_reference_length=False),
     Variant("e4_b32_noaug_adamw_conv_pw5_clip1", "e4_b32_noaug_adamw_conv_pw5 with a net without batch norm clipped to "
             "gradient norm 1, as ViT's paper trains (the default since 2026-12-06.2): Swin-T's gradient norm spikes to "
             "3.5x its running median, and on the default job's two threads it reached 0.87 and 0.90 on digits on two of five seeds; "
             "a net with batch norm, every net the fidelity sets sample among them, trains as under e4_b32_noaug_adamw_conv_pw5",
-            {**_CONV_KWARGS, "adamw_pointwise_max_rate_scale": 5.0, "max_grad_norm_without_batch_norm": 1.0},
-            sets_reference_length=False),
+            {**_PW5_KWARGS, "max_grad_norm_without_batch_norm": 1.0}, sets_reference_length=False),
     Variant("e4_b32_aug_adamw_conv", "e4_b32_noaug_adamw_conv (the default then) with the reference's random translation: on shapes "
             "the 4x reference fits every net, so its order is how nets generalise under that augmentation",
             {"epochs": 4, "batch_size": 32, "lr": _lr(32), **ADAMW, **CONV_BOOST}, sets_reference_length=False),
