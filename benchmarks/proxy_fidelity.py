@@ -109,7 +109,7 @@ SCHEDULE_LONG_ADAMW_4X: tuple[tuple[str, int], ...] = (
     (REFERENCE_LONG_ADAMW.name, 0), (REFERENCE_LONG_ADAMW_2X.name, 0), ("e8_b32_noaug_adamw", 0),
     ("e4_b32_aug_adamw_conv", 0), ("s184_b32_noaug_adamw_conv_30pc", 0), ("s184_b32_noaug_adamw_conv_75pc", 0),
     ("s184_b32_noaug_adamw_conv_10pc", 0), ("e4_b32_noaug_adamw_conv5", 0), ("e4_b32_noaug_adamw_conv_pw5", 0),
-    ("e4_b32_noaug_adamw_conv_pw5_clip1", 0),
+    ("e4_b32_noaug_adamw_conv_pw5_clip1", 0), ("e16_b32_noaug_clip1_r16", 0),
 )
 SCHEDULE_BEST: tuple[tuple[str, int], ...] = (
     (REFERENCE_LONG.name, 0), (REFERENCE_LONG_ADAMW.name, 0), ("e4_b32_noaug", 0), ("e4_b32_noaug_adamw", 0),

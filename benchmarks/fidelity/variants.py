@@ -201,6 +201,12 @@ PROXIES: tuple[Variant, ...] = (
             "3.5x its running median, and on the default job's two threads it reached 0.87 and 0.90 on digits on two of five seeds; "
             "a net with batch norm, every net the fidelity sets sample among them, trains as under e4_b32_noaug_adamw_conv_pw5",
             {**_PW5_KWARGS, "max_grad_norm_without_batch_norm": 1.0}, sets_reference_length=False),
+    Variant("e16_b32_noaug_clip1_r16", "the default (e4_b32_noaug_adamw_conv_pw5_clip1) at half the resolution for four "
+            "times the epochs, the same pixels in all: on shapes the 4x reference's order shows only after about 3,700 "
+            "steps at full resolution (0.88), and a short proxy ranks by how fast nets start (0.49-0.51); do more, cheaper "
+            "steps see the late order?",
+            {**_PW5_KWARGS, "max_grad_norm_without_batch_norm": 1.0, "epochs": 16, "resolution_scale": 0.5},
+            sets_reference_length=False),
     Variant("e4_b32_aug_adamw_conv", "e4_b32_noaug_adamw_conv (the default then) with the reference's random translation: on shapes "
             "the 4x reference fits every net, so its order is how nets generalise under that augmentation",
             {"epochs": 4, "batch_size": 32, "lr": _lr(32), **ADAMW, **CONV_BOOST}, sets_reference_length=False),
