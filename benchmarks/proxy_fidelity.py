@@ -103,7 +103,8 @@ SCHEDULE_LONG_ADAMW_2X: tuple[tuple[str, int], ...] = (
 )
 # Against REFERENCE_LONG_ADAMW_4X, where every net tried had fitted and the accuracies still spread 20 points; its
 # shorter runs are judged as proxies (seed 0), and the AdamW proxy at twice its length charts the rest of that curve;
-# last, the default's cost spent on its augmentation or on fewer images for more epochs.
+# then the default's cost spent on its augmentation or on fewer images for more epochs, the later defaults, and last
+# the default's pixels spent on four times the steps at half the resolution.
 SCHEDULE_LONG_ADAMW_4X: tuple[tuple[str, int], ...] = (
     (REFERENCE_LONG_ADAMW_4X.name, 0), (REFERENCE_LONG_ADAMW_4X.name, 1), *_PROXIES_OF_THE_ADAMW_REFERENCE,
     (REFERENCE_LONG_ADAMW.name, 0), (REFERENCE_LONG_ADAMW_2X.name, 0), ("e8_b32_noaug_adamw", 0),
