@@ -100,9 +100,10 @@ def run_job(job: Job) -> dict[str, Any]:
     torch.set_num_threads(1)  # one job per core: parallel processes beat threads on small nets
     started = time.perf_counter()
     spec, dataset = decode(job.spec_string), _dataset(job)
-    row = _zero_cost(job, spec, dataset) if job.variant == ZERO_COST else _train(job, spec, dataset)
+    zero_cost = job.variant == ZERO_COST  # training-free scores always run on the CPU, whatever the job's device
+    row = _zero_cost(job, spec, dataset) if zero_cost else _train(job, spec, dataset)
     # The hardware's model as well as the device: another CPU or GPU model gives the same seed another result.
-    hardware = device_name("cpu" if job.variant == ZERO_COST else job.device)
+    hardware = device_name("cpu" if zero_cost else job.device)
     return {"key": job.key, "label": job.label, "variant": job.variant, "seed": job.seed,
             "wall_seconds": round(time.perf_counter() - started, 2), "code": code, "hardware": hardware, **row}
 
