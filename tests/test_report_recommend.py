@@ -76,6 +76,45 @@ def test_a_member_the_final_protocol_trained_with_one_seed_is_named_by_its_accur
     assert choice.headline("accuracy_x_likelihood").startswith("#101: accuracy 0.7000 (1 seed, no interval)")
 
 
+def with_one_seed(run: Path, numbers: list[int]) -> Path:
+    """The members named were trained by the final protocol with one seed (``with_front`` gave them no interval)."""
+    table = pd.read_csv(run / "pareto.csv")
+    table.loc[table["number"].isin(numbers), "final_seeds"] = 1
+    table.to_csv(run / "pareto.csv", index=False)
+    return run
+
+
+def test_a_faster_member_whose_interval_holds_the_best_ones_single_seed_is_picked(tiny_run: Path, tmp_path: Path) -> None:
+    # The default job's front of 2026-12-06: one seed of MobileNetV4-conv-small's copy, inside the interval of
+    # MobileNetV3-Small's faster copy.
+    members = [(0.9926, 0.9886, 0.9966, 6.56), (0.9944, NAN, NAN, 8.15)]
+    choice = recommend(load_run(with_one_seed(with_front(copy_run(tiny_run, tmp_path), members), [101])))
+    assert choice.number == 100
+    assert "#101 is the most accurate" in choice.reason and "its one seed's accuracy lies inside" in choice.reason
+    assert "-0.0018" in choice.reason
+
+
+def test_a_faster_single_seed_inside_the_best_ones_interval_is_picked(tiny_run: Path, tmp_path: Path) -> None:
+    members = [(0.78, NAN, NAN, 20.0), (0.80, 0.75, 0.85, 50.0)]
+    choice = recommend(load_run(with_one_seed(with_front(copy_run(tiny_run, tmp_path), members), [100])))
+    assert choice.number == 100 and "this faster net's one seed's accuracy lies inside its 95% interval" in choice.reason
+
+
+def test_a_single_seed_outside_the_other_ones_interval_is_a_real_difference(tiny_run: Path, tmp_path: Path) -> None:
+    members = [(0.90, 0.88, 0.92, 6.0), (0.95, NAN, NAN, 8.0)]
+    choice = recommend(load_run(with_one_seed(with_front(copy_run(tiny_run, tmp_path), members), [101])))
+    assert choice.number == 101 and "trained it with one seed" in choice.reason
+
+
+def test_a_proxy_score_is_never_compared_with_a_final_interval(tiny_run: Path, tmp_path: Path) -> None:
+    run = with_front(copy_run(tiny_run, tmp_path), [(0.70, 0.60, 0.80, 20.0), (NAN, NAN, NAN, 50.0)])
+    table = pd.read_csv(run / "pareto.csv")
+    table.loc[table["number"] == 101, ["accuracy", "quality"]] = 0.75  # one proxy run, inside #100's interval
+    table.to_csv(run / "pareto.csv", index=False)
+    choice = recommend(load_run(run))
+    assert choice.number == 101 and "a single proxy run" in choice.reason
+
+
 def test_no_member_within_the_budget_means_no_recommendation(tiny_run: Path, tmp_path: Path) -> None:
     choice = recommend(load_run(with_front(copy_run(tiny_run, tmp_path), [(0.7, 0.6, 0.8, 300.0)])))
     assert choice.number is None and "fits the 200 ms budget" in choice.reason

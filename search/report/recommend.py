@@ -3,8 +3,10 @@
 Rule: among the delivered front's members whose latency (re-measured where it
 was) fits the budget, take the most accurate by the final protocol's mean
 (the proxy's figure where the final protocol did not run).  If other members
-are faster and their 95% interval overlaps that net's, the accuracy difference
-is within noise: take the fastest of them instead.
+are faster and the two are within noise of each other, take the fastest of them
+instead.  Within noise: their 95% intervals overlap, or one of them was trained
+by the final protocol with a single seed and its accuracy lies inside the
+other's interval (that one seed is a draw the other net's seeds also reach).
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from search.report.data import RunData, records
 from search.run.comparison import Figures
 
 RULE = ("Among the front members whose latency (re-measured where it was) fits the budget, the most accurate by "
-        "final-protocol mean (the proxy's figure where there is none); if a faster member's 95% interval overlaps "
-        "its interval, the difference is within noise and the fastest such member is recommended instead.")
+        "final-protocol mean (the proxy's figure where there is none); if a faster member is within noise of it (their "
+        "95% intervals overlap, or one has a single final-protocol seed whose accuracy lies inside the other's "
+        "interval), the fastest such member is recommended instead.")
 
 
 @dataclass(frozen=True)
@@ -43,19 +46,37 @@ def recommend(data: RunData) -> Recommendation:
         why = "no net is on the front" if not members else f"no front member's latency fits the {budget:g} ms budget"
         return Recommendation(None, "", None, why)
     best_record, best = max(fitting, key=lambda m: (m[1].mean, -m[1].latency_ms))
-    close = [(r, f) for r, f in fitting if f.latency_ms < best.latency_ms and _overlap(f, best)]
+    close = [(r, f) for r, f in fitting if f.latency_ms < best.latency_ms and _within_noise(f, best)]
     if not close:
         reason = f"the most accurate front member within {_budget_text(budget)}"
         return Recommendation(int(best_record.number), str(best_record.spec), best, reason + _interval_note(best))
     record, figures = min(close, key=lambda m: m[1].latency_ms)
     reason = (f"#{int(best_record.number)} is the most accurate within {_budget_text(budget)} ({best.mean:.4f} at "
-              f"{best.latency_ms:.2f} ms), but its 95% interval overlaps this faster net's: the accuracy difference "
+              f"{best.latency_ms:.2f} ms), but {_noise_evidence(best, figures)}: the accuracy difference "
               f"({figures.mean - best.mean:+.4f} for this net) is within noise, so the faster net is the pick")
     return Recommendation(int(record.number), str(record.spec), figures, reason)
 
 
-def _overlap(a: Figures, b: Figures) -> bool:
-    return a.has_interval and b.has_interval and a.low <= b.high and b.low <= a.high
+def _within_noise(a: Figures, b: Figures) -> bool:
+    if a.has_interval and b.has_interval:
+        return a.low <= b.high and b.low <= a.high
+    return _single_seed_inside(a, b) or _single_seed_inside(b, a)
+
+
+def _single_seed_inside(single: Figures, other: Figures) -> bool:
+    """Whether ``single``, a one-seed final-protocol accuracy, lies inside ``other``'s interval.  A proxy score is
+    not an accuracy of the final protocol's training, so it is never compared with that interval."""
+    return (single.final and not single.has_interval and other.has_interval
+            and other.low <= single.mean <= other.high)
+
+
+def _noise_evidence(best: Figures, faster: Figures) -> str:
+    """Why ``best`` and the faster pick are within noise, in the words of the test that said so."""
+    if best.has_interval and faster.has_interval:
+        return "its 95% interval overlaps this faster net's"
+    if faster.has_interval:
+        return "its one seed's accuracy lies inside this faster net's 95% interval"
+    return "this faster net's one seed's accuracy lies inside its 95% interval"
 
 
 def _budget_text(budget: float | None) -> str:
