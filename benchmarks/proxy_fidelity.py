@@ -73,7 +73,7 @@ SCHEDULE: tuple[tuple[str, int], ...] = (
     # The one subset variant that lost the default's lean towards small nets on shapes, then the raised rate
     # ceilings that lift ShuffleNetV2 x0.5 on the default job's two threads (docs/proxy.md, twenty-first session).
     ("s184_b32_noaug_adamw_conv_30pc", 0), ("e4_b32_noaug_adamw_conv5", 0), ("e4_b32_noaug_adamw_conv_pw5", 0),
-    ("e4_b32_noaug_adamw_conv_pw5_clip1", 0),
+    ("e4_b32_noaug_adamw_conv_pw5_clip1", 0), ("e4_b32_noaug_adamw_conv_pw5_clip1", 1),
 )
 # Against REFERENCE_LONG (``--reference reference_long``): ten times the default proxy's steps, so only the
 # default (e4_b32_noaug, both seeds) and its neighbours are judged, the default first.  Every net's first
@@ -104,13 +104,14 @@ SCHEDULE_LONG_ADAMW_2X: tuple[tuple[str, int], ...] = (
 # Against REFERENCE_LONG_ADAMW_4X, where every net tried had fitted and the accuracies still spread 20 points; its
 # shorter runs are judged as proxies (seed 0), and the AdamW proxy at twice its length charts the rest of that curve;
 # then the default's cost spent on its augmentation or on fewer images for more epochs, the later defaults, and last
-# the default's pixels spent on four times the steps at half the resolution.
+# the default's pixels spent on four times the steps at half the resolution, and the default's second seed (its own
+# noise, and what a second seed for every net would buy).
 SCHEDULE_LONG_ADAMW_4X: tuple[tuple[str, int], ...] = (
     (REFERENCE_LONG_ADAMW_4X.name, 0), (REFERENCE_LONG_ADAMW_4X.name, 1), *_PROXIES_OF_THE_ADAMW_REFERENCE,
     (REFERENCE_LONG_ADAMW.name, 0), (REFERENCE_LONG_ADAMW_2X.name, 0), ("e8_b32_noaug_adamw", 0),
     ("e4_b32_aug_adamw_conv", 0), ("s184_b32_noaug_adamw_conv_30pc", 0), ("s184_b32_noaug_adamw_conv_75pc", 0),
     ("s184_b32_noaug_adamw_conv_10pc", 0), ("e4_b32_noaug_adamw_conv5", 0), ("e4_b32_noaug_adamw_conv_pw5", 0),
-    ("e4_b32_noaug_adamw_conv_pw5_clip1", 0), ("e16_b32_noaug_clip1_r16", 0),
+    ("e4_b32_noaug_adamw_conv_pw5_clip1", 0), ("e16_b32_noaug_clip1_r16", 0), ("e4_b32_noaug_adamw_conv_pw5_clip1", 1),
 )
 SCHEDULE_BEST: tuple[tuple[str, int], ...] = (
     (REFERENCE_LONG.name, 0), (REFERENCE_LONG_ADAMW.name, 0), ("e4_b32_noaug", 0), ("e4_b32_noaug_adamw", 0),
@@ -124,7 +125,7 @@ SCHEDULE_ADAMW: tuple[tuple[str, int], ...] = (
     (REFERENCE_ADAMW.name, 0), (REFERENCE.name, 0), ("e4_b32_noaug", 0), ("e4_b32_noaug_adamw", 0), ("e4_b32_noaug_adamw_conv", 0),
     (REFERENCE_ADAMW.name, 1), (REFERENCE.name, 1), ("e4_b32_noaug_adamw_lr2x", 0), ("e4_b128", 0), (ZERO_COST, 0),
     ("s184_b32_noaug_adamw_conv_30pc", 0), ("e4_b32_noaug_adamw_conv5", 0), ("e4_b32_noaug_adamw_conv_pw5", 0),
-    ("e4_b32_noaug_adamw_conv_pw5_clip1", 0),
+    ("e4_b32_noaug_adamw_conv_pw5_clip1", 0), ("e4_b32_noaug_adamw_conv_pw5_clip1", 1),
 )
 SCHEDULES = {REFERENCE.name: SCHEDULE, REFERENCE_ADAMW.name: SCHEDULE_ADAMW, REFERENCE_BEST_SHORT.name: SCHEDULE_ADAMW,
              REFERENCE_LONG.name: SCHEDULE_LONG, REFERENCE_LONG_ADAMW.name: SCHEDULE_LONG_ADAMW,

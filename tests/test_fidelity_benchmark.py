@@ -11,6 +11,7 @@ from benchmarks.fidelity.analysis import PAIRED_WITH_DEFAULT, PAIRED_WITH_DEFAUL
 from benchmarks.fidelity.jobs import read_log, read_log_lines, run_all
 from benchmarks.fidelity.picks import top_k_contains_best
 from benchmarks.fidelity.variants import BY_NAME, DEFAULT_PROXY, PROXIES, REFERENCE
+from search.run.scores import ACCURACY_X_LIKELIHOOD
 
 
 def synthetic_log(reference: np.ndarray, proxy: np.ndarray, noise: float = 0.0) -> tuple[dict, list[dict]]:
@@ -633,6 +634,28 @@ def test_the_searchs_default_score_is_judged_as_the_search_computes_it():
     figures = summarise(rows, nets)["proxies"][proxy]["scores"][name]
     product = np.array([rows[f"{net['label']}|{proxy}|0"]["accuracy"] for net in nets]) * np.exp(-loss)
     assert figures["spearman"] == pytest.approx(spearmanr(product, reference).statistic, abs=1e-4)
+
+
+def test_a_proxys_second_seed_gives_its_own_agreement_and_a_two_seed_figure_for_the_searchs_score_too():
+    rng = np.random.default_rng(8)
+    reference = rng.uniform(0.5, 1.0, 12)
+    first, second = (np.minimum(reference + rng.normal(0, 0.1, 12), 1.0) for _ in range(2))
+    loss = [rng.uniform(0.05, 2.0, 12) for _ in range(2)]
+    rows, nets = synthetic_log(reference, first)
+    proxy = PROXIES[0].name
+    for i, net in enumerate(nets):
+        rows[f"{net['label']}|{proxy}|0"]["val_loss"] = float(loss[0][i])
+    assert "seed_to_seed" not in summarise(rows, nets)["proxies"][proxy]  # one seed: no agreement to report
+    for i, net in enumerate(nets):
+        rows[f"{net['label']}|{proxy}|1"] = {"accuracy": float(second[i]), "tse": float(-second[i]), "val_loss": float(loss[1][i]),
+                                            "wall_seconds": 1.0}
+    summary = summarise(rows, nets)["proxies"][proxy]
+    scores = [accuracy * np.exp(-held_out) for accuracy, held_out in zip((first, second), loss)]  # as the search scores
+    agreement = summary["seed_to_seed"][ACCURACY_X_LIKELIHOOD]["spearman"]
+    assert agreement == pytest.approx(spearmanr(*scores).statistic, abs=1e-4)
+    assert summary["seed_to_seed"]["accuracy"]["spearman"] == pytest.approx(spearmanr(first, second).statistic, abs=1e-4)
+    averaged = summary["scores"][f"{ACCURACY_X_LIKELIHOOD}, mean of 2 seeds"]["spearman"]
+    assert averaged == pytest.approx(spearmanr((scores[0] + scores[1]) / 2, reference).statistic, abs=1e-4)
 
 
 def test_successive_halving_keeps_each_rungs_best_third_and_pays_only_for_the_survivors():

@@ -35,6 +35,9 @@ SIZE_BIAS = "rank_error_against_macs"
 # Training-free scores combined with the training-speed estimate, as AZ-NAS
 # combines complementary zero-cost proxies and FLOPs by summing their ranks.
 ZERO_COST_COMBINATION = ("synflow", "naswot", "macs")
+# The scores a proxy trained with two seeds is also judged on averaged over them: both figures it reports, and the
+# search's own score.
+TWO_SEED_SCORES = ("accuracy", "tse", ACCURACY_X_LIKELIHOOD)
 # Every dataset the benchmark offers (digits, mnist5k, shapes) has ten classes.
 CLASSES = 10
 # How far above its floor a reference's final training loss may end for the net to count as fitted: on shapes
@@ -410,14 +413,14 @@ def _proxy_summary(rows: dict[str, dict], variant: Variant, judge: _Judge, refer
     if zero_cost is not None:
         scores["tse+zero_cost"] = _rank_mean([scores["tse"], *[zero_cost[m] for m in ZERO_COST_COMBINATION]])
     second = _proxy_scores(rows, labels, variant.name, 1)
-    if second is not None:
-        # The proxy's own noise, and what a second seed for every net would buy.
-        scores["accuracy, mean of 2 seeds"] = (scores["accuracy"] + second["accuracy"]) / 2
-        scores["tse, mean of 2 seeds"] = (scores["tse"] + second["tse"]) / 2
+    # The proxy's own noise, and what a second seed for every net would buy, for each score both seeds have.
+    averaged = [name for name in TWO_SEED_SCORES if second is not None and name in scores and name in second]
+    seed_to_seed = {name: correlation(scores[name], second[name], judge.seed) for name in averaged}
+    for name in averaged:
+        scores[f"{name}, mean of 2 seeds"] = (scores[name] + second[name]) / 2
     summary = {"what": variant.what, **_judged_training(rows, variant.name, reference_name, seconds, scores, judge)}
-    if second is not None:
-        summary["seed_to_seed"] = {"accuracy": correlation(scores["accuracy"], second["accuracy"], judge.seed),
-                                   "tse": correlation(scores["tse"], second["tse"], judge.seed)}
+    if seed_to_seed:
+        summary["seed_to_seed"] = seed_to_seed
     return summary
 
 
