@@ -46,21 +46,27 @@ def recommend(data: RunData) -> Recommendation:
         why = "no net is on the front" if not members else f"no front member's latency fits the {budget:g} ms budget"
         return Recommendation(None, "", None, why)
     best_record, best = max(fitting, key=lambda m: (m[1].mean, -m[1].latency_ms))
-    close = [(r, f) for r, f in fitting if f.latency_ms < best.latency_ms and _within_noise(f, best)]
+    close = [(r, f, why) for r, f in fitting if f.latency_ms < best.latency_ms and (why := _noise_evidence(best, f))]
     if not close:
         reason = f"the most accurate front member within {_budget_text(budget)}"
         return Recommendation(int(best_record.number), str(best_record.spec), best, reason + _interval_note(best))
-    record, figures = min(close, key=lambda m: m[1].latency_ms)
+    record, figures, why = min(close, key=lambda m: m[1].latency_ms)
     reason = (f"#{int(best_record.number)} is the most accurate within {_budget_text(budget)} ({best.mean:.4f} at "
-              f"{best.latency_ms:.2f} ms), but {_noise_evidence(best, figures)}: the accuracy difference "
+              f"{best.latency_ms:.2f} ms), but {why}: the accuracy difference "
               f"({figures.mean - best.mean:+.4f} for this net) is within noise, so the faster net is the pick")
     return Recommendation(int(record.number), str(record.spec), figures, reason)
 
 
-def _within_noise(a: Figures, b: Figures) -> bool:
-    if a.has_interval and b.has_interval:
-        return a.low <= b.high and b.low <= a.high
-    return _single_seed_inside(a, b) or _single_seed_inside(b, a)
+def _noise_evidence(best: Figures, faster: Figures) -> str | None:
+    """Why ``best`` and a faster member are within noise, in words for the page; None when the figures do not say so."""
+    if best.has_interval and faster.has_interval:
+        overlap = faster.low <= best.high and best.low <= faster.high
+        return "its 95% interval overlaps this faster net's" if overlap else None
+    if _single_seed_inside(best, faster):
+        return "its one seed's accuracy lies inside this faster net's 95% interval"
+    if _single_seed_inside(faster, best):
+        return "this faster net's one seed's accuracy lies inside its 95% interval"
+    return None
 
 
 def _single_seed_inside(single: Figures, other: Figures) -> bool:
@@ -68,15 +74,6 @@ def _single_seed_inside(single: Figures, other: Figures) -> bool:
     not an accuracy of the final protocol's training, so it is never compared with that interval."""
     return (single.final and not single.has_interval and other.has_interval
             and other.low <= single.mean <= other.high)
-
-
-def _noise_evidence(best: Figures, faster: Figures) -> str:
-    """Why ``best`` and the faster pick are within noise, in the words of the test that said so."""
-    if best.has_interval and faster.has_interval:
-        return "its 95% interval overlaps this faster net's"
-    if faster.has_interval:
-        return "its one seed's accuracy lies inside this faster net's 95% interval"
-    return "this faster net's one seed's accuracy lies inside its 95% interval"
 
 
 def _budget_text(budget: float | None) -> str:
